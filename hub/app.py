@@ -1,0 +1,82 @@
+"""The one bootstrap point: settings in, a runnable FastStream application out."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from faststream import FastStream
+from faststream.kafka import KafkaBroker
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub import __version__
+from hub.consumers.custody import custody_router
+from hub.contracts.custody import CUSTODY_EVENT_TYPES
+from hub.emit import Emitter
+from hub.failures import RetryPolicy
+from hub.mappers.context import HubIdentity
+from hub.pipeline import Pipeline, Route
+from hub.referrals import handle_drug_test_result
+from hub.routing.providers import ProviderDirectory, load_providers
+from hub.settings import Settings
+from hub.store.db import create_engine
+from hub.store.migrate import upgrade
+from hub.topics import Topics
+
+log = logging.getLogger("hub")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class Hub:
+    """The assembled hub: its application and the parts tests and tools may need."""
+
+    app: FastStream
+    broker: KafkaBroker
+    engine: AsyncEngine
+    emitter: Emitter
+    pipeline: Pipeline
+    topics: Topics
+    providers: ProviderDirectory
+
+
+def build_hub(settings: Settings, *, bootstrap: str, database_url: str) -> Hub:
+    """Wire the hub from settings. Migrations run when the application starts."""
+    providers = load_providers(settings.providers_file)
+    topics = Topics(settings.topic_prefix)
+    engine = create_engine(database_url)
+    emitter = Emitter(bootstrap)
+    identity = HubIdentity(name="Referral Hub", endpoint=f"{settings.endpoint_base}hub",
+                           version=__version__, identifier_base=settings.identifier_base)
+    pipeline = Pipeline(
+        engine=engine, emitter=emitter, providers=providers, topics=topics, hub=identity,
+        endpoint_base=settings.endpoint_base,
+        routes={topics.custody_events: Route(
+            CUSTODY_EVENT_TYPES, {"custody.drug_test_result": handle_drug_test_result})},
+        retry=RetryPolicy(settings.retry_attempts, settings.retry_initial_seconds,
+                          settings.retry_max_seconds),
+        clock=utc_now, new_id=new_uuid,
+    )
+    broker = KafkaBroker(bootstrap, client_id="referral-hub", graceful_timeout=30.0,
+                         log_level=logging.DEBUG)
+    broker.include_router(custody_router(pipeline, topics, settings))
+
+    async def start_outputs() -> None:
+        upgrade(database_url)
+        await emitter.start()
+
+    async def stop_outputs() -> None:
+        await emitter.stop()
+        await engine.dispose()
+
+    app = FastStream(broker, on_startup=[start_outputs], after_shutdown=[stop_outputs])
+    return Hub(app, broker, engine, emitter, pipeline, topics, providers)

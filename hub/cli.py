@@ -1,0 +1,128 @@
+"""The `hub` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from hub.settings import Settings
+
+app = typer.Typer(help="Referral Hub: custody, court and probation events to one shared "
+                       "assessment, routed to the right treatment provider.",
+                  no_args_is_help=True)
+dev = typer.Typer(help="The local development broker and database.", no_args_is_help=True)
+topics_cli = typer.Typer(help="Kafka topics.", no_args_is_help=True)
+db_cli = typer.Typer(help="The hub's database.", no_args_is_help=True)
+app.add_typer(dev, name="dev")
+app.add_typer(topics_cli, name="topics")
+app.add_typer(db_cli, name="db")
+console = Console()
+
+
+def _services(settings: Settings) -> tuple[str, str]:
+    """The configured broker and database; the local ones (started if need be) where unset."""
+    bootstrap, url = settings.kafka_bootstrap, settings.database_url
+    if bootstrap is None or url is None:
+        from hub.dev.services import LocalServices
+
+        local = LocalServices.from_settings(settings)
+        if url is None:
+            local.postgres.up()
+        if bootstrap is None:
+            local.kafka.up()
+    return settings.kafka_bootstrap_or_dev, settings.database_url_or_dev()
+
+
+@dev.command("up")
+def dev_up() -> None:
+    """Start the local Kafka broker and PostgreSQL (each only if not running)."""
+    from hub.dev.services import LocalServices
+
+    settings = Settings()
+    bootstrap, url = LocalServices.from_settings(settings).up()
+    console.print(f"kafka     {bootstrap}\npostgres  {url}")
+
+
+@dev.command("down")
+def dev_down() -> None:
+    """Stop the local Kafka broker and PostgreSQL."""
+    from hub.dev.services import LocalServices
+
+    LocalServices.from_settings(Settings()).down()
+    console.print("local broker and database stopped")
+
+
+@dev.command("status")
+def dev_status() -> None:
+    """Say whether the local broker and database are running."""
+    from hub.dev.services import LocalServices
+
+    for name, running in LocalServices.from_settings(Settings()).status().items():
+        console.print(f"{name:<9} {'running' if running else 'stopped'}")
+
+
+@topics_cli.command("create")
+def topics_create() -> None:
+    """Create every topic the hub reads and writes (existing ones are left alone)."""
+    from hub.routing.providers import load_providers
+    from hub.topics import Topics, create_topics
+
+    settings = Settings()
+    bootstrap, _ = _services(settings)
+    names = Topics(settings.topic_prefix).all(load_providers(settings.providers_file))
+    created = asyncio.run(create_topics(bootstrap, names, settings.topic_partitions,
+                                        settings.topic_replication_factor))
+    for name in names:
+        console.print(f"{name:<40} {'created' if name in created else 'exists'}")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations."""
+    from hub.store.migrate import upgrade
+
+    upgrade(_services(Settings())[1])
+    console.print("database schema is up to date")
+
+
+@app.command()
+def run(
+    demo: Annotated[bool, typer.Option(help="Publish the sample events and show where each "
+                                            "one ends.")] = False,
+    examples: Annotated[Path, typer.Option(help="Where the samples are.")] = Path(
+        "contracts/examples"),
+) -> None:
+    """Run the hub's consumers until Ctrl-C."""
+    from hub.app import build_hub
+    from hub.routing.providers import load_providers
+    from hub.topics import Topics, create_topics
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings()
+    bootstrap, url = _services(settings)
+    names = Topics(settings.topic_prefix).all(load_providers(settings.providers_file))
+    asyncio.run(create_topics(bootstrap, names, settings.topic_partitions,
+                              settings.topic_replication_factor))
+    hub = build_hub(settings, bootstrap=bootstrap, database_url=url)
+    if demo:
+        from hub.demo import publish_samples
+
+        async def show_samples() -> None:
+            console.print("[bold green]hub running[/bold green]; publishing the samples:")
+            await publish_samples(bootstrap, hub.topics.custody_events, hub.engine, examples,
+                                  console)
+            console.print("[bold green]samples done[/bold green]; the hub keeps running "
+                          "(Ctrl-C stops it)")
+
+        async def start_demo() -> None:
+            task = asyncio.get_running_loop().create_task(show_samples())
+            hub.app.context.set_global("demo_task", task)
+
+        hub.app.after_startup(start_demo)
+    asyncio.run(hub.app.run())
+    console.print("hub stopped")

@@ -1,0 +1,122 @@
+"""The inbound envelope every source system publishes (DESIGN.md §3)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+SUPPORTED_SCHEMA_VERSIONS = frozenset({"1.0"})
+
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})?$")
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+class Contract(BaseModel):
+    """Base of every message contract: immutable and strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+def nhs_number_is_valid(value: str) -> bool:
+    """The NHS number's mod-11 check digit (NHS Data Dictionary)."""
+    if len(value) != 10 or not value.isdigit():
+        return False
+    total = sum(int(digit) * weight for digit, weight in zip(value[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(value[9])
+
+
+def _nhs_number(value: str) -> str:
+    compact = value.replace(" ", "")
+    if not nhs_number_is_valid(compact):
+        raise ValueError("not a valid NHS number (10 digits with a mod-11 check digit)")
+    return compact
+
+
+def _postcode(value: str) -> str:
+    match = _POSTCODE.match(value.upper().replace(" ", ""))
+    if match is None:
+        raise ValueError("not a UK postcode or postcode district")
+    outward, inward = match.groups()
+    return f"{outward} {inward}" if inward else outward
+
+
+def _past_date(value: date) -> date:
+    if value > date.today():
+        raise ValueError("date of birth is in the future")
+    if value.year < 1900:
+        raise ValueError("date of birth is before 1900")
+    return value
+
+
+NhsNumber = Annotated[str, Field(max_length=12), AfterValidator(_nhs_number)]
+Postcode = Annotated[str, Field(max_length=10), AfterValidator(_postcode)]
+GssCode = Annotated[str, Field(pattern=r"^[EWSN][0-9]{8}$")]
+PncId = Annotated[str, Field(pattern=r"^[0-9]{2,4}/[0-9]{1,7}[A-Z]$")]
+Reference = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9/_.:-]+$")]
+PersonName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f<>{}\[\]]+$")]
+Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
+
+
+class Source(Contract):
+    """Which system published the event, and from which site (custody suite, court, office)."""
+
+    system: Text
+    site: Text
+
+
+class Subject(Contract):
+    """What the source knows about the person. At least one identifier is required."""
+
+    nhs_number: NhsNumber | None = None
+    pnc_id: PncId | None = None
+    custody_record_number: Reference | None = None
+    court_case_number: Reference | None = None
+    probation_crn: Reference | None = None
+    given_name: PersonName | None = None
+    family_name: PersonName | None = None
+    date_of_birth: Annotated[date, AfterValidator(_past_date)] | None = None
+    postcode: Postcode | None = None
+    residence_authority: GssCode | None = Field(
+        default=None, description="ONS GSS code of the local authority of residence, if known."
+    )
+
+    @model_validator(mode="after")
+    def _has_identifier(self) -> Subject:
+        if not any((self.nhs_number, self.pnc_id, self.custody_record_number,
+                    self.court_case_number, self.probation_crn)):
+            raise ValueError("subject needs at least one identifier")
+        return self
+
+
+class EnvelopeHead(BaseModel):
+    """The part of the envelope read first, to choose the contract; tolerant of the rest."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    event_id: UUID
+    event_type: Annotated[str, Field(max_length=100)]
+    schema_version: Annotated[str, Field(max_length=20)]
+
+
+class Envelope(Contract):
+    """Fields common to every inbound event; subclasses fix `event_type` and `payload`."""
+
+    event_id: UUID
+    event_type: str
+    schema_version: str
+    occurred_at: AwareDatetime
+    source: Source
+    subject: Subject
+
+    @model_validator(mode="after")
+    def _occurred_in_the_past(self) -> Envelope:
+        if self.occurred_at > datetime.now(UTC) + _CLOCK_SKEW:
+            raise ValueError("occurred_at is in the future")
+        return self

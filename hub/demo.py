@@ -1,0 +1,90 @@
+"""`hub run --demo`: publish the sample events and say where each one ended."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.store.schema import dead_letters, inbound_events, outbox, referrals, triage_items
+
+SAMPLE_DIRS = ("custody", "dead-letter")
+
+
+def sample_files(examples: Path) -> list[Path]:
+    """Valid examples, then the deliberately broken ones that show the dead-letter path."""
+    return [f for d in SAMPLE_DIRS for f in sorted((examples / d).glob("*.json"))]
+
+
+def _fresh(sample: bytes) -> bytes:
+    """The sample as a new event (new event_id), so a second demo run is not a redelivery."""
+    try:
+        body = json.loads(sample)
+    except ValueError:
+        return sample
+    if isinstance(body, dict) and "event_id" in body:
+        body["event_id"] = str(uuid.uuid4())
+    return json.dumps(body).encode()
+
+
+async def _where_it_ended(engine: AsyncEngine, topic: str, partition: int, offset: int
+                          ) -> str | None:
+    async with engine.connect() as conn:
+        letter = (await conn.execute(select(dead_letters.c.dlq_topic, dead_letters.c.reason).where(
+            dead_letters.c.topic == topic, dead_letters.c.partition == partition,
+            dead_letters.c.offset == offset))).first()
+        if letter is not None:
+            return f"{letter.dlq_topic}  (dead letter: {letter.reason})"
+        event = (await conn.execute(select(inbound_events.c.event_id, inbound_events.c.outcome)
+                                    .where(inbound_events.c.topic == topic,
+                                           inbound_events.c.partition == partition,
+                                           inbound_events.c.offset == offset))).first()
+        if event is None or event.outcome == "processing":
+            return None
+        sent = (await conn.execute(select(outbox.c.topic, outbox.c.published_at).where(
+            outbox.c.source_ref == str(event.event_id)))).all()
+        if any(row.published_at is None for row in sent):
+            return None
+        if not sent:
+            return f"(no output: {event.outcome})"
+        reason = (await conn.execute(select(triage_items.c.reason).join(
+            referrals, referrals.c.id == triage_items.c.referral_id).where(
+            referrals.c.source_event_id == event.event_id))).scalar()
+        why = f"  ({event.outcome}: {reason})" if reason else f"  ({event.outcome})"
+        return ", ".join(row.topic for row in sent) + why
+
+
+async def publish_samples(
+    bootstrap: str, topic: str, engine: AsyncEngine, examples: Path, console: Console,
+    timeout: float = 60.0,
+) -> dict[str, str]:
+    """Publish every sample to `topic`; print and return where each one ended."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    positions = {}
+    try:
+        for path in sample_files(examples):
+            headers = [("correlation-id", str(uuid.uuid4()).encode())]
+            meta = await producer.send_and_wait(topic, _fresh(path.read_bytes()), headers=headers)
+            positions[path] = (meta.partition, meta.offset)
+    finally:
+        await producer.stop()
+    ended: dict[str, str] = {}
+    deadline = time.monotonic() + timeout
+    for path, (partition, offset) in positions.items():
+        where = None
+        while where is None and time.monotonic() < deadline:
+            where = await _where_it_ended(engine, topic, partition, offset)
+            if where is None:
+                await asyncio.sleep(0.2)
+        name = f"{path.parent.name}/{path.name}"
+        ended[name] = where or "(not processed in time)"
+        console.print(f"{name:<56} -> {ended[name]}", soft_wrap=True, highlight=False)
+    return ended

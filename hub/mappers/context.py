@@ -1,0 +1,50 @@
+"""What a mapper needs to know beyond the event itself (resolved by the hub before mapping)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+NewId = Callable[[], str]
+
+
+class RecipientKind(StrEnum):
+    PROVIDER = "provider"
+    TRIAGE = "triage"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a message is for; decides what of the record they may see."""
+
+    kind: RecipientKind
+    id: str
+    name: str
+    endpoint: str
+    authority_code: str | None = None
+
+
+@dataclass(frozen=True)
+class HubIdentity:
+    """How the hub names itself and its identifier systems in FHIR."""
+
+    name: str
+    endpoint: str
+    version: str
+    identifier_base: str
+
+    def system(self, kind: str) -> str:
+        return f"{self.identifier_base}{kind}"
+
+
+@dataclass(frozen=True)
+class ReferralContext:
+    """A referral the hub decided to make: for whom, to whom, and why it may need triage."""
+
+    person_id: str
+    referral_id: str
+    recipient: Recipient
+    hub: HubIdentity
+    triage_reason: str | None = None
+    triage_candidates: tuple[str, ...] = field(default_factory=tuple)

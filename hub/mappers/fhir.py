@@ -1,0 +1,87 @@
+"""Small builders shared by the mappers. Every resource is built with its validating R4B model."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.messageheader import MessageHeader
+from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.resource import Resource
+
+from hub.contracts.envelope import Subject
+from hub.mappers.context import HubIdentity, Recipient, RecipientKind
+
+NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
+BARS_EVENTS = "https://fhir.nhs.uk/CodeSystem/message-events-bars"
+BARS_REASON = "https://fhir.nhs.uk/CodeSystem/message-reason-bars"
+SNOMED = "http://snomed.info/sct"
+LOINC = "http://loinc.org"
+
+
+def ref(resource_id: str) -> dict[str, str]:
+    """A reference to a resource in the same Bundle (by its `urn:uuid:` full URL)."""
+    return {"reference": f"urn:uuid:{resource_id}"}
+
+
+def instant(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def patient(subject: Subject, person_id: str, recipient: Recipient, hub: HubIdentity) -> Patient:
+    """The person, minimised for the recipient: providers get no police references."""
+    identifiers: list[dict[str, Any]] = []
+    if subject.nhs_number:
+        identifiers.append({"system": NHS_NUMBER_SYSTEM, "value": subject.nhs_number})
+    if recipient.kind is RecipientKind.TRIAGE:
+        if subject.pnc_id:
+            identifiers.append({"system": hub.system("pnc-id"), "value": subject.pnc_id})
+        if subject.custody_record_number:
+            identifiers.append({"system": hub.system("custody-record"),
+                                "value": subject.custody_record_number})
+    identifiers.append({"system": hub.system("person"), "value": person_id})
+    body: dict[str, Any] = {"resourceType": "Patient", "id": person_id, "identifier": identifiers}
+    if subject.family_name or subject.given_name:
+        name: dict[str, Any] = {"use": "official"}
+        if subject.family_name:
+            name["family"] = subject.family_name
+        if subject.given_name:
+            name["given"] = [subject.given_name]
+        body["name"] = [name]
+    if subject.date_of_birth:
+        body["birthDate"] = subject.date_of_birth.isoformat()
+    if subject.postcode:
+        body["address"] = [{"use": "home", "postalCode": subject.postcode}]
+    return Patient.model_validate(body)
+
+
+def message_header(
+    *, header_id: str, event_code: str, reason: str, recipient: Recipient, hub: HubIdentity,
+    focus_id: str,
+) -> MessageHeader:
+    """A BaRS-style MessageHeader: event, reason (new | update), source, destination, focus."""
+    return MessageHeader.model_validate({
+        "resourceType": "MessageHeader",
+        "id": header_id,
+        "eventCoding": {"system": BARS_EVENTS, "code": event_code},
+        "reason": {"coding": [{"system": BARS_REASON, "code": reason}]},
+        "destination": [{"name": recipient.name, "endpoint": recipient.endpoint}],
+        "source": {"name": hub.name, "software": "referral-hub", "version": hub.version,
+                   "endpoint": hub.endpoint},
+        "focus": [ref(focus_id)],
+    })
+
+
+def message_bundle(bundle_id: str, now: datetime, resources: list[Resource]) -> Bundle:
+    """A `message` Bundle, MessageHeader first, every entry addressed by `urn:uuid:`."""
+    entries = [{"fullUrl": f"urn:uuid:{r.id}", "resource": r} for r in resources]
+    return Bundle.model_validate({
+        "resourceType": "Bundle", "id": bundle_id, "type": "message",
+        "timestamp": instant(now), "entry": entries,
+    })
+
+
+def to_json(bundle: Bundle) -> bytes:
+    """The wire form of a Bundle: compact FHIR JSON without empty elements."""
+    return bundle.model_dump_json(exclude_none=True).encode()

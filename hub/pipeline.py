@@ -1,0 +1,148 @@
+"""The four steps every consumer takes: parse, resolve + map + record, emit, then commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.contracts.envelope import Envelope
+from hub.contracts.parse import parse_event
+from hub.emit import Emitter
+from hub.failures import (
+    Reason,
+    Rejected,
+    RetryPolicy,
+    Stage,
+    dead_letter_headers,
+)
+from hub.mappers.context import HubIdentity, NewId
+from hub.messages import InboundRecord, OutboundMessage
+from hub.referrals import Handler, HandlingEnv
+from hub.routing.providers import ProviderDirectory
+from hub.store import journal
+from hub.topics import Topics
+
+log = logging.getLogger("hub.pipeline")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one input record (no personal data: safe to log)."""
+
+    outcome: str
+    topics: tuple[str, ...]
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Route:
+    """How one input topic is handled: which contracts it carries, and their handlers."""
+
+    catalogue: dict[str, type[Envelope]]
+    handlers: dict[str, Handler]
+
+
+class Pipeline:
+    """Processes records of the hub's input topics; safe to call again with the same record."""
+
+    def __init__(
+        self, *, engine: AsyncEngine, emitter: Emitter, routes: dict[str, Route],
+        providers: ProviderDirectory, topics: Topics, hub: HubIdentity, endpoint_base: str,
+        retry: RetryPolicy, clock: Callable[[], datetime], new_id: NewId,
+    ) -> None:
+        self._engine = engine
+        self._emitter = emitter
+        self._routes = routes
+        self._providers = providers
+        self._topics = topics
+        self._hub = hub
+        self._endpoint_base = endpoint_base
+        self._retry = retry
+        self._clock = clock
+        self._new_id = new_id
+
+    async def process(self, record: InboundRecord) -> Outcome:
+        """Handle one record; raises `PartitionStalled` only when transient retries run out."""
+        first_failure = self._clock()
+        route = self._routes[record.topic]
+        event: Envelope | None = None
+        try:
+            event = parse_event(record.value, route.catalogue)
+            outcome, duplicate, pending = await self._retry.call(
+                "record", lambda: self._record(record, event, route))  # type: ignore[arg-type]
+        except Rejected as rejection:
+            outcome, duplicate = f"dead_letter:{rejection.reason.value}", False
+            pending = await self._retry.call(
+                "dead-letter", lambda: self._dead_letter(record, rejection, event, first_failure))
+        await self._publish(pending)
+        result = Outcome(outcome, tuple(p.message.topic for p in pending), duplicate)
+        log.info("processed %s -> %s%s", record.position, result.outcome,
+                 " (redelivery)" if duplicate else "")
+        return result
+
+    async def _record(
+        self, record: InboundRecord, event: Envelope, route: Route
+    ) -> tuple[str, bool, list[journal.PendingMessage]]:
+        now = self._clock()
+        event_id = str(event.event_id)
+        env = HandlingEnv(self._providers, self._topics, self._hub, self._endpoint_base, now,
+                          self._new_id)
+        async with self._engine.begin() as conn:
+            fresh = await journal.claim_event(conn, record, event_id, event.event_type,
+                                              event.occurred_at, now)
+            if fresh:
+                try:
+                    handled = await route.handlers[event.event_type](conn, event, record, env)
+                except Rejected:
+                    raise
+                except Exception as error:
+                    from hub.failures import is_transient
+
+                    if is_transient(error):
+                        raise
+                    log.exception("processing %s failed", record.position)
+                    raise Rejected(Stage.RESOLVE, Reason.UNMAPPABLE,
+                                   f"{type(error).__name__} while processing",
+                                   type(error).__name__) from error
+                await journal.finish_event(conn, event_id, handled.outcome, handled.person_id)
+                await journal.add_to_outbox(conn, event_id, handled.messages, now)
+                outcome = handled.outcome
+            else:
+                outcome = "duplicate"
+            return outcome, not fresh, await journal.pending_outbox(conn, event_id)
+
+    async def _dead_letter(
+        self, record: InboundRecord, rejection: Rejected, event: Envelope | None,
+        first_failure: datetime,
+    ) -> list[journal.PendingMessage]:
+        now = self._clock()
+        headers = dead_letter_headers(record, rejection, hub_version=self._hub.version,
+                                      first_failure=first_failure)
+        message = OutboundMessage(Topics.dead_letter(record.topic), record.key, record.value,
+                                  headers)
+        event_id = str(event.event_id) if event is not None else None
+        async with self._engine.begin() as conn:
+            await journal.record_dead_letter(conn, record, rejection, message, event_id, now)
+            return await journal.pending_outbox(conn, record.position)
+
+    async def _publish(self, pending: list[journal.PendingMessage]) -> None:
+        """Send what is not yet published; only what the broker acknowledged is marked."""
+        remaining = list(pending)
+
+        async def send_remaining() -> None:
+            acked = await self._emitter.send([p.message for p in remaining])
+            done = [p for p, ok in zip(remaining, acked, strict=True) if ok]
+            if done:
+                async with self._engine.begin() as conn:
+                    await journal.mark_published(conn, [p.outbox_id for p in done], self._clock())
+                for p in done:
+                    remaining.remove(p)
+            if remaining:
+                raise TimeoutError(f"{len(remaining)} message(s) not acknowledged")
+
+        if remaining:
+            await self._retry.call("emit", send_remaining)

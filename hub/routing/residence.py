@@ -1,0 +1,69 @@
+"""Residence → local authority: from the source's authority code, else the postcode district.
+
+The district table ships with the hub (`west_midlands_postcode_districts.csv`, see SOURCE.md beside
+it). A district is enough only when it lies wholly inside one of the seven authorities.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+
+from hub.contracts.envelope import Subject
+
+#: Postcode areas the district table covers completely.
+COVERED_AREAS = frozenset({"B", "CV", "DY", "WS", "WV"})
+
+
+class TriageReason(StrEnum):
+    """Why a referral could not be routed to one provider automatically."""
+
+    RESIDENCE_UNKNOWN = "residence_unknown"
+    RESIDENCE_SPLIT = "residence_split"
+    RESIDENCE_OUTSIDE_AREA = "residence_outside_area"
+
+
+@dataclass(frozen=True)
+class Residence:
+    """Where the person lives, as far as routing can tell."""
+
+    authority_code: str | None
+    triage_reason: TriageReason | None
+    candidates: tuple[str, ...] = ()
+    basis: str = ""
+
+
+@cache
+def postcode_districts() -> dict[str, tuple[str, ...]]:
+    """District (outward code) → every authority GSS code it touches."""
+    table = resources.files("hub.routing").joinpath("west_midlands_postcode_districts.csv")
+    with table.open(newline="") as handle:
+        return {row["district"]: tuple(row["authority_codes"].split("|"))
+                for row in csv.DictReader(handle)}
+
+
+def resolve_residence(subject: Subject, served: frozenset[str]) -> Residence:
+    """Decide the authority of residence, or why it cannot be decided automatically."""
+    if subject.residence_authority is not None:
+        code = subject.residence_authority
+        if code in served:
+            return Residence(code, None, (code,), basis="source_authority_code")
+        return Residence(None, TriageReason.RESIDENCE_OUTSIDE_AREA, (code,),
+                         basis="source_authority_code")
+    if subject.postcode is None:
+        return Residence(None, TriageReason.RESIDENCE_UNKNOWN, basis="no_postcode")
+    district = subject.postcode.split(" ")[0]
+    codes = postcode_districts().get(district)
+    if codes is None:
+        area = district[: 2 if district[1].isalpha() else 1]
+        if area in COVERED_AREAS:
+            return Residence(None, TriageReason.RESIDENCE_UNKNOWN, basis="unknown_district")
+        return Residence(None, TriageReason.RESIDENCE_OUTSIDE_AREA, basis="postcode_area")
+    if len(codes) == 1 and codes[0] in served:
+        return Residence(codes[0], None, codes, basis="postcode_district")
+    if any(code in served for code in codes):
+        return Residence(None, TriageReason.RESIDENCE_SPLIT, codes, basis="postcode_district")
+    return Residence(None, TriageReason.RESIDENCE_OUTSIDE_AREA, codes, basis="postcode_district")

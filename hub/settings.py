@@ -1,0 +1,53 @@
+"""One settings object for the hub, read from `HUB_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the hub can be told from outside. Built once, passed down, never mutated."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_", frozen=True, extra="ignore")
+
+    kafka_bootstrap: str | None = Field(
+        default=None, description="Kafka bootstrap servers; unset means the local dev broker."
+    )
+    database_url: SecretStr | None = Field(
+        default=None, description="SQLAlchemy URL of PostgreSQL; unset means embedded PostgreSQL."
+    )
+    var_dir: Path = Field(default=Path("var"), description="Where local services keep data.")
+    dev_kafka_port: int = 19092
+    dev_postgres_port: int = 15432
+
+    topic_prefix: str = Field(default="", description="Prepended to every topic name.")
+    consumer_group: str = "referral-hub"
+    topic_partitions: int = 6
+    topic_replication_factor: int = 1
+
+    identifier_base: str = "https://referral-hub.example/id/"
+    endpoint_base: str = "https://referral-hub.example/endpoint/"
+    providers_file: Path | None = Field(
+        default=None, description="JSON provider directory; unset means the packaged one."
+    )
+
+    retry_attempts: int = Field(default=6, ge=1, le=20)
+    retry_initial_seconds: float = Field(default=0.2, gt=0)
+    retry_max_seconds: float = Field(default=5.0, gt=0)
+    partition_pause_seconds: float = Field(
+        default=60.0, gt=0, description="How long a partition rests after retries are exhausted."
+    )
+
+    @property
+    def kafka_bootstrap_or_dev(self) -> str:
+        """The broker to use: the configured one, else the local dev broker."""
+        return self.kafka_bootstrap or f"127.0.0.1:{self.dev_kafka_port}"
+
+    def database_url_or_dev(self) -> str:
+        """The database to use: the configured one, else the embedded dev PostgreSQL."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.dev_postgres_port}/postgres"

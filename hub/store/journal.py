@@ -1,0 +1,108 @@
+"""What the hub has processed, and what it must publish (a transactional outbox).
+
+Outputs are stored in the same transaction as the state they come from, then published, then
+marked published; a redelivered input finds its outputs here instead of computing them again.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.failures import Reason, Rejected, Stage
+from hub.messages import InboundRecord, OutboundMessage
+from hub.store.schema import dead_letters, inbound_events, outbox
+
+
+@dataclass(frozen=True)
+class PendingMessage:
+    outbox_id: int
+    message: OutboundMessage
+
+
+def _encode_headers(message: OutboundMessage) -> list[list[str]]:
+    return [[name, base64.b64encode(value).decode()] for name, value in message.headers]
+
+
+def _row_to_pending(row: object) -> PendingMessage:
+    headers = tuple((name, base64.b64decode(value)) for name, value in row.headers)  # type: ignore[attr-defined]
+    message = OutboundMessage(row.topic, row.key, row.value, headers)  # type: ignore[attr-defined]
+    return PendingMessage(row.id, message)  # type: ignore[attr-defined]
+
+
+async def claim_event(
+    conn: AsyncConnection, record: InboundRecord, event_id: str, event_type: str,
+    occurred_at: datetime, now: datetime,
+) -> bool:
+    """Record the event as being processed; False when it was processed before.
+
+    A concurrent claim of the same id waits on the primary key until the first commits.
+    """
+    inserted = (await conn.execute(
+        insert(inbound_events).values(
+            event_id=event_id, event_type=event_type, topic=record.topic,
+            partition=record.partition, offset=record.offset,
+            content_sha256=record.content_sha256, outcome="processing",
+            occurred_at=occurred_at, processed_at=now)
+        .on_conflict_do_nothing().returning(inbound_events.c.event_id)
+    )).first()
+    if inserted is not None:
+        return True
+    earlier = (await conn.execute(select(inbound_events.c.content_sha256).where(
+        inbound_events.c.event_id == event_id))).scalar_one()
+    if earlier != record.content_sha256:
+        raise Rejected(Stage.RESOLVE, Reason.EVENT_ID_REUSED,
+                       "event_id was already used for a message with different content",
+                       "EventIdReused")
+    return False
+
+
+async def finish_event(
+    conn: AsyncConnection, event_id: str, outcome: str, person_id: str | None
+) -> None:
+    await conn.execute(update(inbound_events).where(inbound_events.c.event_id == event_id)
+                       .values(outcome=outcome, person_id=person_id))
+
+
+async def add_to_outbox(
+    conn: AsyncConnection, source_ref: str, messages: list[OutboundMessage], now: datetime
+) -> None:
+    if messages:
+        await conn.execute(outbox.insert(), [
+            {"source_ref": source_ref, "topic": m.topic, "key": m.key, "value": m.value,
+             "headers": _encode_headers(m), "created_at": now} for m in messages])
+
+
+async def pending_outbox(conn: AsyncConnection, source_ref: str) -> list[PendingMessage]:
+    rows = await conn.execute(
+        select(outbox).where(outbox.c.source_ref == source_ref, outbox.c.published_at.is_(None))
+        .order_by(outbox.c.id))
+    return [_row_to_pending(row) for row in rows]
+
+
+async def mark_published(conn: AsyncConnection, outbox_ids: list[int], now: datetime) -> None:
+    if outbox_ids:
+        await conn.execute(update(outbox).where(outbox.c.id.in_(outbox_ids))
+                           .values(published_at=now))
+
+
+async def record_dead_letter(
+    conn: AsyncConnection, record: InboundRecord, rejection: Rejected, message: OutboundMessage,
+    event_id: str | None, now: datetime,
+) -> None:
+    """Record a dead letter once per input position, with its outbox row."""
+    inserted = (await conn.execute(
+        insert(dead_letters).values(
+            topic=record.topic, partition=record.partition, offset=record.offset,
+            dlq_topic=message.topic, stage=rejection.stage.value, reason=rejection.reason.value,
+            error_class=rejection.error_class, error_message=rejection.message,
+            event_id=event_id, recorded_at=now)
+        .on_conflict_do_nothing().returning(dead_letters.c.id)
+    )).first()
+    if inserted is not None:
+        await add_to_outbox(conn, record.position, [message], now)

@@ -1,0 +1,113 @@
+"""The hub's tables (SQLAlchemy Core). Changes go through an Alembic migration in `migrations/`."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+metadata = MetaData()
+
+persons = Table(
+    "persons", metadata,
+    Column("id", UUID(as_uuid=False), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+person_identifiers = Table(
+    "person_identifiers", metadata,
+    Column("system", String(40), primary_key=True),
+    Column("value", String(64), primary_key=True),
+    Column("person_id", UUID(as_uuid=False), ForeignKey("persons.id"), nullable=False, index=True),
+    Column("first_seen_event", UUID(as_uuid=False), nullable=False),
+)
+
+inbound_events = Table(
+    "inbound_events", metadata,
+    Column("event_id", UUID(as_uuid=False), primary_key=True),
+    Column("event_type", String(100), nullable=False),
+    Column("topic", String(249), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("outcome", String(40), nullable=False),
+    Column("person_id", UUID(as_uuid=False), ForeignKey("persons.id")),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("processed_at", DateTime(timezone=True), nullable=False),
+)
+
+drug_tests = Table(
+    "drug_tests", metadata,
+    Column("event_id", UUID(as_uuid=False), ForeignKey("inbound_events.event_id"),
+           primary_key=True),
+    Column("person_id", UUID(as_uuid=False), ForeignKey("persons.id"), nullable=False, index=True),
+    Column("site", Text, nullable=False),
+    Column("tested_at", DateTime(timezone=True), nullable=False),
+    Column("sample_type", String(20), nullable=False),
+    Column("opiates", String(10), nullable=False),
+    Column("cocaine", String(10), nullable=False),
+    Column("trigger_offence", Boolean, nullable=False),
+)
+
+referrals = Table(
+    "referrals", metadata,
+    Column("id", UUID(as_uuid=False), primary_key=True),
+    Column("person_id", UUID(as_uuid=False), ForeignKey("persons.id"), nullable=False, index=True),
+    Column("provider_id", String(40)),
+    Column("status", String(20), nullable=False),
+    Column("source_event_id", UUID(as_uuid=False), ForeignKey("inbound_events.event_id"),
+           nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+triage_items = Table(
+    "triage_items", metadata,
+    Column("id", UUID(as_uuid=False), primary_key=True),
+    Column("referral_id", UUID(as_uuid=False), ForeignKey("referrals.id"), nullable=False),
+    Column("reason", String(40), nullable=False),
+    Column("candidates", JSONB, nullable=False),
+    Column("status", String(20), nullable=False, server_default="open"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+dead_letters = Table(
+    "dead_letters", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("topic", String(249), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("dlq_topic", String(249), nullable=False),
+    Column("stage", String(10), nullable=False),
+    Column("reason", String(60), nullable=False),
+    Column("error_class", String(200), nullable=False),
+    Column("error_message", Text, nullable=False),
+    Column("event_id", UUID(as_uuid=False)),
+    Column("status", String(20), nullable=False, server_default="open"),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("topic", "partition", "offset", name="uq_dead_letters_position"),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("source_ref", String(300), nullable=False, index=True),
+    Column("topic", String(249), nullable=False),
+    Column("key", LargeBinary),
+    Column("value", LargeBinary, nullable=False),
+    Column("headers", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True)),
+)

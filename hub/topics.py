@@ -1,0 +1,68 @@
+"""Topic names, and creating them on the broker (idempotent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hub.routing.providers import ProviderDirectory
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Every topic the hub reads or writes, with the deployment's prefix applied."""
+
+    prefix: str = ""
+
+    def name(self, base: str) -> str:
+        return f"{self.prefix}{base}"
+
+    @property
+    def custody_events(self) -> str:
+        return self.name("custody.events.v1")
+
+    @property
+    def triage(self) -> str:
+        return self.name("referrals.triage.v1")
+
+    def provider(self, provider_topic: str) -> str:
+        return self.name(provider_topic)
+
+    @staticmethod
+    def dead_letter(input_topic: str) -> str:
+        """`custody.events.v1` → `custody.events.dlq.v1`."""
+        stem, _, version = input_topic.rpartition(".")
+        return f"{stem}.dlq.{version}"
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.custody_events,)
+
+    def outputs(self, providers: ProviderDirectory) -> tuple[str, ...]:
+        return (*(self.provider(p.topic) for p in providers.providers), self.triage,
+                *(self.dead_letter(t) for t in self.inputs))
+
+    def all(self, providers: ProviderDirectory) -> tuple[str, ...]:
+        return (*self.inputs, *self.outputs(providers))
+
+
+async def create_topics(
+    bootstrap: str, names: tuple[str, ...], partitions: int, replication: int = 1
+) -> list[str]:
+    """Create the topics that do not exist yet; return the ones created."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.errors import TopicAlreadyExistsError
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [n for n in names if n not in existing]
+        if missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(n, num_partitions=partitions, replication_factor=replication) for n in missing])
+            except TopicAlreadyExistsError:
+                pass  # created meanwhile by another process: that is the goal
+        return missing
+    finally:
+        await admin.close()
