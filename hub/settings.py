@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     var_dir: Path = Field(default=Path("var"), description="Where local services keep data.")
     dev_kafka_port: int = 19092
     dev_postgres_port: int = 15432
+    dev_kafka_libs: Path | None = Field(
+        default=None, description="Where the Kafka jars are cached; unset means <var>/kafka/libs.")
 
     topic_prefix: str = Field(default="", description="Prepended to every topic name.")
     consumer_group: str = "referral-hub"

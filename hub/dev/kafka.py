@@ -33,6 +33,7 @@ class LocalKafka:
 
     home: Path
     port: int
+    libs_dir: Path | None = None
 
     @property
     def controller_port(self) -> int:
@@ -44,7 +45,7 @@ class LocalKafka:
 
     @property
     def libs(self) -> Path:
-        return self.home / "libs"
+        return self.libs_dir or self.home / "libs"
 
     @property
     def pid_file(self) -> Path:

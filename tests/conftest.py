@@ -1,0 +1,95 @@
+"""Session-wide real services: Kafka and PostgreSQL.
+
+Order of preference: services named by `HUB_TEST_KAFKA_BOOTSTRAP` / `HUB_TEST_DATABASE_URL`;
+testcontainers when a Docker engine answers; otherwise the project's own local launchers
+(`hub dev`), on their own ports and data under `var/test/`, so a running dev hub is not disturbed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from hub.store.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_VAR = ROOT / "var" / "test"
+KAFKA_LIBS = ROOT / "var" / "kafka-libs"
+
+
+@dataclass(frozen=True)
+class Services:
+    bootstrap: str
+    database_url: str  # the server's maintenance database; tests get their own databases
+
+
+def _docker_answers() -> bool:
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10,
+                              check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[Services]:
+    bootstrap = os.environ.get("HUB_TEST_KAFKA_BOOTSTRAP")
+    url = os.environ.get("HUB_TEST_DATABASE_URL")
+    if bootstrap and url:
+        yield Services(bootstrap, url)
+        return
+    if _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+        from testcontainers.postgres import PostgresContainer
+
+        with KafkaContainer().with_kraft() as kafka, \
+                PostgresContainer("postgres:16", driver="psycopg") as pg:
+            yield Services(kafka.get_bootstrap_server(), pg.get_connection_url())
+        return
+    from hub.dev.kafka import LocalKafka
+    from hub.dev.postgres import LocalPostgres
+
+    kafka = LocalKafka(home=TEST_VAR / "kafka", port=29092, libs_dir=KAFKA_LIBS)
+    postgres = LocalPostgres(home=TEST_VAR / "postgres", port=25432)
+    database_url = postgres.up()
+    try:
+        yield Services(kafka.up(), database_url)
+    finally:
+        kafka.down()
+        postgres.down()
+
+
+def _plain(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+@pytest.fixture(scope="session")
+def template_database(services: Services) -> str:
+    """A migrated database that each test's database is copied from."""
+    name = f"hub_template_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_plain(services.database_url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    upgrade(services.database_url.rsplit("/", 1)[0] + f"/{name}")
+    return name
+
+
+@pytest.fixture
+def database_url(services: Services, template_database: str) -> str:
+    """A fresh, migrated database of this test's own."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_plain(services.database_url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+    return services.database_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    """This test's own topics."""
+    return f"t{uuid.uuid4().hex[:10]}."

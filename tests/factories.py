@@ -1,0 +1,52 @@
+"""Synthetic custody events for tests: placeholder names, NHS numbers from the never-issued 999
+range, postcode units `9ZZ`."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from typing import Any
+
+from hub.contracts.envelope import nhs_number_is_valid
+
+_serial = itertools.count(1)
+TEST_NHS_NUMBERS = [n for n in (f"999{i:07d}" for i in range(2000, 4000))
+                    if nhs_number_is_valid(n)]
+
+
+def drug_test_event(
+    *, opiates: str = "positive", cocaine: str = "negative", postcode: str | None = "B12 9ZZ",
+    residence_authority: str | None = None, with_nhs: bool = True, **subject: Any,
+) -> dict[str, Any]:
+    """A valid `custody.drug_test_result` event for a new synthetic person."""
+    n = next(_serial)
+    person: dict[str, Any] = {
+        "custody_record_number": f"T-CR-{uuid.uuid4().hex[:10]}",
+        "pnc_id": f"26/{n:07d}Z",
+        "given_name": "Testy",
+        "family_name": f"Personsyn-{n}",
+        "date_of_birth": "1991-03-04",
+    }
+    if with_nhs:
+        person["nhs_number"] = TEST_NHS_NUMBERS[n % len(TEST_NHS_NUMBERS)]
+    if postcode is not None:
+        person["postcode"] = postcode
+    if residence_authority is not None:
+        person["residence_authority"] = residence_authority
+    person.update(subject)
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "custody.drug_test_result",
+        "schema_version": "1.0",
+        "occurred_at": "2026-10-01T09:00:00+00:00",
+        "source": {"system": "test-custody", "site": "Test custody suite"},
+        "subject": person,
+        "payload": {"tested_at": "2026-10-01T08:45:00+00:00", "sample_type": "oral_fluid",
+                    "trigger_offence": True,
+                    "results": {"opiates": opiates, "cocaine": cocaine}},
+    }
+
+
+def encode(event: dict[str, Any]) -> bytes:
+    return json.dumps(event).encode()

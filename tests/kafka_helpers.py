@@ -1,0 +1,84 @@
+"""Reading and writing the real broker in tests: everything polls with a deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+
+async def produce(
+    bootstrap: str, topic: str, values: Iterable[bytes], *, key: bytes | None = None,
+    headers: list[tuple[str, bytes]] | None = None,
+) -> list[tuple[int, int]]:
+    """Publish values in order to one partition-stable key; return (partition, offset) of each."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        positions = []
+        for value in values:
+            meta = await producer.send_and_wait(topic, value, key=key, headers=headers or [])
+            positions.append((meta.partition, meta.offset))
+        return positions
+    finally:
+        await producer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
+    cluster = await consumer._client.fetch_all_metadata()
+    partitions = [TopicPartition(t, p) for t in topics for p in cluster.partitions_for_topic(t) or ()]
+    if len(partitions) < len(topics):
+        raise AssertionError(f"some of {topics} do not exist")
+    return partitions
+
+
+async def wait_until_committed(
+    bootstrap: str, group: str, topic: str, timeout: float = 60.0
+) -> None:
+    """Wait until `group` has committed every record now in `topic` (processed and durable)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await consumer.start()
+    await admin.start()
+    try:
+        partitions = await _partitions(consumer, [topic])
+        ends = await consumer.end_offsets(partitions)
+        deadline = time.monotonic() + timeout
+        while True:
+            committed = await admin.list_consumer_group_offsets(group)
+            behind = {tp: end for tp, end in ends.items()
+                      if end > 0 and (tp not in committed or committed[tp].offset < end)}
+            if not behind:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"group {group} still behind on {sorted(behind)}")
+            await asyncio.sleep(0.1)
+    finally:
+        await admin.close()
+        await consumer.stop()
+
+
+async def read_all(bootstrap: str, topics: Iterable[str]) -> dict[str, list[ConsumerRecord]]:
+    """Every record currently in `topics`, by topic."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        topics = list(topics)
+        partitions = await _partitions(consumer, topics)
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        found: dict[str, list[ConsumerRecord]] = {t: [] for t in topics}
+        deadline = time.monotonic() + 30
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+            if time.monotonic() > deadline:
+                raise TimeoutError("could not read the topics to their end")
+            batches = await consumer.getmany(timeout_ms=200)
+            for tp, records in batches.items():
+                found[tp.topic].extend(r for r in records if r.offset < ends[tp])
+        return found
+    finally:
+        await consumer.stop()
