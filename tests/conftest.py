@@ -21,7 +21,7 @@ from hub.store.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_VAR = ROOT / "var" / "test"
-KAFKA_LIBS = ROOT / "var" / "kafka-libs"
+KAFKA_LIBS = ROOT / "var" / "kafka" / "libs"
 
 
 @dataclass(frozen=True)
@@ -93,3 +93,8 @@ def database_url(services: Services, template_database: str) -> str:
 def topic_prefix() -> str:
     """This test's own topics."""
     return f"t{uuid.uuid4().hex[:10]}."
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true",
+                     help="rewrite the mapper golden files from the current mappers")

@@ -53,9 +53,12 @@ class LocalPostgres:
         return _SYSTEM_USER
 
     def _pg(self, tool: str, *args: str, user: str | None, timeout: float = 60) -> str:
+        # Drop root's groups too: with gid 0 kept, group bits of root-owned parents would apply.
+        identity: dict[str, object] = {} if user is None else {
+            "user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
         result = subprocess.run(
             [str(POSTGRES_BIN_PATH / tool), *args], capture_output=True, text=True, check=False,
-            user=user, timeout=timeout, cwd=self.home,
+            timeout=timeout, cwd=self.home, **identity,  # type: ignore[call-overload]
         )
         if result.returncode != 0:
             raise LocalPostgresError(f"{tool} failed: {result.stdout}{result.stderr}")

@@ -1,0 +1,73 @@
+"""The README's first command, run as a newcomer would: `make run`, samples flow, Ctrl-C stops it.
+
+(The second command, `make test`, is what CI runs: this very suite.) The run uses its own data
+directory and ports, so it does not disturb a hub or test services already running.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import KAFKA_LIBS, ROOT
+
+pytestmark = pytest.mark.e2e
+
+EXPECTED = {
+    "custody/drug-test-positive-birmingham-postcode.json": "referrals.birmingham.v1",
+    "custody/drug-test-positive-coventry-authority-code.json": "referrals.coventry.v1",
+    "custody/drug-test-positive-split-district-triage.json": "referrals.triage.v1",
+    "custody/drug-test-positive-no-address-triage.json": "referrals.triage.v1",
+    "custody/drug-test-negative-recorded.json": "(no output: recorded)",
+    "dead-letter/malformed-json.json": "custody.events.dlq.v1  (dead letter: invalid_json)",
+    "dead-letter/contract-violation-unknown-result.json":
+        "custody.events.dlq.v1  (dead letter: contract_violation)",
+}
+
+
+def _lines(stream: object, into: queue.Queue[str]) -> None:
+    for line in stream:  # type: ignore[attr-defined]
+        into.put(line)
+
+
+def test_make_run_starts_everything_and_shows_where_each_sample_ended(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"HUB_KAFKA_BOOTSTRAP", "HUB_DATABASE_URL", "MAKEFLAGS"}}
+    env.update(HUB_VAR_DIR=str(tmp_path / "var"), HUB_DEV_KAFKA_PORT="39192",
+               HUB_DEV_POSTGRES_PORT="35432", HUB_DEV_KAFKA_LIBS=str(KAFKA_LIBS))
+    process = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_lines, args=(process.stdout, lines), daemon=True).start()
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + 240
+        while not any("samples done" in line for line in seen):
+            assert time.monotonic() < deadline, "".join(seen[-40:])
+            assert process.poll() is None or not lines.empty(), "".join(seen[-40:])
+            try:
+                seen.append(lines.get(timeout=1))
+            except queue.Empty:
+                continue
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal
+        process.wait(timeout=60)
+        while not lines.empty():
+            seen.append(lines.get())
+        output = "".join(seen)
+        for sample, destination in EXPECTED.items():
+            line = next((x for x in seen if x.startswith(sample)), None)
+            assert line is not None, f"{sample} not reported:\n{output[-3000:]}"
+            assert line.split("->", 1)[1].strip().startswith(destination), line
+        assert "shut down gracefully" in output and "hub stopped" in output
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        subprocess.run([str(ROOT / ".venv" / "bin" / "hub"), "dev", "down"], cwd=ROOT, env=env,
+                       check=False, capture_output=True, timeout=120)

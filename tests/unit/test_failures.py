@@ -1,0 +1,53 @@
+"""The failure policy: bounded retries of transient faults, nothing else retried."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from hub.failures import PartitionStalled, Reason, Rejected, RetryPolicy, Stage, is_transient
+
+
+def test_transient_faults_are_recognised() -> None:
+    assert is_transient(OperationalError("select", {}, Exception("connection refused")))
+    assert is_transient(TimeoutError())
+    assert not is_transient(Rejected(Stage.PARSE, Reason.INVALID_JSON, "x"))
+    assert not is_transient(ValueError())
+
+
+async def test_retries_are_bounded_then_the_partition_stalls() -> None:
+    calls = 0
+
+    async def always_down() -> None:
+        nonlocal calls
+        calls += 1
+        raise ConnectionError("database down")
+
+    with pytest.raises(PartitionStalled):
+        await RetryPolicy(attempts=4, initial=0.001, maximum=0.002).call("record", always_down)
+    assert calls == 4
+
+
+async def test_a_passing_fault_is_retried_until_it_passes() -> None:
+    attempts = iter([ConnectionError(), ConnectionError(), None])
+
+    async def flaky() -> str:
+        error = next(attempts)
+        if error:
+            raise error
+        return "done"
+
+    assert await RetryPolicy(5, 0.001, 0.002).call("emit", flaky) == "done"
+
+
+async def test_bad_input_is_not_retried() -> None:
+    calls = 0
+
+    async def rejects() -> None:
+        nonlocal calls
+        calls += 1
+        raise Rejected(Stage.MAP, Reason.UNMAPPABLE, "cannot map")
+
+    with pytest.raises(Rejected):
+        await RetryPolicy(5, 0.001, 0.002).call("record", rejects)
+    assert calls == 1
