@@ -63,7 +63,7 @@ async def _where_it_ended(engine: AsyncEngine, topic: str, partition: int, offse
 
 async def publish_samples(
     bootstrap: str, topic: str, engine: AsyncEngine, examples: Path, console: Console,
-    timeout: float = 60.0,
+    within: float = 60.0,
 ) -> dict[str, str]:
     """Publish every sample to `topic`; print and return where each one ended."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
@@ -77,7 +77,7 @@ async def publish_samples(
     finally:
         await producer.stop()
     ended: dict[str, str] = {}
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     for path, (partition, offset) in positions.items():
         where = None
         while where is None and time.monotonic() < deadline:

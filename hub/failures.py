@@ -77,7 +77,7 @@ def describe_validation_error(error: ValidationError, limit: int = 10) -> str:
 
 
 def is_transient(error: BaseException) -> bool:
-    """Faults that may pass by themselves: connection and timeout trouble, retriable broker errors."""
+    """Faults that may pass by themselves: connection and timeouts, retriable broker errors."""
     if isinstance(error, Rejected):
         return False
     if isinstance(error, OperationalError | InterfaceError):

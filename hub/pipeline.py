@@ -18,6 +18,7 @@ from hub.failures import (
     RetryPolicy,
     Stage,
     dead_letter_headers,
+    is_transient,
 )
 from hub.mappers.context import HubIdentity, NewId
 from hub.messages import InboundRecord, OutboundMessage
@@ -70,14 +71,19 @@ class Pipeline:
         first_failure = self._clock()
         route = self._routes[record.topic]
         event: Envelope | None = None
+        rejection: Rejected | None = None
         try:
             event = parse_event(record.value, route.catalogue)
+            parsed = event
             outcome, duplicate, pending = await self._retry.call(
-                "record", lambda: self._record(record, event, route))  # type: ignore[arg-type]
-        except Rejected as rejection:
+                "record", lambda: self._record(record, parsed, route))
+        except Rejected as rejected:
+            rejection = rejected
+        if rejection is not None:
             outcome, duplicate = f"dead_letter:{rejection.reason.value}", False
+            failed = rejection
             pending = await self._retry.call(
-                "dead-letter", lambda: self._dead_letter(record, rejection, event, first_failure))
+                "dead-letter", lambda: self._dead_letter(record, failed, event, first_failure))
         await self._publish(pending)
         result = Outcome(outcome, tuple(p.message.topic for p in pending), duplicate)
         log.info("processed %s -> %s%s", record.position, result.outcome,
@@ -100,8 +106,6 @@ class Pipeline:
                 except Rejected:
                     raise
                 except Exception as error:
-                    from hub.failures import is_transient
-
                     if is_transient(error):
                         raise
                     log.exception("processing %s failed", record.position)

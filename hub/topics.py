@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from hub.routing.providers import ProviderDirectory
@@ -58,11 +59,11 @@ async def create_topics(
         existing = set(await admin.list_topics())
         missing = [n for n in names if n not in existing]
         if missing:
-            try:
-                await admin.create_topics(
-                    [NewTopic(n, num_partitions=partitions, replication_factor=replication) for n in missing])
-            except TopicAlreadyExistsError:
-                pass  # created meanwhile by another process: that is the goal
+            # Created meanwhile by another process: that is the goal.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics([
+                    NewTopic(n, num_partitions=partitions, replication_factor=replication)
+                    for n in missing])
         return missing
     finally:
         await admin.close()

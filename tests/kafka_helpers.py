@@ -29,14 +29,15 @@ async def produce(
 
 async def _partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
     cluster = await consumer._client.fetch_all_metadata()
-    partitions = [TopicPartition(t, p) for t in topics for p in cluster.partitions_for_topic(t) or ()]
+    partitions = [TopicPartition(t, p)
+                  for t in topics for p in cluster.partitions_for_topic(t) or ()]
     if len(partitions) < len(topics):
         raise AssertionError(f"some of {topics} do not exist")
     return partitions
 
 
 async def wait_until_committed(
-    bootstrap: str, group: str, topic: str, timeout: float = 60.0
+    bootstrap: str, group: str, topic: str, within: float = 60.0
 ) -> None:
     """Wait until `group` has committed every record now in `topic` (processed and durable)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
@@ -46,7 +47,7 @@ async def wait_until_committed(
     try:
         partitions = await _partitions(consumer, [topic])
         ends = await consumer.end_offsets(partitions)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             committed = await admin.list_consumer_group_offsets(group)
             behind = {tp: end for tp, end in ends.items()

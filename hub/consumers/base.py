@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiokafka import TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 from faststream.kafka import KafkaMessage
 
 from hub.failures import PartitionStalled
@@ -48,7 +48,7 @@ def _is_utf8(value: bytes | None) -> bool:
 
 
 def inbound_record(message: KafkaMessage) -> InboundRecord:
-    raw = message.raw_message
+    raw: ConsumerRecord[Any, Any] = message.raw_message  # type: ignore[assignment]
     return InboundRecord(
         topic=raw.topic, partition=raw.partition, offset=raw.offset, timestamp_ms=raw.timestamp,
         key=raw.key, value=raw.value or b"", headers=tuple(raw.headers or ()))

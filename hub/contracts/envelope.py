@@ -25,7 +25,8 @@ def nhs_number_is_valid(value: str) -> bool:
     """The NHS number's mod-11 check digit (NHS Data Dictionary)."""
     if len(value) != 10 or not value.isdigit():
         return False
-    total = sum(int(digit) * weight for digit, weight in zip(value[:9], range(10, 1, -1), strict=True))
+    weights = range(10, 1, -1)
+    total = sum(int(digit) * weight for digit, weight in zip(value[:9], weights, strict=True))
     check = 11 - total % 11
     if check == 11:
         check = 0

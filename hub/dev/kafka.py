@@ -1,4 +1,4 @@
-"""A local single-node Apache Kafka broker (KRaft) run from Maven Central jars with the machine's Java.
+"""A local single-node Apache Kafka broker (KRaft), from Maven Central jars, on the machine's Java.
 
 The jars are resolved once with Maven into `<var>/kafka/libs` and reused, so a second start needs no
 network. The broker listens on 127.0.0.1 only and keeps its data and log under `<var>/kafka/`.
@@ -84,7 +84,8 @@ class LocalKafka:
             "process.roles=broker,controller",
             "node.id=1",
             f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-            f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
+            f"CONTROLLER://127.0.0.1:{self.controller_port}",
             f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
             "controller.listener.names=CONTROLLER",
             "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
@@ -124,7 +125,8 @@ class LocalKafka:
             capture_output=True, text=True, check=False,
         )
         if result.returncode != 0:
-            raise LocalKafkaError(f"kafka StorageTool format failed:\n{result.stdout}{result.stderr}")
+            raise LocalKafkaError(
+                f"kafka StorageTool format failed:\n{result.stdout}{result.stderr}")
 
     def is_running(self) -> bool:
         return is_running(read_pid(self.pid_file))

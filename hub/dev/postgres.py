@@ -62,7 +62,7 @@ class LocalPostgres:
         )
         if result.returncode != 0:
             raise LocalPostgresError(f"{tool} failed: {result.stdout}{result.stderr}")
-        return result.stdout
+        return str(result.stdout)
 
     def _prepare(self, user: str | None) -> None:
         self.home.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ def _test_code(substance: Substance, sample: SampleType) -> dict[str, Any]:
         return {"coding": [{"system": LOINC, "code": code, "display": display}]}
     return {"coding": [{"system": f"{LOCAL_CODES}drug-test-on-arrest",
                         "code": f"{substance.value}-oral-fluid",
-                        "display": f"{substance.value.capitalize()} screen, oral fluid, on arrest"}]}
+                        "display": f"{substance.value.capitalize()} screen, oral fluid"}]}
 
 
 def drug_test_observation(
@@ -75,12 +75,13 @@ def map_drug_test_referral(
     """A positive drug test on arrest → a referral Bundle for a provider, or for triage."""
     recipient, hub = context.recipient, context.hub
     person = patient(event.subject, context.person_id, recipient, hub)
-    observations = {s: drug_test_observation(event, s, context.person_id, new_id())
-                    for s in Substance}
-    positive = [observations[s] for s in event.payload.positive_substances]
+    observation_ids = {s: new_id() for s in Substance}
+    observations = [drug_test_observation(event, s, context.person_id, observation_ids[s])
+                    for s in Substance]
+    organization_id = new_id()
     is_triage = recipient.kind is RecipientKind.TRIAGE
     organization = Organization.model_validate({
-        "resourceType": "Organization", "id": new_id(), "name": recipient.name,
+        "resourceType": "Organization", "id": organization_id, "name": recipient.name,
         "identifier": [{"system": hub.system("organisation"), "value": recipient.id}],
     })
     service_request = ServiceRequest.model_validate({
@@ -95,9 +96,9 @@ def map_drug_test_referral(
                              "display": "Referral to drug and alcohol treatment"}]},
         "subject": ref(context.person_id),
         "authoredOn": instant(now),
-        "reasonReference": [ref(o.id) for o in positive],
-        "supportingInfo": [{"reference": f"urn:uuid:{o.id}"} for o in observations.values()],
-        **({} if is_triage else {"performer": [ref(organization.id)]}),
+        "reasonReference": [ref(observation_ids[s]) for s in event.payload.positive_substances],
+        "supportingInfo": [ref(observation_ids[s]) for s in Substance],
+        **({} if is_triage else {"performer": [ref(organization_id)]}),
     })
     task_body: dict[str, Any] = {
         "resourceType": "Task",
@@ -107,7 +108,7 @@ def map_drug_test_referral(
         "focus": ref(context.referral_id),
         "for": ref(context.person_id),
         "authoredOn": instant(now),
-        "owner": ref(organization.id),
+        "owner": ref(organization_id),
         "businessStatus": {"coding": [{"system": f"{LOCAL_CODES}referral-milestone",
                                        "code": "awaiting-triage" if is_triage else "referred"}]},
     }
@@ -123,4 +124,4 @@ def map_drug_test_referral(
         header_id=new_id(), event_code="servicerequest-request", reason="new",
         recipient=recipient, hub=hub, focus_id=context.referral_id)
     return message_bundle(new_id(), now, [header, service_request, person,
-                                          *observations.values(), organization, task])
+                                          *observations, organization, task])

@@ -7,6 +7,7 @@ it). A district is enough only when it lies wholly inside one of the seven autho
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -40,9 +41,8 @@ class Residence:
 def postcode_districts() -> dict[str, tuple[str, ...]]:
     """District (outward code) → every authority GSS code it touches."""
     table = resources.files("hub.routing").joinpath("west_midlands_postcode_districts.csv")
-    with table.open(newline="") as handle:
-        return {row["district"]: tuple(row["authority_codes"].split("|"))
-                for row in csv.DictReader(handle)}
+    rows = csv.DictReader(io.StringIO(table.read_text(encoding="utf-8")))
+    return {row["district"]: tuple(row["authority_codes"].split("|")) for row in rows}
 
 
 def resolve_residence(subject: Subject, served: frozenset[str]) -> Residence:

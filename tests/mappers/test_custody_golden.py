@@ -42,8 +42,8 @@ CONTEXTS = {
 def _map(case: str) -> bytes:
     event = DrugTestResultEvent.model_validate_json((GOLDEN / f"{case}.in.json").read_bytes())
     ids = (str(uuid.UUID(int=i)) for i in itertools.count(1))
-    bundle = map_drug_test_referral(event, CONTEXTS[case], now=datetime(2026, 10, 1, 9, 5, tzinfo=UTC),
-                                    new_id=lambda: next(ids))
+    now = datetime(2026, 10, 1, 9, 5, tzinfo=UTC)
+    bundle = map_drug_test_referral(event, CONTEXTS[case], now=now, new_id=lambda: next(ids))
     return to_json(bundle)
 
 

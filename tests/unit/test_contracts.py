@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -82,10 +83,10 @@ _json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow
 def test_any_corrupted_field_is_rejected_never_crashes(field: str, replacement: object) -> None:
     event = drug_test_event()
     event[field] = replacement
-    try:
+    # Either it still parses (the replacement happened to be valid) or it is Rejected; any other
+    # exception escapes and fails the test.
+    with contextlib.suppress(Rejected):
         parse_event(json.dumps(event).encode(), CUSTODY_EVENT_TYPES)
-    except Rejected as rejected:
-        assert rejected.reason in set(Reason)
 
 
 @settings(max_examples=300)
