@@ -33,4 +33,4 @@ status: setup
 	$(BIN)/hub dev status
 
 bench: setup
-	$(BIN)/python bench/custody_throughput.py
+	$(BIN)/python -m bench.custody_throughput
