@@ -51,3 +51,10 @@ async def test_bad_input_is_not_retried() -> None:
     with pytest.raises(Rejected):
         await RetryPolicy(5, 0.001, 0.002).call("record", rejects)
     assert calls == 1
+
+
+def test_database_errors_never_quote_the_values() -> None:
+    from hub.store.db import create_engine
+
+    engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert engine.sync_engine.hide_parameters is True
