@@ -1,0 +1,60 @@
+"""A database outage on real services: the partition stops and alerts, nothing is skipped or
+dead-lettered, and the event is processed once the database is back."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+import pytest
+
+from hub.dev.postgres import LocalPostgres
+from tests.conftest import Services
+from tests.factories import drug_test_event, encode
+from tests.integration.conftest import hub_settings, start_hub
+from tests.kafka_helpers import produce, read_all, wait_until_committed
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+async def _poll(condition: object, within: float, what: str) -> None:
+    deadline = time.monotonic() + within
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        await asyncio.sleep(0.1)
+
+
+async def test_database_outage_pauses_the_partition_and_recovers(
+    services: Services, topic_prefix: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    database = LocalPostgres(home=tmp_path / "pg", port=25499)
+    url = await asyncio.to_thread(database.up)
+    settings = hub_settings(topic_prefix, retry_attempts=2, retry_initial_seconds=0.05,
+                            retry_max_seconds=0.1, partition_pause_seconds=1.0)
+    hub = await start_hub(services, url, settings)
+    try:
+        await asyncio.to_thread(database.down)
+        caplog.set_level(logging.WARNING, logger="hub")
+        await produce(services.bootstrap, hub.topics.custody_events,
+                      [encode(drug_test_event(postcode="WS2 9ZZ"))])
+
+        await _poll(lambda: any("ALERT" in r.getMessage() and "stalled" in r.getMessage()
+                                for r in caplog.records), 30, "no stall alert")
+        with pytest.raises(TimeoutError):  # not committed: the record was not skipped
+            await wait_until_committed(services.bootstrap, settings.consumer_group,
+                                       hub.topics.custody_events, within=2)
+
+        await asyncio.to_thread(database.up)
+        await wait_until_committed(services.bootstrap, settings.consumer_group,
+                                   hub.topics.custody_events, within=60)
+    finally:
+        await hub.app.stop()
+        await asyncio.to_thread(database.down)
+    out = await read_all(services.bootstrap, [hub.topics.provider("referrals.walsall.v1"),
+                                              hub.topics.dead_letter(hub.topics.custody_events)])
+    referrals_out, dead = out.values()
+    assert len(referrals_out) == 1 and dead == []
+    assert any("resumed" in r.getMessage() for r in caplog.records)
