@@ -12,13 +12,19 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub import __version__
+from hub.consumers.court import court_router
 from hub.consumers.custody import custody_router
+from hub.consumers.probation import probation_router
+from hub.contracts.court import COURT_EVENT_TYPES
 from hub.contracts.custody import CUSTODY_EVENT_TYPES
+from hub.contracts.probation import PROBATION_EVENT_TYPES
 from hub.emit import Emitter
 from hub.failures import RetryPolicy
+from hub.handlers.court import COURT_HANDLERS
+from hub.handlers.custody import CUSTODY_HANDLERS
+from hub.handlers.probation import PROBATION_HANDLERS
 from hub.mappers.context import HubIdentity
 from hub.pipeline import Pipeline, Route
-from hub.referrals import handle_drug_test_result
 from hub.routing.providers import ProviderDirectory, load_providers
 from hub.settings import Settings
 from hub.store.db import create_engine
@@ -60,15 +66,19 @@ def build_hub(settings: Settings, *, bootstrap: str, database_url: str) -> Hub:
     pipeline = Pipeline(
         engine=engine, emitter=emitter, providers=providers, topics=topics, hub=identity,
         endpoint_base=settings.endpoint_base,
-        routes={topics.custody_events: Route(
-            CUSTODY_EVENT_TYPES, {"custody.drug_test_result": handle_drug_test_result})},
+        routes={
+            topics.custody_events: Route(CUSTODY_EVENT_TYPES, CUSTODY_HANDLERS),
+            topics.court_events: Route(COURT_EVENT_TYPES, COURT_HANDLERS),
+            topics.probation_events: Route(PROBATION_EVENT_TYPES, PROBATION_HANDLERS),
+        },
         retry=RetryPolicy(settings.retry_attempts, settings.retry_initial_seconds,
                           settings.retry_max_seconds),
         clock=utc_now, new_id=new_uuid,
     )
     broker = KafkaBroker(bootstrap, client_id="referral-hub", graceful_timeout=30.0,
                          log_level=logging.DEBUG)
-    broker.include_router(custody_router(pipeline, topics, settings))
+    for router in (custody_router, court_router, probation_router):
+        broker.include_router(router(pipeline, topics, settings))
 
     async def start_outputs() -> None:
         upgrade(database_url)

@@ -20,9 +20,9 @@ from hub.failures import (
     dead_letter_headers,
     is_transient,
 )
+from hub.handlers.common import Handler, HandlingEnv
 from hub.mappers.context import HubIdentity, NewId
 from hub.messages import InboundRecord, OutboundMessage
-from hub.referrals import Handler, HandlingEnv
 from hub.routing.providers import ProviderDirectory
 from hub.store import journal
 from hub.topics import Topics
@@ -45,6 +45,11 @@ class Route:
 
     catalogue: dict[str, type[Envelope]]
     handlers: dict[str, Handler]
+
+    def __post_init__(self) -> None:
+        missing = set(self.catalogue) ^ set(self.handlers)
+        if missing:
+            raise ValueError(f"contracts and handlers disagree about {sorted(missing)}")
 
 
 class Pipeline:

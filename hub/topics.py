@@ -22,8 +22,20 @@ class Topics:
         return self.name("custody.events.v1")
 
     @property
+    def court_events(self) -> str:
+        return self.name("court.events.v1")
+
+    @property
+    def probation_events(self) -> str:
+        return self.name("probation.events.v1")
+
+    @property
     def triage(self) -> str:
         return self.name("referrals.triage.v1")
+
+    @property
+    def assessment_requests(self) -> str:
+        return self.name("assessment.requests.v1")
 
     def provider(self, provider_topic: str) -> str:
         return self.name(provider_topic)
@@ -36,11 +48,11 @@ class Topics:
 
     @property
     def inputs(self) -> tuple[str, ...]:
-        return (self.custody_events,)
+        return (self.custody_events, self.court_events, self.probation_events)
 
     def outputs(self, providers: ProviderDirectory) -> tuple[str, ...]:
         return (*(self.provider(p.topic) for p in providers.providers), self.triage,
-                *(self.dead_letter(t) for t in self.inputs))
+                self.assessment_requests, *(self.dead_letter(t) for t in self.inputs))
 
     def all(self, providers: ProviderDirectory) -> tuple[str, ...]:
         return (*self.inputs, *self.outputs(providers))

@@ -9,11 +9,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka import ConsumerRecord, TopicPartition
-from faststream.kafka import KafkaMessage
+from faststream import AckPolicy
+from faststream.kafka import KafkaMessage, KafkaRouter
 
 from hub.failures import PartitionStalled
 from hub.messages import InboundRecord
 from hub.pipeline import Pipeline
+from hub.settings import Settings
 
 log = logging.getLogger("hub.consumers")
 
@@ -75,3 +77,26 @@ def _resume(consumer: Any, partition: TopicPartition) -> None:
     if partition in consumer.assignment():
         consumer.resume(partition)
         log.warning("partition %s:%d resumed", partition.topic, partition.partition)
+
+
+def source_router(
+    pipeline: Pipeline, topic: str, settings: Settings, *, title: str, description: str
+) -> KafkaRouter:
+    """A router with one subscriber on a source topic: each record is processed, then committed
+    (on failure FastStream nacks: the consumer seeks back, nothing is skipped)."""
+    router = KafkaRouter()
+
+    @router.subscriber(
+        topic,
+        group_id=settings.consumer_group,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=raw_body,
+        parser=tolerant_parser,
+        title=title,
+        description=description,
+    )
+    async def on_event(body: bytes, message: KafkaMessage) -> None:
+        await consume(pipeline, message, settings.partition_pause_seconds)
+
+    return router

@@ -121,3 +121,12 @@ class Envelope(Contract):
         if self.occurred_at > datetime.now(UTC) + _CLOCK_SKEW:
             raise ValueError("occurred_at is in the future")
         return self
+
+
+def event_types(*models: type[Envelope]) -> dict[str, type[Envelope]]:
+    """A topic's catalogue: `event_type` → its contract (read off each model's Literal)."""
+    catalogue: dict[str, type[Envelope]] = {}
+    for model in models:
+        (name,) = model.model_fields["event_type"].annotation.__args__  # type: ignore[union-attr]
+        catalogue[name] = model
+    return catalogue

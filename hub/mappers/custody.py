@@ -7,24 +7,23 @@ from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.observation import Observation
-from fhir.resources.R4B.organization import Organization
-from fhir.resources.R4B.servicerequest import ServiceRequest
-from fhir.resources.R4B.task import Task
 
-from hub.contracts.custody import DrugTestResultEvent, SampleType, Substance, TestOutcome
-from hub.mappers.context import NewId, RecipientKind, ReferralContext
-from hub.mappers.fhir import (
-    LOINC,
-    SNOMED,
-    instant,
-    message_bundle,
-    message_header,
-    patient,
-    ref,
+from hub.contracts.custody import (
+    DrugTestResultEvent,
+    OutOfHoursAppointmentBookedEvent,
+    RequiredAssessmentCompletedEvent,
+    RequiredAssessmentRequestedEvent,
+    SampleType,
+    Substance,
+    TestOutcome,
+    VoluntaryAssessmentCompletedEvent,
 )
+from hub.mappers.assessment import assessment_resources
+from hub.mappers.context import NewId, ReferralContext
+from hub.mappers.fhir import LOINC, SNOMED, instant, ref
+from hub.mappers.messages import LOCAL_CODES, assessment_request_bundle, referral_bundle
 
-#: Project-owned code systems. No LOINC code was verified for oral-fluid screens (DOMAIN.md).
-LOCAL_CODES = "https://referral-hub.example/CodeSystem/"
+#: No LOINC code was verified for oral-fluid screens (DOMAIN.md): a project code system is used.
 _URINE_LOINC = {Substance.OPIATES: ("19295-5", "Opiates [Presence] in Urine by Screen method"),
                 Substance.COCAINE: ("19359-9", "Cocaine [Presence] in Urine by Screen method")}
 _OUTCOME_SNOMED = {TestOutcome.POSITIVE: ("10828004", "Positive"),
@@ -73,55 +72,45 @@ def map_drug_test_referral(
     event: DrugTestResultEvent, context: ReferralContext, *, now: datetime, new_id: NewId
 ) -> Bundle:
     """A positive drug test on arrest → a referral Bundle for a provider, or for triage."""
-    recipient, hub = context.recipient, context.hub
-    person = patient(event.subject, context.person_id, recipient, hub)
     observation_ids = {s: new_id() for s in Substance}
     observations = [drug_test_observation(event, s, context.person_id, observation_ids[s])
                     for s in Substance]
-    organization_id = new_id()
-    is_triage = recipient.kind is RecipientKind.TRIAGE
-    organization = Organization.model_validate({
-        "resourceType": "Organization", "id": organization_id, "name": recipient.name,
-        "identifier": [{"system": hub.system("organisation"), "value": recipient.id}],
-    })
-    service_request = ServiceRequest.model_validate({
-        "resourceType": "ServiceRequest",
-        "id": context.referral_id,
-        "identifier": [{"system": hub.system("referral"), "value": context.referral_id}],
-        "status": "draft" if is_triage else "active",
-        "intent": "order",
-        "category": [{"coding": [{"system": SNOMED, "code": "3457005",
-                                  "display": "Patient referral"}]}],
-        "code": {"coding": [{"system": f"{LOCAL_CODES}referral-type", "code": "drug-treatment",
-                             "display": "Referral to drug and alcohol treatment"}]},
-        "subject": ref(context.person_id),
-        "authoredOn": instant(now),
-        "reasonReference": [ref(observation_ids[s]) for s in event.payload.positive_substances],
-        "supportingInfo": [ref(observation_ids[s]) for s in Substance],
-        **({} if is_triage else {"performer": [ref(organization_id)]}),
-    })
-    task_body: dict[str, Any] = {
-        "resourceType": "Task",
-        "id": new_id(),
-        "status": "requested",
-        "intent": "order",
-        "focus": ref(context.referral_id),
-        "for": ref(context.person_id),
-        "authoredOn": instant(now),
-        "owner": ref(organization_id),
-        "businessStatus": {"coding": [{"system": f"{LOCAL_CODES}referral-milestone",
-                                       "code": "awaiting-triage" if is_triage else "referred"}]},
-    }
-    if is_triage and context.triage_reason:
-        task_body["statusReason"] = {"coding": [{"system": f"{LOCAL_CODES}triage-reason",
-                                                 "code": context.triage_reason}]}
-        task_body["input"] = [
-            {"type": {"coding": [{"system": f"{LOCAL_CODES}task-input",
-                                  "code": "candidate-authority"}]},
-             "valueCode": code} for code in context.triage_candidates]
-    task = Task.model_validate(task_body)
-    header = message_header(
-        header_id=new_id(), event_code="servicerequest-request", reason="new",
-        recipient=recipient, hub=hub, focus_id=context.referral_id)
-    return message_bundle(new_id(), now, [header, service_request, person,
-                                          *observations, organization, task])
+    return referral_bundle(
+        event.subject, context, now=now, new_id=new_id, clinical=observations,
+        reason_ids=[observation_ids[s] for s in event.payload.positive_substances])
+
+
+def map_assessment_referral(
+    event: RequiredAssessmentCompletedEvent | VoluntaryAssessmentCompletedEvent,
+    context: ReferralContext, *, now: datetime, new_id: NewId,
+) -> Bundle:
+    """A completed custody assessment that recommends treatment → a referral carrying it.
+
+    Voluntary assessments carry the person's Consent; required ones rest on the Drugs Act 2005.
+    """
+    voluntary = isinstance(event, VoluntaryAssessmentCompletedEvent)
+    response_id, clinical = assessment_resources(
+        event.payload.assessment, context.person_id, new_id, voluntary=voluntary)
+    return referral_bundle(event.subject, context, now=now, new_id=new_id, clinical=clinical,
+                           reason_ids=[response_id])
+
+
+def map_required_assessment_request(
+    event: RequiredAssessmentRequestedEvent, context: ReferralContext, *, now: datetime,
+    new_id: NewId,
+) -> Bundle:
+    """A required assessment (Drugs Act 2005 s.9) → a request to the arrest referral team."""
+    return assessment_request_bundle(
+        event.subject, context, now=now, new_id=new_id, assessment_type="required-assessment",
+        requested_by=event.source.site)
+
+
+def map_out_of_hours_request(
+    event: OutOfHoursAppointmentBookedEvent, context: ReferralContext, *, now: datetime,
+    new_id: NewId,
+) -> Bundle:
+    """An out-of-hours appointment booked by police → a request to assess at that time."""
+    return assessment_request_bundle(
+        event.subject, context, now=now, new_id=new_id,
+        assessment_type="out-of-hours-appointment", requested_by=event.source.site,
+        due=event.payload.appointment_at)

@@ -58,13 +58,13 @@ def patient(subject: Subject, person_id: str, recipient: Recipient, hub: HubIden
 
 def message_header(
     *, header_id: str, event_code: str, reason: str, recipient: Recipient, hub: HubIdentity,
-    focus_id: str,
+    focus_id: str, event_system: str = BARS_EVENTS,
 ) -> MessageHeader:
     """A BaRS-style MessageHeader: event, reason (new | update), source, destination, focus."""
     return MessageHeader.model_validate({
         "resourceType": "MessageHeader",
         "id": header_id,
-        "eventCoding": {"system": BARS_EVENTS, "code": event_code},
+        "eventCoding": {"system": event_system, "code": event_code},
         "reason": {"coding": [{"system": BARS_REASON, "code": reason}]},
         "destination": [{"name": recipient.name, "endpoint": recipient.endpoint}],
         "source": {"name": hub.name, "software": "referral-hub", "version": hub.version,

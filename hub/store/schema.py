@@ -111,3 +111,28 @@ outbox = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("published_at", DateTime(timezone=True)),
 )
+
+assessments = Table(
+    "assessments", metadata,
+    Column("id", UUID(as_uuid=False), primary_key=True),
+    Column("person_id", UUID(as_uuid=False), ForeignKey("persons.id"), nullable=False, index=True),
+    Column("source_event_id", UUID(as_uuid=False), ForeignKey("inbound_events.event_id"),
+           nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("assessed_at", DateTime(timezone=True), nullable=False),
+    Column("answers", JSONB, nullable=False),
+    Column("outcome", String(40)),
+    Column("voluntary", Boolean, nullable=False),
+    Column("suitability", JSONB),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+assessment_requests = Table(
+    "assessment_requests", metadata,
+    Column("id", UUID(as_uuid=False), primary_key=True),
+    Column("person_id", UUID(as_uuid=False), ForeignKey("persons.id"), nullable=False, index=True),
+    Column("assessment_type", String(40), nullable=False),
+    Column("source_event_id", UUID(as_uuid=False), ForeignKey("inbound_events.event_id"),
+           nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

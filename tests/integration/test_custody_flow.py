@@ -79,7 +79,7 @@ async def test_each_case_lands_on_exactly_the_right_topic(hub: Hub, services: Se
         assert hdrs["correlation-id"] == b"corr-123"
         assert hdrs["causation-id"] == event["event_id"].encode()
         assert b"4bf92f3577b34da6a3ce929d0e0e4736" in hdrs["traceparent"]
-    assert out == {}, "nothing may land on any other provider topic"
+    assert {t: r for t, r in out.items() if r} == {}, "nothing may land on any other topic"
 
     assert len(triage) == 1
     triaged = bundle_of(triage[0].value)

@@ -1,0 +1,15 @@
+"""Court events (`court.events.v1`) from magistrates' and crown court systems."""
+
+from __future__ import annotations
+
+from faststream.kafka import KafkaRouter
+
+from hub.consumers.base import source_router
+from hub.pipeline import Pipeline
+from hub.settings import Settings
+from hub.topics import Topics
+
+
+def court_router(pipeline: Pipeline, topics: Topics, settings: Settings) -> KafkaRouter:
+    return source_router(pipeline, topics.court_events, settings, title="court-events",
+                         description="Adjournments, suitability assessments and sentences.")

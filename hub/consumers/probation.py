@@ -1,0 +1,15 @@
+"""Probation events (`probation.events.v1`)."""
+
+from __future__ import annotations
+
+from faststream.kafka import KafkaRouter
+
+from hub.consumers.base import source_router
+from hub.pipeline import Pipeline
+from hub.settings import Settings
+from hub.topics import Topics
+
+
+def probation_router(pipeline: Pipeline, topics: Topics, settings: Settings) -> KafkaRouter:
+    return source_router(pipeline, topics.probation_events, settings, title="probation-events",
+                         description="Pre-sentence report requests and orders.")

@@ -1,0 +1,165 @@
+"""The building blocks of every handler: record, request an assessment, refer.
+
+A handler runs inside the event's database transaction; what it returns is stored in the outbox
+in that same transaction and published after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.contracts.assessment import AssessmentAnswers
+from hub.contracts.envelope import Envelope
+from hub.failures import Reason, Rejected, Stage
+from hub.mappers.context import HubIdentity, NewId, Recipient, RecipientKind, ReferralContext
+from hub.mappers.fhir import to_json
+from hub.messages import InboundRecord, OutboundMessage, output_headers
+from hub.routing.providers import ProviderDirectory
+from hub.routing.residence import resolve_residence
+from hub.store.registry import resolve_person
+from hub.store.schema import assessment_requests, assessments, referrals, triage_items
+from hub.topics import Topics
+
+IDENTITY_CONFLICT = "identity_conflict"
+
+#: A pure mapper: (event, context, *, now, new_id) -> Bundle.
+Mapper = Callable[..., Bundle]
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What handling an event decided: an outcome word, the person, and the messages to emit."""
+
+    outcome: str
+    person_id: str | None
+    messages: list[OutboundMessage]
+
+
+@dataclass(frozen=True)
+class HandlingEnv:
+    """Everything handlers need besides the event and the transaction."""
+
+    providers: ProviderDirectory
+    topics: Topics
+    hub: HubIdentity
+    endpoint_base: str
+    now: datetime
+    new_id: NewId
+
+    def provider_recipient(self, authority_code: str) -> tuple[Recipient, str]:
+        provider = self.providers.by_authority(authority_code)
+        assert provider is not None
+        recipient = Recipient(RecipientKind.PROVIDER, provider.id, provider.name,
+                              f"{self.endpoint_base}provider/{provider.id}", authority_code)
+        return recipient, self.topics.provider(provider.topic)
+
+    def triage_recipient(self) -> tuple[Recipient, str]:
+        recipient = Recipient(RecipientKind.TRIAGE, "arrest-referral-triage",
+                              "Arrest referral team (triage)", f"{self.endpoint_base}triage")
+        return recipient, self.topics.triage
+
+    def team_recipient(self) -> tuple[Recipient, str]:
+        """The arrest referral team, who carry out assessments (sees what triage sees)."""
+        recipient = Recipient(RecipientKind.TRIAGE, "arrest-referral-team",
+                              "Arrest referral team", f"{self.endpoint_base}assessment-requests")
+        return recipient, self.topics.assessment_requests
+
+
+Handler = Callable[[AsyncConnection, Envelope, InboundRecord, HandlingEnv], Awaitable[Handled]]
+
+
+def map_or_reject(mapper: Mapper, event: Envelope, context: ReferralContext,
+                  env: HandlingEnv) -> bytes:
+    """Run a pure mapper; any failure means the content cannot be mapped (dead letter)."""
+    try:
+        return to_json(mapper(event, context, now=env.now, new_id=env.new_id))
+    except Exception as error:
+        raise Rejected(Stage.MAP, Reason.UNMAPPABLE, f"{type(error).__name__} while mapping",
+                       type(error).__name__) from error
+
+
+def message(record: InboundRecord, event: Envelope, env: HandlingEnv, *, topic: str,
+            person_id: str, value: bytes, message_type: str,
+            extra: tuple[tuple[str, bytes], ...] = ()) -> OutboundMessage:
+    headers = output_headers(record, event_id=str(event.event_id), hub_version=env.hub.version,
+                             message_type=message_type, extra=extra)
+    return OutboundMessage(topic, person_id.encode(), value, headers)
+
+
+async def record_only(
+    conn: AsyncConnection, event: Envelope, record: InboundRecord, env: HandlingEnv
+) -> Handled:
+    """Link the person and keep the event (the inbound record holds its type and time)."""
+    person = await resolve_person(conn, event.subject, str(event.event_id), env.new_id)
+    return Handled("recorded", person.person_id, [])
+
+
+def requesting_assessment(mapper: Mapper, assessment_type: str) -> Handler:
+    """A handler that asks the arrest referral team for a new assessment."""
+
+    async def handle(
+        conn: AsyncConnection, event: Envelope, record: InboundRecord, env: HandlingEnv
+    ) -> Handled:
+        person = await resolve_person(conn, event.subject, str(event.event_id), env.new_id)
+        request_id = env.new_id()
+        await conn.execute(assessment_requests.insert().values(
+            id=request_id, person_id=person.person_id, assessment_type=assessment_type,
+            source_event_id=str(event.event_id), created_at=env.now))
+        recipient, topic = env.team_recipient()
+        context = ReferralContext(person.person_id, request_id, recipient, env.hub)
+        value = map_or_reject(mapper, event, context, env)
+        return Handled("assessment_requested", person.person_id, [message(
+            record, event, env, topic=topic, person_id=person.person_id, value=value,
+            message_type="assessment-request")])
+
+    return handle
+
+
+async def store_assessment(
+    conn: AsyncConnection, event: Envelope, person_id: str, answers: AssessmentAnswers,
+    env: HandlingEnv, *, outcome: str | None, voluntary: bool,
+    suitability: dict[str, Any] | None = None,
+) -> str:
+    assessment_id = env.new_id()
+    await conn.execute(assessments.insert().values(
+        id=assessment_id, person_id=person_id, source_event_id=str(event.event_id),
+        event_type=event.event_type, assessed_at=answers.assessed_at,
+        answers=answers.model_dump(mode="json"), outcome=outcome, voluntary=voluntary,
+        suitability=suitability, created_at=env.now))
+    return assessment_id
+
+
+async def refer(
+    conn: AsyncConnection, event: Envelope, record: InboundRecord, env: HandlingEnv,
+    person_id: str, *, identity_conflict: bool, mapper: Mapper,
+) -> Handled:
+    """Route by residence to one provider, or to triage with the reason; record and map."""
+    residence = resolve_residence(event.subject, env.providers.authority_codes)
+    reason = IDENTITY_CONFLICT if identity_conflict else residence.triage_reason
+    if reason is None and residence.authority_code is not None:
+        recipient, topic = env.provider_recipient(residence.authority_code)
+    else:
+        recipient, topic = env.triage_recipient()
+    referral_id = env.new_id()
+    await conn.execute(referrals.insert().values(
+        id=referral_id, person_id=person_id,
+        provider_id=recipient.id if recipient.kind is RecipientKind.PROVIDER else None,
+        status="draft" if reason else "active", source_event_id=str(event.event_id),
+        created_at=env.now))
+    if reason:
+        await conn.execute(triage_items.insert().values(
+            id=env.new_id(), referral_id=referral_id, reason=str(reason),
+            candidates=list(residence.candidates), created_at=env.now))
+    context = ReferralContext(person_id, referral_id, recipient, env.hub,
+                              str(reason) if reason else None, residence.candidates)
+    value = map_or_reject(mapper, event, context, env)
+    extra = (("triage-reason", str(reason).encode()),) if reason else ()
+    return Handled("triaged" if reason else "referred", person_id, [message(
+        record, event, env, topic=topic, person_id=person_id, value=value,
+        message_type="triage" if reason else "referral-new", extra=extra)])

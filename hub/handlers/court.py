@@ -1,0 +1,51 @@
+"""What each court event does."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.contracts.court import SentenceImposedEvent, SuitabilityAssessmentCompletedEvent
+from hub.contracts.envelope import Envelope
+from hub.handlers.common import (
+    Handled,
+    Handler,
+    HandlingEnv,
+    refer,
+    requesting_assessment,
+    store_assessment,
+)
+from hub.mappers.court import map_sentence_referral, map_suitability_assessment_request
+from hub.messages import InboundRecord
+from hub.store.registry import resolve_person
+
+
+async def suitability_assessment_completed(
+    conn: AsyncConnection, event: Envelope, record: InboundRecord, env: HandlingEnv
+) -> Handled:
+    """Store the assessment and its DRR/ATR suitability (the court's order comes later)."""
+    assert isinstance(event, SuitabilityAssessmentCompletedEvent)
+    person = await resolve_person(conn, event.subject, str(event.event_id), env.new_id)
+    await store_assessment(conn, event, person.person_id, event.payload.assessment, env,
+                           outcome=None, voluntary=False,
+                           suitability=event.payload.suitability.model_dump(mode="json"))
+    return Handled("assessed", person.person_id, [])
+
+
+async def sentence_imposed(
+    conn: AsyncConnection, event: Envelope, record: InboundRecord, env: HandlingEnv
+) -> Handled:
+    """A DRR or ATR granted is a referral to the local provider; otherwise recorded."""
+    assert isinstance(event, SentenceImposedEvent)
+    person = await resolve_person(conn, event.subject, str(event.event_id), env.new_id)
+    if not (event.payload.drr_granted or event.payload.atr_granted):
+        return Handled("recorded", person.person_id, [])
+    return await refer(conn, event, record, env, person.person_id,
+                       identity_conflict=person.conflict, mapper=map_sentence_referral)
+
+
+COURT_HANDLERS: dict[str, Handler] = {
+    "court.adjourned_for_suitability_assessment": requesting_assessment(
+        map_suitability_assessment_request, "suitability-assessment"),
+    "court.suitability_assessment_completed": suitability_assessment_completed,
+    "court.sentence_imposed": sentence_imposed,
+}

@@ -1,0 +1,88 @@
+"""A completed assessment as FHIR: QuestionnaireResponse, AUDIT Observations, Consent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fhir.resources.R4B.consent import Consent
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from fhir.resources.R4B.resource import Resource
+
+from hub.contracts.assessment import AssessmentAnswers
+from hub.mappers.context import NewId
+from hub.mappers.fhir import LOINC, instant, ref
+from hub.mappers.questionnaire import CANONICAL, response_items
+
+_AUDIT = (("audit_score", "75624-7", "Total score [AUDIT]"),
+          ("audit_c_score", "75626-2", "Total score [AUDIT-C]"))
+_CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
+_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+_RECIPIENTS = (("treatment_provider", "Treatment provider"), ("court", "Court"),
+               ("probation", "Probation service"), ("ndtms", "NDTMS"))
+
+
+def questionnaire_response(
+    answers: AssessmentAnswers, person_id: str, response_id: str
+) -> QuestionnaireResponse:
+    return QuestionnaireResponse.model_validate({
+        "resourceType": "QuestionnaireResponse", "id": response_id,
+        "questionnaire": CANONICAL, "status": "completed", "subject": ref(person_id),
+        "authored": instant(answers.assessed_at), "item": response_items(answers)})
+
+
+def audit_observations(
+    answers: AssessmentAnswers, person_id: str, new_id: NewId
+) -> list[Observation]:
+    """AUDIT and AUDIT-C totals (LOINC), when the assessment has them."""
+    if answers.alcohol is None:
+        return []
+    found = []
+    for field, code, display in _AUDIT:
+        score = getattr(answers.alcohol, field)
+        if score is None:
+            continue
+        found.append(Observation.model_validate({
+            "resourceType": "Observation", "id": new_id(), "status": "final",
+            "category": [{"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                "code": "survey"}]}],
+            "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
+            "subject": ref(person_id), "effectiveDateTime": instant(answers.assessed_at),
+            "valueInteger": score}))
+    return found
+
+
+def consent(answers: AssessmentAnswers, person_id: str, consent_id: str) -> Consent:
+    """What the person agreed may be shared, recipient by recipient (opt-in; default deny)."""
+    given = answers.consent
+
+    def provision(field: str, display: str) -> dict[str, Any]:
+        return {"type": "permit" if getattr(given, field) else "deny",
+                "actor": [{"role": {"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                    "code": "IRCP"}]}, "reference": {"display": display}}]}
+
+    return Consent.model_validate({
+        "resourceType": "Consent", "id": consent_id,
+        "status": "active" if given.treatment_provider else "rejected",
+        "scope": {"coding": [{"system": _CONSENT_SCOPE, "code": "patient-privacy"}]},
+        "category": [{"coding": [{"system": LOINC, "code": "59284-0",
+                                  "display": "Patient Consent"}]}],
+        "patient": ref(person_id), "dateTime": instant(answers.assessed_at),
+        "policyRule": {"coding": [{"system": _ACT_CODE, "code": "OPTIN"}]},
+        "provision": {"type": "deny",
+                      "provision": [provision(field, display) for field, display in _RECIPIENTS]},
+    })
+
+
+def assessment_resources(
+    answers: AssessmentAnswers, person_id: str, new_id: NewId, *, voluntary: bool
+) -> tuple[str, list[Resource]]:
+    """The assessment's resources, and the QuestionnaireResponse id (the referral's reason)."""
+    response_id = new_id()
+    found: list[Resource] = [questionnaire_response(answers, person_id, response_id),
+                             *audit_observations(answers, person_id, new_id)]
+    if voluntary:
+        found.append(consent(answers, person_id, new_id()))
+    return response_id, found

@@ -1,0 +1,120 @@
+"""The two message shapes the hub sends: a referral, and a request for an assessment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.organization import Organization
+from fhir.resources.R4B.resource import Resource
+from fhir.resources.R4B.servicerequest import ServiceRequest
+from fhir.resources.R4B.task import Task
+
+from hub.contracts.envelope import Subject
+from hub.mappers.context import NewId, RecipientKind, ReferralContext
+from hub.mappers.fhir import SNOMED, instant, message_bundle, message_header, patient, ref
+
+LOCAL_CODES = "https://referral-hub.example/CodeSystem/"
+LOCAL_EVENTS = f"{LOCAL_CODES}message-events"
+
+
+def local(system: str, code: str, display: str | None = None) -> dict[str, Any]:
+    item = {"system": f"{LOCAL_CODES}{system}", "code": code}
+    if display:
+        item["display"] = display
+    return {"coding": [item]}
+
+
+def _organization(org_id: str, name: str, identifier: str, context: ReferralContext
+                  ) -> Organization:
+    return Organization.model_validate({
+        "resourceType": "Organization", "id": org_id, "name": name,
+        "identifier": [{"system": context.hub.system("organisation"), "value": identifier}]})
+
+
+def referral_bundle(
+    subject: Subject, context: ReferralContext, *, now: datetime, new_id: NewId,
+    clinical: Sequence[Resource], reason_ids: Sequence[str], reason_codes: Sequence[str] = (),
+) -> Bundle:
+    """A BaRS-style referral: MessageHeader, ServiceRequest, Patient, the clinical resources it
+    rests on, the performing Organization and the Task that tracks it. Triage gets a draft."""
+    recipient = context.recipient
+    is_triage = recipient.kind is RecipientKind.TRIAGE
+    organization_id = new_id()
+    organization = _organization(organization_id, recipient.name, recipient.id, context)
+    service_request = ServiceRequest.model_validate({
+        "resourceType": "ServiceRequest",
+        "id": context.referral_id,
+        "identifier": [{"system": context.hub.system("referral"), "value": context.referral_id}],
+        "status": "draft" if is_triage else "active",
+        "intent": "order",
+        "category": [{"coding": [{"system": SNOMED, "code": "3457005",
+                                  "display": "Patient referral"}]}],
+        "code": local("referral-type", "drug-treatment", "Referral to drug and alcohol treatment"),
+        "subject": ref(context.person_id),
+        "authoredOn": instant(now),
+        **({"reasonCode": [local("treatment-requirement", c) for c in reason_codes]}
+           if reason_codes else {}),
+        **({"reasonReference": [ref(i) for i in reason_ids]} if reason_ids else {}),
+        **({"supportingInfo": [ref(str(r.id)) for r in clinical]} if clinical else {}),
+        **({} if is_triage else {"performer": [ref(organization_id)]}),
+    })
+    task_body: dict[str, Any] = {
+        "resourceType": "Task", "id": new_id(), "status": "requested", "intent": "order",
+        "focus": ref(context.referral_id), "for": ref(context.person_id),
+        "authoredOn": instant(now), "owner": ref(organization_id),
+        "businessStatus": local("referral-milestone",
+                                "awaiting-triage" if is_triage else "referred"),
+    }
+    if is_triage and context.triage_reason:
+        task_body["statusReason"] = local("triage-reason", context.triage_reason)
+        task_body["input"] = [{"type": local("task-input", "candidate-authority"),
+                               "valueCode": code} for code in context.triage_candidates]
+    task = Task.model_validate(task_body)
+    header = message_header(
+        header_id=new_id(), event_code="servicerequest-request", reason="new",
+        recipient=recipient, hub=context.hub, focus_id=context.referral_id)
+    person = patient(subject, context.person_id, recipient, context.hub)
+    return message_bundle(new_id(), now, [header, service_request, person, *clinical,
+                                          organization, task])
+
+
+def assessment_request_bundle(
+    subject: Subject, context: ReferralContext, *, now: datetime, new_id: NewId,
+    assessment_type: str, requested_by: str, due: datetime | None = None,
+    requirements: Sequence[str] = (),
+) -> Bundle:
+    """A request to the arrest referral team to assess the person (a new assessment is needed)."""
+    requester_id, owner_id = new_id(), new_id()
+    requester = _organization(requester_id, requested_by, "requesting-site", context)
+    owner = _organization(owner_id, context.recipient.name, context.recipient.id, context)
+    service_request = ServiceRequest.model_validate({
+        "resourceType": "ServiceRequest", "id": context.referral_id,
+        "identifier": [{"system": context.hub.system("assessment-request"),
+                        "value": context.referral_id}],
+        "status": "active", "intent": "order",
+        "category": [local("request-category", "assessment")],
+        "code": local("assessment-type", assessment_type),
+        "subject": ref(context.person_id), "authoredOn": instant(now),
+        "requester": ref(requester_id), "performer": [ref(owner_id)],
+        **({"occurrenceDateTime": instant(due)} if due else {}),
+        **({"reasonCode": [local("treatment-requirement", r) for r in requirements]}
+           if requirements else {}),
+    })
+    task_body: dict[str, Any] = {
+        "resourceType": "Task", "id": new_id(), "status": "requested", "intent": "order",
+        "focus": ref(context.referral_id), "for": ref(context.person_id),
+        "authoredOn": instant(now), "owner": ref(owner_id), "requester": ref(requester_id),
+        "businessStatus": local("assessment-milestone", "requested"),
+    }
+    if due:
+        task_body["restriction"] = {"period": {"end": instant(due)}}
+    task = Task.model_validate(task_body)
+    header = message_header(
+        header_id=new_id(), event_code="assessment-request", event_system=LOCAL_EVENTS,
+        reason="new", recipient=context.recipient, hub=context.hub, focus_id=context.referral_id)
+    person = patient(subject, context.person_id, context.recipient, context.hub)
+    return message_bundle(new_id(), now, [header, service_request, person, requester, owner,
+                                          task])

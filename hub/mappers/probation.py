@@ -1,0 +1,24 @@
+"""Probation events → FHIR R4 message Bundles. Pure: no I/O, clock and ids passed in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+from fhir.resources.R4B.bundle import Bundle
+
+from hub.contracts.probation import PreSentenceReportRequestedEvent
+from hub.mappers.context import NewId, ReferralContext
+from hub.mappers.messages import assessment_request_bundle
+
+
+def map_pre_sentence_report_request(
+    event: PreSentenceReportRequestedEvent, context: ReferralContext, *, now: datetime,
+    new_id: NewId,
+) -> Bundle:
+    """A pre-sentence report requested → a request for the assessment it needs, due before it."""
+    payload = event.payload
+    return assessment_request_bundle(
+        event.subject, context, now=now, new_id=new_id,
+        assessment_type="pre-sentence-report-assessment", requested_by=event.source.site,
+        due=datetime.combine(payload.due_on, time(9, 0), tzinfo=UTC),
+        requirements=sorted(r.value for r in payload.requirements_considered))
