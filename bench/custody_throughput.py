@@ -72,7 +72,8 @@ async def bench_hub(settings: Settings, bootstrap: str, url: str, n: int) -> str
     try:
         values = [json.dumps(drug_test_event(postcode="B12 9ZZ")).encode() for _ in range(n)]
         await produce_all(bootstrap, hub.topics.custody_events, values)
-        await wait_until_committed(bootstrap, settings.consumer_group, hub.topics.custody_events,
+        await wait_until_committed(bootstrap, f"{settings.consumer_group}.custody-events",
+                                   hub.topics.custody_events,
                                    within=600)
     finally:
         await hub.app.stop()

@@ -18,9 +18,11 @@ app = typer.Typer(help="Referral Hub: custody, court and probation events to one
 dev = typer.Typer(help="The local development broker and database.", no_args_is_help=True)
 topics_cli = typer.Typer(help="Kafka topics.", no_args_is_help=True)
 db_cli = typer.Typer(help="The hub's database.", no_args_is_help=True)
+contracts_cli = typer.Typer(help="The published message contracts.", no_args_is_help=True)
 app.add_typer(dev, name="dev")
 app.add_typer(topics_cli, name="topics")
 app.add_typer(db_cli, name="db")
+app.add_typer(contracts_cli, name="contracts")
 console = Console()
 
 
@@ -90,6 +92,48 @@ def db_upgrade() -> None:
     console.print("database schema is up to date")
 
 
+@contracts_cli.command("export")
+def contracts_export(
+    check: Annotated[bool, typer.Option(help="Fail when the committed files differ from the "
+                                             "code instead of writing them.")] = False,
+    directory: Annotated[Path, typer.Option("--dir", help="Where the contracts live.")] = Path(
+        "contracts"),
+) -> None:
+    """Write JSON Schemas, the AsyncAPI document and the FHIR Questionnaire from the code."""
+    from hub.contracts.export import drift, write
+
+    if check:
+        stale = drift(directory)
+        for path in stale:
+            console.print(f"[red]drift[/red] {directory / path}")
+        if stale:
+            console.print("run `hub contracts export` and commit the result")
+            raise typer.Exit(1)
+        console.print("contracts match the code")
+        return
+    for path in write(directory):
+        console.print(f"wrote {directory / path}")
+
+
+@contracts_cli.command("validate")
+def contracts_validate(files: Annotated[list[Path], typer.Argument(help="Message files.")]
+                       ) -> None:
+    """Check messages against the inbound contracts, offline; exit 1 if any is invalid."""
+    from hub.contracts.validate import problems
+
+    failed = 0
+    for path in files:
+        found = problems(path.read_bytes())
+        failed += bool(found)
+        if not found:
+            console.print(f"[green]ok[/green]      {path}", highlight=False, soft_wrap=True)
+        for problem in found:
+            console.print(f"[red]invalid[/red] {path}: {problem}", highlight=False,
+                          soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
+
+
 @app.command()
 def run(
     demo: Annotated[bool, typer.Option(help="Publish the sample events and show where each "
@@ -114,8 +158,7 @@ def run(
 
         async def show_samples() -> None:
             console.print("[bold green]hub running[/bold green]; publishing the samples:")
-            await publish_samples(bootstrap, hub.topics.custody_events, hub.engine, examples,
-                                  console)
+            await publish_samples(bootstrap, hub.topics, hub.engine, examples, console)
             console.print("[bold green]samples done[/bold green]; the hub keeps running "
                           "(Ctrl-C stops it)")
 

@@ -14,13 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.store.schema import dead_letters, inbound_events, outbox, referrals, triage_items
+from hub.topics import Topics
 
-SAMPLE_DIRS = ("custody", "dead-letter")
+#: Example folder → the base topic its messages are published to.
+SAMPLE_TOPICS = {"custody": "custody.events.v1", "court": "court.events.v1",
+                 "probation": "probation.events.v1", "dead-letter": "custody.events.v1"}
 
 
 def sample_files(examples: Path) -> list[Path]:
     """Valid examples, then the deliberately broken ones that show the dead-letter path."""
-    return [f for d in SAMPLE_DIRS for f in sorted((examples / d).glob("*.json"))]
+    return [f for d in SAMPLE_TOPICS for f in sorted((examples / d).glob("*.json"))]
 
 
 def _fresh(sample: bytes) -> bytes:
@@ -62,23 +65,24 @@ async def _where_it_ended(engine: AsyncEngine, topic: str, partition: int, offse
 
 
 async def publish_samples(
-    bootstrap: str, topic: str, engine: AsyncEngine, examples: Path, console: Console,
+    bootstrap: str, topics: Topics, engine: AsyncEngine, examples: Path, console: Console,
     within: float = 60.0,
 ) -> dict[str, str]:
-    """Publish every sample to `topic`; print and return where each one ended."""
+    """Publish every sample to its source topic; print and return where each one ended."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     positions = {}
     try:
         for path in sample_files(examples):
             headers = [("correlation-id", str(uuid.uuid4()).encode())]
+            topic = topics.name(SAMPLE_TOPICS[path.parent.name])
             meta = await producer.send_and_wait(topic, _fresh(path.read_bytes()), headers=headers)
-            positions[path] = (meta.partition, meta.offset)
+            positions[path] = (topic, meta.partition, meta.offset)
     finally:
         await producer.stop()
     ended: dict[str, str] = {}
     deadline = time.monotonic() + within
-    for path, (partition, offset) in positions.items():
+    for path, (topic, partition, offset) in positions.items():
         where = None
         while where is None and time.monotonic() < deadline:
             where = await _where_it_ended(engine, topic, partition, offset)

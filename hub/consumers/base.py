@@ -79,6 +79,11 @@ def _resume(consumer: Any, partition: TopicPartition) -> None:
         log.warning("partition %s:%d resumed", partition.topic, partition.partition)
 
 
+def consumer_group(settings: Settings, title: str) -> str:
+    """Each source topic has its own group: its own lag, and no rebalance across sources."""
+    return f"{settings.consumer_group}.{title}"
+
+
 def source_router(
     pipeline: Pipeline, topic: str, settings: Settings, *, title: str, description: str
 ) -> KafkaRouter:
@@ -88,7 +93,7 @@ def source_router(
 
     @router.subscriber(
         topic,
-        group_id=settings.consumer_group,
+        group_id=consumer_group(settings, title),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=raw_body,

@@ -40,7 +40,7 @@ def resources(bundle: dict, kind: str) -> list[dict]:
 
 async def _process(hub: Hub, services: Services, values: list[bytes], **kw: object) -> None:
     await produce(services.bootstrap, hub.topics.custody_events, values, **kw)  # type: ignore[arg-type]
-    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub",
+    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
                                hub.topics.custody_events)
 
 
@@ -150,7 +150,7 @@ async def test_replay_from_the_start_changes_nothing(
     replayer = await start_hub(services, database_url,
                                hub_settings(topic_prefix, consumer_group=f"{topic_prefix}replay"))
     try:
-        await wait_until_committed(services.bootstrap, f"{topic_prefix}replay",
+        await wait_until_committed(services.bootstrap, f"{topic_prefix}replay.custody-events",
                                    hub.topics.custody_events)
     finally:
         await replayer.app.stop()

@@ -44,11 +44,13 @@ async def test_database_outage_pauses_the_partition_and_recovers(
         await _poll(lambda: any("ALERT" in r.getMessage() and "stalled" in r.getMessage()
                                 for r in caplog.records), 30, "no stall alert")
         with pytest.raises(TimeoutError):  # not committed: the record was not skipped
-            await wait_until_committed(services.bootstrap, settings.consumer_group,
+            await wait_until_committed(services.bootstrap,
+                                       f"{settings.consumer_group}.custody-events",
                                        hub.topics.custody_events, within=2)
 
         await asyncio.to_thread(database.up)
-        await wait_until_committed(services.bootstrap, settings.consumer_group,
+        await wait_until_committed(services.bootstrap,
+                                   f"{settings.consumer_group}.custody-events",
                                    hub.topics.custody_events, within=60)
     finally:
         await hub.app.stop()

@@ -1,0 +1,55 @@
+"""Offline validation of partner messages: `hub contracts validate FILE...`.
+
+Unlike dead-letter reasons (which never quote values, because they end up in logs), these
+messages are for the partner checking their own file, so they show what was found.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from hub.contracts.catalogue import ALL_EVENT_TYPES
+from hub.contracts.envelope import SUPPORTED_SCHEMA_VERSIONS
+
+
+def _got(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _expected(message: str) -> str:
+    for prefix in ("Input should be ", "Value error, "):
+        message = message.removeprefix(prefix)
+    return message[0].lower() + message[1:]
+
+
+def problems(value: bytes) -> list[str]:
+    """Each problem as `path: expected …, got …`; an empty list means the message is valid."""
+    try:
+        raw = json.loads(value.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        return [f"(file): expected UTF-8, got an invalid byte at {error.start}"]
+    except json.JSONDecodeError as error:
+        return [f"(file): expected JSON, got an error at line {error.lineno} column "
+                f"{error.colno}: {error.msg}"]
+    if not isinstance(raw, dict):
+        return [f"(message): expected a JSON object, got {type(raw).__name__}"]
+    event_type = raw.get("event_type")
+    model = ALL_EVENT_TYPES.get(event_type) if isinstance(event_type, str) else None
+    if model is None:
+        return [f"event_type: expected one of {', '.join(sorted(ALL_EVENT_TYPES))}, "
+                f"got {_got(event_type)}"]
+    version = raw.get("schema_version")
+    if version not in SUPPORTED_SCHEMA_VERSIONS:
+        return [f"schema_version: expected one of {', '.join(sorted(SUPPORTED_SCHEMA_VERSIONS))}"
+                f", got {_got(version)}"]
+    try:
+        model.model_validate(raw)
+    except ValidationError as error:
+        return [f"{'.'.join(str(p) for p in item['loc']) or '(message)'}: expected "
+                f"{_expected(item['msg'])}, got {_got(item.get('input'))}"
+                for item in error.errors(include_url=False)]
+    return []
