@@ -1,0 +1,32 @@
+"""Where each example in `contracts/examples/` must end (None: recorded, no message).
+
+The same table as the README's "What each event produces"; the e2e and real-broker tests use it.
+"""
+
+from __future__ import annotations
+
+EXPECTED: dict[str, str | None] = {
+    "custody/custody.booked_in.json": None,
+    "custody/custody.drug_test_result.json": "referrals.birmingham.v1",
+    "custody/custody.drug_test_result.negative-recorded.json": None,
+    "custody/custody.drug_test_result.positive-coventry-authority-code.json":
+        "referrals.coventry.v1",
+    "custody/custody.drug_test_result.positive-no-address-triage.json": "referrals.triage.v1",
+    "custody/custody.drug_test_result.positive-split-district-triage.json": "referrals.triage.v1",
+    "custody/custody.required_assessment_requested.json": "assessment.requests.v1",
+    "custody/custody.required_assessment_completed.json": "referrals.walsall.v1",
+    "custody/custody.required_assessment_failed_to_attend.json": None,
+    "custody/custody.voluntary_assessment_offered.json": None,
+    "custody/custody.voluntary_assessment_declined.json": None,
+    "custody/custody.voluntary_assessment_completed.json": "referrals.coventry.v1",
+    "custody/custody.out_of_hours_appointment_booked.json": "assessment.requests.v1",
+    "custody/custody.released.json": None,
+    "court/court.adjourned_for_suitability_assessment.json": "assessment.requests.v1",
+    "court/court.suitability_assessment_completed.json": None,
+    "court/court.sentence_imposed.json": "referrals.dudley.v1",
+    "probation/probation.psr_requested.json": "assessment.requests.v1",
+    "probation/probation.order_commenced.json": None,
+    "probation/probation.order_ended.json": None,
+    "dead-letter/malformed-json.json": "custody.events.dlq.v1",
+    "dead-letter/contract-violation-unknown-result.json": "custody.events.dlq.v1",
+}

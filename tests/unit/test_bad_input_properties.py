@@ -1,0 +1,45 @@
+"""Property-based: damaged versions of every example are rejected with a precise reason,
+never anything else; and no reason quotes a personal value."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+
+from hub.contracts.catalogue import ALL_EVENT_TYPES
+from hub.contracts.parse import parse_event
+from hub.failures import Reason, Rejected
+from tests.mutations import VALID, corrupted
+
+PERSONAL = ("family_name", "given_name", "nhs_number", "pnc_id", "date_of_birth", "postcode")
+
+
+def test_every_event_type_has_a_valid_example() -> None:
+    assert {m["event_type"] for m in VALID.values()} == set(ALL_EVENT_TYPES)
+
+
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(corrupted())
+def test_damaged_messages_are_rejected_precisely_or_still_valid(case: tuple[str, bytes]) -> None:
+    name, value = case
+    rejected: Rejected | None = None
+    try:
+        event = parse_event(value, ALL_EVENT_TYPES)
+    except Rejected as caught:
+        rejected = caught
+    if rejected is None:
+        assert event.event_type in ALL_EVENT_TYPES  # the damage happened to be harmless
+        return
+    assert rejected.reason in set(Reason) - {Reason.UNMAPPABLE, Reason.EVENT_ID_REUSED}
+    assert rejected.message
+    original = VALID[name]["subject"]
+    for field in PERSONAL:
+        if isinstance(original.get(field), str) and len(original[field]) > 3:
+            assert original[field] not in rejected.message
+
+
+def test_every_example_parses_to_its_own_type() -> None:
+    for message in VALID.values():
+        event = parse_event(json.dumps(message).encode(), ALL_EVENT_TYPES)
+        assert event.event_type == message["event_type"]
