@@ -1,7 +1,8 @@
 """The README's first command, run as a newcomer would: `make run`, samples flow, Ctrl-C stops it.
 
 (The second command, `make test`, is what CI runs: this very suite.) The run uses its own data
-directory and ports, so it does not disturb a hub or test services already running.
+directory and ports, so it does not disturb a hub or test services already running. (All local
+ports stay below 32768: ports in the kernel's ephemeral range can be taken by client sockets.)
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ def _lines(stream: object, into: queue.Queue[str]) -> None:
 def test_make_run_starts_everything_and_shows_where_each_sample_ended(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items()
            if k not in {"HUB_KAFKA_BOOTSTRAP", "HUB_DATABASE_URL", "MAKEFLAGS"}}
-    env.update(HUB_VAR_DIR=str(tmp_path / "var"), HUB_DEV_KAFKA_PORT="39192",
-               HUB_DEV_POSTGRES_PORT="35432", HUB_DEV_KAFKA_LIBS=str(KAFKA_LIBS))
+    env.update(HUB_VAR_DIR=str(tmp_path / "var"), HUB_DEV_KAFKA_PORT="18092",
+               HUB_DEV_POSTGRES_PORT="16432", HUB_DEV_KAFKA_LIBS=str(KAFKA_LIBS))
     process = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
     lines: queue.Queue[str] = queue.Queue()
