@@ -6,6 +6,7 @@ in that same transaction and published after commit.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.contracts.assessment import AssessmentAnswers
 from hub.contracts.envelope import Envelope
 from hub.failures import Reason, Rejected, Stage
+from hub.mappers.assessment import questionnaire_response
 from hub.mappers.context import HubIdentity, NewId, Recipient, RecipientKind, ReferralContext
 from hub.mappers.fhir import to_json
 from hub.messages import InboundRecord, OutboundMessage, output_headers
@@ -126,12 +128,19 @@ async def store_assessment(
     env: HandlingEnv, *, outcome: str | None, voluntary: bool,
     suitability: dict[str, Any] | None = None,
 ) -> str:
+    """Keep the answers and their validated QuestionnaireResponse (what is shared later)."""
     assessment_id = env.new_id()
+    try:
+        response = questionnaire_response(answers, person_id, assessment_id)
+    except Exception as error:
+        raise Rejected(Stage.MAP, Reason.UNMAPPABLE, f"{type(error).__name__} while mapping",
+                       type(error).__name__) from error
     await conn.execute(assessments.insert().values(
         id=assessment_id, person_id=person_id, source_event_id=str(event.event_id),
         event_type=event.event_type, assessed_at=answers.assessed_at,
-        answers=answers.model_dump(mode="json"), outcome=outcome, voluntary=voluntary,
-        suitability=suitability, created_at=env.now))
+        answers=answers.model_dump(mode="json"),
+        questionnaire_response=json.loads(response.model_dump_json(exclude_none=True)),
+        outcome=outcome, voluntary=voluntary, suitability=suitability, created_at=env.now))
     return assessment_id
 
 

@@ -121,6 +121,7 @@ assessments = Table(
     Column("event_type", String(100), nullable=False),
     Column("assessed_at", DateTime(timezone=True), nullable=False),
     Column("answers", JSONB, nullable=False),
+    Column("questionnaire_response", JSONB, nullable=False),
     Column("outcome", String(40)),
     Column("voluntary", Boolean, nullable=False),
     Column("suitability", JSONB),

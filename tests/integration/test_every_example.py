@@ -8,10 +8,13 @@ from collections import Counter
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from sqlalchemy import select
 
 from hub.app import Hub
 from hub.demo import SAMPLE_TOPICS
 from hub.mappers.questionnaire import CANONICAL
+from hub.store.schema import assessments
 from tests.conftest import ROOT, Services
 from tests.expected import EXPECTED
 from tests.kafka_helpers import produce, read_all, wait_until_committed
@@ -68,3 +71,14 @@ async def test_every_example_produces_exactly_its_outputs(hub: Hub, services: Se
             assert found["Consent"] == (1 if "voluntary" in name else 0)
         if "required_assessment_completed" in name:
             assert found["Observation"] == 2  # AUDIT and AUDIT-C
+
+    # Every completed assessment, whoever recorded it, is kept as a QuestionnaireResponse.
+    async with hub.engine.connect() as conn:
+        stored = (await conn.execute(select(assessments.c.event_type,
+                                            assessments.c.questionnaire_response))).all()
+    assert sorted(row.event_type for row in stored) == [
+        "court.suitability_assessment_completed", "custody.required_assessment_completed",
+        "custody.voluntary_assessment_completed"]
+    for row in stored:
+        response = QuestionnaireResponse.model_validate(row.questionnaire_response)
+        assert response.questionnaire == CANONICAL and response.status == "completed"

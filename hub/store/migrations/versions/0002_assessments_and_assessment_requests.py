@@ -34,6 +34,7 @@ def upgrade() -> None:
     sa.Column('event_type', sa.String(length=100), nullable=False),
     sa.Column('assessed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('answers', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('questionnaire_response', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('outcome', sa.String(length=40), nullable=True),
     sa.Column('voluntary', sa.Boolean(), nullable=False),
     sa.Column('suitability', postgresql.JSONB(astext_type=sa.Text()), nullable=True),
