@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime
 
 from fhir.resources.R4B.bundle import Bundle
 
 from hub.contracts.court import AdjournedForSuitabilityAssessmentEvent, SentenceImposedEvent
 from hub.mappers.context import NewId, ReferralContext
-from hub.mappers.messages import assessment_request_bundle, referral_bundle
+from hub.mappers.messages import assessment_request_bundle, due_on, referral_bundle
 
 
 def map_suitability_assessment_request(
@@ -20,7 +20,7 @@ def map_suitability_assessment_request(
     return assessment_request_bundle(
         event.subject, context, now=now, new_id=new_id, assessment_type="suitability-assessment",
         requested_by=event.source.site,
-        due=datetime.combine(payload.adjourned_to, time(9, 0), tzinfo=UTC),
+        due=due_on(payload.adjourned_to),
         requirements=sorted(r.value for r in payload.requirements))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
@@ -18,6 +18,11 @@ from hub.mappers.fhir import SNOMED, instant, message_bundle, message_header, pa
 
 LOCAL_CODES = "https://referral-hub.example/CodeSystem/"
 LOCAL_EVENTS = f"{LOCAL_CODES}message-events"
+
+
+def due_on(day: date) -> datetime:
+    """A due date as a time: 09:00 UTC that day, when courts and offices open (approximate)."""
+    return datetime.combine(day, time(9, 0), tzinfo=UTC)
 
 
 def local(system: str, code: str, display: str | None = None) -> dict[str, Any]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime
 
 from fhir.resources.R4B.bundle import Bundle
 
 from hub.contracts.probation import PreSentenceReportRequestedEvent
 from hub.mappers.context import NewId, ReferralContext
-from hub.mappers.messages import assessment_request_bundle
+from hub.mappers.messages import assessment_request_bundle, due_on
 
 
 def map_pre_sentence_report_request(
@@ -20,5 +20,5 @@ def map_pre_sentence_report_request(
     return assessment_request_bundle(
         event.subject, context, now=now, new_id=new_id,
         assessment_type="pre-sentence-report-assessment", requested_by=event.source.site,
-        due=datetime.combine(payload.due_on, time(9, 0), tzinfo=UTC),
+        due=due_on(payload.due_on),
         requirements=sorted(r.value for r in payload.requirements_considered))
