@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
@@ -74,6 +74,7 @@ def build_hub(settings: Settings, *, bootstrap: str, database_url: str) -> Hub:
         retry=RetryPolicy(settings.retry_attempts, settings.retry_initial_seconds,
                           settings.retry_max_seconds),
         clock=utc_now, new_id=new_uuid,
+        assessment_validity=timedelta(days=settings.assessment_validity_days),
     )
     broker = KafkaBroker(bootstrap, client_id="referral-hub", graceful_timeout=30.0,
                          log_level=logging.DEBUG)

@@ -40,6 +40,15 @@ def _services(settings: Settings) -> tuple[str, str]:
     return settings.kafka_bootstrap_or_dev, settings.database_url_or_dev()
 
 
+def _database(settings: Settings) -> str:
+    """The configured database, or the local one (started if need be); no broker needed."""
+    if settings.database_url is None:
+        from hub.dev.services import LocalServices
+
+        LocalServices.from_settings(settings).postgres.up()
+    return settings.database_url_or_dev()
+
+
 @dev.command("up")
 def dev_up() -> None:
     """Start the local Kafka broker and PostgreSQL (each only if not running)."""
@@ -88,8 +97,39 @@ def db_upgrade() -> None:
     """Apply the database migrations."""
     from hub.store.migrate import upgrade
 
-    upgrade(_services(Settings())[1])
+    upgrade(_database(Settings()))
     console.print("database schema is up to date")
+
+
+@app.command()
+def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Assessments avoided by reuse, duplicate referrals avoided, and the totals behind them."""
+    import json
+
+    from rich.table import Table
+
+    from hub.store.db import create_engine
+    from hub.store.migrate import upgrade
+    from hub.store.stats import reuse_stats
+
+    url = _database(Settings())
+    upgrade(url)
+
+    async def read() -> dict[str, int]:
+        engine = create_engine(url)
+        try:
+            return await reuse_stats(engine)
+        finally:
+            await engine.dispose()
+
+    counts = asyncio.run(read())
+    if as_json:
+        typer.echo(json.dumps(counts))
+        return
+    table = Table("measure", "count")
+    for name, value in counts.items():
+        table.add_row(name.replace("_", " "), str(value))
+    console.print(table)
 
 
 @contracts_cli.command("export")

@@ -52,7 +52,7 @@ async def _where_it_ended(engine: AsyncEngine, topic: str, partition: int, offse
         if event is None or event.outcome == "processing":
             return None
         sent = (await conn.execute(select(outbox.c.topic, outbox.c.published_at).where(
-            outbox.c.source_ref == str(event.event_id)))).all()
+            outbox.c.source_ref == str(event.event_id)).order_by(outbox.c.id))).all()
         if any(row.published_at is None for row in sent):
             return None
         if not sent:
@@ -68,27 +68,25 @@ async def publish_samples(
     bootstrap: str, topics: Topics, engine: AsyncEngine, examples: Path, console: Console,
     within: float = 60.0,
 ) -> dict[str, str]:
-    """Publish every sample to its source topic; print and return where each one ended."""
+    """Publish every sample to its source topic, one at a time (several samples are about the
+    same synthetic person, so order matters); print and return where each one ended."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
-    positions = {}
+    ended: dict[str, str] = {}
+    deadline = time.monotonic() + within
     try:
         for path in sample_files(examples):
             headers = [("correlation-id", str(uuid.uuid4()).encode())]
             topic = topics.name(SAMPLE_TOPICS[path.parent.name])
             meta = await producer.send_and_wait(topic, _fresh(path.read_bytes()), headers=headers)
-            positions[path] = (topic, meta.partition, meta.offset)
+            where = None
+            while where is None and time.monotonic() < deadline:
+                where = await _where_it_ended(engine, topic, meta.partition, meta.offset)
+                if where is None:
+                    await asyncio.sleep(0.05)
+            name = f"{path.parent.name}/{path.name}"
+            ended[name] = where or "(not processed in time)"
+            console.print(f"{name:<56} -> {ended[name]}", soft_wrap=True, highlight=False)
     finally:
         await producer.stop()
-    ended: dict[str, str] = {}
-    deadline = time.monotonic() + within
-    for path, (topic, partition, offset) in positions.items():
-        where = None
-        while where is None and time.monotonic() < deadline:
-            where = await _where_it_ended(engine, topic, partition, offset)
-            if where is None:
-                await asyncio.sleep(0.2)
-        name = f"{path.parent.name}/{path.name}"
-        ended[name] = where or "(not processed in time)"
-        console.print(f"{name:<56} -> {ended[name]}", soft_wrap=True, highlight=False)
     return ended

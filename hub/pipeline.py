@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -59,7 +59,9 @@ class Pipeline:
         self, *, engine: AsyncEngine, emitter: Emitter, routes: dict[str, Route],
         providers: ProviderDirectory, topics: Topics, hub: HubIdentity, endpoint_base: str,
         retry: RetryPolicy, clock: Callable[[], datetime], new_id: NewId,
+        assessment_validity: timedelta,
     ) -> None:
+        self._assessment_validity = assessment_validity
         self._engine = engine
         self._emitter = emitter
         self._routes = routes
@@ -101,7 +103,7 @@ class Pipeline:
         now = self._clock()
         event_id = str(event.event_id)
         env = HandlingEnv(self._providers, self._topics, self._hub, self._endpoint_base, now,
-                          self._new_id)
+                          self._new_id, self._assessment_validity)
         async with self._engine.begin() as conn:
             fresh = await journal.claim_event(conn, record, event_id, event.event_type,
                                               event.occurred_at, now)

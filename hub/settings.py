@@ -36,6 +36,9 @@ class Settings(BaseSettings):
         default=None, description="JSON provider directory; unset means the packaged one."
     )
 
+    assessment_validity_days: int = Field(
+        default=28, ge=0, description="How long a completed assessment may be reused.")
+
     retry_attempts: int = Field(default=6, ge=1, le=20)
     retry_initial_seconds: float = Field(default=0.2, gt=0)
     retry_max_seconds: float = Field(default=5.0, gt=0)

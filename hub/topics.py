@@ -37,6 +37,10 @@ class Topics:
     def assessment_requests(self) -> str:
         return self.name("assessment.requests.v1")
 
+    @property
+    def assessments_shared(self) -> str:
+        return self.name("assessments.shared.v1")
+
     def provider(self, provider_topic: str) -> str:
         return self.name(provider_topic)
 
@@ -52,7 +56,8 @@ class Topics:
 
     def outputs(self, providers: ProviderDirectory) -> tuple[str, ...]:
         return (*(self.provider(p.topic) for p in providers.providers), self.triage,
-                self.assessment_requests, *(self.dead_letter(t) for t in self.inputs))
+                self.assessment_requests, self.assessments_shared,
+                *(self.dead_letter(t) for t in self.inputs))
 
     def all(self, providers: ProviderDirectory) -> tuple[str, ...]:
         return (*self.inputs, *self.outputs(providers))

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.contracts.assessment import AssessmentAnswers
@@ -21,11 +23,19 @@ from hub.failures import Reason, Rejected, Stage
 from hub.mappers.assessment import questionnaire_response
 from hub.mappers.context import HubIdentity, NewId, Recipient, RecipientKind, ReferralContext
 from hub.mappers.fhir import to_json
+from hub.mappers.messages import status_update_bundle
 from hub.messages import InboundRecord, OutboundMessage, output_headers
 from hub.routing.providers import ProviderDirectory
 from hub.routing.residence import resolve_residence
+from hub.store.assessments import open_referral
 from hub.store.registry import resolve_person
-from hub.store.schema import assessment_requests, assessments, referrals, triage_items
+from hub.store.schema import (
+    assessment_requests,
+    assessments,
+    referral_changes,
+    referrals,
+    triage_items,
+)
 from hub.topics import Topics
 
 IDENTITY_CONFLICT = "identity_conflict"
@@ -53,6 +63,7 @@ class HandlingEnv:
     endpoint_base: str
     now: datetime
     new_id: NewId
+    assessment_validity: timedelta
 
     def provider_recipient(self, authority_code: str) -> tuple[Recipient, str]:
         provider = self.providers.by_authority(authority_code)
@@ -123,11 +134,21 @@ def requesting_assessment(mapper: Mapper, assessment_type: str) -> Handler:
     return handle
 
 
+@dataclass(frozen=True)
+class StoredAssessment:
+    """An assessment as kept (the same attributes as an `assessments` row)."""
+
+    id: str
+    questionnaire_response: dict[str, Any]
+    assessed_at: datetime
+    suitability: dict[str, Any] | None
+
+
 async def store_assessment(
     conn: AsyncConnection, event: Envelope, person_id: str, answers: AssessmentAnswers,
     env: HandlingEnv, *, outcome: str | None, voluntary: bool,
     suitability: dict[str, Any] | None = None,
-) -> str:
+) -> StoredAssessment:
     """Keep the answers and their validated QuestionnaireResponse (what is shared later)."""
     assessment_id = env.new_id()
     try:
@@ -135,13 +156,16 @@ async def store_assessment(
     except Exception as error:
         raise Rejected(Stage.MAP, Reason.UNMAPPABLE, f"{type(error).__name__} while mapping",
                        type(error).__name__) from error
+    stored = StoredAssessment(assessment_id,
+                              json.loads(response.model_dump_json(exclude_none=True)),
+                              answers.assessed_at, suitability)
     await conn.execute(assessments.insert().values(
         id=assessment_id, person_id=person_id, source_event_id=str(event.event_id),
         event_type=event.event_type, assessed_at=answers.assessed_at,
         answers=answers.model_dump(mode="json"),
-        questionnaire_response=json.loads(response.model_dump_json(exclude_none=True)),
-        outcome=outcome, voluntary=voluntary, suitability=suitability, created_at=env.now))
-    return assessment_id
+        questionnaire_response=stored.questionnaire_response, outcome=outcome,
+        voluntary=voluntary, suitability=suitability, created_at=env.now))
+    return stored
 
 
 async def refer(
@@ -155,6 +179,14 @@ async def refer(
         recipient, topic = env.provider_recipient(residence.authority_code)
     else:
         recipient, topic = env.triage_recipient()
+    changes: list[OutboundMessage] = []
+    if reason is None:
+        current = await open_referral(conn, person_id)
+        if current is not None and current.provider_id == recipient.id:
+            return await _update_referral(conn, event, record, env, current, recipient, topic,
+                                          mapper, residence.candidates)
+        if current is not None:
+            changes.append(await _revoke_referral(conn, event, record, env, current))
     referral_id = env.new_id()
     await conn.execute(referrals.insert().values(
         id=referral_id, person_id=person_id,
@@ -169,6 +201,43 @@ async def refer(
                               str(reason) if reason else None, residence.candidates)
     value = map_or_reject(mapper, event, context, env)
     extra = (("triage-reason", str(reason).encode()),) if reason else ()
-    return Handled("triaged" if reason else "referred", person_id, [message(
+    return Handled("triaged" if reason else "referred", person_id, [*changes, message(
         record, event, env, topic=topic, person_id=person_id, value=value,
         message_type="triage" if reason else "referral-new", extra=extra)])
+
+
+async def _update_referral(
+    conn: AsyncConnection, event: Envelope, record: InboundRecord, env: HandlingEnv,
+    current: Any, recipient: Recipient, topic: str, mapper: Mapper,
+    candidates: tuple[str, ...],
+) -> Handled:
+    """A second referral to the provider already holding an open one updates it instead."""
+    await conn.execute(referral_changes.insert().values(
+        referral_id=current.id, event_id=str(event.event_id), change="update",
+        created_at=env.now))
+    await conn.execute(update(referrals).where(referrals.c.id == current.id)
+                       .values(updated_at=env.now))
+    context = ReferralContext(current.person_id, current.id, recipient, env.hub, None, candidates)
+    value = map_or_reject(partial(mapper, reason="update"), event, context, env)
+    return Handled("referral_updated", current.person_id, [message(
+        record, event, env, topic=topic, person_id=current.person_id, value=value,
+        message_type="referral-update")])
+
+
+async def _revoke_referral(
+    conn: AsyncConnection, event: Envelope, record: InboundRecord, env: HandlingEnv, current: Any
+) -> OutboundMessage:
+    """The person moved: the old provider's open referral is revoked (BaRS: an update)."""
+    await conn.execute(referral_changes.insert().values(
+        referral_id=current.id, event_id=str(event.event_id), change="revoke",
+        created_at=env.now))
+    await conn.execute(update(referrals).where(referrals.c.id == current.id)
+                       .values(status="revoked", updated_at=env.now))
+    provider = env.providers.by_id(current.provider_id)
+    recipient, topic = env.provider_recipient(provider.authority_code)
+    context = ReferralContext(current.person_id, current.id, recipient, env.hub)
+    revoked = status_update_bundle(context, now=env.now, new_id=env.new_id,
+                                   request_status="revoked", task_status="cancelled",
+                                   milestone="revoked-moved")
+    return message(record, event, env, topic=topic, person_id=current.person_id,
+                   value=to_json(revoked), message_type="referral-revoke")

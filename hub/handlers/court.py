@@ -11,9 +11,9 @@ from hub.handlers.common import (
     Handler,
     HandlingEnv,
     refer,
-    requesting_assessment,
     store_assessment,
 )
+from hub.handlers.reuse import answer_open_requests, requesting_or_reusing
 from hub.mappers.court import map_sentence_referral, map_suitability_assessment_request
 from hub.messages import InboundRecord
 from hub.store.registry import resolve_person
@@ -25,10 +25,13 @@ async def suitability_assessment_completed(
     """Store the assessment and its DRR/ATR suitability (the court's order comes later)."""
     assert isinstance(event, SuitabilityAssessmentCompletedEvent)
     person = await resolve_person(conn, event.subject, str(event.event_id), env.new_id)
-    await store_assessment(conn, event, person.person_id, event.payload.assessment, env,
-                           outcome=None, voluntary=False,
-                           suitability=event.payload.suitability.model_dump(mode="json"))
-    return Handled("assessed", person.person_id, [])
+    answers = event.payload.assessment
+    stored = await store_assessment(conn, event, person.person_id, answers, env, outcome=None,
+                                    voluntary=False,
+                                    suitability=event.payload.suitability.model_dump(mode="json"))
+    answered = await answer_open_requests(conn, event, record, env, person_id=person.person_id,
+                                          assessment=stored, answers=answers, voluntary=False)
+    return Handled("assessed", person.person_id, answered)
 
 
 async def sentence_imposed(
@@ -44,8 +47,8 @@ async def sentence_imposed(
 
 
 COURT_HANDLERS: dict[str, Handler] = {
-    "court.adjourned_for_suitability_assessment": requesting_assessment(
-        map_suitability_assessment_request, "suitability-assessment"),
+    "court.adjourned_for_suitability_assessment": requesting_or_reusing(
+        map_suitability_assessment_request, "suitability-assessment", "court"),
     "court.suitability_assessment_completed": suitability_assessment_completed,
     "court.sentence_imposed": sentence_imposed,
 }

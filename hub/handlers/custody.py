@@ -20,6 +20,7 @@ from hub.handlers.common import (
     requesting_assessment,
     store_assessment,
 )
+from hub.handlers.reuse import answer_open_requests
 from hub.mappers.custody import (
     map_assessment_referral,
     map_drug_test_referral,
@@ -59,14 +60,17 @@ async def assessment_completed(
     voluntary = isinstance(event, VoluntaryAssessmentCompletedEvent)
     person = await resolve_person(conn, event.subject, str(event.event_id), env.new_id)
     answers, outcome = event.payload.assessment, event.payload.outcome
-    await store_assessment(conn, event, person.person_id, answers, env, outcome=outcome.value,
-                           voluntary=voluntary)
+    stored = await store_assessment(conn, event, person.person_id, answers, env,
+                                    outcome=outcome.value, voluntary=voluntary)
+    answered = await answer_open_requests(conn, event, record, env, person_id=person.person_id,
+                                          assessment=stored, answers=answers, voluntary=voluntary)
     if outcome is not AssessmentOutcome.REFER_TO_TREATMENT:
-        return Handled("assessed", person.person_id, [])
+        return Handled("assessed", person.person_id, answered)
     if voluntary and not answers.consent.treatment_provider:
-        return Handled("assessed_no_consent", person.person_id, [])
-    return await refer(conn, event, record, env, person.person_id,
-                       identity_conflict=person.conflict, mapper=map_assessment_referral)
+        return Handled("assessed_no_consent", person.person_id, answered)
+    referred = await refer(conn, event, record, env, person.person_id,
+                           identity_conflict=person.conflict, mapper=map_assessment_referral)
+    return Handled(referred.outcome, referred.person_id, [*answered, *referred.messages])
 
 
 CUSTODY_HANDLERS: dict[str, Handler] = {

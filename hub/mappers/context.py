@@ -12,6 +12,8 @@ NewId = Callable[[], str]
 class RecipientKind(StrEnum):
     PROVIDER = "provider"
     TRIAGE = "triage"
+    COURT = "court"
+    PROBATION = "probation"
 
 
 @dataclass(frozen=True)

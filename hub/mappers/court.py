@@ -25,10 +25,11 @@ def map_suitability_assessment_request(
 
 
 def map_sentence_referral(
-    event: SentenceImposedEvent, context: ReferralContext, *, now: datetime, new_id: NewId
+    event: SentenceImposedEvent, context: ReferralContext, *, now: datetime, new_id: NewId,
+    reason: str = "new",
 ) -> Bundle:
     """A DRR and/or ATR granted → a referral to the provider that will deliver it."""
     granted = [code for code, given in (("drr", event.payload.drr_granted),
                                         ("atr", event.payload.atr_granted)) if given]
     return referral_bundle(event.subject, context, now=now, new_id=new_id, clinical=[],
-                           reason_ids=[], reason_codes=granted)
+                           reason_ids=[], reason_codes=granted, reason=reason)

@@ -69,7 +69,8 @@ def drug_test_observation(
 
 
 def map_drug_test_referral(
-    event: DrugTestResultEvent, context: ReferralContext, *, now: datetime, new_id: NewId
+    event: DrugTestResultEvent, context: ReferralContext, *, now: datetime, new_id: NewId,
+    reason: str = "new",
 ) -> Bundle:
     """A positive drug test on arrest → a referral Bundle for a provider, or for triage."""
     observation_ids = {s: new_id() for s in Substance}
@@ -77,12 +78,12 @@ def map_drug_test_referral(
                     for s in Substance]
     return referral_bundle(
         event.subject, context, now=now, new_id=new_id, clinical=observations,
-        reason_ids=[observation_ids[s] for s in event.payload.positive_substances])
+        reason_ids=[observation_ids[s] for s in event.payload.positive_substances], reason=reason)
 
 
 def map_assessment_referral(
     event: RequiredAssessmentCompletedEvent | VoluntaryAssessmentCompletedEvent,
-    context: ReferralContext, *, now: datetime, new_id: NewId,
+    context: ReferralContext, *, now: datetime, new_id: NewId, reason: str = "new",
 ) -> Bundle:
     """A completed custody assessment that recommends treatment → a referral carrying it.
 
@@ -92,7 +93,7 @@ def map_assessment_referral(
     response_id, clinical = assessment_resources(
         event.payload.assessment, context.person_id, new_id, voluntary=voluntary)
     return referral_bundle(event.subject, context, now=now, new_id=new_id, clinical=clinical,
-                           reason_ids=[response_id])
+                           reason_ids=[response_id], reason=reason)
 
 
 def map_required_assessment_request(

@@ -29,17 +29,23 @@ def instant(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+#: Which of the source's references each kind of recipient may see (besides the NHS number).
+VISIBLE_REFERENCES: dict[RecipientKind, tuple[tuple[str, str], ...]] = {
+    RecipientKind.PROVIDER: (),
+    RecipientKind.TRIAGE: (("pnc_id", "pnc-id"), ("custody_record_number", "custody-record")),
+    RecipientKind.COURT: (("pnc_id", "pnc-id"), ("court_case_number", "court-case")),
+    RecipientKind.PROBATION: (("pnc_id", "pnc-id"), ("probation_crn", "probation-crn")),
+}
+
+
 def patient(subject: Subject, person_id: str, recipient: Recipient, hub: HubIdentity) -> Patient:
     """The person, minimised for the recipient: providers get no police references."""
     identifiers: list[dict[str, Any]] = []
     if subject.nhs_number:
         identifiers.append({"system": NHS_NUMBER_SYSTEM, "value": subject.nhs_number})
-    if recipient.kind is RecipientKind.TRIAGE:
-        if subject.pnc_id:
-            identifiers.append({"system": hub.system("pnc-id"), "value": subject.pnc_id})
-        if subject.custody_record_number:
-            identifiers.append({"system": hub.system("custody-record"),
-                                "value": subject.custody_record_number})
+    for field, system in VISIBLE_REFERENCES[recipient.kind]:
+        if (value := getattr(subject, field)) is not None:
+            identifiers.append({"system": hub.system(system), "value": value})
     identifiers.append({"system": hub.system("person"), "value": person_id})
     body: dict[str, Any] = {"resourceType": "Patient", "id": person_id, "identifier": identifiers}
     if subject.family_name or subject.given_name:
@@ -58,7 +64,7 @@ def patient(subject: Subject, person_id: str, recipient: Recipient, hub: HubIden
 
 def message_header(
     *, header_id: str, event_code: str, reason: str, recipient: Recipient, hub: HubIdentity,
-    focus_id: str, event_system: str = BARS_EVENTS,
+    focus_id: str, event_system: str = BARS_EVENTS, response_to: str | None = None,
 ) -> MessageHeader:
     """A BaRS-style MessageHeader: event, reason (new | update), source, destination, focus."""
     return MessageHeader.model_validate({
@@ -70,6 +76,7 @@ def message_header(
         "source": {"name": hub.name, "software": "referral-hub", "version": hub.version,
                    "endpoint": hub.endpoint},
         "focus": [ref(focus_id)],
+        **({"response": {"identifier": response_to, "code": "ok"}} if response_to else {}),
     })
 
 

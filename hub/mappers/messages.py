@@ -8,6 +8,7 @@ from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.organization import Organization
+from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.resource import Resource
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
@@ -42,9 +43,11 @@ def _organization(org_id: str, name: str, identifier: str, context: ReferralCont
 def referral_bundle(
     subject: Subject, context: ReferralContext, *, now: datetime, new_id: NewId,
     clinical: Sequence[Resource], reason_ids: Sequence[str], reason_codes: Sequence[str] = (),
+    reason: str = "new",
 ) -> Bundle:
     """A BaRS-style referral: MessageHeader, ServiceRequest, Patient, the clinical resources it
-    rests on, the performing Organization and the Task that tracks it. Triage gets a draft."""
+    rests on, the performing Organization and the Task that tracks it. Triage gets a draft.
+    `reason="update"` re-sends an open referral (same ServiceRequest id) with new information."""
     recipient = context.recipient
     is_triage = recipient.kind is RecipientKind.TRIAGE
     organization_id = new_id()
@@ -79,11 +82,37 @@ def referral_bundle(
                                "valueCode": code} for code in context.triage_candidates]
     task = Task.model_validate(task_body)
     header = message_header(
-        header_id=new_id(), event_code="servicerequest-request", reason="new",
+        header_id=new_id(), event_code="servicerequest-request", reason=reason,
         recipient=recipient, hub=context.hub, focus_id=context.referral_id)
     person = patient(subject, context.person_id, recipient, context.hub)
     return message_bundle(new_id(), now, [header, service_request, person, *clinical,
                                           organization, task])
+
+
+def status_update_bundle(
+    context: ReferralContext, *, now: datetime, new_id: NewId, request_status: str,
+    task_status: str, milestone: str, event_code: str = "servicerequest-request",
+    event_system: str | None = None, category: dict[str, Any] | None = None,
+) -> Bundle:
+    """An update that only changes a request's status (revoked referral, answered request).
+
+    The recipient already has the details: the Patient carries the hub's person id only."""
+    service_request = ServiceRequest.model_validate({
+        "resourceType": "ServiceRequest", "id": context.referral_id,
+        "status": request_status, "intent": "order", "subject": ref(context.person_id),
+        **({"category": [category]} if category else {})})
+    task = Task.model_validate({
+        "resourceType": "Task", "id": new_id(), "status": task_status, "intent": "order",
+        "focus": ref(context.referral_id), "for": ref(context.person_id),
+        "lastModified": instant(now), "businessStatus": local("referral-milestone", milestone)})
+    person = Patient.model_validate({
+        "resourceType": "Patient", "id": context.person_id,
+        "identifier": [{"system": context.hub.system("person"), "value": context.person_id}]})
+    header = message_header(
+        header_id=new_id(), event_code=event_code, reason="update", recipient=context.recipient,
+        hub=context.hub, focus_id=context.referral_id,
+        **({"event_system": event_system} if event_system else {}))
+    return message_bundle(new_id(), now, [header, service_request, person, task])
 
 
 def assessment_request_bundle(

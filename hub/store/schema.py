@@ -71,6 +71,18 @@ referrals = Table(
     Column("source_event_id", UUID(as_uuid=False), ForeignKey("inbound_events.event_id"),
            nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True)),
+)
+
+referral_changes = Table(
+    "referral_changes", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("referral_id", UUID(as_uuid=False), ForeignKey("referrals.id"), nullable=False,
+           index=True),
+    Column("event_id", UUID(as_uuid=False), ForeignKey("inbound_events.event_id"),
+           nullable=False),
+    Column("change", String(20), nullable=False),  # update (a duplicate avoided) | revoke
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 triage_items = Table(
@@ -135,5 +147,20 @@ assessment_requests = Table(
     Column("assessment_type", String(40), nullable=False),
     Column("source_event_id", UUID(as_uuid=False), ForeignKey("inbound_events.event_id"),
            nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("requester_kind", String(20)),
+    Column("requested_by", Text),
+    Column("status", String(20), nullable=False, server_default="open"),
+    Column("fulfilled_at", DateTime(timezone=True)),
+)
+
+assessment_shares = Table(
+    "assessment_shares", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("assessment_id", UUID(as_uuid=False), ForeignKey("assessments.id"), nullable=False),
+    Column("person_id", UUID(as_uuid=False), ForeignKey("persons.id"), nullable=False, index=True),
+    Column("request_event_id", UUID(as_uuid=False), nullable=False),
+    Column("recipient", Text, nullable=False),
+    Column("reason", String(20), nullable=False),  # reuse (an assessment avoided) | fulfils_request
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
