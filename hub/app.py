@@ -29,6 +29,7 @@ from hub.routing.providers import ProviderDirectory, load_providers
 from hub.settings import Settings
 from hub.store.db import create_engine
 from hub.store.migrate import upgrade
+from hub.store.registry import Thresholds
 from hub.topics import Topics
 
 log = logging.getLogger("hub")
@@ -75,6 +76,7 @@ def build_hub(settings: Settings, *, bootstrap: str, database_url: str) -> Hub:
                           settings.retry_max_seconds),
         clock=utc_now, new_id=new_uuid,
         assessment_validity=timedelta(days=settings.assessment_validity_days),
+        thresholds=Thresholds(settings.match_auto_link_score, settings.match_possible_score),
     )
     broker = KafkaBroker(bootstrap, client_id="referral-hub", graceful_timeout=30.0,
                          log_level=logging.DEBUG)

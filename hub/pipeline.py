@@ -25,6 +25,7 @@ from hub.mappers.context import HubIdentity, NewId
 from hub.messages import InboundRecord, OutboundMessage
 from hub.routing.providers import ProviderDirectory
 from hub.store import journal
+from hub.store.registry import Thresholds
 from hub.topics import Topics
 
 log = logging.getLogger("hub.pipeline")
@@ -59,9 +60,10 @@ class Pipeline:
         self, *, engine: AsyncEngine, emitter: Emitter, routes: dict[str, Route],
         providers: ProviderDirectory, topics: Topics, hub: HubIdentity, endpoint_base: str,
         retry: RetryPolicy, clock: Callable[[], datetime], new_id: NewId,
-        assessment_validity: timedelta,
+        assessment_validity: timedelta, thresholds: Thresholds,
     ) -> None:
         self._assessment_validity = assessment_validity
+        self._thresholds = thresholds
         self._engine = engine
         self._emitter = emitter
         self._routes = routes
@@ -103,7 +105,7 @@ class Pipeline:
         now = self._clock()
         event_id = str(event.event_id)
         env = HandlingEnv(self._providers, self._topics, self._hub, self._endpoint_base, now,
-                          self._new_id, self._assessment_validity)
+                          self._new_id, self._assessment_validity, self._thresholds)
         async with self._engine.begin() as conn:
             fresh = await journal.claim_event(conn, record, event_id, event.event_type,
                                               event.occurred_at, now)
@@ -120,7 +122,8 @@ class Pipeline:
                                    f"{type(error).__name__} while processing",
                                    type(error).__name__) from error
                 await journal.finish_event(conn, event_id, handled.outcome, handled.person_id)
-                await journal.add_to_outbox(conn, event_id, handled.messages, now)
+                await journal.add_to_outbox(conn, event_id, [*env.review, *handled.messages],
+                                            now)
                 outcome = handled.outcome
             else:
                 outcome = "duplicate"

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     assessment_validity_days: int = Field(
         default=28, ge=0, description="How long a completed assessment may be reused.")
 
+    match_auto_link_score: int = Field(
+        default=95, ge=0, le=100, description="Name+DOB+postcode score that links automatically.")
+    match_possible_score: int = Field(
+        default=60, ge=0, le=100, description="Score from which a person reviews the match.")
+
     retry_attempts: int = Field(default=6, ge=1, le=20)
     retry_initial_seconds: float = Field(default=0.2, gt=0)
     retry_max_seconds: float = Field(default=5.0, gt=0)

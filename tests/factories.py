@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
+from datetime import date, timedelta
 from typing import Any
 
 from hub.contracts.envelope import nhs_number_is_valid
@@ -13,6 +14,16 @@ from hub.contracts.envelope import nhs_number_is_valid
 _serial = itertools.count(1)
 TEST_NHS_NUMBERS = [n for n in (f"999{i:07d}" for i in range(2000, 4000))
                     if nhs_number_is_valid(n)]
+
+
+def letters(n: int) -> str:
+    """A distinct alphabetic name part for synthetic person n (names carry no digits)."""
+    word = ""
+    while True:
+        n, rest = divmod(n, 26)
+        word = chr(ord("a") + rest) + word
+        if n == 0:
+            return word.capitalize()
 
 
 def drug_test_event(
@@ -25,8 +36,8 @@ def drug_test_event(
         "custody_record_number": f"T-CR-{uuid.uuid4().hex[:10]}",
         "pnc_id": f"26/{n:07d}Z",
         "given_name": "Testy",
-        "family_name": f"Personsyn-{n}",
-        "date_of_birth": "1991-03-04",
+        "family_name": f"Personsyn{letters(n).lower()}",
+        "date_of_birth": (date(1950, 1, 1) + timedelta(days=(n * 7) % 18000)).isoformat(),
     }
     if with_nhs:
         person["nhs_number"] = TEST_NHS_NUMBERS[n % len(TEST_NHS_NUMBERS)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -23,12 +23,13 @@ from hub.failures import Reason, Rejected, Stage
 from hub.mappers.assessment import questionnaire_response
 from hub.mappers.context import HubIdentity, NewId, Recipient, RecipientKind, ReferralContext
 from hub.mappers.fhir import to_json
+from hub.mappers.identity import map_identity_review
 from hub.mappers.messages import status_update_bundle
 from hub.messages import InboundRecord, OutboundMessage, output_headers
 from hub.routing.providers import ProviderDirectory
 from hub.routing.residence import resolve_residence
 from hub.store.assessments import open_referral
-from hub.store.registry import resolve_person
+from hub.store.registry import PersonResolution, Thresholds, resolve_person
 from hub.store.schema import (
     assessment_requests,
     assessments,
@@ -39,6 +40,7 @@ from hub.store.schema import (
 from hub.topics import Topics
 
 IDENTITY_CONFLICT = "identity_conflict"
+POSSIBLE_MATCH = "possible_match"
 
 #: A pure mapper: (event, context, *, now, new_id) -> Bundle.
 Mapper = Callable[..., Bundle]
@@ -64,6 +66,9 @@ class HandlingEnv:
     now: datetime
     new_id: NewId
     assessment_validity: timedelta
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    #: Identity reviews raised while handling the event; stored and sent with its outputs.
+    review: list[OutboundMessage] = field(default_factory=list)
 
     def provider_recipient(self, authority_code: str) -> tuple[Recipient, str]:
         provider = self.providers.by_authority(authority_code)
@@ -105,11 +110,35 @@ def message(record: InboundRecord, event: Envelope, env: HandlingEnv, *, topic: 
     return OutboundMessage(topic, person_id.encode(), value, headers)
 
 
+async def identify(
+    conn: AsyncConnection, event: Envelope, record: InboundRecord, env: HandlingEnv
+) -> PersonResolution:
+    """Who the event is about. Possible matches are never merged: they become a triage item
+    and an identity review for the arrest referral team (`env.review`)."""
+    person = await resolve_person(conn, event.subject, str(event.event_id), env.new_id,
+                                  env.thresholds)
+    if person.possible_matches:
+        review_id = env.new_id()
+        candidates = [(c.person_id, c.score, c.reasons) for c in person.possible_matches]
+        await conn.execute(triage_items.insert().values(
+            id=review_id, person_id=person.person_id, reason=POSSIBLE_MATCH,
+            candidates=[{"person_id": p, "score": s, "reasons": list(r)}
+                        for p, s, r in candidates], created_at=env.now))
+        recipient, topic = env.triage_recipient()
+        context = ReferralContext(person.person_id, review_id, recipient, env.hub)
+        value = map_or_reject(partial(map_identity_review, candidates=candidates), event,
+                              context, env)
+        env.review.append(message(
+            record, event, env, topic=topic, person_id=person.person_id, value=value,
+            message_type="identity-review", extra=(("triage-reason", POSSIBLE_MATCH.encode()),)))
+    return person
+
+
 async def record_only(
     conn: AsyncConnection, event: Envelope, record: InboundRecord, env: HandlingEnv
 ) -> Handled:
     """Link the person and keep the event (the inbound record holds its type and time)."""
-    person = await resolve_person(conn, event.subject, str(event.event_id), env.new_id)
+    person = await identify(conn, event, record, env)
     return Handled("recorded", person.person_id, [])
 
 
@@ -119,7 +148,7 @@ def requesting_assessment(mapper: Mapper, assessment_type: str) -> Handler:
     async def handle(
         conn: AsyncConnection, event: Envelope, record: InboundRecord, env: HandlingEnv
     ) -> Handled:
-        person = await resolve_person(conn, event.subject, str(event.event_id), env.new_id)
+        person = await identify(conn, event, record, env)
         request_id = env.new_id()
         await conn.execute(assessment_requests.insert().values(
             id=request_id, person_id=person.person_id, assessment_type=assessment_type,
@@ -170,11 +199,14 @@ async def store_assessment(
 
 async def refer(
     conn: AsyncConnection, event: Envelope, record: InboundRecord, env: HandlingEnv,
-    person_id: str, *, identity_conflict: bool, mapper: Mapper,
+    person: PersonResolution, *, mapper: Mapper,
 ) -> Handled:
-    """Route by residence to one provider, or to triage with the reason; record and map."""
+    """Route by residence to one provider, or to triage with the reason; record and map.
+    An uncertain identity always goes to triage: nobody's health data to a guess."""
+    person_id = person.person_id
     residence = resolve_residence(event.subject, env.providers.authority_codes)
-    reason = IDENTITY_CONFLICT if identity_conflict else residence.triage_reason
+    reason = (IDENTITY_CONFLICT if person.conflict else POSSIBLE_MATCH
+              if person.possible_matches else residence.triage_reason)
     if reason is None and residence.authority_code is not None:
         recipient, topic = env.provider_recipient(residence.authority_code)
     else:

@@ -10,13 +10,13 @@ from hub.handlers.common import (
     Handled,
     Handler,
     HandlingEnv,
+    identify,
     refer,
     store_assessment,
 )
 from hub.handlers.reuse import answer_open_requests, requesting_or_reusing
 from hub.mappers.court import map_sentence_referral, map_suitability_assessment_request
 from hub.messages import InboundRecord
-from hub.store.registry import resolve_person
 
 
 async def suitability_assessment_completed(
@@ -24,7 +24,7 @@ async def suitability_assessment_completed(
 ) -> Handled:
     """Store the assessment and its DRR/ATR suitability (the court's order comes later)."""
     assert isinstance(event, SuitabilityAssessmentCompletedEvent)
-    person = await resolve_person(conn, event.subject, str(event.event_id), env.new_id)
+    person = await identify(conn, event, record, env)
     answers = event.payload.assessment
     stored = await store_assessment(conn, event, person.person_id, answers, env, outcome=None,
                                     voluntary=False,
@@ -39,11 +39,10 @@ async def sentence_imposed(
 ) -> Handled:
     """A DRR or ATR granted is a referral to the local provider; otherwise recorded."""
     assert isinstance(event, SentenceImposedEvent)
-    person = await resolve_person(conn, event.subject, str(event.event_id), env.new_id)
+    person = await identify(conn, event, record, env)
     if not (event.payload.drr_granted or event.payload.atr_granted):
         return Handled("recorded", person.person_id, [])
-    return await refer(conn, event, record, env, person.person_id,
-                       identity_conflict=person.conflict, mapper=map_sentence_referral)
+    return await refer(conn, event, record, env, person, mapper=map_sentence_referral)
 
 
 COURT_HANDLERS: dict[str, Handler] = {

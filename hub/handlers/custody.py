@@ -15,6 +15,7 @@ from hub.handlers.common import (
     Handled,
     Handler,
     HandlingEnv,
+    identify,
     record_only,
     refer,
     requesting_assessment,
@@ -28,7 +29,6 @@ from hub.mappers.custody import (
     map_required_assessment_request,
 )
 from hub.messages import InboundRecord
-from hub.store.registry import resolve_person
 from hub.store.schema import drug_tests
 
 
@@ -38,7 +38,7 @@ async def drug_test_result(
     """Record the test; a positive result becomes a referral to the provider, or to triage."""
     assert isinstance(event, DrugTestResultEvent)
     event_id = str(event.event_id)
-    person = await resolve_person(conn, event.subject, event_id, env.new_id)
+    person = await identify(conn, event, record, env)
     test = event.payload
     await conn.execute(drug_tests.insert().values(
         event_id=event_id, person_id=person.person_id, site=event.source.site,
@@ -47,8 +47,7 @@ async def drug_test_result(
         trigger_offence=test.trigger_offence))
     if not test.is_positive:
         return Handled("recorded", person.person_id, [])
-    return await refer(conn, event, record, env, person.person_id,
-                       identity_conflict=person.conflict, mapper=map_drug_test_referral)
+    return await refer(conn, event, record, env, person, mapper=map_drug_test_referral)
 
 
 async def assessment_completed(
@@ -58,7 +57,7 @@ async def assessment_completed(
     only with the person's consent to share with the provider."""
     assert isinstance(event, RequiredAssessmentCompletedEvent | VoluntaryAssessmentCompletedEvent)
     voluntary = isinstance(event, VoluntaryAssessmentCompletedEvent)
-    person = await resolve_person(conn, event.subject, str(event.event_id), env.new_id)
+    person = await identify(conn, event, record, env)
     answers, outcome = event.payload.assessment, event.payload.outcome
     stored = await store_assessment(conn, event, person.person_id, answers, env,
                                     outcome=outcome.value, voluntary=voluntary)
@@ -68,8 +67,7 @@ async def assessment_completed(
         return Handled("assessed", person.person_id, answered)
     if voluntary and not answers.consent.treatment_provider:
         return Handled("assessed_no_consent", person.person_id, answered)
-    referred = await refer(conn, event, record, env, person.person_id,
-                           identity_conflict=person.conflict, mapper=map_assessment_referral)
+    referred = await refer(conn, event, record, env, person, mapper=map_assessment_referral)
     return Handled(referred.outcome, referred.person_id, [*answered, *referred.messages])
 
 

@@ -12,14 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.contracts.assessment import AssessmentAnswers
 from hub.contracts.envelope import Envelope
-from hub.handlers.common import Handled, Handler, HandlingEnv, Mapper, map_or_reject, message
+from hub.handlers.common import (
+    Handled,
+    Handler,
+    HandlingEnv,
+    Mapper,
+    identify,
+    map_or_reject,
+    message,
+)
 from hub.mappers.context import Recipient, RecipientKind, ReferralContext
 from hub.mappers.fhir import to_json
 from hub.mappers.messages import LOCAL_EVENTS, local, status_update_bundle
 from hub.mappers.sharing import map_assessment_share
 from hub.messages import InboundRecord, OutboundMessage
 from hub.store.assessments import CONSENT_FIELD, open_requests, reusable_assessment
-from hub.store.registry import resolve_person
 from hub.store.schema import assessment_requests, assessment_shares
 
 
@@ -58,9 +65,9 @@ def requesting_or_reusing(mapper: Mapper, assessment_type: str, requester_kind: 
     async def handle(
         conn: AsyncConnection, event: Envelope, record: InboundRecord, env: HandlingEnv
     ) -> Handled:
-        person = await resolve_person(conn, event.subject, str(event.event_id), env.new_id)
+        person = await identify(conn, event, record, env)
         asker = requester(env, requester_kind, event.source.site)
-        found = None if person.conflict else await reusable_assessment(
+        found = None if person.uncertain else await reusable_assessment(
             conn, person.person_id, event.occurred_at - env.assessment_validity, requester_kind)
         if found is not None:
             shared = await share(conn, event, record, env, person_id=person.person_id,

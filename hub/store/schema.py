@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -25,6 +26,33 @@ persons = Table(
     "persons", metadata,
     Column("id", UUID(as_uuid=False), primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("merged_into", UUID(as_uuid=False), ForeignKey("persons.id")),
+)
+
+person_demographics = Table(
+    "person_demographics", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("person_id", UUID(as_uuid=False), ForeignKey("persons.id"), nullable=False, index=True),
+    Column("given_name", String(100)),
+    Column("family_name", String(100), nullable=False),
+    Column("date_of_birth", Date, nullable=False, index=True),
+    Column("postcode", String(10)),
+    Column("nhs_number", String(10)),
+    Column("source_event_id", UUID(as_uuid=False), nullable=False),
+)
+
+person_merges = Table(
+    "person_merges", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("kept_person_id", UUID(as_uuid=False), ForeignKey("persons.id"), nullable=False),
+    Column("merged_person_id", UUID(as_uuid=False), ForeignKey("persons.id"), nullable=False),
+    Column("operator", String(100), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("moved", JSONB, nullable=False),
+    Column("merged_at", DateTime(timezone=True), nullable=False),
+    Column("unmerged_by", String(100)),
+    Column("unmerge_reason", Text),
+    Column("unmerged_at", DateTime(timezone=True)),
 )
 
 person_identifiers = Table(
@@ -88,7 +116,8 @@ referral_changes = Table(
 triage_items = Table(
     "triage_items", metadata,
     Column("id", UUID(as_uuid=False), primary_key=True),
-    Column("referral_id", UUID(as_uuid=False), ForeignKey("referrals.id"), nullable=False),
+    Column("referral_id", UUID(as_uuid=False), ForeignKey("referrals.id")),
+    Column("person_id", UUID(as_uuid=False), ForeignKey("persons.id")),
     Column("reason", String(40), nullable=False),
     Column("candidates", JSONB, nullable=False),
     Column("status", String(20), nullable=False, server_default="open"),

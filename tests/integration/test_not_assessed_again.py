@@ -7,7 +7,7 @@ import asyncio
 import itertools
 import json
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ from hub.store.schema import (
 )
 from hub.store.stats import reuse_stats
 from tests.conftest import ROOT, Services
-from tests.factories import drug_test_event, encode
+from tests.factories import drug_test_event, encode, letters
 from tests.integration.conftest import hub_settings, start_hub
 from tests.kafka_helpers import produce, read_all, wait_until_committed
 
@@ -36,7 +36,8 @@ def person() -> dict[str, Any]:
     n = next(_n) + 5000
     return {"pnc_id": f"26/{n:07d}R", "custody_record_number": f"R-CR-{uuid.uuid4().hex[:8]}",
             "court_case_number": f"R-CC-{n}", "probation_crn": f"R{n:06d}",
-            "given_name": "Reuse", "family_name": f"Testcase-{n}", "date_of_birth": "1990-01-01",
+            "given_name": "Reuse", "family_name": f"Testcase{letters(n).lower()}",
+            "date_of_birth": (date(1950, 1, 1) + timedelta(days=(n * 11) % 18000)).isoformat(),
             "postcode": "B12 9ZZ"}
 
 

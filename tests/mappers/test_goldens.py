@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from hub.contracts.catalogue import ALL_EVENT_TYPES
 from hub.mappers import court, custody, probation
 from hub.mappers.context import HubIdentity, Recipient, RecipientKind, ReferralContext
 from hub.mappers.fhir import to_json
+from hub.mappers.identity import map_identity_review
 from hub.mappers.questionnaire import shared_assessment_questionnaire
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -67,6 +69,12 @@ CASES: dict[str, tuple[Callable[..., Bundle], ReferralContext]] = {
         context(9, provider("dudley", "Change Grow Live Dudley and Walsall", "E08000027"))),
     "probation/pre-sentence-report-request": (probation.map_pre_sentence_report_request,
                                               context(0, TEAM)),
+    "custody/identity-review": (
+        partial(map_identity_review, candidates=[(
+            "5f1c9a2e-0000-4000-8000-0000000000ff", 75,
+            ("date_of_birth_equal", "family_name_differs", "given_name_equal",
+             "postcode_equal"))]),
+        context(1, TRIAGE)),
 }
 
 
