@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,10 +19,13 @@ dev = typer.Typer(help="The local development broker and database.", no_args_is_
 topics_cli = typer.Typer(help="Kafka topics.", no_args_is_help=True)
 db_cli = typer.Typer(help="The hub's database.", no_args_is_help=True)
 contracts_cli = typer.Typer(help="The published message contracts.", no_args_is_help=True)
+person_cli = typer.Typer(help="Persons in the registry (operator actions, audited).",
+                         no_args_is_help=True)
 app.add_typer(dev, name="dev")
 app.add_typer(topics_cli, name="topics")
 app.add_typer(db_cli, name="db")
 app.add_typer(contracts_cli, name="contracts")
+app.add_typer(person_cli, name="person")
 console = Console()
 
 
@@ -129,6 +132,92 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     table = Table("measure", "count")
     for name, value in counts.items():
         table.add_row(name.replace("_", " "), str(value))
+    console.print(table)
+
+
+def _in_transaction(action: Any) -> Any:
+    """Run `action(conn)` in one transaction on the hub's database (migrated first)."""
+    from hub.store.db import create_engine
+    from hub.store.migrate import upgrade
+
+    url = _database(Settings())
+    upgrade(url)
+
+    async def go() -> Any:
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as conn:
+                return await action(conn)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+Operator = Annotated[str, typer.Option(help="Who does this (recorded in the audit).")]
+Reason = Annotated[str, typer.Option(help="Why (recorded in the audit).")]
+
+
+@person_cli.command("merge")
+def person_merge(keep: str, other: str, operator: Operator, reason: Reason) -> None:
+    """Merge person OTHER into person KEEP (e.g. a confirmed possible match)."""
+    from datetime import UTC, datetime
+
+    from hub.store.merges import MergeRefused, merge
+
+    try:
+        merge_id = _in_transaction(lambda conn: merge(
+            conn, keep, other, operator=operator, reason=reason, now=datetime.now(UTC)))
+    except MergeRefused as refused:
+        console.print(f"[red]refused[/red]: {refused}")
+        raise typer.Exit(1) from None
+    console.print(f"merged {other} into {keep} (merge {merge_id}; undo: hub person unmerge "
+                  f"{merge_id})")
+
+
+@person_cli.command("unmerge")
+def person_unmerge(merge_id: int, operator: Operator, reason: Reason) -> None:
+    """Undo merge MERGE_ID: everything it moved goes back."""
+    from datetime import UTC, datetime
+
+    from hub.store.merges import MergeRefused, unmerge
+
+    try:
+        _in_transaction(lambda conn: unmerge(
+            conn, merge_id, operator=operator, reason=reason, now=datetime.now(UTC)))
+    except MergeRefused as refused:
+        console.print(f"[red]refused[/red]: {refused}")
+        raise typer.Exit(1) from None
+    console.print(f"merge {merge_id} undone")
+
+
+@person_cli.command("merges")
+def person_merges_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The merge audit: who merged whom, when, why, and whether it was undone."""
+    import json
+
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from hub.store.schema import person_merges
+
+    async def read(conn: Any) -> list[Any]:
+        return list(await conn.execute(select(person_merges).order_by(person_merges.c.id)))
+
+    rows = _in_transaction(read)
+    if as_json:
+        fields = ("id", "kept_person_id", "merged_person_id", "operator", "reason", "merged_at",
+                  "unmerged_by", "unmerge_reason", "unmerged_at")
+        typer.echo(json.dumps([{f: getattr(r, f) for f in fields} for r in rows], default=str))
+        return
+    table = Table("id", "kept", "merged", "by", "when", "why", "undone")
+    for row in rows:
+        undone = f"{row.unmerged_at:%Y-%m-%d %H:%M} by {row.unmerged_by}: {row.unmerge_reason}" \
+            if row.unmerged_at else ""
+        table.add_row(str(row.id), row.kept_person_id, row.merged_person_id, row.operator,
+                      f"{row.merged_at:%Y-%m-%d %H:%M}", row.reason, undone)
     console.print(table)
 
 

@@ -83,3 +83,23 @@ async def read_all(bootstrap: str, topics: Iterable[str]) -> dict[str, list[Cons
         return found
     finally:
         await consumer.stop()
+
+
+async def wait_for_members(bootstrap: str, group: str, count: int, within: float = 60.0) -> None:
+    """Wait until `group` has `count` members with partitions assigned (all have joined)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        deadline = time.monotonic() + within
+        while True:
+            described = await admin.describe_consumer_groups([group])
+            # (error_code, group_id, state, protocol_type, protocol, members) per group
+            groups = described[0].groups if described else []
+            state, members = (groups[0][2], groups[0][5]) if groups else ("", [])
+            if state == "Stable" and len(members) >= count:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"group {group} has {len(members)} of {count} members")
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()

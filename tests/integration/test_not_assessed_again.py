@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
+import signal
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,8 +26,7 @@ from hub.store.schema import (
 from hub.store.stats import reuse_stats
 from tests.conftest import ROOT, Services
 from tests.factories import drug_test_event, encode, letters
-from tests.integration.conftest import hub_settings, start_hub
-from tests.kafka_helpers import produce, read_all, wait_until_committed
+from tests.kafka_helpers import produce, read_all, wait_for_members, wait_until_committed
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 EXAMPLES = ROOT / "contracts" / "examples"
@@ -218,18 +219,27 @@ async def test_the_outcome_does_not_depend_on_arrival_order(hub: Hub, services: 
 async def test_two_hub_processes_never_create_two_persons_for_one(
     hub: Hub, services: Services, database_url: str, topic_prefix: str
 ) -> None:
-    """Two hubs in one consumer group, many first-time events about one person at once, spread
-    over every partition: one person (the database's locks and keys decide, not timing)."""
-    second = await start_hub(services, database_url, hub_settings(topic_prefix))
+    """A second hub as its own OS process (`hub run`) in the same consumer group; many
+    first-time events about one person at once, spread over every partition: one person
+    (the database's locks and keys decide, not timing)."""
+    group = f"{topic_prefix}hub"
+    env = {**os.environ, "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
+           "HUB_DATABASE_URL": database_url, "HUB_TOPIC_PREFIX": topic_prefix,
+           "HUB_CONSUMER_GROUP": group, "HUB_TOPIC_PARTITIONS": "3"}
+    second = await asyncio.create_subprocess_exec(
+        str(ROOT / ".venv" / "bin" / "hub"), "run", env=env, cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     try:
+        await wait_for_members(services.bootstrap, f"{group}.custody-events", 2)
         who = {"pnc_id": "26/0999999V", "custody_record_number": "R-CONCURRENT"}
         values = [encode(drug_test_event(opiates="negative", **who)) for _ in range(30)]
         await asyncio.gather(*(produce(services.bootstrap, hub.topics.custody_events, [v],
                                        key=str(i).encode()) for i, v in enumerate(values)))
-        await wait_until_committed(services.bootstrap, f"{topic_prefix}hub.custody-events",
+        await wait_until_committed(services.bootstrap, f"{group}.custody-events",
                                    hub.topics.custody_events)
     finally:
-        await second.app.stop()
+        second.send_signal(signal.SIGINT)
+        await asyncio.wait_for(second.wait(), 60)
     async with hub.engine.connect() as conn:
         owners = (await conn.execute(select(person_identifiers.c.person_id).where(
             person_identifiers.c.value == "26/0999999V"))).scalars().all()

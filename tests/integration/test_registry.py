@@ -1,0 +1,104 @@
+"""The person registry on the real broker and PostgreSQL: near-misses are reviewed, not merged;
+operators merge and un-merge, audited and exactly reversible."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from hub.app import Hub
+from hub.cli import app
+from hub.store.schema import person_identifiers, person_merges, persons
+from tests.conftest import Services
+from tests.factories import drug_test_event
+from tests.integration.test_not_assessed_again import outputs, resource, send
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+def twin(given: str, **subject: Any) -> dict[str, Any]:
+    """A positive test for a person known only by name, birth date and postcode."""
+    event = drug_test_event(with_nhs=False, given_name=given, family_name="Twinfield",
+                            date_of_birth="1994-06-07", postcode="B12 9ZZ", **subject)
+    del event["subject"]["pnc_id"]
+    return event
+
+
+async def test_a_twin_is_reviewed_not_merged(hub: Hub, services: Services) -> None:
+    await send(hub, services, twin("Jamie"), twin("Morgan"))
+    out = await outputs(hub, services)
+    (referral,) = out["referrals.birmingham.v1"]  # Jamie's, routed normally
+    review, triaged = sorted(out["referrals.triage.v1"],
+                             key=lambda r: dict(r.headers)["message-type"])
+    assert dict(review.headers)["message-type"] == b"identity-review"
+    task = resource(review, "Task")
+    jamie = resource(referral, "Patient")["id"]
+    (candidate,) = task["input"]
+    assert candidate["valueString"].startswith(f"person {jamie} score 70: ")
+    assert "given_name_differs" in candidate["valueString"]
+    assert dict(triaged.headers)["triage-reason"] == b"possible_match"  # no provider gets it
+    async with hub.engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(persons))).scalar() == 2
+
+
+async def test_the_same_person_is_found_without_shared_identifiers(
+    hub: Hub, services: Services
+) -> None:
+    await send(hub, services, twin("Jamie"), twin("Jamie"))  # a new custody record each time
+    out = await outputs(hub, services)
+    first, second = out["referrals.birmingham.v1"]
+    assert resource(first, "Patient")["id"] == resource(second, "Patient")["id"]
+    assert resource(second, "MessageHeader")["reason"]["coding"][0]["code"] == "update"
+    assert "referrals.triage.v1" not in out
+
+
+def hub_cli(database_url: str, *args: str) -> Any:
+    return CliRunner().invoke(app, list(args), env={"HUB_DATABASE_URL": database_url})
+
+
+async def test_operators_merge_and_unmerge_with_an_audit(
+    hub: Hub, services: Services, database_url: str
+) -> None:
+    await send(hub, services, twin("Jamie"), twin("Morgan"))
+    out = await outputs(hub, services)
+    jamie = resource(out["referrals.birmingham.v1"][0], "Patient")["id"]
+    morgan = next(resource(r, "Patient")["id"] for r in out["referrals.triage.v1"])
+
+    async def owners() -> dict[str, str]:
+        async with hub.engine.connect() as conn:
+            rows = await conn.execute(select(person_identifiers.c.value,
+                                             person_identifiers.c.person_id))
+            return dict(rows.tuples().all())
+
+    before = await owners()
+    merged = await asyncio.to_thread(hub_cli, database_url, "person", "merge", jamie, morgan,
+                                     "--operator", "ops.tester", "--reason", "confirmed: same")
+    assert merged.exit_code == 0, merged.output
+    assert set((await owners()).values()) == {jamie}
+    async with hub.engine.connect() as conn:
+        audit = (await conn.execute(select(person_merges))).one()
+        merged_into = (await conn.execute(select(persons.c.merged_into).where(
+            persons.c.id == morgan))).scalar()
+    assert (audit.operator, audit.reason, merged_into) == ("ops.tester", "confirmed: same", jamie)
+    assert json.dumps(audit.moved)  # which rows moved is recorded
+
+    undone = await asyncio.to_thread(hub_cli, database_url, "person", "unmerge",
+                                     str(audit.id), "--operator", "ops.tester",
+                                     "--reason", "twins after all")
+    assert undone.exit_code == 0, undone.output
+    assert await owners() == before
+    again = await asyncio.to_thread(hub_cli, database_url, "person", "unmerge", str(audit.id),
+                                    "--operator", "x", "--reason", "y")
+    assert again.exit_code == 1 and "already undone" in again.output
+    self_merge = await asyncio.to_thread(hub_cli, database_url, "person", "merge", jamie, jamie,
+                                         "--operator", "x", "--reason", "y")
+    assert self_merge.exit_code == 1
+    listed = await asyncio.to_thread(hub_cli, database_url, "person", "merges", "--json")
+    (entry,) = json.loads(listed.output)
+    assert (entry["operator"], entry["unmerged_by"], entry["unmerge_reason"]) == (
+        "ops.tester", "ops.tester", "twins after all")
