@@ -142,6 +142,25 @@ async def record_only(
     return Handled("recorded", person.person_id, [])
 
 
+async def request_assessment(
+    conn: AsyncConnection, event: Envelope, record: InboundRecord, env: HandlingEnv,
+    person_id: str, *, mapper: Mapper, assessment_type: str, requester_kind: str | None = None,
+) -> Handled:
+    """Record a request for a new assessment and address it to the arrest referral team.
+    Court and probation requests (`requester_kind`) stay open until an assessment answers them."""
+    request_id = env.new_id()
+    await conn.execute(assessment_requests.insert().values(
+        id=request_id, person_id=person_id, assessment_type=assessment_type,
+        source_event_id=str(event.event_id), created_at=env.now, requester_kind=requester_kind,
+        requested_by=event.source.site if requester_kind else None))
+    recipient, topic = env.team_recipient()
+    context = ReferralContext(person_id, request_id, recipient, env.hub)
+    value = map_or_reject(mapper, event, context, env)
+    return Handled("assessment_requested", person_id, [message(
+        record, event, env, topic=topic, person_id=person_id, value=value,
+        message_type="assessment-request")])
+
+
 def requesting_assessment(mapper: Mapper, assessment_type: str) -> Handler:
     """A handler that asks the arrest referral team for a new assessment."""
 
@@ -149,16 +168,8 @@ def requesting_assessment(mapper: Mapper, assessment_type: str) -> Handler:
         conn: AsyncConnection, event: Envelope, record: InboundRecord, env: HandlingEnv
     ) -> Handled:
         person = await identify(conn, event, record, env)
-        request_id = env.new_id()
-        await conn.execute(assessment_requests.insert().values(
-            id=request_id, person_id=person.person_id, assessment_type=assessment_type,
-            source_event_id=str(event.event_id), created_at=env.now))
-        recipient, topic = env.team_recipient()
-        context = ReferralContext(person.person_id, request_id, recipient, env.hub)
-        value = map_or_reject(mapper, event, context, env)
-        return Handled("assessment_requested", person.person_id, [message(
-            record, event, env, topic=topic, person_id=person.person_id, value=value,
-            message_type="assessment-request")])
+        return await request_assessment(conn, event, record, env, person.person_id,
+                                        mapper=mapper, assessment_type=assessment_type)
 
     return handle
 

@@ -20,6 +20,7 @@ from hub.handlers.common import (
     identify,
     map_or_reject,
     message,
+    request_assessment,
 )
 from hub.mappers.context import Recipient, RecipientKind, ReferralContext
 from hub.mappers.fhir import to_json
@@ -74,17 +75,9 @@ def requesting_or_reusing(mapper: Mapper, assessment_type: str, requester_kind: 
                                  assessment=found, recipient=asker,
                                  request_event_id=str(event.event_id), reason="reuse")
             return Handled("assessment_reused", person.person_id, [shared])
-        request_id = env.new_id()
-        await conn.execute(assessment_requests.insert().values(
-            id=request_id, person_id=person.person_id, assessment_type=assessment_type,
-            source_event_id=str(event.event_id), created_at=env.now,
-            requester_kind=requester_kind, requested_by=event.source.site))
-        recipient, topic = env.team_recipient()
-        context = ReferralContext(person.person_id, request_id, recipient, env.hub)
-        value = map_or_reject(mapper, event, context, env)
-        return Handled("assessment_requested", person.person_id, [message(
-            record, event, env, topic=topic, person_id=person.person_id, value=value,
-            message_type="assessment-request")])
+        return await request_assessment(conn, event, record, env, person.person_id,
+                                        mapper=mapper, assessment_type=assessment_type,
+                                        requester_kind=requester_kind)
 
     return handle
 

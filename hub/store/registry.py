@@ -108,7 +108,8 @@ async def resolve_person(
         resolution = PersonResolution(known.pop())
     else:
         candidates = await _candidates(conn, seen) if seen.matchable else []
-        if candidates and candidates[0].score >= thresholds.auto_link:
+        confident = [c for c in candidates if c.score >= thresholds.auto_link]
+        if len(confident) == 1:  # two confident candidates are two people: a human decides
             resolution = PersonResolution(candidates[0].person_id, matched_by="demographics")
         else:
             person_id = new_id()

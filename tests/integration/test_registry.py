@@ -102,3 +102,20 @@ async def test_operators_merge_and_unmerge_with_an_audit(
     (entry,) = json.loads(listed.output)
     assert (entry["operator"], entry["unmerged_by"], entry["unmerge_reason"]) == (
         "ops.tester", "ops.tester", "twins after all")
+
+
+async def test_two_equally_good_candidates_are_reviewed_not_guessed(
+    hub: Hub, services: Services
+) -> None:
+    """Two people the NHS numbers keep apart share name, birth date and postcode; an event
+    with none of their identifiers must not be given to either."""
+    first, second = twin("Jamie"), twin("Jamie")
+    first["subject"]["nhs_number"], second["subject"]["nhs_number"] = "9990001006", "9990001014"
+    await send(hub, services, first, second, twin("Jamie"))
+    out = await outputs(hub, services)
+    reviews = [r for r in out["referrals.triage.v1"]
+               if dict(r.headers)["message-type"] == b"identity-review"]
+    (review,) = reviews
+    assert len(resource(review, "Task")["input"]) == 2  # both candidates, for a human
+    async with hub.engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(persons))).scalar() == 3
