@@ -7,7 +7,9 @@ testcontainers when a Docker engine answers; otherwise the project's own local l
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -56,8 +58,12 @@ def services() -> Iterator[Services]:
     from hub.dev.kafka import LocalKafka
     from hub.dev.postgres import LocalPostgres
 
-    kafka = LocalKafka(home=TEST_VAR / "kafka", port=29092, libs_dir=KAFKA_LIBS)
+    kafka = LocalKafka(home=TEST_VAR / "kafka", port=29092, libs_dir=KAFKA_LIBS, heap="-Xmx1g")
     postgres = LocalPostgres(home=TEST_VAR / "postgres", port=25432)
+    # Every session starts from empty services: nothing left over from an earlier run.
+    kafka.down()
+    postgres.down()
+    shutil.rmtree(TEST_VAR, ignore_errors=True)
     database_url = postgres.up()
     try:
         yield Services(kafka.up(), database_url)
@@ -81,18 +87,35 @@ def template_database(services: Services) -> str:
 
 
 @pytest.fixture
-def database_url(services: Services, template_database: str) -> str:
-    """A fresh, migrated database of this test's own."""
+def database_url(services: Services, template_database: str) -> Iterator[str]:
+    """A fresh, migrated database of this test's own, dropped afterwards."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_plain(services.database_url), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
-    return services.database_url.rsplit("/", 1)[0] + f"/{name}"
+    yield services.database_url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(_plain(services.database_url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
-def topic_prefix() -> str:
-    """This test's own topics."""
-    return f"t{uuid.uuid4().hex[:10]}."
+def topic_prefix(services: Services) -> Iterator[str]:
+    """This test's own topics, deleted afterwards (the broker stays small)."""
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    yield prefix
+    asyncio.run(_delete_topics(services.bootstrap, prefix))
+
+
+async def _delete_topics(bootstrap: str, prefix: str) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        mine = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -34,6 +34,7 @@ class LocalKafka:
     home: Path
     port: int
     libs_dir: Path | None = None
+    heap: str = "-Xmx512m"
 
     @property
     def controller_port(self) -> int:
@@ -118,7 +119,7 @@ class LocalKafka:
     def _format_storage(self, config: Path) -> None:
         if (self.home / "data" / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         result = subprocess.run(
             self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config),
                        heap="-Xmx256m"),
@@ -138,7 +139,8 @@ class LocalKafka:
             self.resolve_jars()
             config = self._write_config()
             self._format_storage(config)
-            pid = start_detached(self._java("kafka.Kafka", str(config)), self.log_file)
+            pid = start_detached(self._java("kafka.Kafka", str(config), heap=self.heap),
+                                 self.log_file)
             self.pid_file.write_text(str(pid))
         deadline = time.monotonic() + timeout
         wait_for_port("127.0.0.1", self.port, deadline, alive=self.is_running, log=self.log_file)
@@ -149,6 +151,15 @@ class LocalKafka:
         """Stop the broker (SIGTERM, then SIGKILL after a grace period)."""
         stop_pid(read_pid(self.pid_file), grace=30.0)
         self.pid_file.unlink(missing_ok=True)
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id (URL-safe base64 of a UUID) that does not start with "-", which the
+    StorageTool's argument parser would take for an option (Kafka's own tool avoids it too)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 async def _wait_until_serving(bootstrap: str, deadline: float) -> None:

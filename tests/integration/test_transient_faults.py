@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hub.dev.postgres import LocalPostgres
+from hub.dev.process import port_open
 from tests.conftest import Services
 from tests.factories import drug_test_event, encode
 from tests.integration.conftest import hub_settings, start_hub
@@ -30,12 +31,14 @@ async def _poll(condition: object, within: float, what: str) -> None:
 async def test_database_outage_pauses_the_partition_and_recovers(
     services: Services, topic_prefix: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    database = LocalPostgres(home=tmp_path / "pg", port=25499)
-    url = await asyncio.to_thread(database.up)
+    port = next(p for p in range(25500, 25600) if not port_open("127.0.0.1", p))
+    database = LocalPostgres(home=tmp_path / "pg", port=port)
     settings = hub_settings(topic_prefix, retry_attempts=2, retry_initial_seconds=0.05,
                             retry_max_seconds=0.1, partition_pause_seconds=1.0)
-    hub = await start_hub(services, url, settings)
+    hub = None
     try:
+        url = await asyncio.to_thread(database.up)
+        hub = await start_hub(services, url, settings)
         await asyncio.to_thread(database.down)
         caplog.set_level(logging.WARNING, logger="hub")
         await produce(services.bootstrap, hub.topics.custody_events,
@@ -53,7 +56,8 @@ async def test_database_outage_pauses_the_partition_and_recovers(
                                    f"{settings.consumer_group}.custody-events",
                                    hub.topics.custody_events, within=60)
     finally:
-        await hub.app.stop()
+        if hub is not None:
+            await hub.app.stop()
         await asyncio.to_thread(database.down)
     out = await read_all(services.bootstrap, [hub.topics.provider("referrals.walsall.v1"),
                                               hub.topics.dead_letter(hub.topics.custody_events)])

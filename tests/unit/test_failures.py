@@ -58,3 +58,10 @@ def test_database_errors_never_quote_the_values() -> None:
 
     engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert engine.sync_engine.hide_parameters is True
+
+
+def test_kafka_cluster_ids_never_look_like_options() -> None:
+    from hub.dev.kafka import new_cluster_id
+
+    ids = [new_cluster_id() for _ in range(2000)]  # ~31 would start with "-" by chance
+    assert not any(i.startswith("-") for i in ids) and all(len(i) == 22 for i in ids)
