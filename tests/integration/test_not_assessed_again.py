@@ -112,12 +112,16 @@ async def test_court_request_reuses_the_custody_assessment(hub: Hub, services: S
     assert (await reuse_stats(hub.engine))["assessments_avoided"] == 1
 
 
-async def test_probation_request_without_an_assessment_asks_for_one(
-    hub: Hub, services: Services
+@pytest.mark.parametrize("request_example", [
+    "court/court.adjourned_for_suitability_assessment.json",
+    "probation/probation.psr_requested.json"])
+async def test_a_request_without_an_assessment_asks_for_one(
+    hub: Hub, services: Services, request_example: str
 ) -> None:
-    await send(hub, services, example("probation/probation.psr_requested.json", person()))
+    await send(hub, services, example(request_example, person()))
     out = await outputs(hub, services)
     assert set(out) == {"assessment.requests.v1"}
+    assert resource(out["assessment.requests.v1"][0], "ServiceRequest")["status"] == "active"
     assert (await reuse_stats(hub.engine))["assessments_avoided"] == 0
 
 
