@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -27,6 +27,15 @@ async def produce(
         await producer.stop()
 
 
+async def poll_until(check: Callable[[], Awaitable[str | None]], within: float) -> None:
+    """Call `check` until it returns None (done); past the deadline, raise with its last word."""
+    deadline = time.monotonic() + within
+    while (still := await check()) is not None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(still)
+        await asyncio.sleep(0.1)  # between polls, until the deadline
+
+
 async def _partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
     cluster = await consumer._client.fetch_all_metadata()
     partitions = [TopicPartition(t, p)
@@ -47,16 +56,14 @@ async def wait_until_committed(
     try:
         partitions = await _partitions(consumer, [topic])
         ends = await consumer.end_offsets(partitions)
-        deadline = time.monotonic() + within
-        while True:
+
+        async def behind() -> str | None:
             committed = await admin.list_consumer_group_offsets(group)
-            behind = {tp: end for tp, end in ends.items()
-                      if end > 0 and (tp not in committed or committed[tp].offset < end)}
-            if not behind:
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"group {group} still behind on {sorted(behind)}")
-            await asyncio.sleep(0.1)
+            late = sorted(tp for tp, end in ends.items()
+                          if end > 0 and (tp not in committed or committed[tp].offset < end))
+            return f"group {group} still behind on {late}" if late else None
+
+        await poll_until(behind, within)
     finally:
         await admin.close()
         await consumer.stop()
@@ -90,16 +97,15 @@ async def wait_for_members(bootstrap: str, group: str, count: int, within: float
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        deadline = time.monotonic() + within
-        while True:
+        async def joining() -> str | None:
             described = await admin.describe_consumer_groups([group])
             # (error_code, group_id, state, protocol_type, protocol, members) per group
             groups = described[0].groups if described else []
             state, members = (groups[0][2], groups[0][5]) if groups else ("", [])
             if state == "Stable" and len(members) >= count:
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"group {group} has {len(members)} of {count} members")
-            await asyncio.sleep(0.2)
+                return None
+            return f"group {group} has {len(members)} of {count} members"
+
+        await poll_until(joining, within)
     finally:
         await admin.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from pathlib import Path
 
 import pytest
@@ -15,17 +14,9 @@ from hub.dev.process import port_open
 from tests.conftest import Services
 from tests.factories import drug_test_event, encode
 from tests.integration.conftest import hub_settings, start_hub
-from tests.kafka_helpers import produce, read_all, wait_until_committed
+from tests.kafka_helpers import poll_until, produce, read_all, wait_until_committed
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
-
-async def _poll(condition: object, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise TimeoutError(what)
-        await asyncio.sleep(0.1)
 
 
 async def test_database_outage_pauses_the_partition_and_recovers(
@@ -44,8 +35,11 @@ async def test_database_outage_pauses_the_partition_and_recovers(
         await produce(services.bootstrap, hub.topics.custody_events,
                       [encode(drug_test_event(postcode="WS2 9ZZ"))])
 
-        await _poll(lambda: any("ALERT" in r.getMessage() and "stalled" in r.getMessage()
-                                for r in caplog.records), 30, "no stall alert")
+        async def alerted() -> str | None:
+            return None if any("ALERT" in r.getMessage() and "stalled" in r.getMessage()
+                               for r in caplog.records) else "no stall alert"
+
+        await poll_until(alerted, 30)
         with pytest.raises(TimeoutError):  # not committed: the record was not skipped
             await wait_until_committed(services.bootstrap,
                                        f"{settings.consumer_group}.custody-events",
