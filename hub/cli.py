@@ -31,16 +31,12 @@ console = Console()
 
 def _services(settings: Settings) -> tuple[str, str]:
     """The configured broker and database; the local ones (started if need be) where unset."""
-    bootstrap, url = settings.kafka_bootstrap, settings.database_url
-    if bootstrap is None or url is None:
+    url = _database(settings)
+    if settings.kafka_bootstrap is None:
         from hub.dev.services import LocalServices
 
-        local = LocalServices.from_settings(settings)
-        if url is None:
-            local.postgres.up()
-        if bootstrap is None:
-            local.kafka.up()
-    return settings.kafka_bootstrap_or_dev, settings.database_url_or_dev()
+        LocalServices.from_settings(settings).kafka.up()
+    return settings.kafka_bootstrap_or_dev, url
 
 
 def _database(settings: Settings) -> str:
@@ -111,21 +107,9 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
 
     from rich.table import Table
 
-    from hub.store.db import create_engine
-    from hub.store.migrate import upgrade
     from hub.store.stats import reuse_stats
 
-    url = _database(Settings())
-    upgrade(url)
-
-    async def read() -> dict[str, int]:
-        engine = create_engine(url)
-        try:
-            return await reuse_stats(engine)
-        finally:
-            await engine.dispose()
-
-    counts = asyncio.run(read())
+    counts: dict[str, int] = _in_transaction(reuse_stats)
     if as_json:
         typer.echo(json.dumps(counts))
         return

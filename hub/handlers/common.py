@@ -7,7 +7,8 @@ in that same transaction and published after commit.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -92,14 +93,21 @@ class HandlingEnv:
 Handler = Callable[[AsyncConnection, Envelope, InboundRecord, HandlingEnv], Awaitable[Handled]]
 
 
-def map_or_reject(mapper: Mapper, event: Envelope, context: ReferralContext,
-                  env: HandlingEnv) -> bytes:
-    """Run a pure mapper; any failure means the content cannot be mapped (dead letter)."""
+@contextmanager
+def mapping() -> Iterator[None]:
+    """Around pure FHIR mapping: any failure means the content cannot be mapped (dead letter)."""
     try:
-        return to_json(mapper(event, context, now=env.now, new_id=env.new_id))
+        yield
     except Exception as error:
         raise Rejected(Stage.MAP, Reason.UNMAPPABLE, f"{type(error).__name__} while mapping",
                        type(error).__name__) from error
+
+
+def map_or_reject(mapper: Mapper, event: Envelope, context: ReferralContext,
+                  env: HandlingEnv) -> bytes:
+    """Run a pure mapper and serialise its Bundle, or reject the event."""
+    with mapping():
+        return to_json(mapper(event, context, now=env.now, new_id=env.new_id))
 
 
 def message(record: InboundRecord, event: Envelope, env: HandlingEnv, *, topic: str,
@@ -191,11 +199,8 @@ async def store_assessment(
 ) -> StoredAssessment:
     """Keep the answers and their validated QuestionnaireResponse (what is shared later)."""
     assessment_id = env.new_id()
-    try:
+    with mapping():
         response = questionnaire_response(answers, person_id, assessment_id)
-    except Exception as error:
-        raise Rejected(Stage.MAP, Reason.UNMAPPABLE, f"{type(error).__name__} while mapping",
-                       type(error).__name__) from error
     stored = StoredAssessment(assessment_id,
                               json.loads(response.model_dump_json(exclude_none=True)),
                               answers.assessed_at, suitability)
@@ -227,7 +232,7 @@ async def refer(
         current = await open_referral(conn, person_id)
         if current is not None and current.provider_id == recipient.id:
             return await _update_referral(conn, event, record, env, current, recipient, topic,
-                                          mapper, residence.candidates)
+                                          mapper)
         if current is not None:
             changes.append(await _revoke_referral(conn, event, record, env, current))
     referral_id = env.new_id()
@@ -252,7 +257,6 @@ async def refer(
 async def _update_referral(
     conn: AsyncConnection, event: Envelope, record: InboundRecord, env: HandlingEnv,
     current: Any, recipient: Recipient, topic: str, mapper: Mapper,
-    candidates: tuple[str, ...],
 ) -> Handled:
     """A second referral to the provider already holding an open one updates it instead."""
     await conn.execute(referral_changes.insert().values(
@@ -260,7 +264,7 @@ async def _update_referral(
         created_at=env.now))
     await conn.execute(update(referrals).where(referrals.c.id == current.id)
                        .values(updated_at=env.now))
-    context = ReferralContext(current.person_id, current.id, recipient, env.hub, None, candidates)
+    context = ReferralContext(current.person_id, current.id, recipient, env.hub)
     value = map_or_reject(partial(mapper, reason="update"), event, context, env)
     return Handled("referral_updated", current.person_id, [message(
         record, event, env, topic=topic, person_id=current.person_id, value=value,

@@ -20,8 +20,8 @@ from hub.contracts.custody import (
 )
 from hub.mappers.assessment import assessment_resources
 from hub.mappers.context import NewId, ReferralContext
-from hub.mappers.fhir import LOINC, SNOMED, instant, ref
-from hub.mappers.messages import LOCAL_CODES, assessment_request_bundle, referral_bundle
+from hub.mappers.fhir import LOCAL_CODES, LOINC, SNOMED, instant, ref
+from hub.mappers.messages import assessment_request_bundle, referral_bundle
 
 #: No LOINC code was verified for oral-fluid screens (DOMAIN.md): a project code system is used.
 _URINE_LOINC = {Substance.OPIATES: ("19295-5", "Opiates [Presence] in Urine by Screen method"),

@@ -18,6 +18,8 @@ BARS_EVENTS = "https://fhir.nhs.uk/CodeSystem/message-events-bars"
 BARS_REASON = "https://fhir.nhs.uk/CodeSystem/message-reason-bars"
 SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
+#: Project-owned code systems (where no national code was verified).
+LOCAL_CODES = "https://referral-hub.example/CodeSystem/"
 
 
 def ref(resource_id: str) -> dict[str, str]:

@@ -15,9 +15,17 @@ from fhir.resources.R4B.task import Task
 
 from hub.contracts.envelope import Subject
 from hub.mappers.context import NewId, RecipientKind, ReferralContext
-from hub.mappers.fhir import SNOMED, instant, message_bundle, message_header, patient, ref
+from hub.mappers.fhir import (
+    BARS_EVENTS,
+    LOCAL_CODES,
+    SNOMED,
+    instant,
+    message_bundle,
+    message_header,
+    patient,
+    ref,
+)
 
-LOCAL_CODES = "https://referral-hub.example/CodeSystem/"
 LOCAL_EVENTS = f"{LOCAL_CODES}message-events"
 
 
@@ -92,7 +100,7 @@ def referral_bundle(
 def status_update_bundle(
     context: ReferralContext, *, now: datetime, new_id: NewId, request_status: str,
     task_status: str, milestone: str, event_code: str = "servicerequest-request",
-    event_system: str | None = None, category: dict[str, Any] | None = None,
+    event_system: str = BARS_EVENTS, category: dict[str, Any] | None = None,
 ) -> Bundle:
     """An update that only changes a request's status (revoked referral, answered request).
 
@@ -110,8 +118,7 @@ def status_update_bundle(
         "identifier": [{"system": context.hub.system("person"), "value": context.person_id}]})
     header = message_header(
         header_id=new_id(), event_code=event_code, reason="update", recipient=context.recipient,
-        hub=context.hub, focus_id=context.referral_id,
-        **({"event_system": event_system} if event_system else {}))
+        hub=context.hub, focus_id=context.referral_id, event_system=event_system)
     return message_bundle(new_id(), now, [header, service_request, person, task])
 
 

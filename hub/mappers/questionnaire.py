@@ -20,8 +20,8 @@ from hub.contracts.assessment import (
     TreatmentHistory,
     Vulnerability,
 )
+from hub.mappers.fhir import LOCAL_CODES
 
-LOCAL_CODES = "https://referral-hub.example/CodeSystem/"
 QUESTIONNAIRE_URL = "https://referral-hub.example/fhir/Questionnaire/shared-assessment"
 QUESTIONNAIRE_VERSION = "1.0"
 CANONICAL = f"{QUESTIONNAIRE_URL}|{QUESTIONNAIRE_VERSION}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, ScalarSelect, Table, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.store.schema import (
     assessment_requests,
@@ -15,7 +15,7 @@ from hub.store.schema import (
 )
 
 
-async def reuse_stats(engine: AsyncEngine) -> dict[str, int]:
+async def reuse_stats(conn: AsyncConnection) -> dict[str, int]:
     """Counts since the start of the record."""
 
     def count(table: Table, *where: ColumnElement[bool]) -> ScalarSelect[int]:
@@ -35,6 +35,5 @@ async def reuse_stats(engine: AsyncEngine) -> dict[str, int]:
         count(referral_changes, referral_changes.c.change == "revoke").label(
             "referrals_revoked_on_move"),
     )
-    async with engine.connect() as conn:
-        row = (await conn.execute(query)).one()
+    row = (await conn.execute(query)).one()
     return dict(row._mapping)
