@@ -14,14 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub import __version__
 from hub.consumers.court import court_router
 from hub.consumers.custody import custody_router
+from hub.consumers.feedback import feedback_router
 from hub.consumers.probation import probation_router
 from hub.contracts.court import COURT_EVENT_TYPES
 from hub.contracts.custody import CUSTODY_EVENT_TYPES
+from hub.contracts.feedback import FEEDBACK_EVENT_TYPES
 from hub.contracts.probation import PROBATION_EVENT_TYPES
 from hub.emit import Emitter
 from hub.failures import RetryPolicy
 from hub.handlers.court import COURT_HANDLERS
 from hub.handlers.custody import CUSTODY_HANDLERS
+from hub.handlers.feedback import FEEDBACK_HANDLERS
 from hub.handlers.probation import PROBATION_HANDLERS
 from hub.mappers.context import HubIdentity
 from hub.pipeline import Pipeline, Route
@@ -71,6 +74,7 @@ def build_hub(settings: Settings, *, bootstrap: str, database_url: str) -> Hub:
             topics.custody_events: Route(CUSTODY_EVENT_TYPES, CUSTODY_HANDLERS),
             topics.court_events: Route(COURT_EVENT_TYPES, COURT_HANDLERS),
             topics.probation_events: Route(PROBATION_EVENT_TYPES, PROBATION_HANDLERS),
+            topics.provider_feedback: Route(FEEDBACK_EVENT_TYPES, FEEDBACK_HANDLERS),
         },
         retry=RetryPolicy(settings.retry_attempts, settings.retry_initial_seconds,
                           settings.retry_max_seconds),
@@ -80,7 +84,7 @@ def build_hub(settings: Settings, *, bootstrap: str, database_url: str) -> Hub:
     )
     broker = KafkaBroker(bootstrap, client_id="referral-hub", graceful_timeout=30.0,
                          log_level=logging.DEBUG)
-    for router in (custody_router, court_router, probation_router):
+    for router in (custody_router, court_router, probation_router, feedback_router):
         broker.include_router(router(pipeline, topics, settings))
 
     async def start_outputs() -> None:

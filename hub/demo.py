@@ -18,7 +18,8 @@ from hub.topics import Topics
 
 #: Example folder → the base topic its messages are published to.
 SAMPLE_TOPICS = {"custody": "custody.events.v1", "court": "court.events.v1",
-                 "probation": "probation.events.v1", "dead-letter": "custody.events.v1"}
+                 "probation": "probation.events.v1", "feedback": "provider.feedback.v1",
+                 "dead-letter": "custody.events.v1"}
 
 
 def sample_files(examples: Path) -> list[Path]:
@@ -34,6 +35,19 @@ def _fresh(sample: bytes) -> bytes:
         return sample
     if isinstance(body, dict) and "event_id" in body:
         body["event_id"] = str(uuid.uuid4())
+    return json.dumps(body).encode()
+
+
+async def about_latest_referral(engine: AsyncEngine, sample: bytes) -> bytes:
+    """A feedback sample made to name the provider's newest referral (the samples' referral ids
+    are placeholders: a provider learns the real id from the referral it received)."""
+    body = json.loads(sample)
+    async with engine.connect() as conn:
+        latest = (await conn.execute(
+            select(referrals.c.id).where(referrals.c.provider_id == body["provider_id"])
+            .order_by(referrals.c.created_at.desc()).limit(1))).scalar()
+    if latest is not None:
+        body["referral_id"] = str(latest)
     return json.dumps(body).encode()
 
 
@@ -78,7 +92,10 @@ async def publish_samples(
         for path in sample_files(examples):
             headers = [("correlation-id", str(uuid.uuid4()).encode())]
             topic = topics.name(SAMPLE_TOPICS[path.parent.name])
-            meta = await producer.send_and_wait(topic, _fresh(path.read_bytes()), headers=headers)
+            value = path.read_bytes()
+            if path.parent.name == "feedback":
+                value = await about_latest_referral(engine, value)
+            meta = await producer.send_and_wait(topic, _fresh(value), headers=headers)
             where = None
             while where is None and time.monotonic() < deadline:
                 where = await _where_it_ended(engine, topic, meta.partition, meta.offset)

@@ -49,6 +49,9 @@ class Reason(StrEnum):
     UNSUPPORTED_SCHEMA_VERSION = "unsupported_schema_version"
     EVENT_ID_REUSED = "event_id_reused"
     UNMAPPABLE = "unmappable"
+    UNKNOWN_REFERRAL = "unknown_referral"
+    NOT_PROVIDERS_REFERRAL = "not_providers_referral"
+    CONTRADICTS_EARLIER_FEEDBACK = "contradicts_earlier_feedback"
 
 
 class Rejected(Exception):  # noqa: N818 - a domain outcome, not a programming error

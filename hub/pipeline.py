@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.contracts.envelope import Envelope
+from hub.contracts.envelope import Event
 from hub.contracts.parse import parse_event
 from hub.emit import Emitter
 from hub.failures import (
@@ -21,6 +21,7 @@ from hub.failures import (
     is_transient,
 )
 from hub.handlers.common import Handler, HandlingEnv
+from hub.kpis.facts import report_facts
 from hub.mappers.context import HubIdentity, NewId
 from hub.messages import InboundRecord, OutboundMessage
 from hub.routing.providers import ProviderDirectory
@@ -44,7 +45,7 @@ class Outcome:
 class Route:
     """How one input topic is handled: which contracts it carries, and their handlers."""
 
-    catalogue: dict[str, type[Envelope]]
+    catalogue: Mapping[str, type[Event]]
     handlers: dict[str, Handler]
 
     def __post_init__(self) -> None:
@@ -79,7 +80,7 @@ class Pipeline:
         """Handle one record; raises `PartitionStalled` only when transient retries run out."""
         first_failure = self._clock()
         route = self._routes[record.topic]
-        event: Envelope | None = None
+        event: Event | None = None
         rejection: Rejected | None = None
         try:
             event = parse_event(record.value, route.catalogue)
@@ -100,7 +101,7 @@ class Pipeline:
         return result
 
     async def _record(
-        self, record: InboundRecord, event: Envelope, route: Route
+        self, record: InboundRecord, event: Event, route: Route
     ) -> tuple[str, bool, list[journal.PendingMessage]]:
         now = self._clock()
         event_id = str(event.event_id)
@@ -108,7 +109,8 @@ class Pipeline:
                           self._new_id, self._assessment_validity, self._thresholds)
         async with self._engine.begin() as conn:
             fresh = await journal.claim_event(conn, record, event_id, event.event_type,
-                                              event.occurred_at, now)
+                                              event.occurred_at, now,
+                                              report_facts(event, self._providers))
             if fresh:
                 try:
                     handled = await route.handlers[event.event_type](conn, event, record, env)
@@ -130,7 +132,7 @@ class Pipeline:
             return outcome, not fresh, await journal.pending_outbox(conn, event_id)
 
     async def _dead_letter(
-        self, record: InboundRecord, rejection: Rejected, event: Envelope | None,
+        self, record: InboundRecord, rejection: Rejected, event: Event | None,
         first_failure: datetime,
     ) -> list[journal.PendingMessage]:
         now = self._clock()

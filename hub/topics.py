@@ -30,6 +30,10 @@ class Topics:
         return self.name("probation.events.v1")
 
     @property
+    def provider_feedback(self) -> str:
+        return self.name("provider.feedback.v1")
+
+    @property
     def triage(self) -> str:
         return self.name("referrals.triage.v1")
 
@@ -52,7 +56,8 @@ class Topics:
 
     @property
     def inputs(self) -> tuple[str, ...]:
-        return (self.custody_events, self.court_events, self.probation_events)
+        return (self.custody_events, self.court_events, self.probation_events,
+                self.provider_feedback)
 
     def outputs(self, providers: ProviderDirectory) -> tuple[str, ...]:
         return (*(self.provider(p.topic) for p in providers.providers), self.triage,

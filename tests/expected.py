@@ -27,6 +27,14 @@ EXPECTED: dict[str, str | None] = {
     "probation/probation.psr_requested.json": "assessment.requests.v1",
     "probation/probation.order_commenced.json": None,
     "probation/probation.order_ended.json": None,
+    # Feedback about the referrals above (the referral id is the provider's newest referral).
+    "feedback/1-provider.referral_received.json": None,
+    "feedback/2-provider.referral_accepted.json": None,
+    "feedback/3-provider.first_appointment_booked.json": None,
+    "feedback/4-provider.treatment_entered.json": None,
+    "feedback/5-provider.case_closed.json": None,
+    "feedback/6-provider.referral_rejected.json": None,
+    "feedback/7-provider.referral_not_converted.json": None,
     "dead-letter/malformed-json.json": "custody.events.dlq.v1",
     "dead-letter/contract-violation-unknown-result.json": "custody.events.dlq.v1",
 }

@@ -46,9 +46,8 @@ def corrupted(draw: st.DrawFn, names: list[str] | None = None) -> tuple[str, byt
     message["event_id"] = str(draw(st.uuids()))
     how = draw(st.sampled_from(["replace", "remove", "add", "encoding"]))
     if how == "encoding":
-        text = json.dumps({**message, "subject": {**message["subject"],
-                                                  "family_name": "Ñandú-Öztürk"}},
-                          ensure_ascii=False)
+        source = {**message["source"], "site": "Ñandú-Öztürk custody suite"}
+        text = json.dumps({**message, "source": source}, ensure_ascii=False)
         return name, text.encode(draw(st.sampled_from(["utf-16", "latin-1", "cp1252"])))
     path = draw(st.sampled_from(paths(message)))
     parent = message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, TypeVar
 from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -106,7 +106,7 @@ class EnvelopeHead(BaseModel):
     schema_version: Annotated[str, Field(max_length=20)]
 
 
-class Envelope(Contract):
+class Event(Contract):
     """Fields common to every inbound event; subclasses fix `event_type` and `payload`."""
 
     event_id: UUID
@@ -114,18 +114,26 @@ class Envelope(Contract):
     schema_version: str
     occurred_at: AwareDatetime
     source: Source
-    subject: Subject
 
     @model_validator(mode="after")
-    def _occurred_in_the_past(self) -> Envelope:
+    def _occurred_in_the_past(self) -> Event:
         if self.occurred_at > datetime.now(UTC) + _CLOCK_SKEW:
             raise ValueError("occurred_at is in the future")
         return self
 
 
-def event_types(*models: type[Envelope]) -> dict[str, type[Envelope]]:
+E = TypeVar("E", bound=Event)
+
+
+class Envelope(Event):
+    """An event about a person, who is named by the identifiers the source knows."""
+
+    subject: Subject
+
+
+def event_types(*models: type[E]) -> dict[str, type[E]]:
     """A topic's catalogue: `event_type` → its contract (read off each model's Literal)."""
-    catalogue: dict[str, type[Envelope]] = {}
+    catalogue: dict[str, type[E]] = {}
     for model in models:
         (name,) = model.model_fields["event_type"].annotation.__args__  # type: ignore[union-attr]
         catalogue[name] = model

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
-from hub.contracts.envelope import SUPPORTED_SCHEMA_VERSIONS, Envelope, EnvelopeHead
+from hub.contracts.envelope import SUPPORTED_SCHEMA_VERSIONS, EnvelopeHead, Event
 from hub.failures import Reason, Rejected, Stage, describe_validation_error
 
 
@@ -15,7 +16,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def parse_event(value: bytes, catalogue: dict[str, type[Envelope]]) -> Envelope:
+def parse_event(value: bytes, catalogue: Mapping[str, type[Event]]) -> Event:
     """Decode, choose the contract by `event_type`, and validate the whole message."""
     try:
         text = value.decode("utf-8")

@@ -21,11 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.contracts.assessment import AssessmentAnswers
 from hub.contracts.envelope import Envelope
 from hub.failures import Reason, Rejected, Stage
+from hub.journey import Milestone
 from hub.mappers.assessment import questionnaire_response
 from hub.mappers.context import HubIdentity, NewId, Recipient, RecipientKind, ReferralContext
 from hub.mappers.fhir import to_json
 from hub.mappers.identity import map_identity_review
 from hub.mappers.messages import status_update_bundle
+from hub.mappers.task import task_after_feedback
 from hub.messages import InboundRecord, OutboundMessage, output_headers
 from hub.routing.providers import ProviderDirectory
 from hub.routing.residence import resolve_residence
@@ -90,7 +92,9 @@ class HandlingEnv:
         return recipient, self.topics.assessment_requests
 
 
-Handler = Callable[[AsyncConnection, Envelope, InboundRecord, HandlingEnv], Awaitable[Handled]]
+#: A handler: (transaction, event, record, env) -> Handled. The event is the contract its topic's
+#: catalogue chose (handlers assert which).
+Handler = Callable[[AsyncConnection, Any, InboundRecord, HandlingEnv], Awaitable[Handled]]
 
 
 @contextmanager
@@ -236,22 +240,28 @@ async def refer(
         if current is not None:
             changes.append(await _revoke_referral(conn, event, record, env, current))
     referral_id = env.new_id()
+    context = ReferralContext(person_id, referral_id, recipient, env.hub,
+                              str(reason) if reason else None, residence.candidates)
+    value = map_or_reject(mapper, event, context, env)
     await conn.execute(referrals.insert().values(
         id=referral_id, person_id=person_id,
         provider_id=recipient.id if recipient.kind is RecipientKind.PROVIDER else None,
         status="draft" if reason else "active", source_event_id=str(event.event_id),
-        created_at=env.now))
+        created_at=env.now, task=task_of(value), authority=recipient.authority_code))
     if reason:
         await conn.execute(triage_items.insert().values(
             id=env.new_id(), referral_id=referral_id, reason=str(reason),
             candidates=list(residence.candidates), created_at=env.now))
-    context = ReferralContext(person_id, referral_id, recipient, env.hub,
-                              str(reason) if reason else None, residence.candidates)
-    value = map_or_reject(mapper, event, context, env)
     extra = (("triage-reason", str(reason).encode()),) if reason else ()
     return Handled("triaged" if reason else "referred", person_id, [*changes, message(
         record, event, env, topic=topic, person_id=person_id, value=value,
         message_type="triage" if reason else "referral-new", extra=extra)])
+
+
+def task_of(bundle: bytes) -> dict[str, Any]:
+    """The Task a referral Bundle carries: the hub keeps it and moves it on with feedback."""
+    entries = json.loads(bundle)["entry"]
+    return next(dict(e["resource"]) for e in entries if e["resource"]["resourceType"] == "Task")
 
 
 async def _update_referral(
@@ -278,8 +288,11 @@ async def _revoke_referral(
     await conn.execute(referral_changes.insert().values(
         referral_id=current.id, event_id=str(event.event_id), change="revoke",
         created_at=env.now))
-    await conn.execute(update(referrals).where(referrals.c.id == current.id)
-                       .values(status="revoked", updated_at=env.now))
+    await conn.execute(update(referrals).where(referrals.c.id == current.id).values(
+        status="revoked", milestone=Milestone.REVOKED.value, updated_at=env.now,
+        task=task_after_feedback(current.task, referral_id=current.id,
+                                 person_id=current.person_id, milestone=Milestone.REVOKED,
+                                 reason=None, at=env.now)))
     provider = env.providers.by_id(current.provider_id)
     recipient, topic = env.provider_recipient(provider.authority_code)
     context = ReferralContext(current.person_id, current.id, recipient, env.hub)

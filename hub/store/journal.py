@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.failures import Reason, Rejected, Stage
+from hub.kpis.facts import ReportFacts
 from hub.messages import InboundRecord, OutboundMessage
 from hub.store.schema import dead_letters, inbound_events, outbox
 
@@ -37,7 +38,7 @@ def _row_to_pending(row: object) -> PendingMessage:
 
 async def claim_event(
     conn: AsyncConnection, record: InboundRecord, event_id: str, event_type: str,
-    occurred_at: datetime, now: datetime,
+    occurred_at: datetime, now: datetime, facts: ReportFacts | None = None,
 ) -> bool:
     """Record the event as being processed; False when it was processed before.
 
@@ -48,7 +49,9 @@ async def claim_event(
             event_id=event_id, event_type=event_type, topic=record.topic,
             partition=record.partition, offset=record.offset,
             content_sha256=record.content_sha256, outcome="processing",
-            occurred_at=occurred_at, processed_at=now)
+            occurred_at=occurred_at, processed_at=now,
+            **({"site": facts.site, "authority": facts.authority, "facts": facts.facts}
+               if facts else {}))
         .on_conflict_do_nothing().returning(inbound_events.c.event_id)
     )).first()
     if inserted is not None:

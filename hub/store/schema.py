@@ -73,8 +73,13 @@ inbound_events = Table(
     Column("content_sha256", String(64), nullable=False),
     Column("outcome", String(40), nullable=False),
     Column("person_id", UUID(as_uuid=False), ForeignKey("persons.id")),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False, index=True),
     Column("processed_at", DateTime(timezone=True), nullable=False),
+    # For the commissioner's report: where it happened, the authority of residence, and the
+    # event's few non-personal facts (e.g. DRR granted) — see hub/kpis/facts.py.
+    Column("site", Text),
+    Column("authority", String(9)),
+    Column("facts", JSONB),
 )
 
 drug_tests = Table(
@@ -100,6 +105,28 @@ referrals = Table(
            nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True)),
+    # Where the referral is in the provider's hands (hub/journey.py), and its FHIR Task.
+    Column("milestone", String(30), nullable=False, server_default="referred"),
+    Column("task", JSONB),
+    Column("authority", String(9)),
+)
+
+referral_feedback = Table(
+    "referral_feedback", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("referral_id", UUID(as_uuid=False), ForeignKey("referrals.id"), nullable=False,
+           index=True),
+    Column("event_id", UUID(as_uuid=False), ForeignKey("inbound_events.event_id"),
+           nullable=False, unique=True),
+    Column("provider_id", String(40), nullable=False),
+    Column("milestone", String(30), nullable=False),
+    Column("reason", String(40)),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    # applied | repeat | late | after_end (hub/journey.py)
+    Column("effect", String(20), nullable=False),
+    Column("milestone_before", String(30), nullable=False),
+    Column("milestone_after", String(30), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
 referral_changes = Table(

@@ -12,9 +12,9 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from sqlalchemy import select
 
 from hub.app import Hub
-from hub.demo import SAMPLE_TOPICS
+from hub.demo import SAMPLE_TOPICS, about_latest_referral
 from hub.mappers.questionnaire import CANONICAL
-from hub.store.schema import assessments
+from hub.store.schema import assessments, referrals
 from tests.conftest import ROOT, Services
 from tests.expected import EXPECTED
 from tests.factories import letters
@@ -58,14 +58,28 @@ def as_own_person(name: str, value: bytes) -> bytes:
 
 
 async def test_every_example_produces_exactly_its_outputs(hub: Hub, services: Services) -> None:
-    for name in EXPECTED:
-        topic = hub.topics.name(SAMPLE_TOPICS[name.split("/")[0]])
-        value = as_own_person(name, (EXAMPLES / name).read_bytes())
-        await produce(services.bootstrap, topic, [value],
-                      headers=[("correlation-id", name.encode())])
-    for base, group in GROUPS.items():
-        await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.{group}",
-                                   hub.topics.name(base))
+    async def send(names: list[str], groups: dict[str, str]) -> None:
+        for name in names:
+            topic = hub.topics.name(SAMPLE_TOPICS[name.split("/")[0]])
+            value = as_own_person(name, (EXAMPLES / name).read_bytes())
+            if name.startswith("feedback/"):
+                value = await about_latest_referral(hub.engine, value)
+            await produce(services.bootstrap, topic, [value],
+                          headers=[("correlation-id", name.encode())])
+        for base, group in groups.items():
+            await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.{group}",
+                                       hub.topics.name(base))
+
+    # Feedback names referrals, so it follows the events that made them.
+    await send([n for n in EXPECTED if not n.startswith("feedback/")], GROUPS)
+    await send([n for n in EXPECTED if n.startswith("feedback/")],
+               {"provider.feedback.v1": "provider-feedback"})
+    async with hub.engine.connect() as conn:
+        journeys = dict((await conn.execute(
+            select(referrals.c.provider_id, referrals.c.milestone).where(
+                referrals.c.milestone != "referred"))).all())
+    assert journeys == {"birmingham": "closed", "walsall": "rejected",
+                        "coventry": "not_converted"}
 
     out = await read_all(services.bootstrap, hub.topics.outputs(hub.providers))
     landed = {dict(r.headers)["correlation-id"].decode(): (topic, r)

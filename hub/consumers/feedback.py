@@ -1,0 +1,15 @@
+"""Provider feedback (`provider.feedback.v1`) from the seven treatment providers."""
+
+from __future__ import annotations
+
+from faststream.kafka import KafkaRouter
+
+from hub.consumers.base import source_router
+from hub.pipeline import Pipeline
+from hub.settings import Settings
+from hub.topics import Topics
+
+
+def feedback_router(pipeline: Pipeline, topics: Topics, settings: Settings) -> KafkaRouter:
+    return source_router(pipeline, topics.provider_feedback, settings, title="provider-feedback",
+                         description="What became of each referral, from its provider.")

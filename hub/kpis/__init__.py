@@ -1,0 +1,1 @@
+"""The commissioner's key performance indicators, computed from the registry."""

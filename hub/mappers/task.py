@@ -1,0 +1,36 @@
+"""The referral's FHIR Task after provider feedback. Pure: the time is passed in."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from fhir.resources.R4B.task import Task
+
+from hub.journey import TASK_STATE, Milestone
+from hub.mappers.fhir import instant, ref
+from hub.mappers.messages import local
+
+
+def task_after_feedback(
+    task: dict[str, Any] | None, *, referral_id: str, person_id: str, milestone: Milestone,
+    reason: str | None, at: datetime,
+) -> dict[str, Any]:
+    """The Task with the milestone's status and businessStatus (and the reason, if any).
+
+    `task` is the Task sent with the referral; without one (referrals older than the feedback
+    loop) a Task focused on the referral is started."""
+    state = TASK_STATE[milestone]
+    body = dict(task) if task else {
+        "resourceType": "Task", "id": referral_id, "intent": "order",
+        "focus": ref(referral_id), "for": ref(person_id)}
+    body.pop("statusReason", None)
+    body.update({
+        "status": state.task_status,
+        "businessStatus": local("referral-milestone", state.business_status),
+        "lastModified": instant(at),
+    })
+    if reason:
+        body["statusReason"] = local(f"{milestone.value.replace('_', '-')}-reason", reason)
+    return dict(json.loads(Task.model_validate(body).model_dump_json(exclude_none=True)))
