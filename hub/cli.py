@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +28,8 @@ app.add_typer(topics_cli, name="topics")
 app.add_typer(db_cli, name="db")
 app.add_typer(contracts_cli, name="contracts")
 app.add_typer(person_cli, name="person")
+report_cli = typer.Typer(help="Reports for the commissioner.", no_args_is_help=True)
+app.add_typer(report_cli, name="report")
 console = Console()
 
 
@@ -203,6 +207,50 @@ def person_merges_list(
         table.add_row(str(row.id), row.kept_person_id, row.merged_person_id, row.operator,
                       f"{row.merged_at:%Y-%m-%d %H:%M}", row.reason, undone)
     console.print(table)
+
+
+class ReportFormat(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+    HTML = "html"
+
+
+@report_cli.command("kpis")
+def report_kpis(
+    start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"],
+                                            help="First day of the period (UK date).")],
+    end: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"],
+                                          help="Last day of the period, included.")],
+    output_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.TABLE,
+    output: Annotated[Path | None, typer.Option(help="Write to this file instead of "
+                                                     "standard output.")] = None,
+) -> None:
+    """The commissioner's indicators for a period, by authority, site and month."""
+    from datetime import UTC
+
+    from hub.kpis.compute import compute
+    from hub.kpis.html import as_html
+    from hub.kpis.render import as_csv, as_json, print_table
+    from hub.routing.providers import load_providers
+
+    if end < start:
+        console.print("[red]--to is before --from[/red]")
+        raise typer.Exit(2)
+    providers = load_providers(Settings().providers_file)
+    report = _in_transaction(lambda conn: compute(conn, start.date(), end.date(), providers))
+    if output_format is ReportFormat.TABLE and output is None:
+        print_table(report, console)
+        return
+    if output_format is ReportFormat.HTML:
+        text = as_html(report, datetime.now(UTC))
+    else:
+        text = as_csv(report) if output_format is ReportFormat.CSV else as_json(report)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"wrote {output}")
 
 
 @contracts_cli.command("export")

@@ -7,6 +7,7 @@ import itertools
 import json
 import uuid
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from hub.contracts.envelope import nhs_number_is_valid
@@ -61,3 +62,25 @@ def drug_test_event(
 
 def encode(event: dict[str, Any]) -> bytes:
     return json.dumps(event).encode()
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "contracts" / "examples"
+
+
+def from_example(event_type: str, *, at: str, site: str, subject: dict[str, Any] | None = None,
+                 **payload: Any) -> dict[str, Any]:
+    """A new event shaped like the example of `event_type`, at `at`, about `subject`."""
+    folder = event_type.split(".", maxsplit=1)[0]
+    folder = "feedback" if folder == "provider" else folder
+    path = next(p for p in sorted((EXAMPLES / folder).glob("*.json"))
+                if json.loads(p.read_text())["event_type"] == event_type)
+    event = json.loads(path.read_text())
+    event.update(event_id=str(uuid.uuid4()), occurred_at=at)
+    event["source"] = {**event["source"], "site": site}
+    if subject is not None:
+        event["subject"] = subject
+    event["payload"] = {**event["payload"], **({"at": at} if "at" in event["payload"] else {}),
+                        **payload}
+    if "assessment" in event["payload"]:  # assessed when the event says
+        event["payload"]["assessment"] = {**event["payload"]["assessment"], "assessed_at": at}
+    return event

@@ -1,0 +1,181 @@
+"""The indicators the commissioner monitors (DOMAIN.md), each with its definition in words and
+the registry rows it counts. The words are printed in the report: keep them true to the SQL.
+
+Every indicator counts *facts*: rows with a person, an authority of residence, a site and a
+time. A period includes a fact when its time falls in it (UK local dates); months are UK months.
+The SQL below is assembled only from constants in this module (never from input).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ENGAGEMENT = ("custody.drug_test_result", "custody.voluntary_assessment_offered",
+              "custody.voluntary_assessment_declined", "custody.voluntary_assessment_completed",
+              "custody.required_assessment_requested", "custody.required_assessment_completed",
+              "custody.required_assessment_failed_to_attend",
+              "custody.out_of_hours_appointment_booked", "court.suitability_assessment_completed")
+REQUIRED_DONE = "custody.required_assessment_completed"
+VOLUNTARY_DONE = "custody.voluntary_assessment_completed"
+SUITABILITY_DONE = "court.suitability_assessment_completed"
+ADJOURNED = "court.adjourned_for_suitability_assessment"
+PSR = "probation.psr_requested"
+SENTENCE = "court.sentence_imposed"
+
+
+def events(*types: str, facts: str = "") -> str:
+    """Facts from processed inbound events of these types (optionally with a payload fact)."""
+    names = ", ".join(f"'{t}'" for t in types)
+    condition = f" AND {facts}" if facts else ""
+    return ("SELECT person_id, authority, site, occurred_at AS at, NULL AS reason "  # noqa: S608
+            f"FROM inbound_events WHERE event_type IN ({names}){condition}")
+
+
+def feedback(*milestones: str) -> str:
+    """Facts from provider feedback that moved a referral (by the referring site)."""
+    names = ", ".join(f"'{m}'" for m in milestones)
+    return ("SELECT r.person_id, r.authority, src.site, f.occurred_at AS at, "  # noqa: S608
+            "CASE WHEN f.milestone = 'rejected' THEN 'rejected: ' || f.reason ELSE f.reason END "
+            "AS reason FROM referral_feedback f JOIN referrals r ON r.id = f.referral_id "
+            "JOIN inbound_events src ON src.event_id = r.source_event_id "
+            f"WHERE f.effect = 'applied' AND f.milestone IN ({names})")
+
+
+def shares(reason: str) -> str:
+    """Facts from assessments shared with a court or probation office (by the request)."""
+    return ("SELECT s.person_id, e.authority, e.site, e.occurred_at AS at, NULL AS reason "  # noqa: S608
+            "FROM assessment_shares s JOIN inbound_events e ON e.event_id = s.request_event_id "
+            f"WHERE s.reason = '{reason}'")
+
+
+REFERRALS = ("SELECT r.person_id, r.authority, e.site, e.occurred_at AS at, NULL AS reason "
+             "FROM referrals r JOIN inbound_events e ON e.event_id = r.source_event_id "
+             "WHERE r.provider_id IS NOT NULL")
+TRIAGED = ("SELECT r.person_id, e.authority, e.site, e.occurred_at AS at, NULL AS reason "
+           "FROM referrals r JOIN inbound_events e ON e.event_id = r.source_event_id "
+           "WHERE r.provider_id IS NULL")
+DUPLICATES_AVOIDED = (
+    "SELECT r.person_id, r.authority, e.site, e.occurred_at AS at, NULL AS reason "
+    "FROM referral_changes c JOIN referrals r ON r.id = c.referral_id "
+    "JOIN inbound_events e ON e.event_id = c.event_id WHERE c.change = 'update'")
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    number: str  # the commissioner's numbering ("1", "2a", …); "+" for the hub's own additions
+    title: str
+    definition: str
+    facts: str  # SQL giving (person_id, authority, site, at, reason)
+    distinct_people: bool = False
+    reasons: bool = False  # also broken down by the provider's reason
+
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("engaged", "+", "Individuals engaged",
+              "Distinct people with at least one contact in the period: a drug test on arrest, "
+              "a voluntary assessment offered, declined or completed, a required assessment "
+              "requested, completed or missed, an out-of-hours appointment, or a court "
+              "suitability assessment. Each person counts once per total, authority, site and "
+              "month.", events(*ENGAGEMENT), distinct_people=True),
+    Indicator("assessments_completed", "+", "Assessments completed",
+              "Completed assessments of every kind: required (statutory), voluntary, and court "
+              "suitability assessments.", events(REQUIRED_DONE, VOLUNTARY_DONE,
+                                                SUITABILITY_DONE)),
+    Indicator("statutory_assessments_completed", "+", "Statutory assessments completed",
+              "Required assessments completed after a positive drug test on arrest (Drugs Act "
+              "2005 s.9/10).", events(REQUIRED_DONE)),
+    Indicator("voluntary_and_court_assessments_completed", "+",
+              "Voluntary and court-mandated assessments completed",
+              "Voluntary assessments completed in custody plus court suitability assessments "
+              "completed.", events(VOLUNTARY_DONE, SUITABILITY_DONE)),
+    Indicator("voluntary_assessments", "1", "Voluntary needs assessments",
+              "Voluntary assessments completed in custody.", events(VOLUNTARY_DONE)),
+    Indicator("required_assessments_requested", "2a", "Required assessments requested",
+              "Required assessments requested in custody, including out-of-hours appointments "
+              "booked by police when no worker was on site.",
+              events("custody.required_assessment_requested",
+                     "custody.out_of_hours_appointment_booked")),
+    Indicator("required_assessments_completed", "2b", "Required assessments completed",
+              "Required assessments completed.", events(REQUIRED_DONE)),
+    Indicator("required_assessments_missed", "2c", "Required assessments not attended",
+              "Required assessments the person failed to attend (reported to police).",
+              events("custody.required_assessment_failed_to_attend")),
+    Indicator("suitability_assessments_requested", "3a", "Suitability assessments requested",
+              "Requests for an assessment of suitability for a DRR/ATR: court adjournments "
+              "for a suitability assessment and probation pre-sentence report requests, "
+              "whether answered by a new assessment or by one on record.", events(ADJOURNED, PSR)),
+    Indicator("suitability_assessments_completed", "3b", "Suitability assessments completed",
+              "Court suitability assessments completed.", events(SUITABILITY_DONE)),
+    Indicator("adjournments", "4", "Adjournments for suitability assessments",
+              "Court hearings adjourned for a DRR/ATR suitability assessment.", events(ADJOURNED)),
+    Indicator("suitable_drr", "5a", "Assessed as suitable for DRR",
+              "Suitability assessments that found the person suitable for a Drug "
+              "Rehabilitation Requirement.",
+              events(SUITABILITY_DONE, facts="facts->>'drr' = 'suitable'")),
+    Indicator("suitable_atr", "5b", "Assessed as suitable for ATR",
+              "Suitability assessments that found the person suitable for an Alcohol Treatment "
+              "Requirement.", events(SUITABILITY_DONE, facts="facts->>'atr' = 'suitable'")),
+    Indicator("suitable_drr_or_atr", "5c", "Assessed as suitable for DRR and/or ATR",
+              "Suitability assessments that found the person suitable for either.",
+              events(SUITABILITY_DONE, facts="(facts->>'drr' = 'suitable' OR "
+                                             "facts->>'atr' = 'suitable')")),
+    Indicator("drr_granted", "6a", "DRRs assigned",
+              "Sentences that included a Drug Rehabilitation Requirement.",
+              events(SENTENCE, facts="(facts->>'drr_granted')::boolean")),
+    Indicator("atr_granted", "6b", "ATRs assigned",
+              "Sentences that included an Alcohol Treatment Requirement.",
+              events(SENTENCE, facts="(facts->>'atr_granted')::boolean")),
+    Indicator("referrals", "7", "Referrals made into mainstream treatment",
+              "New referrals sent to one of the seven local treatment providers (by the time "
+              "of the event that prompted them). A second referral while one is open updates it "
+              "and is not counted again; referrals to triage are counted separately.", REFERRALS),
+    Indicator("entries", "8", "Entries into mainstream treatment",
+              "Referrals whose provider reported the first appointment attended (entry into "
+              "treatment), by the time the provider gave.", feedback("entered_treatment")),
+    Indicator("not_converted", "9", "Referrals not converting to entry",
+              "Referrals the provider reported as not converted (with its reason) or rejected "
+              "(reason prefixed 'rejected').", feedback("not_converted", "rejected"),
+              reasons=True),
+    Indicator("cases_closed", "10", "Cases closed",
+              "Referrals the provider closed, with the closure reason.", feedback("closed"),
+              reasons=True),
+    Indicator("assessments_avoided", "+", "Assessments avoided by reuse",
+              "Court and probation requests answered with an assessment already on record "
+              "(inside the validity window, with consent for voluntary ones) instead of a new "
+              "assessment.", shares("reuse")),
+    Indicator("requests_answered_later", "+", "Requests answered by a later assessment",
+              "Court and probation requests still open when an assessment was completed, "
+              "answered with it.", shares("fulfils_request")),
+    Indicator("duplicate_referrals_avoided", "+", "Duplicate referrals avoided",
+              "Referral-prompting events for a person who already had an open referral to "
+              "the same provider: the open referral was updated instead.", DUPLICATES_AVOIDED),
+    Indicator("referrals_to_triage", "+", "Referrals to triage",
+              "Referrals the hub could not route to one provider (residence unknown, split "
+              "or outside the seven; or an uncertain identity).", TRIAGED),
+)
+
+
+@dataclass(frozen=True)
+class Rate:
+    key: str
+    title: str
+    numerator: str
+    denominator: str
+    definition: str
+
+
+RATES: tuple[Rate, ...] = (
+    Rate("assessment_rate", "Completed assessments per individual engaged",
+         "assessments_completed", "engaged",
+         "Assessments completed ÷ individuals engaged (the published 27.2% for 2022/23)."),
+    Rate("drr_grant_rate", "DRRs assigned per person suitable for DRR", "drr_granted",
+         "suitable_drr", "DRRs assigned ÷ assessed as suitable for DRR (21% in 2022/23)."),
+    Rate("atr_grant_rate", "ATRs assigned per person suitable for ATR", "atr_granted",
+         "suitable_atr", "ATRs assigned ÷ assessed as suitable for ATR (32% in 2022/23)."),
+    Rate("conversion_rate", "Entries into treatment per referral", "entries", "referrals",
+         "Entries ÷ referrals in the same period (entries may follow referrals of an earlier "
+         "period)."),
+)
+
+BY_KEY = {i.key: i for i in INDICATORS}

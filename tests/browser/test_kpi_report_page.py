@@ -1,0 +1,70 @@
+"""The HTML report, opened in headless Chromium: the figures, charts and definitions show, and
+it prints. Screenshot and PDF are kept in var/test-artifacts/."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext
+
+from hub.kpis.compute import Figure, Report
+from hub.kpis.html import as_html
+from hub.kpis.indicators import INDICATORS
+from hub.routing.providers import load_providers
+
+pytestmark = pytest.mark.browser
+TOTALS = {"engaged": 16599, "assessments_completed": 4521, "referrals": 1828, "entries": 1133,
+          "assessments_avoided": 512, "suitable_drr": 1076, "drr_granted": 226}
+
+
+def report() -> Report:
+    figures = {i.key: Figure(i, total=TOTALS.get(i.key, 7)) for i in INDICATORS}
+    for n, month in enumerate(f"2022-{m:02d}" for m in range(1, 13)):
+        for key in ("assessments_completed", "referrals", "entries"):
+            figures[key].by_month[month] = TOTALS[key] // 12 + n
+    figures["referrals"].by_authority = {"E08000025": 700, "outside": 3}
+    figures["referrals"].by_site = {"Custody block North": 1000, "Court East": 828}
+    figures["not_converted"].by_reason = {"did_not_attend": 300, "unable_to_contact": 120,
+                                          "rejected: not_eligible": 20}
+    names = {p.authority_code: p.authority_name for p in load_providers().providers}
+    names.update({"outside": "Outside the seven authorities", "unknown": "Residence unknown"})
+    return Report(date(2022, 1, 1), date(2022, 12, 31), figures, names)
+
+
+def test_the_report_displays_its_figures_and_charts(
+    browser: BrowserContext, tmp_path: Path, artifacts: Path
+) -> None:
+    page_file = tmp_path / "kpis.html"
+    page_file.write_text(as_html(report(), datetime(2023, 4, 3, 9, 0, tzinfo=UTC)))
+    page = browser.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(page_file.as_uri())
+
+    assert page.locator("#period").inner_text() == "1 January 2022 to 31 December 2022"
+    assert page.locator("#card-engaged .value").inner_text() == "16,599"
+    assert page.locator("#card-referrals .value").inner_text() == "1,828"
+    assert page.locator("#card-assessments_avoided .value").inner_text() == "512"
+    funnel = page.locator("#funnel rect")
+    assert funnel.count() == 4
+    widths = [float(funnel.nth(i).get_attribute("width") or 0) for i in range(4)]
+    assert widths == sorted(widths, reverse=True) and widths[-1] > 0
+    assert page.locator("#funnel").is_visible()
+    assert page.locator("#monthly-trends polyline").count() == 3
+    assert page.locator("#non-conversion").get_by_text("did not attend", exact=True).is_visible()
+    assert page.locator("#rate-drr_grant_rate").inner_text().count("21.0%") == 1
+    for indicator in INDICATORS:
+        row = page.locator(f"#indicator-{indicator.key}")
+        assert row.is_visible()
+        assert indicator.definition in row.inner_text()
+    assert "Birmingham" in page.get_by_text("By local authority of residence").locator(
+        "xpath=..").inner_text()
+    assert requests == [page_file.as_uri()]  # self-contained: nothing else was fetched
+
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.screenshot(path=str(artifacts / "kpi-report.png"), full_page=True)
+    pdf = page.pdf(path=str(artifacts / "kpi-report.pdf"), format="A4")
+    assert pdf.startswith(b"%PDF")
+    page.close()

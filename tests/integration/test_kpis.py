@@ -1,0 +1,184 @@
+"""The commissioner's indicators on a small hand-built history with known answers, processed
+by the running hub on the real broker and PostgreSQL; then the `hub report kpis` formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from hub.app import Hub
+from hub.cli import app
+from hub.kpis.compute import Report, compute
+from hub.store.schema import referrals
+from tests.conftest import Services
+from tests.factories import encode, from_example
+from tests.kafka_helpers import produce, wait_until_committed
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+BIRMINGHAM, COVENTRY, DUDLEY = "E08000025", "E08000026", "E08000027"
+NORTH, SOUTH, COURT, PROBATION = ("Custody block North", "Custody block South", "Court East",
+                                  "Probation office West")
+
+
+def person(n: int, **where: str) -> dict[str, Any]:
+    return {"pnc_id": f"22/{n:07d}K", "given_name": f"Given{'abcde'[n]}",
+            "family_name": f"Kpiperson{'abcde'[n]}", "date_of_birth": f"19{70 + n}-02-0{n}",
+            **where}
+
+
+A = person(1, postcode="B12 9ZZ")
+B = person(2, residence_authority=COVENTRY)
+C = person(3, postcode="LE1 9ZZ")
+D = person(4, postcode="DY1 9ZZ")
+E = person(0, postcode="B12 9ZZ")
+POSITIVE = {"results": {"opiates": "positive", "cocaine": "negative"}}
+NEGATIVE = {"results": {"opiates": "negative", "cocaine": "negative"}}
+
+
+async def _publish(hub: Hub, services: Services, base: str, events: list[dict[str, Any]]
+                   ) -> None:
+    topic = hub.topics.name(base)
+    await produce(services.bootstrap, topic, [encode(e) for e in events], key=b"history")
+    group = {"custody.events.v1": "custody-events", "court.events.v1": "court-events",
+             "probation.events.v1": "probation-events",
+             "provider.feedback.v1": "provider-feedback"}[base]
+    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.{group}", topic)
+
+
+async def _feedback(hub: Hub, services: Services, provider: str,
+                    steps: list[tuple[str, str, dict[str, Any]]]) -> None:
+    async with hub.engine.connect() as conn:
+        referral_id = (await conn.execute(select(referrals.c.id).where(
+            referrals.c.provider_id == provider))).scalar_one()
+    await _publish(hub, services, "provider.feedback.v1", [
+        {**from_example(f"provider.{kind}", at=at, site=f"{provider} service", **payload),
+         "provider_id": provider, "referral_id": str(referral_id)}
+        for kind, at, payload in steps])
+
+
+@pytest.fixture
+async def history(hub: Hub, services: Services) -> Hub:
+    await _publish(hub, services, "custody.events.v1", [
+        from_example("custody.booked_in", at="2022-01-10T08:00:00+00:00", site=NORTH, subject=A),
+        from_example("custody.drug_test_result", at="2022-01-10T09:00:00+00:00", site=NORTH,
+                     subject=A, **POSITIVE),
+        from_example("custody.required_assessment_requested", at="2022-01-10T09:05:00+00:00",
+                     site=NORTH, subject=A),
+        from_example("custody.required_assessment_completed", at="2022-01-11T10:00:00+00:00",
+                     site=NORTH, subject=A),  # refers again: the open referral is updated
+        from_example("custody.voluntary_assessment_offered", at="2022-03-05T10:00:00+00:00",
+                     site=SOUTH, subject=B),
+        from_example("custody.voluntary_assessment_completed", at="2022-03-05T11:00:00+00:00",
+                     site=SOUTH, subject=B),
+        # 30 June 23:30 UTC is 1 July 00:30 in the UK (summer time): a July event.
+        from_example("custody.drug_test_result", at="2022-06-30T23:30:00+00:00", site=NORTH,
+                     subject=C, **POSITIVE),
+        from_example("custody.drug_test_result", at="2022-04-01T10:00:00+00:00", site=SOUTH,
+                     subject=D, **NEGATIVE),
+    ])
+    await _publish(hub, services, "court.events.v1", [
+        from_example("court.adjourned_for_suitability_assessment",
+                     at="2022-05-10T10:00:00+00:00", site=COURT, subject=D),
+        from_example("court.suitability_assessment_completed", at="2022-05-20T10:00:00+00:00",
+                     site=COURT, subject=D,
+                     suitability={"drr": "suitable", "atr": "not_suitable"}),
+    ])
+    await _publish(hub, services, "probation.events.v1", [
+        from_example("probation.psr_requested", at="2022-06-01T10:00:00+00:00", site=PROBATION,
+                     subject=D)])  # answered with the court's assessment: one avoided
+    await _publish(hub, services, "court.events.v1", [
+        from_example("court.sentence_imposed", at="2022-06-15T10:00:00+00:00", site=COURT,
+                     subject=D, drr_granted=True, atr_granted=False)])
+    await _feedback(hub, services, "birmingham", [
+        ("referral_received", "2022-01-11T09:00:00+00:00", {}),
+        ("referral_accepted", "2022-01-12T09:00:00+00:00", {}),
+        ("treatment_entered", "2022-02-01T09:00:00+00:00", {}),
+        ("case_closed", "2022-05-01T09:00:00+00:00", {"reason": "treatment_completed"})])
+    await _feedback(hub, services, "coventry", [
+        ("referral_received", "2022-03-06T09:00:00+00:00", {}),
+        ("referral_not_converted", "2022-03-20T09:00:00+00:00", {"reason": "did_not_attend"}),
+        ("referral_not_converted", "2022-03-21T09:00:00+00:00", {"reason": "did_not_attend"})])
+    await _publish(hub, services, "custody.events.v1", [
+        # A's case was closed: a new referral. 31 Dec 23:30 UTC is still 2022 in the UK.
+        from_example("custody.drug_test_result", at="2022-12-31T23:30:00+00:00", site=NORTH,
+                     subject=A, **POSITIVE),
+        from_example("custody.drug_test_result", at="2023-01-01T00:30:00+00:00", site=NORTH,
+                     subject=E, **POSITIVE),  # after the period
+    ])
+    return hub
+
+
+async def _report(hub: Hub, start: date, end: date) -> Report:
+    async with hub.engine.connect() as conn:
+        return await compute(conn, start, end, hub.providers)
+
+
+async def test_each_indicator_counts_what_its_definition_says(history: Hub) -> None:
+    report = await _report(history, date(2022, 1, 1), date(2022, 12, 31))
+    totals = {key: f.total for key, f in report.figures.items()}
+    assert totals == {
+        "engaged": 4, "assessments_completed": 3, "statutory_assessments_completed": 1,
+        "voluntary_and_court_assessments_completed": 2, "voluntary_assessments": 1,
+        "required_assessments_requested": 1, "required_assessments_completed": 1,
+        "required_assessments_missed": 0, "suitability_assessments_requested": 2,
+        "suitability_assessments_completed": 1, "adjournments": 1, "suitable_drr": 1,
+        "suitable_atr": 0, "suitable_drr_or_atr": 1, "drr_granted": 1, "atr_granted": 0,
+        "referrals": 4, "entries": 1, "not_converted": 1, "cases_closed": 1,
+        "assessments_avoided": 1, "requests_answered_later": 1,
+        "duplicate_referrals_avoided": 1, "referrals_to_triage": 1}
+    f = report.figures
+    assert f["engaged"].by_month == {"2022-01": 1, "2022-03": 1, "2022-04": 1, "2022-05": 1,
+                                     "2022-07": 1, "2022-12": 1}
+    assert f["engaged"].by_authority == {BIRMINGHAM: 1, COVENTRY: 1, DUDLEY: 1, "outside": 1}
+    assert f["referrals"].by_month == {"2022-01": 1, "2022-03": 1, "2022-06": 1, "2022-12": 1}
+    assert f["referrals"].by_authority == {BIRMINGHAM: 2, COVENTRY: 1, DUDLEY: 1}
+    assert f["referrals"].by_site == {NORTH: 2, SOUTH: 1, COURT: 1}
+    assert (f["entries"].by_month, f["entries"].by_site) == ({"2022-02": 1}, {NORTH: 1})
+    assert f["not_converted"].by_reason == {"did_not_attend": 1}  # the repeat is not counted
+    assert f["cases_closed"].by_reason == {"treatment_completed": 1}
+    assert f["assessments_avoided"].by_site == {PROBATION: 1}
+    assert f["requests_answered_later"].by_site == {COURT: 1}
+    assert f["referrals_to_triage"].by_authority == {"outside": 1}
+    assert report.rates() == {"assessment_rate": 0.75, "drr_grant_rate": 1.0,
+                              "atr_grant_rate": None, "conversion_rate": 0.25}
+
+    july = await _report(history, date(2022, 7, 1), date(2022, 7, 31))
+    assert (july.figures["engaged"].total, july.figures["referrals_to_triage"].total) == (1, 1)
+    assert july.figures["referrals"].total == 0
+
+
+def test_the_report_command_writes_every_format(
+    history: Hub, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.setenv("HUB_DATABASE_URL", database_url)
+    runner = CliRunner()
+    period = ["report", "kpis", "--from", "2022-01-01", "--to", "2022-12-31"]
+
+    as_json = runner.invoke(app, [*period, "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    document = json.loads(as_json.output)
+    assert {i["key"]: i["total"] for i in document["indicators"]}["referrals"] == 4
+    assert all(i["definition"] for i in document["indicators"])
+
+    as_csv = runner.invoke(app, [*period, "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(as_csv.output)))
+    assert {"number": "7", "indicator": "referrals", "breakdown": "authority",
+            "group": "Birmingham", "value": "2"} in rows
+
+    table = runner.invoke(app, period)
+    assert table.exit_code == 0 and "Referrals made into mainstream treatment" in table.output
+
+    page = tmp_path / "kpis.html"
+    written = runner.invoke(app, [*period, "--format", "html", "--output", str(page)])
+    assert written.exit_code == 0 and "<svg" in page.read_text()
+    backwards = runner.invoke(app, ["report", "kpis", "--from", "2022-02-01", "--to",
+                                    "2022-01-01"])
+    assert backwards.exit_code == 2
