@@ -296,6 +296,31 @@ def contracts_validate(files: Annotated[list[Path], typer.Argument(help="Message
 
 
 @app.command()
+def simulate(
+    year: Annotated[int, typer.Option(help="The year to simulate.")] = 2022,
+    seed: Annotated[int, typer.Option(help="Same seed, same year (a re-run is a redelivery).")
+                    ] = 1,
+    scale: Annotated[float, typer.Option(min=0.02, max=1.0, help="Fraction of the published "
+                                                                  "volume.")] = 1.0,
+) -> None:
+    """Publish a synthetic year (calibrated on 2022/23) into the running hub (`hub run`), then
+    check the hub's KPI report against the published figures; exit 1 if it does not match."""
+    from hub.routing.providers import load_providers
+    from hub.simulation.command import run_simulation
+    from hub.topics import Topics
+
+    settings = Settings()
+    bootstrap, _ = _services(settings)
+    passed = run_simulation(
+        year=year, seed=seed, scale=scale, bootstrap=bootstrap,
+        topics=Topics(settings.topic_prefix), group_base=settings.consumer_group,
+        providers=load_providers(settings.providers_file), report_in=_in_transaction,
+        console=console)
+    if not passed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def run(
     demo: Annotated[bool, typer.Option(help="Publish the sample events and show where each "
                                             "one ends.")] = False,

@@ -1,0 +1,1 @@
+"""A simulated year of the arrest referral service, calibrated on its published figures."""

@@ -1,0 +1,103 @@
+"""`hub simulate`: plan the year, publish it into the running hub with a progress bar, then
+compare the hub's own report with the published figures and with what was simulated."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.kpis.compute import Report, compute
+from hub.routing.providers import ProviderDirectory
+from hub.simulation import run as runner
+from hub.simulation.plan import YearPlan, plan_year
+from hub.simulation.targets import CALIBRATED_RATES, CALIBRATION
+from hub.topics import Topics
+
+TOLERANCE = 0.02
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    published: float | None  # the published figure, scaled (None: not published)
+    simulated: float | None  # what the simulation made happen
+    reported: float | None  # what the hub's report says
+
+    @property
+    def ok(self) -> bool:
+        if self.reported is None:
+            return False
+        if self.published is not None and abs(self.reported - self.published) > \
+                TOLERANCE * self.published:
+            return False
+        return self.simulated is None or abs(self.reported - self.simulated) < 1e-9
+
+
+def checks(plan: YearPlan, report: Report, scale: float) -> list[Check]:
+    """Each indicator against the published figure (±2%) and against the simulation (exact)."""
+    found = []
+    for key, figure in report.figures.items():
+        published = CALIBRATION.get(key)
+        found.append(Check(key, round(published * scale) if published else None,
+                           plan.expected.get(key), figure.total))
+    rates = report.rates()
+    for key, value in CALIBRATED_RATES.items():
+        found.append(Check(key, value, None, rates[key]))
+    return found
+
+
+def print_checks(found: list[Check], console: Console) -> None:
+    table = Table("indicator", "published (scaled)", "simulated", "hub report", "ok",
+                  title="The hub's report against the published 2022/23 figures (±2%) and "
+                        "the simulated year (exact)")
+
+    def show(value: float | None) -> str:
+        if value is None:
+            return "–"
+        return f"{value:.1%}" if value < 1 and value != 0 else f"{value:,.0f}"
+
+    for check in found:
+        table.add_row(check.name.replace("_", " "), show(check.published), show(check.simulated),
+                      show(check.reported), "[green]yes[/green]" if check.ok else "[red]NO[/red]")
+    console.print(table)
+
+
+def run_simulation(
+    *, year: int, seed: int, scale: float, bootstrap: str, topics: Topics, group_base: str,
+    providers: ProviderDirectory, report_in: Any, console: Console,
+) -> bool:
+    """The whole `hub simulate`; `report_in(action)` runs `action(conn)` on the hub's database.
+    True when every check passed."""
+    plan = plan_year(year, seed, scale)
+    console.print(f"planned {year}: {len(plan.people):,} people, {len(plan.messages):,} "
+                  f"messages (+ provider feedback), {len(plan.fates):,} referrals; "
+                  f"{sum(plan.dead_letters.values())} broken or misaddressed on purpose")
+    provider_topics = [topics.provider(p.topic) for p in providers.providers]
+    with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console) as bar:
+        sent = bar.add_task("simulation published", total=None)
+        done = bar.add_task("hub caught up", total=None)
+        progress = runner.Progress(
+            published=lambda n, total: bar.update(sent, completed=n, total=total),
+            processed=lambda n, total: bar.update(done, completed=n, total=total))
+        published = asyncio.run(runner.simulate(
+            plan, bootstrap, topics, group_base, provider_topics, seed=seed, progress=progress))
+    console.print("published: " + ", ".join(f"{t} {n:,}" for t, n in published.items()))
+
+    async def year_report(conn: AsyncConnection) -> Report:
+        return await compute(conn, date(year, 1, 1), date(year, 12, 31), providers)
+
+    report: Report = report_in(year_report)
+    found = checks(plan, report, scale)
+    print_checks(found, console)
+    console.print(f"assessments avoided by reuse: {report.figures['assessments_avoided'].total:,}"
+                  f"; duplicate referrals avoided: "
+                  f"{report.figures['duplicate_referrals_avoided'].total:,}")
+    return all(c.ok for c in found)
