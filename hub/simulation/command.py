@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from rich.console import Console
@@ -84,9 +84,15 @@ def run_simulation(
                   TimeElapsedColumn(), console=console) as bar:
         sent = bar.add_task("simulation published", total=None)
         done = bar.add_task("hub caught up", total=None)
+        def week_done(week_end: datetime) -> None:
+            if not console.is_terminal:  # no live bar: a line per simulated week instead
+                console.print(f"{week_end:%Y-%m-%d}: published "
+                              f"{bar.tasks[sent].completed:,.0f}, hub caught up")
+
         progress = runner.Progress(
             published=lambda n, total: bar.update(sent, completed=n, total=total),
-            processed=lambda n, total: bar.update(done, completed=n, total=total))
+            processed=lambda n, total: bar.update(done, completed=n, total=total),
+            week_done=week_done)
         published = asyncio.run(runner.simulate(
             plan, bootstrap, topics, group_base, provider_topics, seed=seed, progress=progress))
     console.print("published: " + ", ".join(f"{t} {n:,}" for t, n in published.items()))

@@ -36,6 +36,7 @@ class Progress:
 
     published: Callable[[int, int], None] = lambda done, total: None
     processed: Callable[[int, int], None] = lambda done, total: None
+    week_done: Callable[[datetime], None] = lambda week_end: None
 
 
 class Broker:
@@ -154,6 +155,7 @@ async def simulate(plan: YearPlan, bootstrap: str, topics: Topics, group_base: s
                 published[message.topic] += 1
             progress.published(sum(published.values()), total)
             await catch_up(broker, sum(published.values()), progress, stall_seconds)
+            progress.week_done(week_end)
             for causation, referral_id, provider_id in await broker.new_referrals():
                 fate = plan.fates.get(causation)
                 if fate is None or fate.provider_id != provider_id:

@@ -1,0 +1,69 @@
+"""A scaled-down simulated year, as a user runs it: `hub run` in one process, `hub simulate` in
+another, then `hub report kpis`. The report must reproduce the published 2022/23 figures
+(scaled; rates within ±2%) and count exactly what was simulated; the broken messages mixed in
+end as dead letters with their reasons."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+from collections import Counter
+
+import psycopg
+import pytest
+
+from hub.simulation.plan import plan_year
+from hub.simulation.targets import CALIBRATED_RATES, CALIBRATION
+from tests.conftest import ROOT, Services
+from tests.kafka_helpers import wait_for_members
+
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.postgres]
+HUB = str(ROOT / ".venv" / "bin" / "hub")
+SCALE, SEED = 0.05, 11
+
+
+async def test_a_simulated_year_reproduces_the_published_figures(
+    services: Services, database_url: str, topic_prefix: str
+) -> None:
+    env = {**os.environ, "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
+           "HUB_DATABASE_URL": database_url, "HUB_TOPIC_PREFIX": topic_prefix,
+           "HUB_CONSUMER_GROUP": f"{topic_prefix}hub", "HUB_TOPIC_PARTITIONS": "3"}
+    hub = await asyncio.create_subprocess_exec(
+        HUB, "run", env=env, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL)
+    try:
+        for group in ("custody-events", "court-events", "probation-events", "provider-feedback"):
+            await wait_for_members(services.bootstrap, f"{topic_prefix}hub.{group}", 1, 90)
+        simulated = await asyncio.to_thread(subprocess.run, [
+            HUB, "simulate", "--scale", str(SCALE), "--seed", str(SEED)], env=env, cwd=ROOT,
+            capture_output=True, text=True, timeout=900, check=False)
+    finally:
+        hub.send_signal(signal.SIGINT)
+        await asyncio.wait_for(hub.wait(), 60)
+    assert simulated.returncode == 0, simulated.stdout[-6000:] + simulated.stderr[-3000:]
+    assert "hub caught up" in simulated.stdout and "assessments avoided by reuse" in \
+        simulated.stdout
+
+    reported = await asyncio.to_thread(subprocess.run, [
+        HUB, "report", "kpis", "--from", "2022-01-01", "--to", "2022-12-31", "--format",
+        "json"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    report = json.loads(reported.stdout)
+    totals = {i["key"]: i["total"] for i in report["indicators"]}
+    for key, published in CALIBRATION.items():
+        assert totals[key] == round(published * SCALE), key
+    rates = {r["key"]: r["value"] for r in report["rates"]}
+    for key, published in CALIBRATED_RATES.items():
+        assert abs(rates[key] - published) <= 0.02 * published, (key, rates[key])
+    plan = plan_year(2022, SEED, SCALE)
+    for key, value in plan.expected.items():
+        if key in totals:
+            assert totals[key] == value, key
+    assert totals["assessments_avoided"] > 0 and totals["entries"] > 0
+
+    with psycopg.connect(database_url.replace("+psycopg", "")) as conn:
+        letters = Counter(dict(conn.execute(
+            "SELECT reason, count(*) FROM dead_letters GROUP BY reason").fetchall()))
+    assert letters == Counter(plan.dead_letters)
