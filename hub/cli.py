@@ -305,10 +305,15 @@ def simulate(
 ) -> None:
     """Publish a synthetic year (calibrated on 2022/23) into the running hub (`hub run`), then
     check the hub's KPI report against the published figures; exit 1 if it does not match."""
+    from datetime import UTC
+
     from hub.routing.providers import load_providers
     from hub.simulation.command import run_simulation
     from hub.topics import Topics
 
+    if year >= datetime.now(UTC).year:
+        console.print("[red]the year must be over: events cannot happen in the future[/red]")
+        raise typer.Exit(2)
     settings = Settings()
     bootstrap, _ = _services(settings)
     passed = run_simulation(
@@ -339,6 +344,11 @@ def run(
     asyncio.run(create_topics(bootstrap, names, settings.topic_partitions,
                               settings.topic_replication_factor))
     hub = build_hub(settings, bootstrap=bootstrap, database_url=url)
+    if settings.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.metrics_port, addr="127.0.0.1")
+        console.print(f"metrics on http://127.0.0.1:{settings.metrics_port}/metrics")
     if demo:
         from hub.demo import publish_samples
 
@@ -355,3 +365,13 @@ def run(
         hub.app.after_startup(start_demo)
     asyncio.run(hub.app.run())
     console.print("hub stopped")
+
+
+def _add_operations() -> None:
+    from hub.ops.cli import dlq_cli, ops_cli
+
+    app.add_typer(ops_cli, name="ops")
+    app.add_typer(dlq_cli, name="dlq")
+
+
+_add_operations()

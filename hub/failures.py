@@ -27,6 +27,7 @@ from tenacity import (
 )
 
 from hub.messages import Headers, InboundRecord
+from hub.metrics import RETRIES
 
 log = logging.getLogger("hub.failures")
 T = TypeVar("T")
@@ -107,6 +108,7 @@ class RetryPolicy:
             error = state.outcome.exception() if state.outcome else None
             log.warning("transient failure in %s (attempt %d): %s", what, state.attempt_number,
                         type(error).__name__)
+            RETRIES.labels(what).inc()
 
         retrying = AsyncRetrying(
             retry=retry_if_exception(is_transient),

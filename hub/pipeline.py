@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub import metrics
 from hub.contracts.envelope import Event
 from hub.contracts.parse import parse_event
 from hub.emit import Emitter
@@ -78,7 +80,7 @@ class Pipeline:
 
     async def process(self, record: InboundRecord) -> Outcome:
         """Handle one record; raises `PartitionStalled` only when transient retries run out."""
-        first_failure = self._clock()
+        first_failure, started = self._clock(), time.monotonic()
         route = self._routes[record.topic]
         event: Event | None = None
         rejection: Rejected | None = None
@@ -96,6 +98,13 @@ class Pipeline:
                 "dead-letter", lambda: self._dead_letter(record, failed, event, first_failure))
         await self._publish(pending)
         result = Outcome(outcome, tuple(p.message.topic for p in pending), duplicate)
+        metrics.CONSUMED.labels(record.topic).inc()
+        metrics.OUTCOMES.labels(record.topic, outcome.split(":")[0]).inc()
+        if rejection is not None:
+            metrics.DEAD_LETTERED.labels(record.topic, rejection.reason.value).inc()
+        for topic in result.topics:
+            metrics.ROUTED.labels(topic).inc()
+        metrics.LATENCY.labels(record.topic).observe(time.monotonic() - started)
         log.info("processed %s -> %s%s", record.position, result.outcome,
                  " (redelivery)" if duplicate else "")
         return result

@@ -51,6 +51,17 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="How long a partition rests after retries are exhausted."
     )
 
+    ops_host: str = Field(default="127.0.0.1", description="Where `hub ops` listens.")
+    ops_port: int = Field(default=18080, description="The operations console's port.")
+    ops_secret_key: SecretStr | None = Field(
+        default=None, description="Signs console sessions; unset: a new key per start "
+                                  "(everyone logs in again after a restart).")
+    ops_session_minutes: int = Field(default=30, ge=1, description="Console sessions expire.")
+    ops_secure_cookies: bool = Field(
+        default=False, description="Session cookie only over HTTPS (set behind TLS).")
+    metrics_port: int | None = Field(
+        default=None, description="`hub run` serves Prometheus /metrics on this port.")
+
     @property
     def kafka_bootstrap_or_dev(self) -> str:
         """The broker to use: the configured one, else the local dev broker."""

@@ -7,7 +7,6 @@ testcontainers when a Docker engine answers; otherwise the project's own local l
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
@@ -19,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from hub.dev.kafka import run_blocking
 from hub.store.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,7 +102,7 @@ def topic_prefix(services: Services) -> Iterator[str]:
     """This test's own topics, deleted afterwards (the broker stays small)."""
     prefix = f"t{uuid.uuid4().hex[:10]}."
     yield prefix
-    asyncio.run(_delete_topics(services.bootstrap, prefix))
+    run_blocking(_delete_topics(services.bootstrap, prefix))
 
 
 async def _delete_topics(bootstrap: str, prefix: str) -> None:

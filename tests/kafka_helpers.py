@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import GroupCoordinatorNotAvailableError
 
 
 async def produce(
@@ -98,7 +99,10 @@ async def wait_for_members(bootstrap: str, group: str, count: int, within: float
     await admin.start()
     try:
         async def joining() -> str | None:
-            described = await admin.describe_consumer_groups([group])
+            try:
+                described = await admin.describe_consumer_groups([group])
+            except GroupCoordinatorNotAvailableError:
+                return f"group {group} has no coordinator yet"  # a new broker's offsets topic
             # (error_code, group_id, state, protocol_type, protocol, members) per group
             groups = described[0].groups if described else []
             state, members = (groups[0][2], groups[0][5]) if groups else ("", [])

@@ -8,19 +8,36 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import hashlib
 import shutil
 import subprocess
 import time
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypeVar
 
 from hub.dev.process import is_running, read_pid, start_detached, stop_pid, wait_for_port
 
 _POM = resources.files("hub.dev").joinpath("pom.xml")
 _LOG4J = resources.files("hub.dev").joinpath("log4j2.xml")
+
+
+T = TypeVar("T")
+
+
+def run_blocking(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to the end from synchronous code, even when called inside a running
+    event loop (then on a thread of its own)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
 
 
 class LocalKafkaError(RuntimeError):
@@ -144,7 +161,7 @@ class LocalKafka:
             self.pid_file.write_text(str(pid))
         deadline = time.monotonic() + timeout
         wait_for_port("127.0.0.1", self.port, deadline, alive=self.is_running, log=self.log_file)
-        asyncio.run(_wait_until_serving(self.bootstrap, deadline))
+        run_blocking(_wait_until_serving(self.bootstrap, deadline))
         return self.bootstrap
 
     def down(self) -> None:

@@ -7,6 +7,7 @@ marked published; a redelivered input finds its outputs here instead of computin
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -94,6 +95,21 @@ async def mark_published(conn: AsyncConnection, outbox_ids: list[int], now: date
                            .values(published_at=now))
 
 
+def _what_it_seems(value: bytes) -> dict[str, str | None]:
+    """Event type and source system as the bytes claim them (unvalidated; for operators)."""
+    try:
+        body = json.loads(value)
+    except (ValueError, RecursionError):
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    source = body.get("source")
+    system = source.get("system") if isinstance(source, dict) else None
+    kind = body.get("event_type")
+    return {"event_type": kind[:100] if isinstance(kind, str) else None,
+            "source_system": system[:200] if isinstance(system, str) else None}
+
+
 async def record_dead_letter(
     conn: AsyncConnection, record: InboundRecord, rejection: Rejected, message: OutboundMessage,
     event_id: str | None, now: datetime,
@@ -104,7 +120,7 @@ async def record_dead_letter(
             topic=record.topic, partition=record.partition, offset=record.offset,
             dlq_topic=message.topic, stage=rejection.stage.value, reason=rejection.reason.value,
             error_class=rejection.error_class, error_message=rejection.message,
-            event_id=event_id, recorded_at=now)
+            event_id=event_id, recorded_at=now, **_what_it_seems(record.value))
         .on_conflict_do_nothing().returning(dead_letters.c.id)
     )).first()
     if inserted is not None:

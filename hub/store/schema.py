@@ -165,7 +165,53 @@ dead_letters = Table(
     Column("event_id", UUID(as_uuid=False)),
     Column("status", String(20), nullable=False, server_default="open"),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    # For operations staff: what it seems to be (read from the bytes, unvalidated), and the
+    # optimistic lock that stops two operators acting on one dead letter.
+    Column("source_system", String(200)),
+    Column("event_type", String(100)),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Column("acted_by", String(100)),
+    Column("acted_at", DateTime(timezone=True)),
     UniqueConstraint("topic", "partition", "offset", name="uq_dead_letters_position"),
+)
+
+dead_letter_actions = Table(
+    "dead_letter_actions", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("dead_letter_id", BigInteger, ForeignKey("dead_letters.id"), nullable=False,
+           index=True),
+    Column("action", String(20), nullable=False),  # replay | replay_edited | discard | reveal
+    Column("actor", String(100), nullable=False),
+    Column("reason", Text),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("edits", JSONB),  # [{path, value}] for replay_edited
+    Column("original_value", LargeBinary),
+    Column("sent_value", LargeBinary),
+    Column("replay_id", String(36)),
+    Column("replay_topic", String(249)),
+    Column("replay_partition", Integer),
+    Column("replay_offset", BigInteger),
+)
+
+ops_users = Table(
+    "ops_users", metadata,
+    Column("username", String(100), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(20), nullable=False),  # viewer | operator | admin
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default="false"),
+)
+
+triage_decisions = Table(
+    "triage_decisions", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("triage_item_id", UUID(as_uuid=False), ForeignKey("triage_items.id"),
+           nullable=False, index=True),
+    Column("decision", String(30), nullable=False),  # route | confirm_match | reject_match
+    Column("detail", String(100)),
+    Column("actor", String(100), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
 )
 
 outbox = Table(

@@ -25,9 +25,10 @@ def chromium_path() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[BrowserContext]:
-    """One Chromium for the session, with a new empty profile (`--user-data-dir`)."""
+    """Chromium with a new empty profile (`--user-data-dir`), per test module: Playwright's
+    sync API keeps an event loop running while it is open, which other tests must not see."""
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             profile, executable_path=chromium_path(), args=FLAGS, headless=True)

@@ -5,7 +5,6 @@ end as dead letters with their reasons."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -15,6 +14,7 @@ from collections import Counter
 import psycopg
 import pytest
 
+from hub.dev.kafka import run_blocking
 from hub.simulation.plan import plan_year
 from hub.simulation.targets import CALIBRATED_RATES, CALIBRATION
 from tests.conftest import ROOT, Services
@@ -25,29 +25,29 @@ HUB = str(ROOT / ".venv" / "bin" / "hub")
 SCALE, SEED = 0.05, 11
 
 
-async def test_a_simulated_year_reproduces_the_published_figures(
+def test_a_simulated_year_reproduces_the_published_figures(
     services: Services, database_url: str, topic_prefix: str
 ) -> None:
     env = {**os.environ, "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
            "HUB_DATABASE_URL": database_url, "HUB_TOPIC_PREFIX": topic_prefix,
            "HUB_CONSUMER_GROUP": f"{topic_prefix}hub", "HUB_TOPIC_PARTITIONS": "3"}
-    hub = await asyncio.create_subprocess_exec(
-        HUB, "run", env=env, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL)
+    hub = subprocess.Popen([HUB, "run"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
     try:
         for group in ("custody-events", "court-events", "probation-events", "provider-feedback"):
-            await wait_for_members(services.bootstrap, f"{topic_prefix}hub.{group}", 1, 90)
-        simulated = await asyncio.to_thread(subprocess.run, [
-            HUB, "simulate", "--scale", str(SCALE), "--seed", str(SEED)], env=env, cwd=ROOT,
-            capture_output=True, text=True, timeout=900, check=False)
+            run_blocking(wait_for_members(services.bootstrap, f"{topic_prefix}hub.{group}", 1,
+                                          90))
+        simulated = subprocess.run([HUB, "simulate", "--scale", str(SCALE), "--seed",
+                                    str(SEED)], env=env, cwd=ROOT, capture_output=True,
+                                   text=True, timeout=900, check=False)
     finally:
         hub.send_signal(signal.SIGINT)
-        await asyncio.wait_for(hub.wait(), 60)
+        hub.wait(60)
     assert simulated.returncode == 0, simulated.stdout[-6000:] + simulated.stderr[-3000:]
     assert "hub caught up" in simulated.stdout and "assessments avoided by reuse" in \
         simulated.stdout
 
-    reported = await asyncio.to_thread(subprocess.run, [
+    reported = subprocess.run([
         HUB, "report", "kpis", "--from", "2022-01-01", "--to", "2022-12-31", "--format",
         "json"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
     report = json.loads(reported.stdout)

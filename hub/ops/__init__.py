@@ -1,0 +1,1 @@
+"""The operations console and its command-line twin: dead letters, triage, health."""

@@ -1,0 +1,118 @@
+"""The triage queue: referrals the hub could not route, and possible matches of a person.
+Operators choose the authority, or confirm / reject the match; every decision is recorded."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.handlers.common import task_of
+from hub.mappers.context import HubIdentity, NewId, Recipient, RecipientKind
+from hub.mappers.fhir import to_json
+from hub.mappers.triage import readdress_to_provider
+from hub.messages import OutboundMessage
+from hub.routing.providers import ProviderDirectory
+from hub.store import journal
+from hub.store.merges import merge
+from hub.store.schema import inbound_events, outbox, referrals, triage_decisions, triage_items
+from hub.topics import Topics
+
+POSSIBLE_MATCH = "possible_match"
+
+
+class AlreadyResolved(Exception):  # noqa: N818 - a domain outcome
+    """Someone resolved the item first, or it cannot be resolved this way."""
+
+
+@dataclass(frozen=True)
+class TriageEnv:
+    providers: ProviderDirectory
+    topics: Topics
+    hub: HubIdentity
+    endpoint_base: str
+    new_id: NewId
+
+
+async def open_items(conn: AsyncConnection) -> list[Any]:
+    """Open items, oldest first, with where and what prompted them (no personal data)."""
+    return list((await conn.execute(
+        select(triage_items.c.id, triage_items.c.reason, triage_items.c.candidates,
+               triage_items.c.created_at, triage_items.c.person_id,
+               triage_items.c.referral_id, inbound_events.c.site, inbound_events.c.event_type)
+        .select_from(triage_items.outerjoin(referrals, referrals.c.id == triage_items.c.referral_id)
+                     .outerjoin(inbound_events,
+                                inbound_events.c.event_id == referrals.c.source_event_id))
+        .where(triage_items.c.status == "open").order_by(triage_items.c.created_at))).all())
+
+
+async def _claim(conn: AsyncConnection, item_id: str) -> Row[Any]:
+    item = (await conn.execute(select(triage_items).where(triage_items.c.id == item_id)
+                               .with_for_update())).first()
+    if item is None or item.status != "open":
+        raise AlreadyResolved("this triage item was already resolved")
+    return item
+
+
+async def _decided(conn: AsyncConnection, item_id: str, decision: str, detail: str | None,
+                   actor: str, reason: str, now: datetime) -> None:
+    if not reason.strip():
+        raise ValueError("a reason is required")
+    await conn.execute(update(triage_items).where(triage_items.c.id == item_id)
+                       .values(status="resolved"))
+    await conn.execute(triage_decisions.insert().values(
+        triage_item_id=item_id, decision=decision, detail=detail, actor=actor,
+        reason=reason.strip(), at=now))
+
+
+async def route(conn: AsyncConnection, item_id: str, authority_code: str, env: TriageEnv, *,
+                actor: str, reason: str, now: datetime) -> list[journal.PendingMessage]:
+    """Send a triaged referral to the provider of the chosen authority (as a new referral);
+    returns the messages to publish once the transaction commits."""
+    item = await _claim(conn, item_id)
+    provider = env.providers.by_authority(authority_code)
+    if item.referral_id is None or provider is None:
+        raise AlreadyResolved("only a referral can be routed, and only to one of the seven")
+    referral = (await conn.execute(select(referrals).where(referrals.c.id == item.referral_id))
+                ).one()
+    sent = (await conn.execute(select(outbox.c.value).where(
+        outbox.c.source_ref == str(referral.source_event_id),
+        outbox.c.topic == env.topics.triage))).scalars().all()
+    triaged = next(json.loads(v) for v in sent if str(referral.id) in v.decode())
+    recipient = Recipient(RecipientKind.PROVIDER, provider.id, provider.name,
+                          f"{env.endpoint_base}provider/{provider.id}", authority_code)
+    value = to_json(readdress_to_provider(triaged, recipient, env.hub, now=now,
+                                          new_id=env.new_id))
+    await conn.execute(update(referrals).where(referrals.c.id == referral.id).values(
+        provider_id=provider.id, authority=authority_code, status="active",
+        task=task_of(value), updated_at=now))
+    await _decided(conn, item_id, "route", provider.id, actor, reason, now)
+    headers = (("content-type", b"application/fhir+json; fhirVersion=4.0"),
+               ("message-type", b"referral-new"), ("causation-id", b"triage:" + item_id.encode()))
+    source_ref = f"triage:{item_id}"
+    await journal.add_to_outbox(conn, source_ref, [OutboundMessage(
+        env.topics.provider(provider.topic), str(referral.person_id).encode(), value, headers)],
+        now)
+    return await journal.pending_outbox(conn, source_ref)
+
+
+async def decide_match(conn: AsyncConnection, item_id: str, *, same_person: str | None,
+                       actor: str, reason: str, now: datetime) -> int | None:
+    """Confirm a possible match (merge into the candidate `same_person`; undoable with
+    `hub person unmerge`) or reject it (`same_person` None). Returns the merge id."""
+    item = await _claim(conn, item_id)
+    if item.reason != POSSIBLE_MATCH:
+        raise AlreadyResolved("only a possible match can be confirmed or rejected")
+    if same_person is None:
+        await _decided(conn, item_id, "reject_match", None, actor, reason, now)
+        return None
+    if same_person not in {c["person_id"] for c in item.candidates}:
+        raise AlreadyResolved("that person is not one of the candidates")
+    merge_id = await merge(conn, same_person, str(item.person_id), operator=actor,
+                           reason=reason, now=now)
+    await _decided(conn, item_id, "confirm_match", same_person, actor, reason, now)
+    return int(merge_id)

@@ -1,0 +1,220 @@
+"""The operations console on the real broker and PostgreSQL, with the hub running: a dead
+letter is found, understood (masked), corrected and replayed, and the hub routes it; discard,
+reveal, roles, CSRF, sessions, triage, health and metrics."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import select
+
+from hub.app import Hub, new_uuid
+from hub.mappers.context import HubIdentity
+from hub.ops.triage import TriageEnv
+from hub.ops.users import Role, save_user
+from hub.ops.web import Console, create_app
+from hub.store.schema import dead_letter_actions, dead_letters, referrals, triage_decisions
+from tests.conftest import Services
+from tests.factories import drug_test_event, encode
+from tests.kafka_helpers import poll_until, produce, read_all, wait_until_committed
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Ops:
+    client: httpx.AsyncClient
+    console: Console
+    clock: Clock
+
+
+@pytest.fixture
+async def ops(hub: Hub, services: Services) -> AsyncIterator[Ops]:
+    async with hub.engine.begin() as conn:
+        for name, role in (("vera", Role.VIEWER), ("otto", Role.OPERATOR)):
+            await save_user(conn, name, PASSWORD, role, datetime.now(UTC))
+    identity = HubIdentity("Referral Hub", "https://referral-hub.example/endpoint/hub", "test",
+                           "https://referral-hub.example/id/")
+    clock = Clock(datetime.now(UTC))
+    console = Console(hub.engine, services.bootstrap, hub.topics, f"{hub.topics.prefix}hub",
+                      TriageEnv(hub.providers, hub.topics, identity,
+                                "https://referral-hub.example/endpoint/", new_uuid),
+                      session_minutes=30, clock=clock)
+    console.producer = AIOKafkaProducer(bootstrap_servers=services.bootstrap, acks="all")
+    await console.producer.start()
+    app = create_app(console, secret_key="test-secret")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://console") as client:
+        yield Ops(client, console, clock)
+    await console.producer.stop()
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf"\s+value="([^"]+)"', page)
+    assert found, page[:500]
+    return found.group(1)
+
+
+async def login(client: httpx.AsyncClient, user: str) -> str:
+    form = await client.get("/login")
+    answer = await client.post("/login", data={"username": user, "password": PASSWORD,
+                                               "csrf": csrf_of(form.text)})
+    assert answer.status_code == 303, answer.text
+    return csrf_of((await client.get("/")).text)
+
+
+async def dead_letter_of(hub: Hub, services: Services, value: bytes) -> int:
+    await produce(services.bootstrap, hub.topics.custody_events, [value], key=b"k")
+    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
+                               hub.topics.custody_events)
+    async with hub.engine.connect() as conn:
+        return int((await conn.execute(select(dead_letters.c.id).order_by(
+            dead_letters.c.id.desc()).limit(1))).scalar_one())
+
+
+async def test_a_dead_letter_is_found_corrected_replayed_and_routed(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    event = drug_test_event(postcode="B12 9ZZ")
+    event["payload"]["results"]["opiates"] = "maybe"
+    letter = await dead_letter_of(hub, services, encode(event))
+    client = ops.client
+
+    csrf = await login(client, "vera")  # a viewer sees, masked, but cannot act or reveal
+    listed = await client.get("/dead-letters", params={"reason": "contract_violation"})
+    assert f'href="/dead-letters/{letter}"' in listed.text and "custody.drug_test_result" in \
+        listed.text
+    shown = await client.get(f"/dead-letters/{letter}")
+    assert event["subject"]["family_name"] not in shown.text and "•••" in shown.text
+    assert "hub.dlq.reason" in shown.text and "payload.results.opiates" in shown.text
+    assert 'id="replay"' not in shown.text
+    for action in ("replay", "reveal"):
+        refused = await client.post(f"/dead-letters/{letter}/{action}",
+                                    data={"csrf": csrf, "version": 0, "reason": "x"})
+        assert refused.status_code == 403
+
+    client.cookies.clear()
+    csrf = await login(client, "otto")
+    form = {"csrf": csrf, "version": 0, "path": "payload.results.opiates", "value": "positive",
+            "reason": "custody system sent a test code; confirmed positive by phone"}
+    still_bad = await client.post(f"/dead-letters/{letter}/replay",
+                                  data={**form, "value": "perhaps"})
+    assert still_bad.status_code == 400 and "would still be refused" in still_bad.text
+    replayed = await client.post(f"/dead-letters/{letter}/replay", data=form)
+    assert replayed.status_code == 303
+    again = await client.post(f"/dead-letters/{letter}/replay", data=form)  # another tab
+    assert again.status_code == 409 and "already acted on" in again.text
+
+    async def routed() -> str | None:
+        page = (await client.get(f"/dead-letters/{letter}")).text
+        return None if "processed: referred" in page else "no outcome yet"
+
+    await poll_until(routed, 60)
+    referral_topic = hub.topics.provider("referrals.birmingham.v1")
+    (sent,) = (await read_all(services.bootstrap, [referral_topic]))[referral_topic]
+    assert json.loads(sent.value)["resourceType"] == "Bundle"
+    async with hub.engine.connect() as conn:
+        action = (await conn.execute(select(dead_letter_actions))).one()
+        status = (await conn.execute(select(dead_letters.c.status).where(
+            dead_letters.c.id == letter))).scalar_one()
+    assert (action.action, action.actor, status) == ("replay_edited", "otto", "replayed")
+    assert json.loads(action.original_value)["payload"]["results"]["opiates"] == "maybe"
+    assert json.loads(action.sent_value)["payload"]["results"]["opiates"] == "positive"
+
+
+async def test_discard_reveal_and_the_audit(hub: Hub, services: Services, ops: Ops) -> None:
+    letter = await dead_letter_of(hub, services, b'{"event_id": "broken')
+    csrf = await login(ops.client, "otto")
+    without_reason = await ops.client.post(f"/dead-letters/{letter}/discard",
+                                           data={"csrf": csrf, "version": 0, "reason": " "})
+    assert without_reason.status_code == 400
+    revealed = await ops.client.post(f"/dead-letters/{letter}/reveal",
+                                     data={"csrf": csrf, "reason": "checking the sender"})
+    assert "{&#34;event_id&#34;: &#34;broken" in revealed.text  # the raw bytes, escaped
+    discarded = await ops.client.post(f"/dead-letters/{letter}/discard", data={
+        "csrf": csrf, "version": 0, "reason": "test message from a supplier"})
+    assert discarded.status_code == 303
+    twice = await ops.client.post(f"/dead-letters/{letter}/discard", data={
+        "csrf": csrf, "version": 0, "reason": "again"})
+    assert twice.status_code == 409
+    audit = (await ops.client.get("/audit")).text
+    assert "test message from a supplier" in audit and "checking the sender" in audit
+    async with hub.engine.connect() as conn:
+        actions = (await conn.execute(select(dead_letter_actions.c.action).order_by(
+            dead_letter_actions.c.id))).scalars().all()
+    assert actions == ["reveal", "discard"]
+
+
+async def test_forms_need_the_session_token_and_sessions_expire(ops: Ops) -> None:
+    csrf = await login(ops.client, "otto")
+    forged = await ops.client.post("/dead-letters/1/discard",
+                                   data={"csrf": "forged", "version": 0, "reason": "x"})
+    assert forged.status_code == 403
+    assert csrf != "forged"
+    ops.clock.now += timedelta(minutes=31)
+    expired = await ops.client.get("/")
+    assert expired.status_code == 303 and expired.headers["location"] == "/login"
+    wrong = await ops.client.post("/login", data={
+        "username": "otto", "password": "wrong password!", "csrf": csrf_of(
+            (await ops.client.get("/login")).text)})
+    assert wrong.status_code == 401
+
+
+async def test_a_triaged_referral_is_routed_by_an_operator(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    await produce(services.bootstrap, hub.topics.custody_events,
+                  [encode(drug_test_event(postcode=None))], key=b"k")
+    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
+                               hub.topics.custody_events)
+    csrf = await login(ops.client, "otto")
+    queue = (await ops.client.get("/triage")).text
+    item = re.search(r'action="/triage/([0-9a-f-]+)/route"', queue)
+    assert item and "residence_unknown" in queue
+    routed = await ops.client.post(f"/triage/{item.group(1)}/route", data={
+        "csrf": csrf, "authority": "E08000030", "reason": "lives in Walsall (phoned)"})
+    assert routed.status_code == 303
+    topic = hub.topics.provider("referrals.walsall.v1")
+    (sent,) = (await read_all(services.bootstrap, [topic]))[topic]
+    bundle = json.loads(sent.value)
+    patient = next(e["resource"] for e in bundle["entry"]
+                   if e["resource"]["resourceType"] == "Patient")
+    assert not any("pnc" in i["system"] or "custody" in i["system"]
+                   for i in patient["identifier"])  # minimised for the provider
+    async with hub.engine.connect() as conn:
+        referral = (await conn.execute(select(referrals))).one()
+        decision = (await conn.execute(select(triage_decisions))).one()
+    assert (referral.provider_id, referral.status) == ("walsall", "active")
+    assert (decision.decision, decision.actor) == ("route", "otto")
+    assert (await ops.client.post(f"/triage/{item.group(1)}/route", data={
+        "csrf": csrf, "authority": "E08000030", "reason": "again"})).status_code == 409
+
+
+async def test_health_readiness_and_metrics(hub: Hub, services: Services, ops: Ops) -> None:
+    await dead_letter_of(hub, services, b"not json")
+    assert (await ops.client.get("/healthz")).text == "ok"
+    assert (await ops.client.get("/readyz")).status_code == 200
+    metrics = (await ops.client.get("/metrics")).text
+    custody = hub.topics.custody_events
+    assert f'hub_consumer_lag{{partition="0",topic="{custody}"}} 0.0' in metrics
+    assert f'hub_dead_letters_open{{reason="invalid_json",topic="{custody}"}} 1.0' in metrics
+    assert f'hub_events_dead_lettered_total{{reason="invalid_json",topic="{custody}"}}' in \
+        metrics
+    assert f'hub_processing_seconds_count{{topic="{custody}"}}' in metrics
+    assert "hub_consumer_group_members" in metrics
