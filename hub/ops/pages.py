@@ -111,13 +111,15 @@ value="{{ row.version }}"><p>Optionally correct one field first (both versions a
 </table>{% endblock %}"""
 
 _TRIAGE = """{% extends "base" %}{% block main %}<h1>Triage queue</h1>
+<p>Identity reviews (a possible match of a person) come with the candidates and why they
+scored; referrals held because of one are routed here once the identity is decided.</p>
 <table id="triage"><tr><th>since</th><th>why</th><th>from</th><th>candidates</th>
 <th>action</th></tr>{% for i in items %}<tr><td>{{ i.created_at.strftime('%Y-%m-%d %H:%M') }}
 </td><td>{{ i.reason }}</td><td>{{ i.site or '' }} {{ i.event_type or '' }}</td>
-<td>{% if i.reason == 'possible_match' %}{% for c in i.candidates %}person {{ c.person_id }}
+<td>{% if not i.referral_id %}{% for c in i.candidates %}person {{ c.person_id }}
 (score {{ c.score }}: {{ c.reasons|join(', ') }})<br>{% endfor %}{% else %}
 {{ i.candidates|join(', ') }}{% endif %}</td><td>{% if can_act %}
-{% if i.reason == 'possible_match' %}{% for c in i.candidates %}
+{% if not i.referral_id %}{% for c in i.candidates %}
 <form method="post" action="/triage/{{ i.id }}/match"><input type="hidden" name="csrf"
 value="{{ csrf }}"><input type="hidden" name="same_person" value="{{ c.person_id }}">
 <input name="reason" placeholder="reason" required><button>Same person</button></form>

@@ -105,8 +105,8 @@ async def decide_match(conn: AsyncConnection, item_id: str, *, same_person: str 
     """Confirm a possible match (merge into the candidate `same_person`; undoable with
     `hub person unmerge`) or reject it (`same_person` None). Returns the merge id."""
     item = await _claim(conn, item_id)
-    if item.reason != POSSIBLE_MATCH:
-        raise AlreadyResolved("only a possible match can be confirmed or rejected")
+    if item.reason != POSSIBLE_MATCH or item.referral_id is not None:
+        raise AlreadyResolved("only an identity review can be confirmed or rejected")
     if same_person is None:
         await _decided(conn, item_id, "reject_match", None, actor, reason, now)
         return None

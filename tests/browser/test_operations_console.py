@@ -28,9 +28,9 @@ HUB = str(ROOT / ".venv" / "bin" / "hub")
 PASSWORD = "correct horse battery"
 
 
-def free_port() -> int:
+def free_port(start: int = 25600) -> int:
     """A free port below the ephemeral range (client sockets cannot take it meanwhile)."""
-    for port in range(25600, 25700):
+    for port in range(start, start + 100):
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) != 0:
                 return port
@@ -41,11 +41,11 @@ def free_port() -> int:
 def running(services: Services, database_url: str, topic_prefix: str
             ) -> Iterator[tuple[str, dict[str, str]]]:
     """`hub run` and `hub ops` as processes; yields the console's address and the env."""
-    port = free_port()
+    port, metrics_port = free_port(), free_port(25700)
     env = {**os.environ, "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
            "HUB_DATABASE_URL": database_url, "HUB_TOPIC_PREFIX": topic_prefix,
            "HUB_CONSUMER_GROUP": f"{topic_prefix}hub", "HUB_TOPIC_PARTITIONS": "3",
-           "HUB_OPS_PORT": str(port)}
+           "HUB_OPS_PORT": str(port), "HUB_METRICS_PORT": str(metrics_port)}
     subprocess.run([HUB, "ops", "user", "otto", "--role", "operator", "--password-stdin"],
                    input=PASSWORD + "\n", env=env, cwd=ROOT, check=True, capture_output=True,
                    text=True, timeout=120)
@@ -126,6 +126,12 @@ def test_an_operator_fixes_and_replays_a_dead_letter(
     with urllib.request.urlopen(f"{address}/metrics", timeout=5) as scraped:  # noqa: S310
         metrics = scraped.read().decode()
     assert f'hub_consumer_lag{{partition="0",topic="{topic}"}}' in metrics
+    with urllib.request.urlopen(
+            f"http://127.0.0.1:{env['HUB_METRICS_PORT']}/metrics", timeout=5) as scraped:
+        hub_metrics = scraped.read().decode()
+    assert f'hub_events_outcome_total{{outcome="referred",topic="{topic}"}} 1.0' in hub_metrics
+    assert f'hub_events_dead_lettered_total{{reason="contract_violation",topic="{topic}"}} 1.0' \
+        in hub_metrics
     with psycopg.connect(database_url.replace("+psycopg", "")) as conn:
         sent = conn.execute("SELECT sent_value FROM dead_letter_actions").fetchone()
     assert sent is not None and json.loads(sent[0])["payload"]["results"]["cocaine"] == \

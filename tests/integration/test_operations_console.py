@@ -14,13 +14,23 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from hub.app import Hub, new_uuid
+from hub.cli import app
+from hub.dev.kafka import run_blocking
 from hub.mappers.context import HubIdentity
 from hub.ops.triage import TriageEnv
 from hub.ops.users import Role, save_user
 from hub.ops.web import Console, create_app
-from hub.store.schema import dead_letter_actions, dead_letters, referrals, triage_decisions
+from hub.store.schema import (
+    dead_letter_actions,
+    dead_letters,
+    person_merges,
+    referrals,
+    triage_decisions,
+    triage_items,
+)
 from tests.conftest import Services
 from tests.factories import drug_test_event, encode
 from tests.kafka_helpers import poll_until, produce, read_all, wait_until_committed
@@ -218,3 +228,104 @@ async def test_health_readiness_and_metrics(hub: Hub, services: Services, ops: O
         metrics
     assert f'hub_processing_seconds_count{{topic="{custody}"}}' in metrics
     assert "hub_consumer_group_members" in metrics
+
+
+async def test_a_possible_match_is_confirmed_by_an_operator_not_a_viewer(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    twins = []
+    for given in ("Jamie", "Morgan"):  # same family name, birth date, postcode: a review
+        event = drug_test_event(with_nhs=False, given_name=given, family_name="Twinfield",
+                                date_of_birth="1994-06-07", postcode="B12 9ZZ")
+        del event["subject"]["pnc_id"]
+        twins.append(encode(event))
+    await produce(services.bootstrap, hub.topics.custody_events, twins, key=b"k")
+    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
+                               hub.topics.custody_events)
+    csrf = await login(ops.client, "vera")
+    queue = (await ops.client.get("/triage")).text
+    item = re.search(r"/triage/([0-9a-f-]+)/match", queue)
+    assert item is None and "possible_match" in queue  # a viewer sees no actions
+    async with hub.engine.connect() as conn:
+        review = (await conn.execute(select(triage_items).where(
+            triage_items.c.reason == "possible_match",
+            triage_items.c.referral_id.is_(None)))).one()
+    (candidate,) = review.candidates
+    refused = await ops.client.post(f"/triage/{review.id}/match", data={
+        "csrf": csrf, "same_person": candidate["person_id"], "reason": "x"})
+    assert refused.status_code == 403
+
+    ops.client.cookies.clear()
+    csrf = await login(ops.client, "otto")
+    confirmed = await ops.client.post(f"/triage/{review.id}/match", data={
+        "csrf": csrf, "same_person": candidate["person_id"],
+        "reason": "custody record shows one person using two first names"})
+    assert confirmed.status_code == 303
+    async with hub.engine.connect() as conn:
+        merge = (await conn.execute(select(person_merges))).one()
+    assert (merge.kept_person_id, merge.merged_person_id, merge.operator) == (
+        candidate["person_id"], str(review.person_id), "otto")
+
+
+@pytest.fixture
+async def dead_letters_for_the_cli(hub: Hub, services: Services) -> tuple[int, int]:
+    event = drug_test_event()
+    event["payload"]["results"]["opiates"] = "maybe"
+    first = await dead_letter_of(hub, services, encode(event))
+    return first, await dead_letter_of(hub, services, b"[1, 2")
+
+
+def test_the_same_actions_from_the_command_line(
+    hub: Hub, services: Services, database_url: str, monkeypatch: pytest.MonkeyPatch,
+    dead_letters_for_the_cli: tuple[int, int],
+) -> None:
+    fixable, hopeless = dead_letters_for_the_cli
+    for name, value in {"HUB_KAFKA_BOOTSTRAP": services.bootstrap,
+                        "HUB_DATABASE_URL": database_url,
+                        "HUB_TOPIC_PREFIX": hub.topics.prefix}.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["dlq", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert {r["id"]: r["reason"] for r in json.loads(listed.output)} == {
+        fixable: "contract_violation", hopeless: "invalid_json"}
+    shown = runner.invoke(app, ["dlq", "show", str(fixable)])
+    assert "contract_violation" in shown.output and "•••" in shown.output
+    assert "Personsyn" not in shown.output  # masked family name
+    no_reason = runner.invoke(app, ["dlq", "discard", str(hopeless), "--operator", "cli-otto",
+                                    "--reason", " "])
+    assert no_reason.exit_code == 1
+    discarded = runner.invoke(app, ["dlq", "discard", str(hopeless), "--operator", "cli-otto",
+                                    "--reason", "supplier test message"])
+    assert discarded.exit_code == 0, discarded.output
+    replayed = runner.invoke(app, ["dlq", "replay", str(fixable), "--operator", "cli-otto",
+                                   "--set", "payload.results.opiates=negative", "--wait", "0"])
+    assert replayed.exit_code == 0 and "replayed to" in replayed.output, replayed.output
+    twice = runner.invoke(app, ["dlq", "replay", str(fixable), "--operator", "cli-otto"])
+    assert twice.exit_code == 1 and "already acted on" in twice.output
+    records = run_blocking(read_all(services.bootstrap, [hub.topics.custody_events]))
+    replay = records[hub.topics.custody_events][-1]
+    assert dict(replay.headers)["hub.replay.of"] == str(fixable).encode()
+    assert json.loads(replay.value)["payload"]["results"]["opiates"] == "negative"
+
+
+async def test_bulk_replay_of_a_filtered_set(hub: Hub, services: Services, ops: Ops) -> None:
+    letters = []
+    for _ in range(2):
+        event = drug_test_event(opiates="negative")
+        event["schema_version"] = "9.9"
+        letters.append(await dead_letter_of(hub, services, encode(event)))
+    other = await dead_letter_of(hub, services, b"not json")
+    csrf = await login(ops.client, "otto")
+    listed = (await ops.client.get("/dead-letters", params={
+        "reason": "unsupported_schema_version"})).text
+    assert "Replay these 2" in listed
+    done = await ops.client.post("/dead-letters/replay-filtered", data={
+        "csrf": csrf, "reason": "unsupported_schema_version"})
+    assert done.status_code == 303
+    flash = (await ops.client.get(done.headers["location"])).text
+    assert "Replayed 2; skipped 0" in flash
+    async with hub.engine.connect() as conn:
+        status = dict((await conn.execute(select(dead_letters.c.id, dead_letters.c.status).where(
+            dead_letters.c.id.in_([*letters, other])))).all())
+    assert status == {letters[0]: "replayed", letters[1]: "replayed", other: "open"}
