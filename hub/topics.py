@@ -7,6 +7,11 @@ from dataclasses import dataclass
 
 from hub.routing.providers import ProviderDirectory
 
+#: Each input topic (base name) → its consumer group's suffix (`<HUB_CONSUMER_GROUP>.<suffix>`).
+INPUT_GROUPS = {"custody.events.v1": "custody-events", "court.events.v1": "court-events",
+                "probation.events.v1": "probation-events",
+                "provider.feedback.v1": "provider-feedback"}
+
 
 @dataclass(frozen=True)
 class Topics:

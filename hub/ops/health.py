@@ -13,8 +13,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.simulation.run import GROUPS
 from hub.store.schema import dead_letters, inbound_events
+from hub.topics import INPUT_GROUPS as GROUPS
 from hub.topics import Topics
 
 ROUTED = ("referred", "referral_updated")

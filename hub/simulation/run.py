@@ -19,11 +19,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from hub.simulation.payloads import feedback_event
 from hub.simulation.plan import Planned, YearPlan, weeks
-from hub.topics import Topics
+from hub.topics import INPUT_GROUPS, Topics
 
-#: Consumer group suffix of each input topic (see hub/consumers/).
-GROUPS = {"custody.events.v1": "custody-events", "court.events.v1": "court-events",
-          "probation.events.v1": "probation-events", "provider.feedback.v1": "provider-feedback"}
+GROUPS = INPUT_GROUPS
 
 
 class HubStalledError(RuntimeError):
