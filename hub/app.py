@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from hub.handlers.custody import CUSTODY_HANDLERS
 from hub.handlers.feedback import FEEDBACK_HANDLERS
 from hub.handlers.probation import PROBATION_HANDLERS
 from hub.mappers.context import HubIdentity
+from hub.outbox import OutboxRelay, RelaySettings
 from hub.pipeline import Pipeline, Route
 from hub.routing.providers import ProviderDirectory, load_providers
 from hub.settings import Settings
@@ -57,6 +60,7 @@ class Hub:
     pipeline: Pipeline
     topics: Topics
     providers: ProviderDirectory
+    relay: OutboxRelay
 
 
 def build_hub(settings: Settings, *, bootstrap: str, database_url: str) -> Hub:
@@ -87,13 +91,24 @@ def build_hub(settings: Settings, *, bootstrap: str, database_url: str) -> Hub:
     for router in (custody_router, court_router, probation_router, feedback_router):
         broker.include_router(router(pipeline, topics, settings))
 
+    relay = OutboxRelay(engine, emitter.send, utc_now, RelaySettings(
+        settings.outbox_relay_seconds, settings.outbox_grace_seconds,
+        settings.outbox_alert_seconds))
+    sweeping: list[asyncio.Task[None]] = []
+
     async def start_outputs() -> None:
         upgrade(database_url)
         await emitter.start()
+        sweeping.append(asyncio.get_running_loop().create_task(relay.run()))
 
     async def stop_outputs() -> None:
+        for task in sweeping:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        sweeping.clear()
         await emitter.stop()
         await engine.dispose()
 
     app = FastStream(broker, on_startup=[start_outputs], after_shutdown=[stop_outputs])
-    return Hub(app, broker, engine, emitter, pipeline, topics, providers)
+    return Hub(app, broker, engine, emitter, pipeline, topics, providers, relay)

@@ -3,7 +3,7 @@ operations console's /metrics adds consumer lag and open dead letters)."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 CONSUMED = Counter("hub_events_consumed", "Input records consumed.", ["topic"])
 OUTCOMES = Counter("hub_events_outcome", "What became of input records (referred, triaged, "
@@ -16,3 +16,8 @@ RETRIES = Counter("hub_retries", "Transient failures retried, by step.", ["step"
 LATENCY = Histogram("hub_processing_seconds", "Time to process one input record, from "
                     "consuming it to its outputs being acknowledged.", ["topic"],
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+RELAYED = Counter("hub_outbox_relayed", "Outbox messages the relay published after their writer "
+                  "did not, by destination topic.", ["topic"])
+OUTBOX_UNPUBLISHED = Gauge("hub_outbox_unpublished", "Outbox messages not yet published.")
+OUTBOX_OLDEST_SECONDS = Gauge("hub_outbox_oldest_unpublished_seconds",
+                              "Age of the oldest outbox message not yet published.")

@@ -26,6 +26,7 @@ from hub.handlers.common import Handler, HandlingEnv
 from hub.kpis.facts import report_facts
 from hub.mappers.context import HubIdentity, NewId
 from hub.messages import InboundRecord, OutboundMessage
+from hub.outbox import publish_rows
 from hub.routing.providers import ProviderDirectory
 from hub.store import journal
 from hub.store.registry import Thresholds
@@ -156,16 +157,11 @@ class Pipeline:
 
     async def _publish(self, pending: list[journal.PendingMessage]) -> None:
         """Send what is not yet published; only what the broker acknowledged is marked."""
-        remaining = list(pending)
+        remaining = [p.outbox_id for p in pending]
 
         async def send_remaining() -> None:
-            acked = await self._emitter.send([p.message for p in remaining])
-            done = [p for p, ok in zip(remaining, acked, strict=True) if ok]
-            if done:
-                async with self._engine.begin() as conn:
-                    await journal.mark_published(conn, [p.outbox_id for p in done], self._clock())
-                for p in done:
-                    remaining.remove(p)
+            remaining[:] = await publish_rows(self._engine, self._emitter.send, remaining,
+                                              self._clock)
             if remaining:
                 raise TimeoutError(f"{len(remaining)} message(s) not acknowledged")
 

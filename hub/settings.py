@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     partition_pause_seconds: float = Field(
         default=60.0, gt=0, description="How long a partition rests after retries are exhausted."
     )
+    outbox_relay_seconds: float = Field(
+        default=10.0, gt=0, description="How often `hub run` sweeps the outbox for messages "
+                                        "left unpublished.")
+    outbox_grace_seconds: float = Field(
+        default=30.0, ge=0, description="An outbox message younger than this is left to the "
+                                        "process that wrote it.")
+    outbox_alert_seconds: float = Field(
+        default=300.0, gt=0, description="An ALERT is logged while a message has waited "
+                                         "longer than this to be published.")
 
     ops_host: str = Field(default="127.0.0.1", description="Where `hub ops` listens.")
     ops_port: int = Field(default=18080, description="The operations console's port.")

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -93,6 +93,35 @@ async def mark_published(conn: AsyncConnection, outbox_ids: list[int], now: date
     if outbox_ids:
         await conn.execute(update(outbox).where(outbox.c.id.in_(outbox_ids))
                            .values(published_at=now))
+
+
+async def lock_unpublished(conn: AsyncConnection, outbox_ids: list[int]) -> list[PendingMessage]:
+    """Lock these rows for sending; waits for another sender, then leaves out what it sent."""
+    if not outbox_ids:
+        return []
+    rows = await conn.execute(
+        select(outbox).where(outbox.c.id.in_(outbox_ids), outbox.c.published_at.is_(None))
+        .order_by(outbox.c.id).with_for_update())
+    return [_row_to_pending(row) for row in rows]
+
+
+async def lock_stale(
+    conn: AsyncConnection, created_before: datetime, limit: int
+) -> list[PendingMessage]:
+    """Unpublished rows older than `created_before` that no other sender holds, oldest first."""
+    rows = await conn.execute(
+        select(outbox).where(outbox.c.published_at.is_(None),
+                             outbox.c.created_at < created_before)
+        .order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True))
+    return [_row_to_pending(row) for row in rows]
+
+
+async def unpublished_summary(conn: AsyncConnection) -> tuple[int, datetime | None]:
+    """How many outbox rows wait to be published, and when the oldest was written."""
+    count, oldest = (await conn.execute(
+        select(func.count(), func.min(outbox.c.created_at))
+        .where(outbox.c.published_at.is_(None)))).one()
+    return int(count), oldest
 
 
 def _what_it_seems(value: bytes) -> dict[str, str | None]:

@@ -73,7 +73,7 @@ async def test_operators_merge_and_unmerge_with_an_audit(
         async with hub.engine.connect() as conn:
             rows = await conn.execute(select(person_identifiers.c.value,
                                              person_identifiers.c.person_id))
-            return dict(rows.tuples().all())
+            return dict(rows.all())  # type: ignore[arg-type]
 
     before = await owners()
     merged = await asyncio.to_thread(hub_cli, database_url, "person", "merge", jamie, morgan,

@@ -1,0 +1,110 @@
+"""Publishing the transactional outbox: the one way rows leave it, and the relay that sweeps up
+rows nobody finished sending (a console decision whose publish failed after its commit, a
+process that died between commit and send).
+
+Every sender holds the rows' locks while it sends and marks them, so a row is sent by one
+sender at a time: the pipeline and the console wait for a relay that holds their rows (and then
+find them published); relays skip rows another sender holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub import metrics
+from hub.failures import is_transient
+from hub.messages import OutboundMessage
+from hub.store import journal
+
+log = logging.getLogger("hub.outbox")
+
+#: Sends messages in order and says which ones the broker acknowledged.
+Send = Callable[[list[OutboundMessage]], Awaitable[list[bool]]]
+
+
+async def publish_rows(
+    engine: AsyncEngine, send: Send, outbox_ids: list[int], clock: Callable[[], datetime]
+) -> list[int]:
+    """Send the rows among `outbox_ids` that are still unpublished and mark the acknowledged
+    ones; return the ids still unpublished. Raises when the broker acknowledged none."""
+    async with engine.begin() as conn:
+        rows = await journal.lock_unpublished(conn, outbox_ids)
+        if not rows:
+            return []
+        acked = await send([row.message for row in rows])
+        await journal.mark_published(
+            conn, [row.outbox_id for row, ok in zip(rows, acked, strict=True) if ok], clock())
+    return [row.outbox_id for row, ok in zip(rows, acked, strict=True) if not ok]
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    interval_seconds: float  # between sweeps
+    grace_seconds: float  # a row younger than this is still its writer's to send
+    alert_seconds: float  # a row waiting longer than this raises an ALERT
+    batch: int = 200
+
+
+class OutboxRelay:
+    """Republishes outbox rows left unpublished; one per hub process, any number at once."""
+
+    def __init__(self, engine: AsyncEngine, send: Send, clock: Callable[[], datetime],
+                 settings: RelaySettings) -> None:
+        self._engine, self._send, self._clock, self._settings = engine, send, clock, settings
+
+    async def sweep(self) -> int:
+        """Send every stale row no other sender holds, a batch per transaction; return how many
+        were published."""
+        published = 0
+        while True:
+            async with self._engine.begin() as conn:
+                cutoff = self._clock() - timedelta(seconds=self._settings.grace_seconds)
+                rows = await journal.lock_stale(conn, cutoff, self._settings.batch)
+                if not rows:
+                    break
+                acked = await self._send([row.message for row in rows])
+                done = [row for row, ok in zip(rows, acked, strict=True) if ok]
+                await journal.mark_published(conn, [row.outbox_id for row in done],
+                                             self._clock())
+            for row in done:
+                metrics.RELAYED.labels(row.message.topic).inc()
+            published += len(done)
+            if len(done) < len(rows) or len(rows) < self._settings.batch:
+                break
+        if published:
+            log.warning("outbox relay published %d message(s) left unpublished", published)
+        return published
+
+    async def watch(self) -> None:
+        """Report what still waits, and alert when something has waited too long."""
+        async with self._engine.connect() as conn:
+            count, oldest = await journal.unpublished_summary(conn)
+        age = (self._clock() - oldest).total_seconds() if oldest is not None else 0.0
+        metrics.OUTBOX_UNPUBLISHED.set(count)
+        metrics.OUTBOX_OLDEST_SECONDS.set(age)
+        if age > self._settings.alert_seconds:
+            log.critical("ALERT %d outbox message(s) unpublished, the oldest for %.0fs",
+                         count, age)
+
+    async def run(self) -> None:
+        """Sweep every `interval_seconds` until cancelled. A failed sweep is one attempt: it is
+        logged (no personal data) and the next sweep tries again."""
+        while True:
+            try:
+                await self.sweep()
+                await self.watch()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if is_transient(error):
+                    log.warning("outbox relay sweep failed (%s); next sweep in %.0fs",
+                                type(error).__name__, self._settings.interval_seconds)
+                else:
+                    log.exception("outbox relay sweep failed")
+            await asyncio.sleep(self._settings.interval_seconds)  # the sweep period
