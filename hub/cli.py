@@ -369,9 +369,11 @@ def run(
 
 def _add_operations() -> None:
     from hub.ops.cli import dlq_cli, ops_cli
+    from hub.routing.cli import postcodes_cli
 
     app.add_typer(ops_cli, name="ops")
     app.add_typer(dlq_cli, name="dlq")
+    app.add_typer(postcodes_cli, name="postcodes")
 
 
 _add_operations()

@@ -4,7 +4,8 @@ process that died between commit and send).
 
 Every sender holds the rows' locks while it sends and marks them, so a row is sent by one
 sender at a time: the pipeline and the console wait for a relay that holds their rows (and then
-find them published); relays skip rows another sender holds.
+find them published); a relay skips rows another sender holds. One relay sweeps at a time (an
+advisory lock), oldest row first, so it keeps each person's messages in the order written.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ class OutboxRelay:
         published = 0
         while True:
             async with self._engine.begin() as conn:
+                if not await journal.take_relay_turn(conn):
+                    break  # another relay is sweeping; it goes on until nothing is left
                 cutoff = self._clock() - timedelta(seconds=self._settings.grace_seconds)
                 rows = await journal.lock_stale(conn, cutoff, self._settings.batch)
                 if not rows:

@@ -27,6 +27,7 @@ from hub.kpis.facts import report_facts
 from hub.mappers.context import HubIdentity, NewId
 from hub.messages import InboundRecord, OutboundMessage
 from hub.outbox import publish_rows
+from hub.routing.postcodes import postcode_authority
 from hub.routing.providers import ProviderDirectory
 from hub.store import journal
 from hub.store.registry import Thresholds
@@ -115,12 +116,13 @@ class Pipeline:
     ) -> tuple[str, bool, list[journal.PendingMessage]]:
         now = self._clock()
         event_id = str(event.event_id)
-        env = HandlingEnv(self._providers, self._topics, self._hub, self._endpoint_base, now,
-                          self._new_id, self._assessment_validity, self._thresholds)
         async with self._engine.begin() as conn:
-            fresh = await journal.claim_event(conn, record, event_id, event.event_type,
-                                              event.occurred_at, now,
-                                              report_facts(event, self._providers))
+            env = HandlingEnv(self._providers, self._topics, self._hub, self._endpoint_base, now,
+                              self._new_id, self._assessment_validity, self._thresholds,
+                              await postcode_authority(conn, event))
+            fresh = await journal.claim_event(
+                conn, record, event_id, event.event_type, event.occurred_at, now,
+                report_facts(event, self._providers, env.postcode_authority))
             if fresh:
                 try:
                     handled = await route.handlers[event.event_type](conn, event, record, env)

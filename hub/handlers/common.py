@@ -70,6 +70,8 @@ class HandlingEnv:
     new_id: NewId
     assessment_validity: timedelta
     thresholds: Thresholds = field(default_factory=Thresholds)
+    #: The authority of the subject's unit postcode in the loaded postcode directory, if any.
+    postcode_authority: str | None = None
     #: Identity reviews raised while handling the event; stored and sent with its outputs.
     review: list[OutboundMessage] = field(default_factory=list)
 
@@ -224,7 +226,8 @@ async def refer(
     """Route by residence to one provider, or to triage with the reason; record and map.
     An uncertain identity always goes to triage: nobody's health data to a guess."""
     person_id = person.person_id
-    residence = resolve_residence(event.subject, env.providers.authority_codes)
+    residence = resolve_residence(event.subject, env.providers.authority_codes,
+                                  env.postcode_authority)
     reason = (IDENTITY_CONFLICT if person.conflict else POSSIBLE_MATCH
               if person.possible_matches else residence.triage_reason)
     if reason is None and residence.authority_code is not None:

@@ -34,11 +34,14 @@ class ReportFacts:
     facts: dict[str, Any] | None
 
 
-def report_facts(event: Event, providers: ProviderDirectory) -> ReportFacts:
+def report_facts(
+    event: Event, providers: ProviderDirectory, postcode_authority: str | None = None
+) -> ReportFacts:
     """Site, authority (GSS code, `outside` the seven, or `unknown`) and payload facts."""
     authority: str | None = None
     if isinstance(event, Envelope):
-        residence = resolve_residence(event.subject, providers.authority_codes)
+        residence = resolve_residence(event.subject, providers.authority_codes,
+                                      postcode_authority)
         authority = residence.authority_code or (
             OUTSIDE if residence.triage_reason is TriageReason.RESIDENCE_OUTSIDE_AREA
             else UNKNOWN)

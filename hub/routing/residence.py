@@ -1,7 +1,9 @@
 """Residence → local authority: from the source's authority code, else the postcode district.
 
 The district table ships with the hub (`west_midlands_postcode_districts.csv`, see SOURCE.md beside
-it). A district is enough only when it lies wholly inside one of the seven authorities.
+it). A district is enough only when it lies wholly inside one of the seven authorities. A unit
+postcode found in an operator-loaded full-postcode directory (`hub.routing.postcodes`) decides
+before the district does.
 """
 
 from __future__ import annotations
@@ -45,8 +47,13 @@ def postcode_districts() -> dict[str, tuple[str, ...]]:
     return {row["district"]: tuple(row["authority_codes"].split("|")) for row in rows}
 
 
-def resolve_residence(subject: Subject, served: frozenset[str]) -> Residence:
-    """Decide the authority of residence, or why it cannot be decided automatically."""
+def resolve_residence(
+    subject: Subject, served: frozenset[str], postcode_authority: str | None = None
+) -> Residence:
+    """Decide the authority of residence, or why it cannot be decided automatically.
+
+    Order: the source's GSS code; the unit postcode in the operator's full-postcode directory
+    (`postcode_authority`, looked up by the caller); the district table."""
     if subject.residence_authority is not None:
         code = subject.residence_authority
         if code in served:
@@ -55,6 +62,12 @@ def resolve_residence(subject: Subject, served: frozenset[str]) -> Residence:
                          basis="source_authority_code")
     if subject.postcode is None:
         return Residence(None, TriageReason.RESIDENCE_UNKNOWN, basis="no_postcode")
+    if postcode_authority is not None:
+        if postcode_authority in served:
+            return Residence(postcode_authority, None, (postcode_authority,),
+                             basis="postcode_unit")
+        return Residence(None, TriageReason.RESIDENCE_OUTSIDE_AREA, (postcode_authority,),
+                         basis="postcode_unit")
     district = subject.postcode.split(" ")[0]
     codes = postcode_districts().get(district)
     if codes is None:

@@ -105,6 +105,16 @@ async def lock_unpublished(conn: AsyncConnection, outbox_ids: list[int]) -> list
     return [_row_to_pending(row) for row in rows]
 
 
+#: Transaction-scoped advisory lock held by the one relay sweeping at a time.
+RELAY_LOCK = 0x6875625F72656C  # "hub_rel"
+
+
+async def take_relay_turn(conn: AsyncConnection) -> bool:
+    """True when this transaction may sweep: one relay at a time keeps each key's order."""
+    return bool((await conn.execute(
+        select(func.pg_try_advisory_xact_lock(RELAY_LOCK)))).scalar_one())
+
+
 async def lock_stale(
     conn: AsyncConnection, created_before: datetime, limit: int
 ) -> list[PendingMessage]:

@@ -270,3 +270,22 @@ assessment_shares = Table(
     Column("reason", String(20), nullable=False),  # reuse (an assessment avoided) | fulfils_request
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+#: The full-postcode directory an operator loaded (ONSPD/NSPL; B, CV, DY, WS, WV areas only).
+postcode_directory = Table(
+    "postcode_directory", metadata,
+    Column("postcode", String(8), primary_key=True),  # compact: "B147AA"
+    Column("authority_code", String(9), nullable=False),
+    Column("terminated", Boolean, nullable=False),
+)
+
+postcode_directory_loads = Table(
+    "postcode_directory_loads", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("source_name", String(300), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("rows_read", BigInteger, nullable=False),
+    Column("units_kept", BigInteger, nullable=False),
+    Column("loaded_by", String(100), nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+)

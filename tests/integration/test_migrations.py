@@ -28,7 +28,7 @@ def test_migrations_match_the_declared_schema(database_url: str) -> None:
 
 
 def test_migrations_downgrade_and_upgrade_again(database_url: str) -> None:
-    command.downgrade(alembic_config(database_url), "0006")
+    command.downgrade(alembic_config(database_url), "0006")  # before the relay's index
     assert any("ix_outbox_unpublished" in str(d) for d in differences(database_url))
     upgrade(database_url)
     assert differences(database_url) == []
