@@ -239,8 +239,13 @@ def report_kpis(
         raise typer.Exit(2)
     providers = load_providers(Settings().providers_file)
     report = _in_transaction(lambda conn: compute(conn, start.date(), end.date(), providers))
-    if output_format is ReportFormat.TABLE and output is None:
-        print_table(report, console)
+    if output_format is ReportFormat.TABLE:
+        if output is None:
+            print_table(report, console)
+            return
+        with output.open("w", encoding="utf-8") as file:
+            print_table(report, Console(file=file, width=160, color_system=None))
+        console.print(f"wrote {output}")
         return
     if output_format is ReportFormat.HTML:
         text = as_html(report, datetime.now(UTC))

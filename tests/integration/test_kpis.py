@@ -288,10 +288,30 @@ def test_the_report_command_writes_every_format(
 
     table = runner.invoke(app, period)
     assert table.exit_code == 0 and "Referrals made into mainstream treatment" in table.output
+    written_table = tmp_path / "kpis.txt"
+    saved = runner.invoke(app, [*period, "--output", str(written_table)])
+    assert saved.exit_code == 0 and f"wrote {written_table}" in saved.output
+    lines = written_table.read_text().splitlines()
+    assert not written_table.read_text().lstrip().startswith("{")  # a table, not JSON
+
+    def row(first: str) -> list[str]:
+        found = next(line for line in lines if line.strip("│ ").startswith(first))
+        return [cell.strip() for cell in found.strip().strip("│").split("│")]
+
+    # engaged, assessments completed, referrals, entries, assessments avoided
+    assert row("Birmingham") == ["Birmingham", "1", "1", "2", "1", "0"]
+    assert row(NORTH) == [NORTH, "2", "1", "2", "1", "0"]
+    assert row("2022-06") == ["2022-06", "0", "0", "1", "0", "1"]
+    assert row("2022-02") == ["2022-02", "0", "0", "0", "1", "0"]
+    assert any("By month" in line for line in lines)
 
     page = tmp_path / "kpis.html"
     written = runner.invoke(app, [*period, "--format", "html", "--output", str(page)])
-    assert written.exit_code == 0 and "<svg" in page.read_text()
+    html = page.read_text()
+    assert written.exit_code == 0 and "<svg" in html
+    assert '<table id="by-month">' in html and '<table id="by-site">' in html
+    assert "<tr><td>2022-06</td>" + "".join(f'<td class="n">{v}</td>' for v in (0, 0, 1, 0, 1)
+                                            ) + "</tr>" in html
     backwards = runner.invoke(app, ["report", "kpis", "--from", "2022-02-01", "--to",
                                     "2022-01-01"])
     assert backwards.exit_code == 2
