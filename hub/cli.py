@@ -302,21 +302,24 @@ def contracts_validate(files: Annotated[list[Path], typer.Argument(help="Message
 
 @app.command()
 def simulate(
-    year: Annotated[int, typer.Option(help="The year to simulate.")] = 2022,
+    year: Annotated[int, typer.Option(help="The financial year to simulate, by the year it "
+                                           "starts: 2022 is 1 April 2022 to 31 March 2023.")
+                    ] = 2022,
     seed: Annotated[int, typer.Option(help="Same seed, same year (a re-run is a redelivery).")
                     ] = 1,
     scale: Annotated[float, typer.Option(min=0.02, max=1.0, help="Fraction of the published "
                                                                   "volume.")] = 1.0,
 ) -> None:
-    """Publish a synthetic year (calibrated on 2022/23) into the running hub (`hub run`), then
-    check the hub's KPI report against the published figures; exit 1 if it does not match."""
+    """Publish a synthetic financial year (1 April to 31 March, UK dates; calibrated on
+    2022/23) into the running hub (`hub run`), then check the hub's KPI report for that year
+    against the published figures; exit 1 if it does not match."""
     from datetime import UTC
 
     from hub.routing.providers import load_providers
     from hub.simulation.command import run_simulation
     from hub.topics import Topics
 
-    if year >= datetime.now(UTC).year:
+    if datetime(year + 1, 4, 1, tzinfo=UTC) > datetime.now(UTC):
         console.print("[red]the year must be over: events cannot happen in the future[/red]")
         raise typer.Exit(2)
     settings = Settings()
