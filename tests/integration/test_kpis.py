@@ -74,6 +74,13 @@ async def _feedback(hub: Hub, services: Services, provider: str,
 
 @pytest.fixture
 async def history(hub: Hub, services: Services) -> Hub:
+    await build_history(hub, services)
+    return hub
+
+
+async def build_history(hub: Hub, services: Services) -> None:
+    """The small year of known answers, processed by the running `hub` (also used by the
+    browser test of the HTML report)."""
     await _publish(hub, services, "custody.events.v1", [
         from_example("custody.booked_in", at="2022-01-10T08:00:00+00:00", site=NORTH, subject=A),
         from_example("custody.drug_test_result", at="2022-01-10T09:00:00+00:00", site=NORTH,
@@ -121,7 +128,6 @@ async def history(hub: Hub, services: Services) -> Hub:
         from_example("custody.drug_test_result", at="2023-01-01T00:30:00+00:00", site=NORTH,
                      subject=E, **POSITIVE),  # after the period
     ])
-    return hub
 
 
 async def _report(hub: Hub, start: date, end: date) -> Report:
