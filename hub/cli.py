@@ -239,8 +239,13 @@ def report_kpis(
         raise typer.Exit(2)
     providers = load_providers(Settings().providers_file)
     report = _in_transaction(lambda conn: compute(conn, start.date(), end.date(), providers))
-    if output_format is ReportFormat.TABLE and output is None:
-        print_table(report, console)
+    if output_format is ReportFormat.TABLE:
+        if output is None:
+            print_table(report, console)
+            return
+        with output.open("w", encoding="utf-8") as file:
+            print_table(report, Console(file=file, width=160, color_system=None))
+        console.print(f"wrote {output}")
         return
     if output_format is ReportFormat.HTML:
         text = as_html(report, datetime.now(UTC))
@@ -297,21 +302,24 @@ def contracts_validate(files: Annotated[list[Path], typer.Argument(help="Message
 
 @app.command()
 def simulate(
-    year: Annotated[int, typer.Option(help="The year to simulate.")] = 2022,
+    year: Annotated[int, typer.Option(help="The financial year to simulate, by the year it "
+                                           "starts: 2022 is 1 April 2022 to 31 March 2023.")
+                    ] = 2022,
     seed: Annotated[int, typer.Option(help="Same seed, same year (a re-run is a redelivery).")
                     ] = 1,
     scale: Annotated[float, typer.Option(min=0.02, max=1.0, help="Fraction of the published "
                                                                   "volume.")] = 1.0,
 ) -> None:
-    """Publish a synthetic year (calibrated on 2022/23) into the running hub (`hub run`), then
-    check the hub's KPI report against the published figures; exit 1 if it does not match."""
+    """Publish a synthetic financial year (1 April to 31 March, UK dates; calibrated on
+    2022/23) into the running hub (`hub run`), then check the hub's KPI report for that year
+    against the published figures; exit 1 if it does not match."""
     from datetime import UTC
 
     from hub.routing.providers import load_providers
     from hub.simulation.command import run_simulation
     from hub.topics import Topics
 
-    if year >= datetime.now(UTC).year:
+    if datetime(year + 1, 4, 1, tzinfo=UTC) > datetime.now(UTC):
         console.print("[red]the year must be over: events cannot happen in the future[/red]")
         raise typer.Exit(2)
     settings = Settings()

@@ -9,7 +9,7 @@ from html import escape
 
 from hub.kpis.compute import Report
 from hub.kpis.indicators import RATES
-from hub.kpis.render import BREAKDOWN_KEYS, percent
+from hub.kpis.render import BREAKDOWN_KEYS, Breakdown, breakdowns, percent
 
 FUNNEL = ("engaged", "assessments_completed", "referrals", "entries")
 TRENDS = (("assessments_completed", "#1d70b8"), ("referrals", "#f47738"),
@@ -100,16 +100,15 @@ def _indicator_table(report: Report) -> str:
             f'<th>Definition</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
-def _breakdown(report: Report, groups: Sequence[tuple[str, str]], attribute: str,
-               title: str) -> str:
+def _breakdown(report: Report, breakdown: Breakdown) -> str:
     head = "".join(f'<th class="n">{escape(report.figures[k].indicator.title)}</th>'
                    for k in BREAKDOWN_KEYS)
     rows = "".join(
-        f"<tr><td>{escape(label)}</td>" + "".join(
-            f'<td class="n">{getattr(report.figures[k], attribute).get(group, 0):,}</td>'
-            for k in BREAKDOWN_KEYS) + "</tr>" for group, label in groups)
-    return (f"<table><thead><tr><th>{escape(title)}</th>{head}</tr></thead>"
-            f"<tbody>{rows}</tbody></table>")
+        f"<tr><td>{escape(label)}</td>" + "".join(f'<td class="n">{v:,}</td>' for v in values)
+        + "</tr>" for label, values in breakdown.rows(report))
+    return (f'<section><h2>{escape(breakdown.title)}</h2><table id="by-{breakdown.key}">'
+            f"<thead><tr><th>{escape(breakdown.heading)}</th>{head}</tr></thead>"
+            f"<tbody>{rows}</tbody></table></section>")
 
 
 def as_html(report: Report, generated_at: datetime) -> str:
@@ -125,7 +124,6 @@ def as_html(report: Report, generated_at: datetime) -> str:
     non_conversion = _bars([(r.replace("_", " "), v) for r, v in reasons.items()],
                            colour="#d4351c", chart_id="non-conversion") if reasons else \
         "<p>No referral was reported as not converted in this period.</p>"
-    sites = sorted({s for k in BREAKDOWN_KEYS for s in figures[k].by_site})
     period = f"{report.start:%-d %B %Y} to {report.end:%-d %B %Y}"
     return f"""<!DOCTYPE html>
 <html lang="en-GB"><head><meta charset="utf-8">
@@ -140,9 +138,6 @@ identified from this report.</p>
 <section><h2>Monthly trends</h2>{_trends(report)}</section>
 <section><h2>Why referrals did not convert to treatment</h2>{non_conversion}</section>
 <section><h2>Indicators and their definitions</h2>{_indicator_table(report)}</section>
-<section><h2>By local authority of residence</h2>
-{_breakdown(report, list(report.authority_names.items()), "by_authority", "Authority")}</section>
-<section><h2>By custody suite, court or office</h2>
-{_breakdown(report, [(s, s) for s in sites], "by_site", "Site")}</section>
+{"".join(_breakdown(report, b) for b in breakdowns(report))}
 </body></html>
 """

@@ -31,16 +31,6 @@ def events(*types: str, facts: str = "") -> str:
             f"FROM inbound_events WHERE event_type IN ({names}){condition}")
 
 
-def feedback(*milestones: str) -> str:
-    """Facts from provider feedback that moved a referral (by the referring site)."""
-    names = ", ".join(f"'{m}'" for m in milestones)
-    return ("SELECT r.person_id, r.authority, src.site, f.occurred_at AS at, "  # noqa: S608
-            "CASE WHEN f.milestone = 'rejected' THEN 'rejected: ' || f.reason ELSE f.reason END "
-            "AS reason FROM referral_feedback f JOIN referrals r ON r.id = f.referral_id "
-            "JOIN inbound_events src ON src.event_id = r.source_event_id "
-            f"WHERE f.effect = 'applied' AND f.milestone IN ({names})")
-
-
 def shares(reason: str) -> str:
     """Facts from assessments shared with a court or probation office (by the request)."""
     return ("SELECT s.person_id, e.authority, e.site, e.occurred_at AS at, NULL AS reason "  # noqa: S608
@@ -48,12 +38,38 @@ def shares(reason: str) -> str:
             f"WHERE s.reason = '{reason}'")
 
 
-REFERRALS = ("SELECT r.person_id, r.authority, e.site, e.occurred_at AS at, NULL AS reason "
-             "FROM referrals r JOIN inbound_events e ON e.event_id = r.source_event_id "
-             "WHERE r.provider_id IS NOT NULL")
-TRIAGED = ("SELECT r.person_id, e.authority, e.site, e.occurred_at AS at, NULL AS reason "
-           "FROM referrals r JOIN inbound_events e ON e.event_id = r.source_event_id "
-           "WHERE r.provider_id IS NULL")
+#: Each referral and when it was made: when the event that prompted it happened or, for a
+#: referral held in triage and later routed by an operator, when it was routed (so a period
+#: already reported never gains referrals afterwards). `triaged`: it went to triage first.
+MADE = ("SELECT r.id, r.person_id, r.authority, r.provider_id, e.site, "
+        "e.authority AS event_authority, e.occurred_at AS prompted_at, "
+        "COALESCE(routed.at, e.occurred_at) AS made_at, t.id IS NOT NULL AS triaged "
+        "FROM referrals r JOIN inbound_events e ON e.event_id = r.source_event_id "
+        "LEFT JOIN triage_items t ON t.referral_id = r.id "
+        "LEFT JOIN (SELECT triage_item_id, min(at) AS at FROM triage_decisions "
+        "WHERE decision = 'route' GROUP BY 1) routed ON routed.triage_item_id = t.id")
+REFERRALS = ("SELECT person_id, authority, site, made_at AS at, NULL AS reason "  # noqa: S608
+             f"FROM ({MADE}) m WHERE provider_id IS NOT NULL")
+TRIAGED = ("SELECT person_id, event_authority AS authority, site, prompted_at AS at, "  # noqa: S608
+           f"NULL AS reason FROM ({MADE}) m WHERE triaged")
+#: Feedback the hub recorded (anything not dead-lettered: applied, late, repeat or after the
+#: end), dated by the provider's time but never before the referral was made (a provider's
+#: clock or back-dated entry must not put it in an earlier period than its referral).
+FEEDBACK = ("SELECT f.id, f.referral_id, f.milestone, f.effect, m.person_id, m.authority, "  # noqa: S608
+            "m.site, GREATEST(f.occurred_at, m.made_at) AS at, "
+            "CASE WHEN f.milestone = 'rejected' THEN 'rejected: ' || f.reason ELSE f.reason END "
+            f"AS reason FROM referral_feedback f JOIN ({MADE}) m ON m.id = f.referral_id")
+ENTRIES = ("SELECT DISTINCT ON (referral_id) person_id, authority, site, at, "  # noqa: S608
+           f"NULL AS reason FROM ({FEEDBACK}) fb WHERE milestone = 'entered_treatment' "
+           "ORDER BY referral_id, at, id")
+NOT_CONVERTED = (
+    "SELECT DISTINCT ON (referral_id) person_id, authority, site, at, reason "  # noqa: S608
+    f"FROM ({FEEDBACK}) fb WHERE milestone IN ('not_converted', 'rejected') AND NOT EXISTS ("
+    f"SELECT 1 FROM ({FEEDBACK}) entered WHERE entered.referral_id = fb.referral_id "
+    "AND entered.milestone = 'entered_treatment' AND entered.at < :end) "
+    "ORDER BY referral_id, at, id")
+CLOSED = ("SELECT person_id, authority, site, at, reason "  # noqa: S608
+          f"FROM ({FEEDBACK}) fb WHERE milestone = 'closed' AND effect = 'applied'")
 DUPLICATES_AVOIDED = (
     "SELECT r.person_id, r.authority, e.site, e.occurred_at AS at, NULL AS reason "
     "FROM referral_changes c JOIN referrals r ON r.id = c.referral_id "
@@ -127,19 +143,26 @@ INDICATORS: tuple[Indicator, ...] = (
               "Sentences that included an Alcohol Treatment Requirement.",
               events(SENTENCE, facts="(facts->>'atr_granted')::boolean")),
     Indicator("referrals", "7", "Referrals made into mainstream treatment",
-              "New referrals sent to one of the seven local treatment providers (by the time "
-              "of the event that prompted them). A second referral while one is open updates it "
-              "and is not counted again; referrals to triage are counted separately.", REFERRALS),
+              "New referrals sent to one of the seven local treatment providers, by the time of "
+              "the event that prompted them; a referral held in triage and routed by an operator "
+              "counts when it was routed. A second referral while one is open updates it and is "
+              "not counted again; a referral revoked because the person moved still counts.",
+              REFERRALS),
     Indicator("entries", "8", "Entries into mainstream treatment",
               "Referrals whose provider reported the first appointment attended (entry into "
-              "treatment), by the time the provider gave.", feedback("entered_treatment")),
+              "treatment), each counted once, by the first such report's time as the provider "
+              "gave it (never before the referral was made), even when it arrived late or "
+              "after the case was closed; only feedback sent to the dead-letter topic is "
+              "ignored.", ENTRIES),
     Indicator("not_converted", "9", "Referrals not converting to entry",
               "Referrals the provider reported as not converted (with its reason) or rejected "
-              "(reason prefixed 'rejected').", feedback("not_converted", "rejected"),
+              "(reason prefixed 'rejected'), each counted once, by its first such report, "
+              "unless the provider reported it entered treatment by the end of the period "
+              "(a person who re-engaged is an entry, not a non-conversion).", NOT_CONVERTED,
               reasons=True),
     Indicator("cases_closed", "10", "Cases closed",
-              "Referrals the provider closed, with the closure reason.", feedback("closed"),
-              reasons=True),
+              "Referrals the provider closed, with the closure reason (feedback dates are never "
+              "before the referral was made).", CLOSED, reasons=True),
     Indicator("assessments_avoided", "+", "Assessments avoided by reuse",
               "Court and probation requests answered with an assessment already on record "
               "(inside the validity window, with consent for voluntary ones) instead of a new "
@@ -152,7 +175,9 @@ INDICATORS: tuple[Indicator, ...] = (
               "the same provider: the open referral was updated instead.", DUPLICATES_AVOIDED),
     Indicator("referrals_to_triage", "+", "Referrals to triage",
               "Referrals the hub could not route to one provider (residence unknown, split "
-              "or outside the seven; or an uncertain identity).", TRIAGED),
+              "or outside the seven; or an uncertain identity), by the time of the event that "
+              "prompted them. A referral an operator later routes stays counted here (and "
+              "counts as a referral into treatment when routed).", TRIAGED),
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 
 from rich.console import Console
 from rich.table import Table
@@ -57,11 +58,36 @@ def print_table(report: Report, console: Console) -> None:
     for rate in RATES:
         table.add_row("rate", rate.title, percent(report.rates()[rate.key]))
     console.print(table)
-    by_authority = Table(title="By authority of residence")
-    by_authority.add_column("authority")
-    for key in BREAKDOWN_KEYS:
-        by_authority.add_column(report.figures[key].indicator.title, justify="right")
-    for code, name in report.authority_names.items():
-        by_authority.add_row(name, *(f"{report.figures[k].by_authority.get(code, 0):,}"
-                                     for k in BREAKDOWN_KEYS))
-    console.print(by_authority)
+    for breakdown in breakdowns(report):
+        shown = Table(title=breakdown.title)
+        shown.add_column(breakdown.heading)
+        for key in BREAKDOWN_KEYS:
+            shown.add_column(report.figures[key].indicator.title, justify="right")
+        for label, values in breakdown.rows(report):
+            shown.add_row(label, *(f"{v:,}" for v in values))
+        console.print(shown)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """One breakdown table: its title, first column, the Figure attribute and the groups."""
+
+    key: str  # authority | site | month
+    title: str
+    heading: str
+    groups: tuple[tuple[str, str], ...]  # (group, label)
+
+    def rows(self, report: Report) -> list[tuple[str, list[int]]]:
+        """(label, the BREAKDOWN_KEYS indicators' values for the group) per group."""
+        return [(label, [getattr(report.figures[k], f"by_{self.key}").get(group, 0)
+                         for k in BREAKDOWN_KEYS]) for group, label in self.groups]
+
+
+def breakdowns(report: Report) -> list[Breakdown]:
+    """By authority of residence, by site, and by month (every month of the period)."""
+    sites = sorted({s for k in BREAKDOWN_KEYS for s in report.figures[k].by_site})
+    return [Breakdown("authority", "By local authority of residence", "Authority",
+                      tuple(report.authority_names.items())),
+            Breakdown("site", "By custody suite, court or office", "Site",
+                      tuple((s, s) for s in sites)),
+            Breakdown("month", "By month", "Month", tuple((m, m) for m in report.months()))]

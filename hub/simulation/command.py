@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.kpis.compute import Report, compute
 from hub.routing.providers import ProviderDirectory
 from hub.simulation import run as runner
-from hub.simulation.plan import YearPlan, plan_year
+from hub.simulation.plan import YearPlan, financial_year, plan_year
 from hub.simulation.targets import CALIBRATED_RATES, CALIBRATION
 from hub.topics import Topics
 
@@ -55,8 +55,8 @@ def checks(plan: YearPlan, report: Report, scale: float) -> list[Check]:
 
 def print_checks(found: list[Check], console: Console) -> None:
     table = Table("indicator", "published (scaled)", "simulated", "hub report", "ok",
-                  title="The hub's report against the published 2022/23 figures (±2%) and "
-                        "the simulated year (exact)")
+                  title="The hub's report for the financial year against the published "
+                        "2022/23 figures (±2%) and the simulated year (exact)")
 
     def show(value: float | None) -> str:
         if value is None:
@@ -76,7 +76,9 @@ def run_simulation(
     """The whole `hub simulate`; `report_in(action)` runs `action(conn)` on the hub's database.
     True when every check passed."""
     plan = plan_year(year, seed, scale)
-    console.print(f"planned {year}: {len(plan.people):,} people, {len(plan.messages):,} "
+    first, last = financial_year(year)
+    console.print(f"planned {year}/{(year + 1) % 100:02d} ({first:%-d %B %Y} to {last:%-d %B %Y}"
+                  f"): {len(plan.people):,} people, {len(plan.messages):,} "
                   f"messages (+ provider feedback), {len(plan.fates):,} referrals; "
                   f"{sum(plan.dead_letters.values())} broken or misaddressed on purpose")
     provider_topics = [topics.provider(p.topic) for p in providers.providers]
@@ -98,7 +100,7 @@ def run_simulation(
     console.print("published: " + ", ".join(f"{t} {n:,}" for t, n in published.items()))
 
     async def year_report(conn: AsyncConnection) -> Report:
-        return await compute(conn, date(year, 1, 1), date(year, 12, 31), providers)
+        return await compute(conn, *financial_year(year), providers)
 
     report: Report = report_in(year_report)
     found = checks(plan, report, scale)

@@ -16,6 +16,7 @@ from hub.simulation.payloads import feedback_event
 from hub.simulation.plan import GAP, Fate, Planned, YearPlan
 
 DAY = timedelta(days=1)
+ENTRY_AFTER = 10 * DAY  # from the referral to the first appointment attended
 ENGAGEMENT = {"custody.drug_test_result", "custody.voluntary_assessment_offered",
               "custody.voluntary_assessment_declined", "custody.voluntary_assessment_completed",
               "custody.required_assessment_requested", "custody.required_assessment_completed",
@@ -43,33 +44,40 @@ def _pick(rng: random.Random, shares: dict[str, float]) -> str:
     return rng.choices(list(shares), list(shares.values()))[0]
 
 
-def fates(plan: YearPlan, rng: random.Random, end: datetime) -> dict[str, Fate]:
+def fates(plan: YearPlan, rng: random.Random, end: datetime, entries: int) -> dict[str, Fate]:
     """For each person living in the seven: the first referral-prompting event creates the
-    referral; the provider's reports follow, ending only after the person's last such event."""
+    referral; the provider's reports follow, ending only after the person's last such event.
+    Exactly `entries` referrals enter treatment within the year (the calibration target)."""
     providers = {p.authority_code: p.id for p in load_providers().providers}
     residents = {p.subject["pnc_id"]: p for p in plan.people if p.resident}
     prompting: dict[str, list[Planned]] = {}
     for message in plan.messages:
-        pnc = message.key.decode()
+        pnc = message.key.decode()  # the person's key (also when the event lacks the PNC id)
         if pnc in residents and message.body and prompts_referral(message.body):
             prompting.setdefault(pnc, []).append(message)
+    rejected = {pnc for pnc, events in prompting.items()
+                if len(events) == 1 and rng.random() < targets.REJECTED_SHARE}
+    could_enter = sorted(pnc for pnc, events in prompting.items() if pnc not in rejected
+                         and min(e.at for e in events) + ENTRY_AFTER < end)
+    if entries > len(could_enter):
+        raise ValueError("too few referrals for the entries planned; use a larger --scale")
+    entering = set(rng.sample(could_enter, entries))
     found: dict[str, Fate] = {}
-    not_rejected = 1 - targets.REJECTED_SHARE
     for pnc, events in prompting.items():
         events.sort(key=lambda m: m.at)
         made, last = events[0].at, events[-1].at
         after_last = last + GAP + DAY
         steps: list[tuple[str, datetime, dict[str, str]]] = [
             ("referral_received", made + DAY, {})]
-        if len(events) == 1 and rng.random() < targets.REJECTED_SHARE:
+        if pnc in rejected:
             steps.append(("referral_rejected", max(made + 3 * DAY, after_last),
                           {"reason": _pick(rng, targets.REJECTION_REASONS)}))
         else:
             steps += [("referral_accepted", made + 3 * DAY, {}),
                       ("first_appointment_booked", made + 4 * DAY,
-                       {"appointment_at": (made + 10 * DAY).isoformat()})]
-            if rng.random() < targets.ENTERED_SHARE / not_rejected:
-                entered = made + 10 * DAY
+                       {"appointment_at": (made + ENTRY_AFTER).isoformat()})]
+            if pnc in entering:
+                entered = made + ENTRY_AFTER
                 steps += [("treatment_entered", entered, {}),
                           ("case_closed", max(entered + rng.randint(90, 300) * DAY, after_last),
                            {"reason": _pick(rng, targets.CLOSURE_REASONS)})]
@@ -88,22 +96,24 @@ def fates(plan: YearPlan, rng: random.Random, end: datetime) -> dict[str, Fate]:
 
 
 def expected_figures(plan: YearPlan, end: datetime) -> dict[str, int]:
-    """The report's indicators for the year, counted from the plan itself."""
-    bodies = [m.body for m in plan.messages if m.body]
+    """The report's indicators for the year, counted from the plan itself (people by their key:
+    some events lack the PNC id)."""
+    keyed = [(m.key.decode(), m.body) for m in plan.messages if m.body]
+    bodies = [b for _, b in keyed]
     kinds = Counter(b["event_type"] for b in bodies)
     suitability = [b["payload"]["suitability"] for b in bodies
                    if b["event_type"] == "court.suitability_assessment_completed"]
     sentences = [b["payload"] for b in bodies if b["event_type"] == "court.sentence_imposed"]
     residents = {p.subject["pnc_id"] for p in plan.people if p.resident}
-    prompting = [b for b in bodies if prompts_referral(b)]
-    resident_prompts = sum(b["subject"]["pnc_id"] in residents for b in prompting)
+    prompting = [key for key, b in keyed if prompts_referral(b)]
+    resident_prompts = sum(key in residents for key in prompting)
     steps = Counter(kind for fate in plan.fates.values() for kind, at, _ in fate.steps)
     repeats = sum(1 for fate in plan.fates.values()
                   for n, step in enumerate(fate.steps) if step[0] == "referral_received" and n)
     reused = sum(1 for p in plan.people if p.court and p.court.reused) + sum(
         1 for p in plan.people if p.court and p.court.psr)
     return {
-        "engaged": len({b["subject"]["pnc_id"] for b in bodies if b["event_type"] in ENGAGEMENT}),
+        "engaged": len({key for key, b in keyed if b["event_type"] in ENGAGEMENT}),
         "assessments_completed": kinds["custody.required_assessment_completed"]
         + kinds["custody.voluntary_assessment_completed"]
         + kinds["court.suitability_assessment_completed"],
@@ -134,6 +144,9 @@ def expected_figures(plan: YearPlan, end: datetime) -> dict[str, int]:
         "duplicate_referrals_avoided": resident_prompts - len(plan.fates),
         "referrals_to_triage": len(prompting) - resident_prompts,
         "feedback_repeats": repeats,
+        "linked_without_pnc": sum(not a.pnc_known for p in plan.people for a in p.arrests),
+        "no_fixed_abode": sum(1 for p in plan.people if not p.resident and not (
+            {"postcode", "residence_authority"} & p.subject.keys())),
     }
 
 

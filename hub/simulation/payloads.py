@@ -50,6 +50,8 @@ def custody_events(rng: random.Random, person: Person, arrest: Arrest) -> list[d
     """Booked in, the worker's contact, any required assessment, released."""
     system = "sim-custody-records"
     subject = {**person.subject, "custody_record_number": f"SIM-CR-{arrest.number:07d}"}
+    if not arrest.pnc_known:
+        subject = {k: v for k, v in subject.items() if k not in ("pnc_id", "nhs_number")}
     at = arrest.at
 
     def event(event_type: str, when: datetime, payload: dict[str, Any]) -> dict[str, Any]:

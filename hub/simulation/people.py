@@ -50,6 +50,7 @@ class Arrest:
     outcome: str = "no_further_action"  # of the completed assessment
     consent: dict[str, bool] = field(default_factory=dict)
     number: int = 0
+    pnc_known: bool = True  # False: recorded without PNC id or NHS number (name, DOB, postcode)
 
     @property
     def assessed(self) -> bool:
@@ -97,8 +98,10 @@ class Person:
     open_psr: datetime | None = None  # a PSR requested with no assessment on record
 
 
-def make_person(n: int, serial: int, rng: random.Random, *, resident: bool) -> Person:
-    """Person `n` (serial = n + the seed's offset, so seeds do not share people)."""
+def make_person(n: int, serial: int, rng: random.Random, *, resident: bool,
+                no_fixed_abode: bool = False) -> Person:
+    """Person `n` (serial = n + the seed's offset, so seeds do not share people). A person of no
+    fixed abode has neither postcode nor authority (the hub triages: residence unknown)."""
     born = date(1962, 1, 1) + timedelta(days=rng.randrange(0, 42 * 365))
     subject: dict[str, Any] = {
         "pnc_id": f"22/{serial:07d}{chr(ord('A') + serial % 26)}",
@@ -107,7 +110,9 @@ def make_person(n: int, serial: int, rng: random.Random, *, resident: bool) -> P
     if rng.random() < 0.6 and (number := nhs_number(serial)) is not None:
         subject["nhs_number"] = number
     authority: str | None = None
-    if resident:
+    if no_fixed_abode:
+        pass
+    elif resident:
         authority = rng.choices(list(POPULATION), weights=list(POPULATION.values()))[0]
         if rng.random() < 0.5:
             subject["residence_authority"] = authority

@@ -2,8 +2,13 @@
 and what their providers will report — in exact numbers, so the year reproduces the published
 figures at any scale. Pure: everything comes from the seed.
 
+The year is the financial year: `year` 2022 is 1 April 2022 to 31 March 2023 (UK dates), the
+period of the published 2022/23 figures.
+
 Rules that keep the hub's answers predictable (the simulation knows the hub's semantics):
-- everything about a person carries their PNC id, so the registry links it exactly;
+- everything about a person carries their PNC id, except a share of repeat arrests recorded
+  without it (nor the NHS number) but with the same name, date of birth and full postcode: the
+  registry links those on demographics (a score of 100, above the auto-link threshold);
 - a person has at most one new referral in the year: every later referral-prompting event comes
   while it is still open (an update), and the provider closes or rejects it only afterwards;
 - events on different topics that depend on each other are at least 8 days apart (the runner
@@ -15,8 +20,9 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hub.simulation import targets
 from hub.simulation.payloads import court_events, custody_events, psr_event
@@ -28,6 +34,19 @@ COURTS = ("Magistrates' court A", "Magistrates' court B", "Magistrates' court C"
           "Crown court")
 OFFICES = ("Probation office 1", "Probation office 2", "Probation office 3")
 GAP = timedelta(days=8)  # between dependent events on different topics
+UK = ZoneInfo("Europe/London")
+
+
+def financial_year(year: int) -> tuple[date, date]:
+    """The financial year starting in April of `year`: (1 April, 31 March), UK dates."""
+    return date(year, 4, 1), date(year + 1, 3, 31)
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    """UK midnight on 1 April `year` and on 1 April `year + 1`, as UTC instants."""
+    first, last = financial_year(year)
+    return (datetime.combine(first, time(), UK).astimezone(UTC),
+            datetime.combine(last + timedelta(days=1), time(), UK).astimezone(UTC))
 
 
 @dataclass(frozen=True)
@@ -51,7 +70,7 @@ class Fate:
 
 @dataclass
 class YearPlan:
-    year: int
+    year: int  # the financial year starting in April of this year
     people: list[Person]
     messages: list[Planned] = field(default_factory=list)
     #: Event id that creates a referral → what its provider will report.
@@ -59,12 +78,19 @@ class YearPlan:
     expected: dict[str, int] = field(default_factory=dict)
     dead_letters: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def start(self) -> datetime:
+        return year_bounds(self.year)[0]
+
+    @property
+    def end(self) -> datetime:
+        return year_bounds(self.year)[1]
+
 
 class Planner:
     def __init__(self, year: int, seed: int, scale: float) -> None:
         self.year, self.rng, self.scale = year, random.Random(seed), scale
-        self.start = datetime(year, 1, 1, tzinfo=UTC)
-        self.end = datetime(year + 1, 1, 1, tzinfo=UTC)
+        self.start, self.end = year_bounds(year)
         self.serial_base = seed * 100_000
         self.people: list[Person] = []
         self.arrests = 0
@@ -75,12 +101,14 @@ class Planner:
         low = earliest or self.start
         high = latest or self.end - timedelta(days=3)
         day = low + timedelta(days=self.rng.randrange(max((high - low).days, 1)))
-        return day.replace(hour=self.rng.randint(7, 17), minute=self.rng.randrange(60),
-                           second=0, microsecond=0)
+        found = day.replace(hour=self.rng.randint(7, 17), minute=self.rng.randrange(60),
+                            second=0, microsecond=0)
+        return found if found >= low else found + timedelta(days=1)
 
-    def person(self, *, resident: bool) -> Person:
+    def person(self, *, resident: bool, no_fixed_abode: bool = False) -> Person:
         n = len(self.people)
-        found = make_person(n, self.serial_base + n, self.rng, resident=resident)
+        found = make_person(n, self.serial_base + n, self.rng, resident=resident,
+                            no_fixed_abode=no_fixed_abode)
         self.people.append(found)
         return found
 
@@ -97,17 +125,19 @@ class Planner:
         q = targets.quotas(self.scale)
         positives = q.required_completed + q.required_missed
         outside = round(positives * targets.NON_RESIDENT_SHARE_OF_POSITIVES)
+        homeless = round(positives * targets.NO_FIXED_ABODE_SHARE_OF_POSITIVES)
         grants = q.drr_granted + q.atr_granted
         first_by_sentence = round(grants * targets.SENTENCE_FIRST_REFERRAL_SHARE)
         voluntary_referrals = min(q.voluntary_referrals, q.voluntary_completed)
         by_test = q.referrals - voluntary_referrals - first_by_sentence
-        if by_test < 1 or by_test > positives - outside:
+        if by_test < 1 or by_test > positives - outside - homeless:
             raise ValueError(f"scale {self.scale} is too small to plan a year")
         cast: dict[str, list[Person]] = {k: [] for k in (
-            "tested", "outside", "voluntary_referral", "voluntary", "contact")}
+            "tested", "outside", "no_fixed_abode", "voluntary_referral", "voluntary",
+            "contact")}
         for _ in range(by_test):
             cast["tested"].append(self.person(resident=True))
-        for _ in range(positives - outside - by_test):  # repeat positive arrests
+        for _ in range(positives - outside - homeless - by_test):  # repeat positive arrests
             cast["tested"].append(self.rng.choice(cast["tested"][:by_test]))
         for person in cast["tested"]:
             self.arrest(person, "positive")
@@ -116,6 +146,10 @@ class Planner:
             person = self.person(resident=False)
             self.arrest(person, "positive")
             cast["outside"].append(person)
+        for _ in range(homeless):
+            person = self.person(resident=False, no_fixed_abode=True)
+            self.arrest(person, "positive")
+            cast["no_fixed_abode"].append(person)
         for _ in range(voluntary_referrals):
             person = self.person(resident=True)
             self.arrest(person, "voluntary_done", outcome="refer_to_treatment", consent={
@@ -135,7 +169,8 @@ class Planner:
                 self.arrest(person, self.rng.choices(
                     ["negative", "voluntary_declined", "voluntary_offered"], [5, 3, 2])[0])
             cast["contact"].append(person)
-        positive = [a for p in cast["tested"] + cast["outside"] for a in p.arrests]
+        positive = [a for p in cast["tested"] + cast["outside"] + cast["no_fixed_abode"]
+                    for a in p.arrests]
         for arrest in self.rng.sample(positive, q.required_missed):
             arrest.missed = True
         for arrest in positive:
@@ -144,6 +179,13 @@ class Planner:
                 ["refer_to_treatment", "already_in_treatment", "no_further_action"],
                 [70, 15, 15])[0]
         return cast
+
+    def repeats_without_pnc(self) -> None:
+        """Some repeat arrests of people with a postcode are recorded without the PNC id."""
+        for person in self.people:
+            if "postcode" in person.subject:
+                for arrest in person.arrests[1:]:
+                    arrest.pnc_known = self.rng.random() >= targets.REPEAT_WITHOUT_PNC_SHARE
 
     def court_cases(self, cast: dict[str, list[Person]]) -> None:
         q = targets.quotas(self.scale)
@@ -223,6 +265,7 @@ def plan_year(year: int, seed: int, scale: float) -> YearPlan:
 
     planner = Planner(year, seed, scale)
     cast = planner.cast()
+    planner.repeats_without_pnc()
     planner.court_cases(cast)
     plan = YearPlan(year, planner.people)
     for person in planner.people:
@@ -237,7 +280,7 @@ def plan_year(year: int, seed: int, scale: float) -> YearPlan:
                                    planner.rng.choice(OFFICES)))
         plan.messages.extend(Planned(datetime.fromisoformat(e["occurred_at"]), topic, key, e)
                              for topic, e in found)
-    plan.fates = fates(plan, planner.rng, planner.end)
+    plan.fates = fates(plan, planner.rng, planner.end, targets.quotas(scale).entries)
     plan.expected = expected_figures(plan, planner.end)
     bad, plan.dead_letters = messy(plan, planner.rng)
     plan.messages.extend(bad)
@@ -247,9 +290,9 @@ def plan_year(year: int, seed: int, scale: float) -> YearPlan:
 
 def weeks(plan: YearPlan) -> Iterator[tuple[datetime, list[Planned]]]:
     """The messages week by week: (end of the week, its messages)."""
-    start = datetime(plan.year, 1, 1, tzinfo=UTC)
+    start = plan.start
     index = 0
-    while start < datetime(plan.year + 1, 1, 1, tzinfo=UTC):
+    while start < plan.end:
         end = start + timedelta(days=7)
         batch = []
         while index < len(plan.messages) and plan.messages[index].at < end:

@@ -94,10 +94,23 @@ class Broker:
             found[base] = sum((await self.reader.end_offsets(partitions)).values())
         return found
 
-    async def new_referrals(self) -> list[tuple[str, str, str]]:
-        """(causing event id, referral id, provider id) of referrals published since last read."""
-        found = []
-        while batches := await self.reader.getmany(timeout_ms=200):
+    async def new_referrals(self, awaited: set[str], wait_seconds: float
+                            ) -> list[tuple[str, str, str]]:
+        """(causing event id, referral id, provider id) of referrals published since last read:
+        everything up to the end offsets as they are now (the hub has caught up), and on until
+        every referral `awaited` (causing event ids) has been seen or `wait_seconds` passed."""
+        partitions = list(self.reader.assignment())
+        ends = await self.reader.end_offsets(partitions)
+        deadline = time.monotonic() + wait_seconds
+        found: list[tuple[str, str, str]] = []
+        missing = set(awaited)
+        while time.monotonic() < deadline:
+            positions = {tp: await self.reader.position(tp) for tp in partitions}
+            if missing and all(positions[tp] >= end for tp, end in ends.items()):
+                ends = await self.reader.end_offsets(partitions)  # a referral still to come
+            elif all(positions[tp] >= end for tp, end in ends.items()):
+                break
+            batches = await self.reader.getmany(timeout_ms=500)
             for tp, records in batches.items():
                 provider_id = tp.topic.rsplit(".", 2)[-2]
                 for record in records:
@@ -108,6 +121,7 @@ class Broker:
                     referral_id = next(e["resource"]["id"] for e in bundle["entry"]
                                        if e["resource"]["resourceType"] == "ServiceRequest")
                     found.append((headers["causation-id"], referral_id, provider_id))
+                    missing.discard(headers["causation-id"])
         return found
 
 
@@ -141,6 +155,7 @@ async def simulate(plan: YearPlan, bootstrap: str, topics: Topics, group_base: s
     counter = 0
     total = len(plan.messages) + sum(len(f.steps) for f in plan.fates.values())
     published: dict[str, int] = dict.fromkeys(GROUPS, 0)
+    referred: set[str] = set()  # causing event ids of referrals seen on providers' topics
     async with Broker(bootstrap, topics, group_base, provider_topics) as broker:
         year = list(weeks(plan))
         for n, (week_end, batch) in enumerate(year):
@@ -154,7 +169,11 @@ async def simulate(plan: YearPlan, bootstrap: str, topics: Topics, group_base: s
             progress.published(sum(published.values()), total)
             await catch_up(broker, sum(published.values()), progress, stall_seconds)
             progress.week_done(week_end)
-            for causation, referral_id, provider_id in await broker.new_referrals():
+            awaited = {str(m.body["event_id"]) for m in batch if m.body
+                       and str(m.body.get("event_id")) in plan.fates} - referred
+            made = await broker.new_referrals(awaited, stall_seconds / 4)
+            referred.update(causation for causation, _, _ in made)
+            for causation, referral_id, provider_id in made:
                 fate = plan.fates.get(causation)
                 if fate is None or fate.provider_id != provider_id:
                     continue

@@ -1,18 +1,25 @@
 """The HTML report, opened in headless Chromium: the figures, charts and definitions show, and
-it prints. Screenshot and PDF are kept in var/test-artifacts/."""
+it prints; and the report the hub computes from a small real history (real broker and
+PostgreSQL) shows the known answers in its tables and charts. Screenshot and PDF are kept in
+var/test-artifacts/."""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext
 
-from hub.kpis.compute import Figure, Report
+from hub.kpis.compute import Figure, Report, compute
 from hub.kpis.html import as_html
 from hub.kpis.indicators import INDICATORS
 from hub.routing.providers import load_providers
+from tests.conftest import Services
+from tests.integration.conftest import hub_settings, start_hub
+from tests.integration.test_kpis import COURT, NORTH, PROBATION, build_history
 
 pytestmark = pytest.mark.browser
 TOTALS = {"engaged": 16599, "assessments_completed": 4521, "referrals": 1828, "entries": 1133,
@@ -67,4 +74,58 @@ def test_the_report_displays_its_figures_and_charts(
     page.screenshot(path=str(artifacts / "kpi-report.png"), full_page=True)
     pdf = page.pdf(path=str(artifacts / "kpi-report.pdf"), format="A4")
     assert pdf.startswith(b"%PDF")
+    page.close()
+
+
+async def _computed(services: Services, database_url: str, topic_prefix: str) -> Report:
+    hub = await start_hub(services, database_url, hub_settings(topic_prefix))
+    try:
+        await build_history(hub, services)
+        async with hub.engine.connect() as conn:
+            return await compute(conn, date(2022, 1, 1), date(2022, 12, 31), hub.providers)
+    finally:
+        await hub.app.stop()
+
+
+@pytest.fixture
+def computed(services: Services, database_url: str, topic_prefix: str) -> Report:
+    """The hub's own report of the test_kpis history (on a thread: Playwright's sync API owns
+    this thread's event loop)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, _computed(services, database_url, topic_prefix)
+                           ).result(timeout=300)
+
+
+@pytest.mark.kafka
+@pytest.mark.postgres
+def test_the_hubs_own_report_shows_its_known_answers(
+    browser: BrowserContext, computed: Report, tmp_path: Path, artifacts: Path
+) -> None:
+    page_file = tmp_path / "computed.html"
+    page_file.write_text(as_html(computed, datetime(2023, 4, 3, 9, 0, tzinfo=UTC)))
+    page = browser.new_page()
+    page.goto(page_file.as_uri())
+
+    def cells(table: str, first: str) -> list[str]:
+        row = page.locator(f"#{table} tbody tr").filter(
+            has=page.locator("td:first-child", has_text=first))
+        assert row.count() == 1, (table, first)
+        return row.locator("td").all_inner_texts()
+
+    # engaged, assessments completed, referrals, entries, assessments avoided
+    assert cells("by-authority", "Birmingham") == ["Birmingham", "1", "1", "2", "1", "0"]
+    assert cells("by-authority", "Dudley") == ["Dudley", "1", "1", "1", "0", "1"]
+    assert cells("by-authority", "Outside the seven") == [
+        "Outside the seven authorities", "1", "0", "0", "0", "0"]
+    assert cells("by-site", NORTH) == [NORTH, "2", "1", "2", "1", "0"]
+    assert cells("by-site", COURT) == [COURT, "1", "1", "1", "0", "0"]
+    assert cells("by-site", PROBATION) == [PROBATION, "0", "0", "0", "0", "1"]
+    assert cells("by-month", "2022-06") == ["2022-06", "0", "0", "1", "0", "1"]
+    assert page.locator("#by-month tbody tr").count() == 12
+    assert page.locator("#non-conversion text").all_text_contents() == ["did not attend", "1"]
+    assert page.locator("#card-referrals .value").inner_text() == "4"
+    assert page.locator("#card-entries .value").inner_text() == "1"
+    assert page.locator("#rate-conversion_rate").inner_text().count("25.0%") == 1
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.screenshot(path=str(artifacts / "kpi-report-computed.png"), full_page=True)
     page.close()

@@ -1,6 +1,8 @@
 """A scaled-down simulated year, as a user runs it: `hub run` in one process, `hub simulate` in
 another, then `hub report kpis`. The report must reproduce the published 2022/23 figures
-(scaled; rates within ±2%) and count exactly what was simulated; the broken messages mixed in
+(scaled; rates within ±2%) for the financial year 2022/23 and count exactly what was
+simulated (repeat arrests without the PNC id linked on demographics, people of no fixed abode
+triaged); the broken messages mixed in
 end as dead letters with their reasons."""
 
 from __future__ import annotations
@@ -46,9 +48,10 @@ def test_a_simulated_year_reproduces_the_published_figures(
     assert simulated.returncode == 0, simulated.stdout[-6000:] + simulated.stderr[-3000:]
     assert "hub caught up" in simulated.stdout and "assessments avoided by reuse" in \
         simulated.stdout
+    assert "1 April 2022 to 31 March 2023" in simulated.stdout
 
-    reported = subprocess.run([
-        HUB, "report", "kpis", "--from", "2022-01-01", "--to", "2022-12-31", "--format",
+    reported = subprocess.run([  # the financial year 2022/23
+        HUB, "report", "kpis", "--from", "2022-04-01", "--to", "2023-03-31", "--format",
         "json"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
     report = json.loads(reported.stdout)
     totals = {i["key"]: i["total"] for i in report["indicators"]}
@@ -63,7 +66,18 @@ def test_a_simulated_year_reproduces_the_published_figures(
             assert totals[key] == value, key
     assert totals["assessments_avoided"] > 0 and totals["entries"] > 0
 
+    assert plan.expected["linked_without_pnc"] > 0 and plan.expected["no_fixed_abode"] > 0
+
     with psycopg.connect(database_url.replace("+psycopg", "")) as conn:
         letters = Counter(dict(conn.execute(
             "SELECT reason, count(*) FROM dead_letters GROUP BY reason").fetchall()))
+        # Repeat arrests without the PNC id were linked to the person (one person each, no
+        # identity review); people of no fixed abode were triaged as residence unknown.
+        people = conn.execute("SELECT count(*) FROM persons").fetchone()
+        reviews = conn.execute("SELECT count(*) FROM triage_items WHERE referral_id IS NULL"
+                               ).fetchone()
+        unknown = conn.execute("SELECT count(DISTINCT referral_id) FROM triage_items "
+                               "WHERE reason = 'residence_unknown'").fetchone()
     assert letters == Counter(plan.dead_letters)
+    assert people == (len(plan.people),) and reviews == (0,)
+    assert unknown is not None and unknown[0] > 0

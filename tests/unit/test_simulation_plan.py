@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from hub.contracts.catalogue import INBOUND
+from hub.contracts.envelope import Subject
 from hub.contracts.parse import parse_event
 from hub.failures import Rejected
+from hub.matching import Demographics, score
 from hub.simulation.outcomes import prompts_referral
-from hub.simulation.plan import GAP, plan_year, weeks
-from hub.simulation.targets import CALIBRATED_RATES, CALIBRATION, quotas
+from hub.simulation.plan import GAP, financial_year, plan_year, weeks
+from hub.simulation.targets import CALIBRATED_RATES, CALIBRATION, ENTERED_SHARE, quotas
 
-YEAR_START, YEAR_END = datetime(2022, 1, 1, tzinfo=UTC), datetime(2023, 1, 1, tzinfo=UTC)
+# The financial year 2022/23 in UK dates: 1 April 2022 00:00 BST to 1 April 2023 00:00 BST.
+YEAR_START = datetime(2022, 3, 31, 23, tzinfo=UTC)
+YEAR_END = datetime(2023, 3, 31, 23, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +38,11 @@ def test_the_full_year_has_exactly_the_published_counts() -> None:
         0.21, rel=0.02)
     assert full.expected["atr_granted"] / full.expected["suitable_atr"] == pytest.approx(
         0.32, rel=0.02)
+    assert full.expected["entries"] == 1_828  # "transferred to treatment" read as entries
+    assert full.expected["referrals"] == round(1_828 / ENTERED_SHARE)
+    assert "referrals" not in CALIBRATION  # an assumption, not a published figure
+    assert full.start == YEAR_START and full.end == YEAR_END
+    assert financial_year(2022) == (date(2022, 4, 1), date(2023, 3, 31))
 
 
 @pytest.mark.parametrize("scale", [0.05, 0.1, 0.5])
@@ -42,6 +51,8 @@ def test_scaled_years_keep_the_rates(scale: float) -> None:
     assert q.drr_granted / q.drr_suitable == pytest.approx(0.21, rel=0.02)
     assert q.atr_granted / q.atr_suitable == pytest.approx(0.32, rel=0.02)
     assert q.engaged == round(16_599 * scale)
+    assert q.entries == round(1_828 * scale)
+    assert q.referrals == round(q.entries / ENTERED_SHARE)
 
 
 def test_the_same_seed_plans_the_same_year(plan) -> None:  # type: ignore[no-untyped-def]
@@ -101,3 +112,28 @@ def test_weeks_cover_every_message_once(plan) -> None:  # type: ignore[no-untype
     batches = list(weeks(plan))
     assert sum(len(b) for _, b in batches) == len(plan.messages)
     assert all(m.at < end for end, batch in batches for m in batch)
+
+
+def test_some_repeat_arrests_lack_the_pnc_id_but_match_on_demographics(plan) -> None:  # type: ignore[no-untyped-def]
+    """Name, date of birth and postcode as the first arrest: the hub links them (≥ 95)."""
+    without = [m for m in plan.messages if m.body and "subject" in m.body
+               and "pnc_id" not in m.body["subject"]]
+    assert len({m.body["subject"]["custody_record_number"] for m in without}) == \
+        plan.expected["linked_without_pnc"] > 0
+    first = {m.key: m.body["subject"] for m in reversed(plan.messages)
+             if m.body and "pnc_id" in m.body.get("subject", {})}
+    for message in without:
+        if message.body["subject"]["date_of_birth"] == "1990-02-30":
+            continue  # a copy broken on purpose (a dead letter)
+        later = Subject.model_validate(message.body["subject"])
+        assert later.nhs_number is None and later.postcode is not None
+        earlier = Subject.model_validate(first[message.key])
+        assert score(Demographics.of(later), Demographics.of(earlier)).total >= 95
+        assert message.body["event_type"].startswith("custody.")
+
+
+def test_some_people_have_no_fixed_abode(plan) -> None:  # type: ignore[no-untyped-def]
+    homeless = [p for p in plan.people if not p.resident
+                and not {"postcode", "residence_authority"} & p.subject.keys()]
+    assert len(homeless) == plan.expected["no_fixed_abode"] > 0
+    assert any(a.contact == "positive" for p in homeless for a in p.arrests)

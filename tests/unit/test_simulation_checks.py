@@ -1,0 +1,87 @@
+"""`hub simulate`'s verdict: each figure within ±2% of the published one (scaled) and exactly
+what was simulated; each calibrated rate within ±2% (relative)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from hub.kpis.compute import Figure, Report
+from hub.kpis.indicators import INDICATORS
+from hub.simulation.command import Check, checks
+from hub.simulation.plan import YearPlan
+from hub.simulation.targets import CALIBRATION
+
+SCALE = 0.5
+
+
+def report(**totals: int) -> Report:
+    """A report where each calibrated figure is exactly the published one (scaled), with
+    suitable/granted giving the published DRR and ATR rates, changed by `totals`."""
+    exact = {key: round(value * SCALE) for key, value in CALIBRATION.items()}
+    exact.update(suitable_drr=round(exact["drr_granted"] / 0.21),
+                 suitable_atr=round(exact["atr_granted"] / 0.32))
+    exact.update(assessments_completed=round(exact["engaged"] * 4521 / 16599))
+    exact.update(totals)
+    return Report(date(2022, 4, 1), date(2023, 3, 31),
+                  {i.key: Figure(i, total=exact.get(i.key, 0)) for i in INDICATORS}, {})
+
+
+def plan_for(found: Report) -> YearPlan:
+    """A plan that simulated exactly what the report shows."""
+    plan = YearPlan(2022, [])
+    plan.expected = {key: figure.total for key, figure in found.figures.items()}
+    return plan
+
+
+def by_name(found: list[Check]) -> dict[str, Check]:
+    return {c.name: c for c in found}
+
+
+def test_an_exact_report_passes() -> None:
+    exact = report()
+    found = by_name(checks(plan_for(exact), exact, SCALE))
+    assert all(c.ok for c in found.values())
+    assert found["entries"].published == round(1828 * SCALE) == found["entries"].reported
+    assert found["drr_grant_rate"].reported == pytest.approx(0.21, rel=0.01)
+
+
+@pytest.mark.parametrize(("key", "factor", "ok"), [
+    ("engaged", 1.03, False), ("engaged", 0.97, False), ("engaged", 1.019, True),
+    ("entries", 1.03, False), ("entries", 0.985, True), ("drr_granted", 1.03, False)])
+def test_a_figure_must_be_within_two_percent_of_the_published_one(
+    key: str, factor: float, ok: bool
+) -> None:
+    published = round(CALIBRATION[key] * SCALE)
+    off = report(**{key: round(published * factor)})
+    found = by_name(checks(plan_for(off), off, SCALE))  # what was simulated, exactly
+    assert found[key].ok is ok
+    assert found[key].published == published
+
+
+def test_a_figure_must_be_exactly_what_was_simulated() -> None:
+    exact = report()
+    plan = plan_for(exact)
+    plan.expected["entries"] += 1  # within 2% of the published figure, but not what happened
+    plan.expected["referrals_to_triage"] = 7  # not published: only the simulation counts
+    found = by_name(checks(plan, exact, SCALE))
+    assert not found["entries"].ok
+    assert found["entries"].published is not None
+    assert not found["referrals_to_triage"].ok and found["referrals_to_triage"].published is None
+
+
+@pytest.mark.parametrize(("granted", "ok"), [(210, True), (206, True), (217, False),
+                                             (203, False)])
+def test_rates_must_be_within_two_percent(granted: int, ok: bool) -> None:
+    found = report(suitable_drr=1000, drr_granted=granted)
+    plan = plan_for(found)
+    drr = by_name(checks(plan, found, SCALE))["drr_grant_rate"]
+    assert drr.published == 0.21 and drr.simulated is None
+    assert drr.reported == granted / 1000
+    assert drr.ok is ok
+
+
+def test_a_rate_with_nothing_to_divide_by_fails() -> None:
+    empty = report(suitable_atr=0, atr_granted=0)
+    assert by_name(checks(plan_for(empty), empty, SCALE))["atr_grant_rate"].ok is False
