@@ -216,18 +216,34 @@ async def test_a_triaged_referral_is_routed_by_an_operator(
         "csrf": csrf, "authority": "E08000030", "reason": "again"})).status_code == 409
 
 
-async def test_health_readiness_and_metrics(hub: Hub, services: Services, ops: Ops) -> None:
+async def test_health_readiness_and_the_consoles_own_metrics(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
     await dead_letter_of(hub, services, b"not json")
+    await dead_letter_of(hub, services, b"not json either")
     assert (await ops.client.get("/healthz")).text == "ok"
     assert (await ops.client.get("/readyz")).status_code == 200
-    metrics = (await ops.client.get("/metrics")).text
+    metrics = samples((await ops.client.get("/metrics")).text)
     custody = hub.topics.custody_events
-    assert f'hub_consumer_lag{{partition="0",topic="{custody}"}} 0.0' in metrics
-    assert f'hub_dead_letters_open{{reason="invalid_json",topic="{custody}"}} 1.0' in metrics
-    assert f'hub_events_dead_lettered_total{{reason="invalid_json",topic="{custody}"}}' in \
-        metrics
-    assert f'hub_processing_seconds_count{{topic="{custody}"}}' in metrics
-    assert "hub_consumer_group_members" in metrics
+    for partition in range(3):  # all committed: no lag on any partition
+        assert metrics[("hub_consumer_lag", f'partition="{partition}",topic="{custody}"')] == 0
+    group = f"{hub.topics.prefix}hub"
+    for suffix in ("custody-events", "court-events", "probation-events", "provider-feedback"):
+        assert metrics[("hub_consumer_group_members", f'group="{group}.{suffix}"')] == 1
+    assert metrics[("hub_dead_letters_open", f'reason="invalid_json",topic="{custody}"')] == 2
+    assert metrics[("hub_broker_reachable", "")] == 1
+    assert not any(name.startswith("hub_events") for name, _ in metrics)  # the hub's, not ours
+
+
+def samples(text: str) -> dict[tuple[str, str], float]:
+    """Prometheus text → {(name, labels): value}."""
+    found = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            head, value = line.rsplit(" ", 1)
+            name, _, labels = head.partition("{")
+            found[(name, labels.rstrip("}"))] = float(value)
+    return found
 
 
 async def test_a_possible_match_is_confirmed_by_an_operator_not_a_viewer(
@@ -320,11 +336,13 @@ async def test_bulk_replay_of_a_filtered_set(hub: Hub, services: Services, ops: 
     listed = (await ops.client.get("/dead-letters", params={
         "reason": "unsupported_schema_version"})).text
     assert "Replay these 2" in listed
-    done = await ops.client.post("/dead-letters/replay-filtered", data={
-        "csrf": csrf, "reason": "unsupported_schema_version"})
+    shown = re.findall(r'name="letter" value="([0-9]+:[0-9]+)"', listed)
+    assert sorted(int(v.split(":")[0]) for v in shown) == sorted(letters)
+    done = await ops.client.post("/dead-letters/replay-selected", data={
+        "csrf": csrf, "letter": shown, "reason": "version 9.9 is 1.0 (supplier confirmed)"})
     assert done.status_code == 303
     flash = (await ops.client.get(done.headers["location"])).text
-    assert "Replayed 2; skipped 0" in flash
+    assert "Replayed 2 of 2." in flash
     async with hub.engine.connect() as conn:
         status = dict((await conn.execute(select(dead_letters.c.id, dead_letters.c.status).where(
             dead_letters.c.id.in_([*letters, other])))).all())
