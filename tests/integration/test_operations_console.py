@@ -4,11 +4,14 @@ reveal, roles, CSRF, sessions, triage, health and metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -20,6 +23,7 @@ from hub.app import Hub, new_uuid
 from hub.cli import app
 from hub.dev.kafka import run_blocking
 from hub.mappers.context import HubIdentity
+from hub.ops import deadletters as dl
 from hub.ops.triage import TriageEnv
 from hub.ops.users import Role, save_user
 from hub.ops.web import Console, create_app
@@ -347,3 +351,255 @@ async def test_bulk_replay_of_a_filtered_set(hub: Hub, services: Services, ops: 
         status = dict((await conn.execute(select(dead_letters.c.id, dead_letters.c.status).where(
             dead_letters.c.id.in_([*letters, other])))).all())
     assert status == {letters[0]: "replayed", letters[1]: "replayed", other: "open"}
+
+
+SECRETS = ("Smithers", "1990-02-03", "9990000018", "theft from a Mr Smithers",
+           "BOOK-77-SMITH")
+
+
+def leaky(event: dict[str, Any]) -> dict[str, Any]:
+    """A contract violation carrying personal data under misnamed keys and free text."""
+    event["subject"].update(surname="Smithers", dob="1990-02-03", nhsNumber=9990000018)
+    event["payload"].update(arrest_offence="theft from a Mr Smithers",
+                            booking_reference="BOOK-77-SMITH")
+    return event
+
+
+async def action_rows(hub: Hub) -> list[Any]:
+    async with hub.engine.connect() as conn:
+        return list((await conn.execute(select(dead_letter_actions).order_by(
+            dead_letter_actions.c.id))).all())
+
+
+async def test_no_value_is_shown_without_a_recorded_reveal(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    event = leaky(drug_test_event())
+    family = event["subject"]["family_name"]
+    letter = await dead_letter_of(hub, services, encode(event))
+    csrf = await login(ops.client, "otto")
+    shown = (await ops.client.get(f"/dead-letters/{letter}")).text
+    for secret in (*SECRETS, family):
+        assert secret not in shown, secret
+    assert "subject.surname" in shown  # why, by field path
+    refused = await ops.client.post(f"/dead-letters/{letter}/replay", data={
+        "csrf": csrf, "version": 0, "path": "payload.results.opiates",
+        "value": "Smithers-typed-here"})
+    assert refused.status_code == 400 and "would still be refused" in refused.text
+    assert "payload.arrest_offence" in refused.text
+    for secret in (*SECRETS, family, "Smithers-typed-here"):
+        assert secret not in refused.text, secret
+    assert await action_rows(hub) == []  # nothing was sent, nothing claimed
+
+    # whole objects replaced: sent, and shown in the history and audit without their values
+    letter2 = await dead_letter_of(hub, services, encode(leaky(drug_test_event())))
+    whole = drug_test_event()
+    whole["subject"]["family_name"] = "Correctedsmithers"
+    edits = [("subject", json.dumps(whole["subject"])),
+             ("payload", json.dumps(whole["payload"]))]
+    assert ops.console.producer is not None
+    await dl.replay(hub.engine, ops.console.producer, letter2, version=0, actor="otto",
+                    now=ops.clock(), edits=edits, reason="resent by custody")
+    for page in (f"/dead-letters/{letter2}", "/audit"):
+        text = (await ops.client.get(page)).text
+        assert "subject = " in text and "replay_edited" in text
+        for secret in ("Correctedsmithers", whole["subject"]["pnc_id"], *SECRETS):
+            assert secret not in text, (page, secret)
+
+
+async def test_the_claim_and_the_action_are_one_transaction_and_a_stuck_replay_is_retried(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    letter = await dead_letter_of(hub, services, encode(drug_test_event(opiates="perhaps")))
+
+    class Hangs:  # the console dies mid-send: the broker never acknowledges
+        async def send_and_wait(self, *args: Any, **kwargs: Any) -> Any:
+            await asyncio.Event().wait()
+
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(1):
+            await dl.replay(hub.engine, Hangs(), letter, version=0, actor="otto",
+                            now=ops.clock(), edits=[("payload.results.opiates", "positive")])
+    (claimed,) = await action_rows(hub)
+    assert (claimed.action, claimed.replay_offset) == ("replay_edited", None)
+    csrf = await login(ops.client, "otto")
+    listed = (await ops.client.get("/dead-letters", params={"status": "replaying"})).text
+    assert f'href="/dead-letters/{letter}"' in listed
+    page = (await ops.client.get(f"/dead-letters/{letter}")).text
+    assert "sending" in page and 'id="retry"' not in page  # maybe still in flight
+    too_soon = await ops.client.post(f"/dead-letters/{letter}/retry",
+                                     data={"csrf": csrf, "version": 1})
+    assert too_soon.status_code == 409
+    ops.clock.now += timedelta(minutes=3)
+    page = (await ops.client.get(f"/dead-letters/{letter}")).text
+    assert "stuck" in page and 'id="retry"' in page
+    retried = await ops.client.post(f"/dead-letters/{letter}/retry",
+                                    data={"csrf": csrf, "version": 1, "reason": "console died"})
+    assert retried.status_code == 303, retried.text
+
+    async def processed() -> str | None:
+        text = (await ops.client.get(f"/dead-letters/{letter}")).text
+        return None if "processed: referred" in text else text.split('id="history"')[1]
+
+    await poll_until(processed, 60)
+    rows = await action_rows(hub)
+    assert [r.action for r in rows] == ["replay_edited", "replay_retry"]
+    assert json.loads(rows[1].sent_value)["payload"]["results"]["opiates"] == "positive"
+    async with hub.engine.connect() as conn:
+        assert (await conn.execute(select(dead_letters.c.status).where(
+            dead_letters.c.id == letter))).scalar_one() == "replayed"
+
+
+async def test_two_replays_at_once_send_exactly_one(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    letter = await dead_letter_of(hub, services, b"not json")
+    assert ops.console.producer is not None
+    results = await asyncio.gather(*(
+        dl.replay(hub.engine, ops.console.producer, letter, version=0, actor=who,
+                  now=ops.clock()) for who in ("otto", "olga")), return_exceptions=True)
+    sent = [r for r in results if isinstance(r, dict)]
+    refused = [r for r in results if isinstance(r, dl.AlreadyActedOn)]
+    assert (len(sent), len(refused)) == (1, 1), results
+    records = (await read_all(services.bootstrap, [hub.topics.custody_events])
+               )[hub.topics.custody_events]
+    assert [dict(r.headers).get("hub.replay.of") for r in records].count(
+        str(letter).encode()) == 1
+    assert [r.action for r in await action_rows(hub)] == ["replay"]
+
+
+async def test_a_bad_replay_is_dead_lettered_again(hub: Hub, services: Services, ops: Ops
+                                                    ) -> None:
+    letter = await dead_letter_of(hub, services, encode(drug_test_event(opiates="perhaps")))
+    csrf = await login(ops.client, "otto")
+    sent = await ops.client.post(f"/dead-letters/{letter}/replay",
+                                 data={"csrf": csrf, "version": 0, "reason": "try as is"})
+    assert sent.status_code == 303
+
+    async def again() -> str | None:
+        text = (await ops.client.get(f"/dead-letters/{letter}")).text
+        return None if "dead-lettered again: contract_violation (dead letter" in text else \
+            "no outcome yet"
+
+    await poll_until(again, 60)
+    audit = (await ops.client.get("/audit")).text
+    assert "dead-lettered again: contract_violation" in audit
+
+
+async def test_the_overview_counts_lag_and_members(hub: Hub, services: Services, ops: Ops
+                                                    ) -> None:
+    await produce(services.bootstrap, hub.topics.custody_events, [
+        encode(drug_test_event(postcode="B12 9ZZ")),  # routed
+        encode(drug_test_event(postcode="B13 9ZZ")),  # routed
+        encode(drug_test_event(postcode=None)),  # triaged
+        b"not json"], key=b"one-partition")
+    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
+                               hub.topics.custody_events)
+    await login(ops.client, "vera")
+    custody = hub.topics.custody_events
+
+    def cells(page: str, table: str) -> dict[str, list[str]]:
+        body = page.split(f'id="{table}"', 1)[1].split("</table>", 1)[0]
+        rows = {}
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)[1:]:
+            values = [v.strip() for v in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            rows[" ".join(values[:-3]) if table == "lag" else values[0]] = values[1:]
+        return rows
+
+    page = (await ops.client.get("/")).text
+    assert cells(page, "flow")[custody] == ["4", "2", "1", "1", "4", "2", "1", "1"]
+    assert cells(page, "flow")[hub.topics.name("court.events.v1")] == ["0"] * 8
+    lag = cells(page, "lag")
+    assert {k: v[-1] for k, v in lag.items() if k.startswith(custody)} == {
+        f"{custody} {p}": "0" for p in range(3)}
+    assert sum(int(v[-2]) for k, v in lag.items() if k.startswith(custody)) == 4  # committed
+    assert cells(page, "members")[f"{hub.topics.prefix}hub.custody-events"] == ["1"]
+    ops.clock.now += timedelta(hours=2)
+    await login(ops.client, "vera")  # the session expired meanwhile
+    later = cells((await ops.client.get("/")).text, "flow")[custody]
+    assert later == ["0", "0", "0", "0", "4", "2", "1", "1"]
+    ops.clock.now += timedelta(days=1)
+    await login(ops.client, "vera")
+    assert cells((await ops.client.get("/")).text, "flow")[custody] == ["0"] * 8
+
+
+async def test_dead_letters_are_filtered_by_topic_reason_source_status_and_time(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    other_source = drug_test_event(opiates="perhaps")
+    other_source["source"]["system"] = "other-custody"
+    json_letter = await dead_letter_of(hub, services, b"not json")
+    custody_letter = await dead_letter_of(hub, services, encode(other_source))
+    await produce(services.bootstrap, hub.topics.name("court.events.v1"), [b"[court"])
+    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.court-events",
+                               hub.topics.name("court.events.v1"))
+    async with hub.engine.connect() as conn:
+        rows = (await conn.execute(select(dead_letters.c.id, dead_letters.c.recorded_at)
+                                   .order_by(dead_letters.c.id))).all()
+    court_letter = rows[-1].id
+    await login(ops.client, "otto")
+    csrf = await login(ops.client, "otto")
+    await ops.client.post(f"/dead-letters/{json_letter}/discard",
+                          data={"csrf": csrf, "version": 0, "reason": "junk"})
+
+    async def ids(**params: str) -> set[int]:
+        answer = await ops.client.get("/dead-letters", params=params)
+        assert answer.status_code == 200, answer.text
+        return {int(i) for i in re.findall(r'href="/dead-letters/([0-9]+)"', answer.text)}
+
+    court_dlq = hub.topics.dead_letter(hub.topics.name("court.events.v1"))
+    assert await ids(status="") == {json_letter, custody_letter, court_letter}
+    assert await ids() == {custody_letter, court_letter}  # open by default
+    assert await ids(status="discarded") == {json_letter}
+    assert await ids(status="", topic=court_dlq) == {court_letter}
+    assert await ids(status="", reason="invalid_json") == {json_letter, court_letter}
+    assert await ids(status="", source="other-custody") == {custody_letter}
+    london = ZoneInfo("Europe/London")
+    first = rows[0].recorded_at.astimezone(london).replace(tzinfo=None)
+    minute = timedelta(minutes=1)
+    assert await ids(status="", since=(first + 2 * minute).strftime("%Y-%m-%dT%H:%M")) == set()
+    assert await ids(status="", until=(first - minute).strftime("%Y-%m-%dT%H:%M")) == set()
+    window = {"since": (first - minute).strftime("%Y-%m-%dT%H:%M"),
+              "until": (first + 2 * minute).strftime("%Y-%m-%dT%H:%M")}
+    assert await ids(status="", **window) == {json_letter, custody_letter, court_letter}
+    assert (await ops.client.get("/dead-letters", params={"since": "yesterday"})
+            ).status_code == 400
+    assert (await ops.client.get("/dead-letters", params={"status": "lost"})).status_code == 400
+
+
+@pytest.fixture
+async def leaky_dead_letter(hub: Hub, services: Services) -> tuple[int, str]:
+    event = leaky(drug_test_event())
+    return await dead_letter_of(hub, services, encode(event)), event["subject"]["family_name"]
+
+
+def test_the_command_line_shows_no_value_either(
+    hub: Hub, services: Services, database_url: str, monkeypatch: pytest.MonkeyPatch,
+    leaky_dead_letter: tuple[int, str],
+) -> None:
+    letter, family = leaky_dead_letter
+    for name, value in {"HUB_KAFKA_BOOTSTRAP": services.bootstrap,
+                        "HUB_DATABASE_URL": database_url,
+                        "HUB_TOPIC_PREFIX": hub.topics.prefix}.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["dlq", "replay", str(letter), "--operator", "cli-otto",
+                                  "--set", "payload.place=Smithers Street", "--wait", "0"])
+    assert refused.exit_code == 1 and "payload.place" in refused.output, refused.output
+    shown = runner.invoke(app, ["dlq", "show", str(letter)])
+    assert shown.exit_code == 0 and "•••" in shown.output
+    for output in (refused.output, shown.output):
+        for secret in (*SECRETS, family, "Smithers Street"):
+            assert secret not in output, secret
+    run_blocking(_no_actions(hub))
+    since = runner.invoke(app, ["dlq", "list", "--json", "--status", "any", "--since",
+                                (datetime.now(UTC) - timedelta(minutes=5)).isoformat()])
+    assert [r["id"] for r in json.loads(since.output)] == [letter]
+    until = runner.invoke(app, ["dlq", "list", "--json", "--status", "any", "--until",
+                                (datetime.now(UTC) - timedelta(minutes=5)).isoformat()])
+    assert json.loads(until.output) == []
+    assert runner.invoke(app, ["dlq", "list", "--since", "soon"]).exit_code == 2
+
+
+async def _no_actions(hub: Hub) -> None:
+    assert await action_rows(hub) == []
