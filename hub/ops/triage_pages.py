@@ -4,6 +4,7 @@ reject a possible match; an identity review's details side by side, masked unles
 
 (No `from __future__ import annotations`: FastAPI reads the dependencies in signatures.)"""
 
+import asyncio
 import logging
 import uuid
 from typing import Annotated, Any
@@ -120,11 +121,13 @@ async def match_item(request: Request, item_id: uuid.UUID, session: Posted,
 
 
 async def publish(console: Console, pending: list[journal.PendingMessage]) -> None:
-    """Send once; what is not acknowledged stays in the outbox for the relay."""
+    """Send once, within `send_timeout`; what is not acknowledged stays in the outbox for the
+    relay."""
     assert console.producer is not None
-    for item in pending:
-        m = item.message
-        await console.producer.send_and_wait(m.topic, m.value, key=m.key,
-                                             headers=list(m.headers))
+    async with asyncio.timeout(console.send_timeout):
+        for item in pending:
+            m = item.message
+            await console.producer.send_and_wait(m.topic, m.value, key=m.key,
+                                                 headers=list(m.headers))
     async with console.engine.begin() as conn:
         await journal.mark_published(conn, [p.outbox_id for p in pending], console.clock())

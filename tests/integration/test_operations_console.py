@@ -25,11 +25,12 @@ from hub.dev.kafka import run_blocking
 from hub.mappers.context import HubIdentity
 from hub.ops import deadletters as dl
 from hub.ops.triage import TriageEnv
-from hub.ops.users import Role, save_user
+from hub.ops.users import Role, authenticate, change_user, save_user
 from hub.ops.web import Console, create_app
 from hub.store.schema import (
     dead_letter_actions,
     dead_letters,
+    outbox,
     person_merges,
     referrals,
     triage_decisions,
@@ -603,3 +604,222 @@ def test_the_command_line_shows_no_value_either(
 
 async def _no_actions(hub: Hub) -> None:
     assert await action_rows(hub) == []
+
+
+async def held_for_residence(hub: Hub, services: Services, postcode: str | None) -> str:
+    await produce(services.bootstrap, hub.topics.custody_events,
+                  [encode(drug_test_event(postcode=postcode))], key=b"k")
+    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
+                               hub.topics.custody_events)
+    async with hub.engine.connect() as conn:
+        return str((await conn.execute(select(triage_items.c.id).where(
+            triage_items.c.referral_id.is_not(None)).order_by(
+            triage_items.c.created_at.desc()).limit(1))).scalar_one())
+
+
+async def test_a_viewer_can_do_nothing_and_role_changes_apply_on_the_next_request(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    letter = await dead_letter_of(hub, services, b"not json")
+    item = await held_for_residence(hub, services, None)
+    csrf = await login(ops.client, "vera")
+    for route, form in ((f"/dead-letters/{letter}/replay", {"version": "0"}),
+                        (f"/dead-letters/{letter}/discard", {"version": "0"}),
+                        (f"/dead-letters/{letter}/reveal", {}),
+                        (f"/dead-letters/{letter}/retry", {"version": "0"}),
+                        ("/dead-letters/replay-selected", {"letter": f"{letter}:0"}),
+                        (f"/triage/{item}/route", {"authority": "E08000030"}),
+                        (f"/triage/{item}/match", {"same_person": ""}),
+                        (f"/triage/{item}/reveal", {}),
+                        ("/admin/users", {"username": "x", "password": "y" * 12})):
+        refused = await ops.client.post(route, data={"csrf": csrf, "reason": "because", **form})
+        needed = "admin" if "admin" in route else "operator"
+        assert (refused.status_code, refused.json()) == (
+            403, {"detail": f"{needed} role needed"}), route
+    assert (await ops.client.get("/admin/users")).status_code == 403
+    assert await action_rows(hub) == []
+    async with hub.engine.connect() as conn:
+        assert (await conn.execute(select(triage_decisions))).all() == []
+        assert (await conn.execute(select(dead_letters.c.status))).scalars().all() == ["open"]
+
+    async with hub.engine.begin() as conn:  # an admin promotes vera: her next request
+        await change_user(conn, "vera", role=Role.OPERATOR)
+    page = (await ops.client.get(f"/dead-letters/{letter}")).text
+    assert 'id="replay"' in page
+    async with hub.engine.begin() as conn:  # and disables her
+        await change_user(conn, "vera", disabled=True)
+    gone = await ops.client.get("/")
+    assert gone.status_code == 303 and gone.headers["location"] == "/login"
+    form = await ops.client.get("/login")
+    again = await ops.client.post("/login", data={"username": "vera", "password": PASSWORD,
+                                                  "csrf": csrf_of(form.text)})
+    assert again.status_code == 401
+    async with hub.engine.begin() as conn:  # a new password does not re-enable her
+        await save_user(conn, "vera", PASSWORD, Role.VIEWER, datetime.now(UTC))
+    again = await ops.client.post("/login", data={"username": "vera", "password": PASSWORD,
+                                                  "csrf": csrf_of(form.text)})
+    assert again.status_code == 401
+
+
+async def test_only_an_admin_manages_users(hub: Hub, ops: Ops) -> None:
+    async with hub.engine.begin() as conn:
+        await save_user(conn, "ada", PASSWORD, Role.ADMIN, datetime.now(UTC))
+    csrf = await login(ops.client, "otto")
+    assert (await ops.client.get("/admin/users")).status_code == 403
+    assert 'href="/admin/users"' not in (await ops.client.get("/")).text
+    ops.client.cookies.clear()
+    csrf = await login(ops.client, "ada")
+    assert 'href="/admin/users"' in (await ops.client.get("/")).text
+    short = await ops.client.post("/admin/users", data={
+        "csrf": csrf, "username": "nia", "password": "short", "role": "viewer"})
+    assert short.status_code == 400 and "12 characters" in short.text
+    forged = await ops.client.post("/admin/users", data={
+        "csrf": "forged", "username": "nia", "password": PASSWORD, "role": "admin"})
+    assert forged.status_code == 403
+    made = await ops.client.post("/admin/users", data={
+        "csrf": csrf, "username": "nia", "password": PASSWORD, "role": "viewer"})
+    assert made.status_code == 303
+    assert (await ops.client.post("/admin/users/nia", data={
+        "csrf": csrf, "role": "operator"})).status_code == 303
+    assert (await ops.client.post("/admin/users/nia", data={
+        "csrf": csrf, "disabled": "yes"})).status_code == 303
+    assert (await ops.client.post("/admin/users/nobody", data={
+        "csrf": csrf, "disabled": "yes"})).status_code == 404
+    assert (await ops.client.post("/admin/users/ada", data={
+        "csrf": csrf, "disabled": "yes"})).status_code == 400  # not yourself
+    listed = (await ops.client.get("/admin/users")).text
+    row = listed.split('data-user="nia"', 1)[1].split("</tr>", 1)[0]
+    assert '"role">operator' in row and "disabled" in row
+    async with hub.engine.connect() as conn:
+        assert await authenticate(conn, "nia", PASSWORD) is None  # disabled
+    assert (await ops.client.post("/admin/users/nia", data={
+        "csrf": csrf, "disabled": "no"})).status_code == 303
+    async with hub.engine.connect() as conn:
+        assert await authenticate(conn, "nia", PASSWORD) == Role.OPERATOR
+
+
+def test_the_command_line_disables_and_enables_a_user(
+    hub: Hub, services: Services, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUB_DATABASE_URL", database_url)
+    monkeypatch.setenv("HUB_KAFKA_BOOTSTRAP", services.bootstrap)
+    runner = CliRunner()
+    made = runner.invoke(app, ["ops", "user", "cli-nia", "--role", "operator",
+                               "--password-stdin"], input=PASSWORD + "\n")
+    assert made.exit_code == 0, made.output
+
+    async def role() -> Role | None:
+        async with hub.engine.connect() as conn:
+            return await authenticate(conn, "cli-nia", PASSWORD)
+
+    assert runner.invoke(app, ["ops", "user", "cli-nia", "--disable"]).exit_code == 0
+    assert run_blocking(role()) is None
+    renewed = runner.invoke(app, ["ops", "user", "cli-nia", "--role", "operator",
+                                  "--password-stdin"], input=PASSWORD + "\n")
+    assert renewed.exit_code == 0 and run_blocking(role()) is None  # still disabled
+    assert runner.invoke(app, ["ops", "user", "cli-nia", "--enable"]).exit_code == 0
+    assert run_blocking(role()) == Role.OPERATOR
+    assert runner.invoke(app, ["ops", "user", "nobody", "--enable"]).exit_code == 1
+
+
+async def test_bad_input_is_a_4xx_not_a_crash(hub: Hub, services: Services, ops: Ops) -> None:
+    csrf = await login(ops.client, "otto")
+    assert (await ops.client.post("/dead-letters/999/reveal", data={
+        "csrf": csrf, "reason": "x"})).status_code == 404
+    assert (await ops.client.post("/dead-letters/999/discard", data={
+        "csrf": "é€ non-ascii", "version": 0, "reason": "x"})).status_code == 403
+    assert (await ops.client.get("/dead-letters", params={"until": "2026-13-40"})
+            ).status_code == 400
+    assert (await ops.client.post("/triage/not-a-uuid/route", data={
+        "csrf": csrf, "authority": "E08000030", "reason": "x"})).status_code == 422
+    item = await held_for_residence(hub, services, None)
+    async with hub.engine.begin() as conn:  # what was sent to triage is gone: no match
+        await conn.execute(outbox.delete().where(outbox.c.topic == hub.topics.triage))
+    lost = await ops.client.post(f"/triage/{item}/route", data={
+        "csrf": csrf, "authority": "E08000030", "reason": "lives in Walsall"})
+    assert lost.status_code == 409 and "not found" in lost.text
+    no_reason = await ops.client.post(f"/triage/{item}/route", data={
+        "csrf": csrf, "authority": "E08000030", "reason": " "})
+    assert no_reason.status_code in (400, 409)
+    ops.client.cookies.clear()
+    form = csrf_of((await ops.client.get("/login")).text)
+    for _ in range(5):
+        wrong = await ops.client.post("/login", data={"username": "otto", "csrf": form,
+                                                      "password": "not the password"})
+        assert wrong.status_code == 401
+    right = await ops.client.post("/login", data={"username": "otto", "csrf": form,
+                                                  "password": PASSWORD})
+    assert right.status_code == 429 and "Too many failed logins" in right.text
+    ops.clock.now += timedelta(minutes=6)
+    assert (await ops.client.post("/login", data={"username": "otto", "csrf": form,
+                                                  "password": PASSWORD})).status_code == 303
+
+
+async def test_a_route_decision_is_kept_when_the_broker_is_away(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    item = await held_for_residence(hub, services, "B89 9ZZ")  # no such district
+    csrf = await login(ops.client, "otto")
+    queue = (await ops.client.get("/triage")).text
+    row = queue.split(f'data-id="{item}"', 1)[1].split("</tr>", 1)[0]
+    assert "residence_unknown" in row and '"district">B89' in row and "9ZZ" not in row
+    assert ops.console.producer is not None
+    await ops.console.producer.stop()  # the console's producer can send nothing now
+    ops.console.send_timeout = 2
+    async with asyncio.timeout(30):
+        routed = await ops.client.post(f"/triage/{item}/route", data={
+            "csrf": csrf, "authority": "E08000030", "reason": "lives in Walsall (phoned)"})
+    assert routed.status_code == 303
+    flash = (await ops.client.get("/triage")).text
+    assert "queued and will be sent" in flash
+    async with hub.engine.connect() as conn:
+        waiting = (await conn.execute(select(outbox.c.topic).where(
+            outbox.c.source_ref == f"triage:{item}", outbox.c.published_at.is_(None)))
+                   ).scalars().all()
+        decision = (await conn.execute(select(triage_decisions))).one()
+    assert waiting == [hub.topics.provider("referrals.walsall.v1")]
+    assert decision.decision == "route"
+    ops.console.producer = AIOKafkaProducer(bootstrap_servers=services.bootstrap)
+    await ops.console.producer.start()  # the fixture stops it
+
+
+async def test_an_identity_review_shows_who_is_compared_masked_until_revealed(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    twins = []
+    for given in ("Jamie", "Morgan"):
+        event = drug_test_event(with_nhs=False, given_name=given, family_name="Twinfield",
+                                date_of_birth="1994-06-07", postcode="B12 9ZZ")
+        del event["subject"]["pnc_id"]
+        twins.append(encode(event))
+    await produce(services.bootstrap, hub.topics.custody_events, twins, key=b"k")
+    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
+                               hub.topics.custody_events)
+    csrf = await login(ops.client, "otto")
+    async with hub.engine.connect() as conn:
+        review = (await conn.execute(select(triage_items).where(
+            triage_items.c.reason == "possible_match",
+            triage_items.c.referral_id.is_(None)))).one()
+    masked_view = (await ops.client.get("/triage")).text
+    row = masked_view.split(f'data-id="{review.id}"', 1)[1].split("</tr>\n</table>", 1)[0]
+    for secret in ("twinfield", "jamie", "morgan", "1994-06-07", "b12"):
+        assert secret not in row.lower(), secret
+    compared = dict(re.findall(r'<td>(\w+)</td>\s*<td>•••</td>\s*<td>•••</td>\s*<td class="(\w+)"',
+                               row))
+    assert compared == {"given_name": "different", "family_name": "same",
+                        "date_of_birth": "same", "postcode": "same", "nhs_number": "missing"}
+    no_reason = await ops.client.post(f"/triage/{review.id}/reveal",
+                                      data={"csrf": csrf, "reason": " "})
+    assert no_reason.status_code == 400
+    shown = await ops.client.post(f"/triage/{review.id}/reveal", data={
+        "csrf": csrf, "reason": "deciding the identity review"})
+    assert shown.status_code == 200
+    for value in ("twinfield", "jamie", "morgan", "1994-06-07"):  # as the registry keeps them
+        assert value in shown.text.lower()
+    async with hub.engine.connect() as conn:
+        reveal = (await conn.execute(select(triage_decisions))).one()
+        item = (await conn.execute(select(triage_items.c.status).where(
+            triage_items.c.id == review.id))).scalar_one()
+    assert (reveal.decision, reveal.actor, item) == ("reveal", "otto", "open")
+    assert "deciding the identity review" in (await ops.client.get("/audit")).text
+    assert "twinfield" not in (await ops.client.get("/triage")).text.lower()  # masked again
