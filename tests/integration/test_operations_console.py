@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import signal
+import subprocess
+import time
+import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import psycopg
 import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
@@ -22,6 +28,7 @@ from typer.testing import CliRunner
 from hub.app import Hub, new_uuid
 from hub.cli import app
 from hub.dev.kafka import run_blocking
+from hub.dev.process import port_open
 from hub.mappers.context import HubIdentity
 from hub.ops import deadletters as dl
 from hub.ops.triage import TriageEnv
@@ -36,9 +43,15 @@ from hub.store.schema import (
     triage_decisions,
     triage_items,
 )
-from tests.conftest import Services
+from tests.conftest import ROOT, Services
 from tests.factories import drug_test_event, encode
-from tests.kafka_helpers import poll_until, produce, read_all, wait_until_committed
+from tests.kafka_helpers import (
+    poll_until,
+    produce,
+    read_all,
+    wait_for_members,
+    wait_until_committed,
+)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 PASSWORD = "correct horse battery"
@@ -823,3 +836,49 @@ async def test_an_identity_review_shows_who_is_compared_masked_until_revealed(
     assert (reveal.decision, reveal.actor, item) == ("reveal", "otto", "open")
     assert "deciding the identity review" in (await ops.client.get("/audit")).text
     assert "twinfield" not in (await ops.client.get("/triage")).text.lower()  # masked again
+
+
+def test_hub_run_serves_its_own_metrics_with_retries_and_dead_letters(
+    services: Services, database_url: str, topic_prefix: str
+) -> None:
+    """`hub run` as a process, metrics on HUB_METRICS_HOST:HUB_METRICS_PORT; a database
+    connection killed mid-statement is retried and counted; a dead letter counted by reason."""
+    port = next(p for p in range(25800, 25900) if not port_open("127.0.0.1", p))
+    env = {**os.environ, "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
+           "HUB_DATABASE_URL": database_url, "HUB_TOPIC_PREFIX": topic_prefix,
+           "HUB_CONSUMER_GROUP": f"{topic_prefix}hub", "HUB_TOPIC_PARTITIONS": "1",
+           "HUB_METRICS_HOST": "127.0.0.1", "HUB_METRICS_PORT": str(port)}
+    hub_run = subprocess.Popen([str(ROOT / ".venv" / "bin" / "hub"), "run"], env=env, cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    custody = f"{topic_prefix}custody.events.v1"
+    group = f"{topic_prefix}hub.custody-events"
+    plain = database_url.replace("+psycopg", "")
+    try:
+        run_blocking(wait_for_members(services.bootstrap, group, 1, 90))
+        run_blocking(produce(services.bootstrap, custody, [b"not json"]))
+        run_blocking(wait_until_committed(services.bootstrap, group, custody))
+        with psycopg.connect(plain) as blocker, psycopg.connect(plain, autocommit=True) as admin:
+            blocker.execute("LOCK TABLE inbound_events IN ACCESS EXCLUSIVE MODE")
+            run_blocking(produce(services.bootstrap, custody, [encode(drug_test_event())]))
+            deadline = time.monotonic() + 60
+            while not (waiting := admin.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND pid <> %s",
+                    (blocker.info.backend_pid,)).fetchall()):
+                assert time.monotonic() < deadline, "the hub never reached the table"
+                time.sleep(0.2)
+            for (pid,) in waiting:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            blocker.rollback()
+        run_blocking(wait_until_committed(services.bootstrap, group, custody))
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as page:
+            metrics = samples(page.read().decode())
+    finally:
+        hub_run.send_signal(signal.SIGINT)
+        hub_run.wait(60)
+    retries = {labels: v for (name, labels), v in metrics.items() if name == "hub_retries_total"}
+    assert retries and sum(retries.values()) >= 1, retries
+    assert metrics[("hub_events_dead_lettered_total",
+                    f'reason="invalid_json",topic="{custody}"')] == 1
+    assert metrics[("hub_events_outcome_total", f'outcome="referred",topic="{custody}"')] == 1
+    assert metrics[("hub_events_consumed_total", f'topic="{custody}"')] == 2
