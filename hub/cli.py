@@ -355,8 +355,9 @@ def run(
     if settings.metrics_port is not None:
         from prometheus_client import start_http_server
 
-        start_http_server(settings.metrics_port, addr="127.0.0.1")
-        console.print(f"metrics on http://127.0.0.1:{settings.metrics_port}/metrics")
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
+        console.print(f"metrics on http://{settings.metrics_host}:{settings.metrics_port}"
+                      "/metrics")
     if demo:
         from hub.demo import publish_samples
 

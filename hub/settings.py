@@ -70,6 +70,9 @@ class Settings(BaseSettings):
         default=False, description="Session cookie only over HTTPS (set behind TLS).")
     metrics_port: int | None = Field(
         default=None, description="`hub run` serves Prometheus /metrics on this port.")
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Where `hub run` serves /metrics (0.0.0.0 for a "
+                                         "scraper on another host).")
 
     @property
     def kafka_bootstrap_or_dev(self) -> str:

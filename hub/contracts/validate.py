@@ -1,18 +1,24 @@
 """Offline validation of partner messages: `hub contracts validate FILE...`.
 
 Unlike dead-letter reasons (which never quote values, because they end up in logs), these
-messages are for the partner checking their own file, so they show what was found.
+messages are for the partner checking their own file, so they show what was found. The
+operations console and `hub dlq` use `field_problems`: field paths and what was expected, never
+a value from the message (an operator has not revealed it).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pydantic import ValidationError
 
 from hub.contracts.catalogue import ALL_EVENT_TYPES
 from hub.contracts.envelope import SUPPORTED_SCHEMA_VERSIONS
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,60}$|^[0-9]{1,6}$")
+_QUOTED = re.compile(r"`[^`]*`")  # pydantic quotes a piece of the input between backticks
 
 
 def _got(value: Any) -> str:
@@ -28,6 +34,24 @@ def _expected(message: str) -> str:
 
 def problems(value: bytes) -> list[str]:
     """Each problem as `path: expected …, got …`; an empty list means the message is valid."""
+    return _problems(value, quote=True)
+
+
+def field_problems(value: bytes) -> list[str]:
+    """Each problem as `path: expected …`, without any value from the message (for operators
+    who have not revealed it); field names that do not look like names are masked too."""
+    return _problems(value, quote=False)
+
+
+def _path(loc: tuple[Any, ...], quote: bool) -> str:
+    parts = [str(p) if quote or _NAME.match(str(p)) else "•••" for p in loc]
+    return ".".join(parts) or "(message)"
+
+
+def _problems(value: bytes, *, quote: bool) -> list[str]:
+    def got(found: Any) -> str:
+        return f", got {_got(found)}" if quote else ""
+
     try:
         raw = json.loads(value.decode("utf-8"))
     except UnicodeDecodeError as error:
@@ -40,16 +64,16 @@ def problems(value: bytes) -> list[str]:
     event_type = raw.get("event_type")
     model = ALL_EVENT_TYPES.get(event_type) if isinstance(event_type, str) else None
     if model is None:
-        return [f"event_type: expected one of {', '.join(sorted(ALL_EVENT_TYPES))}, "
-                f"got {_got(event_type)}"]
+        return [f"event_type: expected one of {', '.join(sorted(ALL_EVENT_TYPES))}"
+                f"{got(event_type)}"]
     version = raw.get("schema_version")
     if version not in SUPPORTED_SCHEMA_VERSIONS:
         return [f"schema_version: expected one of {', '.join(sorted(SUPPORTED_SCHEMA_VERSIONS))}"
-                f", got {_got(version)}"]
+                f"{got(version)}"]
     try:
         model.model_validate(raw)
     except ValidationError as error:
-        return [f"{'.'.join(str(p) for p in item['loc']) or '(message)'}: expected "
-                f"{_expected(item['msg'])}, got {_got(item.get('input'))}"
-                for item in error.errors(include_url=False)]
+        return [f"{_path(item['loc'], quote)}: expected "
+                f"{_expected(item['msg'] if quote else _QUOTED.sub('•••', item['msg']))}"
+                f"{got(item.get('input'))}" for item in error.errors(include_url=False)]
     return []

@@ -47,11 +47,22 @@ def user(
     role: Annotated[str, typer.Option(help="viewer, operator or admin.")] = "viewer",
     password_stdin: Annotated[bool, typer.Option(help="Read the password from standard "
                                                       "input (for scripts).")] = False,
+    disable: Annotated[bool | None, typer.Option(
+        "--disable/--enable", help="Disable or enable the user (nothing else changes).")
+    ] = None,
 ) -> None:
-    """Create a console user, or set a new password and role."""
+    """Create a console user, or set a new password and role; or disable / enable one."""
     from hub.cli import _in_transaction
-    from hub.ops.users import Role, save_user
+    from hub.ops.users import Role, change_user, save_user
 
+    if disable is not None:
+        try:
+            _in_transaction(lambda conn: change_user(conn, username, disabled=disable))
+        except LookupError as missing:
+            console.print(f"[red]{missing}[/red]")
+            raise typer.Exit(1) from None
+        console.print(f"user {username} {'disabled' if disable else 'enabled'}")
+        return
     password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
         "Password", hide_input=True, confirmation_prompt=True)
     try:
@@ -68,14 +79,19 @@ def dlq_list(
     topic: Annotated[str | None, typer.Option(help="Dead-letter topic.")] = None,
     reason: Annotated[str | None, typer.Option()] = None,
     source: Annotated[str | None, typer.Option(help="Source system.")] = None,
-    status: Annotated[str, typer.Option(help="open, replayed, discarded or any.")] = "open",
+    status: Annotated[str, typer.Option(
+        help="open, replaying, replayed, discarded or any.")] = "open",
+    since: Annotated[str | None, typer.Option(
+        help="Recorded from (ISO date/time; without a zone, UK time).")] = None,
+    until: Annotated[str | None, typer.Option(help="Recorded before (as --since).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Dead letters, newest first."""
     from hub.cli import _in_transaction
     from hub.ops.deadletters import Filters, find
 
-    filters = Filters(topic, reason, source, None if status == "any" else status)
+    filters = Filters(topic, reason, source, None if status == "any" else status,
+                      _moment(since, "--since"), _moment(until, "--until"))
     rows = _in_transaction(lambda conn: find(conn, filters))
     fields = ("id", "recorded_at", "dlq_topic", "source_system", "event_type", "stage",
               "reason", "status")
@@ -100,8 +116,9 @@ def dlq_show(
     """One dead letter: why it failed, its error headers, the message (masked) and history."""
     from hub.cli import _in_transaction
     from hub.ops import deadletters as dl
+    from hub.ops.masking import masked
 
-    letter = _in_transaction(lambda conn: dl.load(conn, letter_id))
+    letter = _in_transaction(lambda conn: dl.load(conn, letter_id, datetime.now(UTC)))
     if letter is None:
         console.print(f"[red]no dead letter {letter_id}[/red]")
         raise typer.Exit(1)
@@ -122,10 +139,12 @@ def dlq_show(
             engine, letter_id, actor=operator, now=datetime.now(UTC), reason=reason)))
         console.print(value.decode(errors="replace"), highlight=False, markup=False)
     else:
-        console.print(dl.masked(letter.value), highlight=False, markup=False)
+        console.print(masked(letter.value), highlight=False, markup=False)
     for action in letter.actions:
+        changed = dl.edits_shown(row.event_type, action["edits"])
         console.print(f"{action['at']:%Y-%m-%d %H:%M} {action['actor']} {action['action']}"
-                      f" {action['reason'] or ''} {action['outcome'] or ''}", highlight=False)
+                      f" {action['reason'] or ''} {changed} {action['outcome'] or ''}",
+                      highlight=False, markup=False)
 
 
 @dlq_cli.command("replay")
@@ -197,6 +216,19 @@ def dlq_discard(
         console.print(f"[red]not discarded[/red]: {refused}")
         raise typer.Exit(1) from None
     console.print(f"dead letter {letter_id} discarded")
+
+
+def _moment(text: str | None, option: str) -> datetime | None:
+    from zoneinfo import ZoneInfo
+
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        console.print(f"[red]{option}: not a date and time (YYYY-MM-DDTHH:MM)[/red]")
+        raise typer.Exit(2) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo("Europe/London"))
 
 
 async def _with_engine(action: Any) -> Any:

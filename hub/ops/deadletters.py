@@ -7,20 +7,19 @@ import copy
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Row, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub.contracts.validate import problems
+from hub.contracts.validate import field_problems
+from hub.ops.masking import masked_edit
 from hub.store.schema import dead_letter_actions, dead_letters, inbound_events, outbox
 
-#: Fields that identify a person: masked wherever they appear, unless revealed (audited).
-PERSONAL = frozenset({"given_name", "family_name", "date_of_birth", "nhs_number", "pnc_id",
-                      "postcode", "custody_record_number", "court_case_number", "probation_crn",
-                      "goals_note"})
-MASK = "•••"
+REPLAYS = ("replay", "replay_edited", "replay_retry")
+#: A replay claimed this long ago whose send never completed may be retried (a crash, a kill).
+STUCK_AFTER = timedelta(minutes=2)
 #: Headers the hub added when dead-lettering; a replay sends the original headers only.
 _DLQ_HEADER_PREFIXES = ("hub.dlq.", "hub.version", "hub.replay.")
 
@@ -92,7 +91,10 @@ async def find(conn: AsyncConnection, filters: Filters, limit: int = 500) -> lis
     )).all())
 
 
-async def load(conn: AsyncConnection, letter_id: int) -> DeadLetter | None:
+async def load(conn: AsyncConnection, letter_id: int, now: datetime | None = None
+               ) -> DeadLetter | None:
+    """The dead letter, its kept message and its actions (with outcomes; `now` tells a stuck
+    replay from one still sending)."""
     row = (await conn.execute(select(dead_letters).where(dead_letters.c.id == letter_id))
            ).first()
     if row is None:
@@ -105,7 +107,7 @@ async def load(conn: AsyncConnection, letter_id: int) -> DeadLetter | None:
     for action in (await conn.execute(select(dead_letter_actions).where(
             dead_letter_actions.c.dead_letter_id == letter_id)
             .order_by(dead_letter_actions.c.id))).all():
-        letter.actions.append({**action._mapping, "outcome": await outcome(conn, action)})
+        letter.actions.append({**action._mapping, "outcome": await outcome(conn, action, now)})
     return letter
 
 
@@ -115,10 +117,21 @@ def _b64(value: str) -> bytes:
     return base64.b64decode(value)
 
 
-async def outcome(conn: AsyncConnection, action: Row[Any]) -> str | None:
-    """What the hub made of a replay: processed (and how), dead-lettered again, or waiting."""
-    if action.replay_topic is None:
+async def outcome(conn: AsyncConnection, action: Row[Any], now: datetime | None = None
+                  ) -> str | None:
+    """What became of a replay: not sent, still sending (or stuck), processed (and how),
+    dead-lettered again, or waiting for the hub."""
+    if action.action not in REPLAYS:
         return None
+    if action.replay_offset is None:
+        failed = (await conn.execute(select(dead_letter_actions.c.reason).where(
+            dead_letter_actions.c.action == "replay_failed",
+            dead_letter_actions.c.replay_id == action.replay_id))).scalar()
+        if failed is not None:
+            return f"not sent: {failed}"
+        if now is not None and now - action.at > STUCK_AFTER:
+            return "stuck: the send never completed (retry it)"
+        return "sending"
     again = (await conn.execute(select(dead_letters.c.id, dead_letters.c.reason).where(
         dead_letters.c.topic == action.replay_topic,
         dead_letters.c.partition == action.replay_partition,
@@ -132,24 +145,6 @@ async def outcome(conn: AsyncConnection, action: Row[Any]) -> str | None:
     if done is None or done == "processing":
         return "waiting for the hub"
     return f"processed: {done}"
-
-
-def masked(value: bytes) -> str:
-    """The message for display with personal fields masked (or a note when not JSON)."""
-    try:
-        body = json.loads(value)
-    except (ValueError, RecursionError):
-        return f"({len(value)} bytes that are not JSON; reveal to see them)"
-    return json.dumps(_mask(body), indent=2, ensure_ascii=False)
-
-
-def _mask(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: MASK if k in PERSONAL and v is not None else _mask(v)
-                for k, v in node.items()}
-    if isinstance(node, list):
-        return [_mask(v) for v in node]
-    return node
 
 
 def edited(value: bytes, edits: list[tuple[str, str]]) -> bytes:
@@ -175,15 +170,14 @@ def edited(value: bytes, edits: list[tuple[str, str]]) -> bytes:
     return json.dumps(changed).encode()
 
 
-async def _claim(engine: AsyncEngine, letter_id: int, version: int, status: str, actor: str,
-                 now: datetime) -> None:
-    async with engine.begin() as conn:
-        claimed = (await conn.execute(
-            update(dead_letters).where(dead_letters.c.id == letter_id,
-                                       dead_letters.c.status == "open",
-                                       dead_letters.c.version == version)
-            .values(status=status, version=version + 1, acted_by=actor, acted_at=now)
-            .returning(dead_letters.c.id))).first()
+async def _claim(conn: AsyncConnection, letter_id: int, version: int, *, was: str,
+                 becomes: str, actor: str, now: datetime) -> None:
+    claimed = (await conn.execute(
+        update(dead_letters).where(dead_letters.c.id == letter_id,
+                                   dead_letters.c.status == was,
+                                   dead_letters.c.version == version)
+        .values(status=becomes, version=version + 1, acted_by=actor, acted_at=now)
+        .returning(dead_letters.c.id))).first()
     if claimed is None:
         raise AlreadyActedOn(f"dead letter {letter_id} was already acted on (or changed since "
                              "the page was loaded)")
@@ -194,7 +188,8 @@ async def replay(
     now: datetime, edits: list[tuple[str, str]] | None = None, reason: str | None = None,
 ) -> dict[str, Any]:
     """Republish the original message (or an edited copy, checked against the contracts first)
-    to its source topic with `hub.replay.of` and `hub.replay.id` headers; once only."""
+    to its source topic with `hub.replay.of` and `hub.replay.id` headers; once only. The claim
+    and the action row are one transaction; the sent position is filled in after the send."""
     async with engine.connect() as conn:
         letter = await load(conn, letter_id)
     if letter is None:
@@ -205,30 +200,72 @@ async def replay(
             value = edited(letter.value, edits)
         except (ValueError, KeyError, IndexError, TypeError) as error:
             raise EditRefused([f"cannot apply the edit: {type(error).__name__}"]) from None
-        if found := problems(value):
+        if found := field_problems(value):
             raise EditRefused(found)
-    await _claim(engine, letter_id, version, "replaying", actor, now)
-    replay_id = str(uuid.uuid4())
-    headers = [*letter.original_headers, ("hub.replay.of", str(letter_id).encode()),
-               ("hub.replay.id", replay_id.encode())]
-    try:
-        sent = await publisher.send_and_wait(letter.row.topic, value, key=letter.key,
-                                             headers=headers)
-    except Exception:
-        async with engine.begin() as conn:  # not sent: open again for another try
-            await conn.execute(update(dead_letters).where(dead_letters.c.id == letter_id)
-                               .values(status="open", version=version + 2))
-        raise
     action = {"dead_letter_id": letter_id, "action": "replay_edited" if edits else "replay",
               "actor": actor, "reason": reason, "at": now,
               "edits": [{"path": p, "value": v} for p, v in edits] if edits else None,
               "original_value": letter.value if edits else None,
-              "sent_value": value if edits else None, "replay_id": replay_id,
-              "replay_topic": sent.topic, "replay_partition": sent.partition,
-              "replay_offset": sent.offset}
+              "sent_value": value if edits else None, "replay_id": str(uuid.uuid4()),
+              "replay_topic": letter.row.topic}
     async with engine.begin() as conn:
-        await conn.execute(dead_letter_actions.insert().values(**action))
-        await conn.execute(update(dead_letters).where(dead_letters.c.id == letter_id)
+        await _claim(conn, letter_id, version, was="open", becomes="replaying", actor=actor,
+                     now=now)
+        action["id"] = (await conn.execute(dead_letter_actions.insert().values(**action)
+                                           .returning(dead_letter_actions.c.id))).scalar_one()
+    return await _send(engine, publisher, letter, action, value, version + 1, now)
+
+
+async def retry(engine: AsyncEngine, publisher: Publisher, letter_id: int, *, version: int,
+                actor: str, now: datetime, reason: str | None = None) -> dict[str, Any]:
+    """Send again a replay whose send never completed (the console or CLI stopped between the
+    claim and the broker's acknowledgement); the same message as the stuck attempt."""
+    async with engine.connect() as conn:
+        letter = await load(conn, letter_id)
+    stuck = letter.actions[-1] if letter and letter.actions else None
+    if letter is None or letter.row.status != "replaying" or stuck is None or \
+            stuck["action"] not in REPLAYS or stuck["replay_offset"] is not None or \
+            now - stuck["at"] <= STUCK_AFTER:
+        raise AlreadyActedOn(f"dead letter {letter_id} has no stuck replay to retry")
+    value = stuck["sent_value"] or letter.value
+    action = {**{k: stuck[k] for k in ("dead_letter_id", "edits", "original_value",
+                                       "sent_value", "replay_topic")},
+              "action": "replay_retry", "actor": actor, "reason": reason, "at": now,
+              "replay_id": str(uuid.uuid4())}
+    async with engine.begin() as conn:
+        await _claim(conn, letter_id, version, was="replaying", becomes="replaying",
+                     actor=actor, now=now)
+        action["id"] = (await conn.execute(dead_letter_actions.insert().values(**action)
+                                           .returning(dead_letter_actions.c.id))).scalar_one()
+    return await _send(engine, publisher, letter, action, value, version + 1, now)
+
+
+async def _send(engine: AsyncEngine, publisher: Publisher, letter: DeadLetter,
+                action: dict[str, Any], value: bytes, claimed: int, now: datetime
+                ) -> dict[str, Any]:
+    letter_id = letter.row.id
+    headers = [*letter.original_headers, ("hub.replay.of", str(letter_id).encode()),
+               ("hub.replay.id", action["replay_id"].encode())]
+    try:
+        sent = await publisher.send_and_wait(letter.row.topic, value, key=letter.key,
+                                             headers=headers)
+    except Exception as error:
+        async with engine.begin() as conn:  # not sent: recorded, and open for another try
+            await conn.execute(update(dead_letters).where(
+                dead_letters.c.id == letter_id, dead_letters.c.status == "replaying",
+                dead_letters.c.version == claimed).values(status="open", version=claimed + 1))
+            await conn.execute(dead_letter_actions.insert().values(
+                dead_letter_id=letter_id, action="replay_failed", actor=action["actor"],
+                reason=type(error).__name__, at=now, replay_id=action["replay_id"]))
+        raise
+    action.update(replay_topic=sent.topic, replay_partition=sent.partition,
+                  replay_offset=sent.offset)
+    async with engine.begin() as conn:
+        await conn.execute(update(dead_letter_actions).where(
+            dead_letter_actions.c.id == action["id"]).values(
+            replay_topic=sent.topic, replay_partition=sent.partition, replay_offset=sent.offset))
+        await conn.execute(update(dead_letters).where(dead_letters.c.id == letter_id,
+                                                      dead_letters.c.status == "replaying")
                            .values(status="replayed"))
     return action
 
@@ -238,8 +275,9 @@ async def discard(engine: AsyncEngine, letter_id: int, *, version: int, actor: s
     """Give up on a dead letter, saying why (mandatory); once only."""
     if not reason.strip():
         raise ValueError("a reason is required to discard")
-    await _claim(engine, letter_id, version, "discarded", actor, now)
     async with engine.begin() as conn:
+        await _claim(conn, letter_id, version, was="open", becomes="discarded", actor=actor,
+                     now=now)
         await conn.execute(dead_letter_actions.insert().values(
             dead_letter_id=letter_id, action="discard", actor=actor, reason=reason.strip(),
             at=now))
@@ -260,26 +298,35 @@ async def reveal(engine: AsyncEngine, letter_id: int, *, actor: str, now: dateti
     return letter.value
 
 
-async def replay_all(engine: AsyncEngine, publisher: Publisher, filters: Filters, *,
-                     actor: str, now: datetime, reason: str | None = None) -> dict[str, int]:
-    """Replay every open dead letter the filters select; ones acted on meanwhile are skipped."""
-    async with engine.connect() as conn:
-        rows = await find(conn, Filters(**{**filters.__dict__, "status": "open"}))
-    counts = {"replayed": 0, "skipped": 0}
-    for row in rows:
+async def replay_chosen(engine: AsyncEngine, publisher: Publisher,
+                       chosen: list[tuple[int, int]], *, actor: str, now: datetime,
+                       reason: str | None = None) -> dict[int, str]:
+    """Replay exactly the dead letters the operator saw (id, version); the result per id."""
+    results: dict[int, str] = {}
+    for letter_id, version in chosen:
         try:
-            await replay(engine, publisher, row.id, version=row.version, actor=actor, now=now,
+            await replay(engine, publisher, letter_id, version=version, actor=actor, now=now,
                          reason=reason)
-            counts["replayed"] += 1
+            results[letter_id] = "replayed"
         except AlreadyActedOn:
-            counts["skipped"] += 1
-    return counts
+            results[letter_id] = "skipped: already acted on"
+        except Exception as error:  # reported per letter; the rest go on
+            results[letter_id] = f"not sent: {type(error).__name__}"
+    return results
 
 
-async def audit(conn: AsyncConnection, limit: int = 500) -> list[Any]:
-    return list((await conn.execute(
-        select(dead_letter_actions.c.id, dead_letter_actions.c.dead_letter_id,
-               dead_letter_actions.c.action, dead_letter_actions.c.actor,
-               dead_letter_actions.c.reason, dead_letter_actions.c.at,
-               dead_letter_actions.c.edits)
-        .order_by(dead_letter_actions.c.id.desc()).limit(limit))).all())
+async def audit(conn: AsyncConnection, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
+    """Recent actions, newest first, with what an edit changed (masked) and a replay's
+    outcome."""
+    rows = (await conn.execute(
+        select(dead_letter_actions, dead_letters.c.event_type)
+        .join(dead_letters, dead_letters.c.id == dead_letter_actions.c.dead_letter_id)
+        .order_by(dead_letter_actions.c.id.desc()).limit(limit))).all()
+    return [{**row._mapping, "edits_shown": edits_shown(row.event_type, row.edits),
+             "outcome": await outcome(conn, row, now)} for row in rows]
+
+
+def edits_shown(event_type: str | None, edits: list[dict[str, str]] | None) -> str:
+    """An action's edits as staff see them: paths, and values only where safe."""
+    return ", ".join(f"{e['path']} = {masked_edit(event_type, e['path'], e['value'])}"
+                     for e in edits or [])

@@ -19,6 +19,7 @@ label{margin-right:.6rem}.bad{color:#d4351c;font-weight:bold}.ok{color:#00703c;f
 <header><b>Referral Hub operations</b>
 {% if user %}<a href="/">Overview</a><a href="/dead-letters">Dead letters</a>
 <a href="/triage">Triage</a><a href="/audit">Audit</a>
+{% if role == 'admin' %}<a href="/admin/users">Users</a>{% endif %}
 <span style="margin-left:auto">{{ user }} ({{ role }})</span>
 <form class="inline" method="post" action="/logout"><input type="hidden" name="csrf"
 value="{{ csrf }}"><button>Log out</button></form>{% endif %}</header>
@@ -58,11 +59,11 @@ _LIST = """{% extends "base" %}{% block main %}<h1>Dead letters</h1>
 <option {{ 'selected' if filters.topic == t }}>{{ t }}</option>{% endfor %}</select></label>
 <label>Reason <input name="reason" value="{{ filters.reason or '' }}"></label>
 <label>Source <input name="source" value="{{ filters.source or '' }}"></label>
-<label>Status <select name="status">{% for s in ('open', 'replayed', 'discarded', '') %}
+<label>Status <select name="status">{% for s in statuses %}
 <option value="{{ s }}" {{ 'selected' if (filters.status or '') == s }}>{{ s or 'any' }}
 </option>{% endfor %}</select></label>
-<label>From <input name="since" type="datetime-local" value="{{ since }}"></label>
-<label>To <input name="until" type="datetime-local" value="{{ until }}"></label>
+<label>From (UK time) <input name="since" type="datetime-local" value="{{ since }}"></label>
+<label>To (UK time) <input name="until" type="datetime-local" value="{{ until }}"></label>
 <button>Filter</button></fieldset></form>
 <table id="dead-letters"><tr><th>id</th><th>time</th><th>topic</th><th>source system</th>
 <th>event type</th><th>stage</th><th>reason</th><th>status</th></tr>
@@ -71,10 +72,12 @@ _LIST = """{% extends "base" %}{% block main %}<h1>Dead letters</h1>
 <td>{{ r.source_system or '' }}</td><td>{{ r.event_type or '' }}</td><td>{{ r.stage }}</td>
 <td>{{ r.reason }}</td><td>{{ r.status }}</td></tr>{% endfor %}</table>
 {% if can_act and rows and (filters.status or '') == 'open' %}
-<form method="post" action="/dead-letters/replay-filtered"><input type="hidden" name="csrf"
-value="{{ csrf }}">{% for k, v in query.items() %}<input type="hidden" name="{{ k }}"
-value="{{ v }}">{% endfor %}<button id="bulk-replay">Replay these {{ rows|length }}</button>
-</form>{% endif %}{% endblock %}"""
+<form method="post" action="/dead-letters/replay-selected"><fieldset><legend>Replay all listed
+</legend><input type="hidden" name="csrf" value="{{ csrf }}">{% for r in rows %}<input
+type="hidden" name="letter" value="{{ r.id }}:{{ r.version }}">{% endfor %}
+<label>Reason (required) <input name="reason" required></label>
+<button id="bulk-replay">Replay these {{ rows|length }}</button></fieldset></form>
+{% endif %}{% endblock %}"""
 
 _DETAIL = """{% extends "base" %}{% block main %}<h1>Dead letter {{ row.id }}</h1>
 <table id="facts"><tr><th>status</th><td id="status">{{ row.status }}</td></tr>
@@ -92,7 +95,13 @@ _DETAIL = """{% extends "base" %}{% block main %}<h1>Dead letter {{ row.id }}</h
 {% if can_act %}{% if not revealed %}<form method="post" action="/dead-letters/{{ row.id }}/reveal">
 <input type="hidden" name="csrf" value="{{ csrf }}"><label>Why you need to see personal data
 <input name="reason" required></label><button id="reveal">Reveal (recorded)</button></form>
-{% endif %}{% if row.status == 'open' %}
+{% endif %}{% if stuck %}
+<form method="post" action="/dead-letters/{{ row.id }}/retry"><fieldset><legend>Stuck replay
+</legend><p>A replay was claimed but its send never completed. Sending it again is harmless
+if it did reach the broker (the hub ignores an event it already has).</p>
+<input type="hidden" name="csrf" value="{{ csrf }}"><input type="hidden" name="version"
+value="{{ row.version }}"><label>Note <input name="reason"></label>
+<button id="retry">Send again</button></fieldset></form>{% endif %}{% if row.status == 'open' %}
 <form method="post" action="/dead-letters/{{ row.id }}/replay"><fieldset><legend>Replay</legend>
 <input type="hidden" name="csrf" value="{{ csrf }}"><input type="hidden" name="version"
 value="{{ row.version }}"><p>Optionally correct one field first (both versions are kept):</p>
@@ -111,21 +120,33 @@ value="{{ row.version }}"><p>Optionally correct one field first (both versions a
 </table>{% endblock %}"""
 
 _TRIAGE = """{% extends "base" %}{% block main %}<h1>Triage queue</h1>
-<p>Identity reviews (a possible match of a person) come with the candidates and why they
-scored; referrals held because of one are routed here once the identity is decided.</p>
-<table id="triage"><tr><th>since</th><th>why</th><th>from</th><th>candidates</th>
-<th>action</th></tr>{% for i in items %}<tr><td>{{ i.created_at.strftime('%Y-%m-%d %H:%M') }}
-</td><td>{{ i.reason }}</td><td>{{ i.site or '' }} {{ i.event_type or '' }}</td>
-<td>{% if not i.referral_id %}{% for c in i.candidates %}person {{ c.person_id }}
-(score {{ c.score }}: {{ c.reasons|join(', ') }})<br>{% endfor %}{% else %}
-{{ i.candidates|join(', ') }}{% endif %}</td><td>{% if can_act %}
+<p>Identity reviews (a possible match of a person) show the new person beside each candidate:
+field by field whether they agree, values masked unless revealed (recorded). Referrals held
+because of their residence show why and, at most, the postcode district.</p>
+<table id="triage"><tr><th>since</th><th>why</th><th>from</th><th>details</th>
+<th>action</th></tr>{% for i in items %}<tr class="item" data-id="{{ i.id }}">
+<td>{{ i.created_at.strftime('%Y-%m-%d %H:%M') }}</td><td class="why">{{ i.reason }}</td>
+<td>{{ i.site or '' }} {{ i.event_type or '' }}</td><td>
+{% if not i.referral_id %}{% set shown = revealed == i.id|string %}
+{% for c in reviews[i.id|string] %}<table class="compare"><tr><th>field</th><th>this person
+</th><th>candidate {{ c.person_id }} (score {{ c.score }}: {{ c.reasons|join(', ') }})</th>
+<th></th></tr>{% for f in fields %}<tr><td>{{ f }}</td>
+<td>{{ (people.get(i.person_id|string, {}).get(f) or '') if shown else '•••' }}</td>
+<td>{{ (c['values'].get(f) or '') if shown else '•••' }}</td><td class="{{ c.compared[f] }}">
+{{ c.compared[f] }}</td></tr>{% endfor %}</table>{% endfor %}
+{% if can_act and not shown %}<form method="post" action="/triage/{{ i.id }}/reveal">
+<input type="hidden" name="csrf" value="{{ csrf }}"><input name="reason"
+placeholder="why you need to see them" required><button class="reveal">Reveal (recorded)
+</button></form>{% endif %}{% else %}
+postcode district: <span class="district">{{ districts.get(i.referral_id|string, 'none given') }}
+</span>{% endif %}</td><td>{% if can_act %}
 {% if not i.referral_id %}{% for c in i.candidates %}
 <form method="post" action="/triage/{{ i.id }}/match"><input type="hidden" name="csrf"
 value="{{ csrf }}"><input type="hidden" name="same_person" value="{{ c.person_id }}">
 <input name="reason" placeholder="reason" required><button>Same person</button></form>
 {% endfor %}<form method="post" action="/triage/{{ i.id }}/match"><input type="hidden"
 name="csrf" value="{{ csrf }}"><input name="reason" placeholder="reason" required>
-<button>Not the same person</button></form>{% elif i.referral_id %}
+<button>Not the same person</button></form>{% else %}
 <form method="post" action="/triage/{{ i.id }}/route"><input type="hidden" name="csrf"
 value="{{ csrf }}"><select name="authority">{% for code, name in authorities %}
 <option value="{{ code }}">{{ name }}</option>{% endfor %}</select>
@@ -134,15 +155,37 @@ value="{{ csrf }}"><select name="authority">{% for code, name in authorities %}
 
 _AUDIT = """{% extends "base" %}{% block main %}<h1>Audit</h1><h2>Dead letters</h2>
 <table id="audit"><tr><th>when</th><th>who</th><th>action</th><th>dead letter</th><th>why</th>
-</tr>{% for a in actions %}<tr><td>{{ a.at }}</td><td>{{ a.actor }}</td><td>{{ a.action }}</td>
+<th>what changed</th><th>outcome</th></tr>{% for a in actions %}<tr><td>{{ a.at }}</td>
+<td>{{ a.actor }}</td><td>{{ a.action }}</td>
 <td><a href="/dead-letters/{{ a.dead_letter_id }}">{{ a.dead_letter_id }}</a></td>
-<td>{{ a.reason or '' }}</td></tr>{% endfor %}</table><h2>Triage decisions</h2>
+<td>{{ a.reason or '' }}</td><td class="edits">{{ a.edits_shown }}</td>
+<td class="outcome">{{ a.outcome or '' }}</td></tr>{% endfor %}</table><h2>Triage decisions</h2>
 <table id="triage-audit"><tr><th>when</th><th>who</th><th>decision</th><th>detail</th>
 <th>why</th></tr>{% for d in decisions %}<tr><td>{{ d.at }}</td><td>{{ d.actor }}</td>
 <td>{{ d.decision }}</td><td>{{ d.detail or '' }}</td><td>{{ d.reason }}</td></tr>
 {% endfor %}</table>{% endblock %}"""
 
+_USERS = """{% extends "base" %}{% block main %}<h1>Users</h1>
+<table id="users"><tr><th>user</th><th>role</th><th>state</th><th>since</th><th>change</th></tr>
+{% for u in users %}<tr class="user" data-user="{{ u.username }}"><td>{{ u.username }}</td>
+<td class="role">{{ u.role }}</td><td class="state">{{ 'disabled' if u.disabled else 'active' }}
+</td><td>{{ u.created_at.strftime('%Y-%m-%d') }}</td><td>
+<form class="inline" method="post" action="/admin/users/{{ u.username }}"><input type="hidden"
+name="csrf" value="{{ csrf }}"><select name="role">{% for r in roles %}<option {{ 'selected'
+if r == u.role }}>{{ r }}</option>{% endfor %}</select><button>Set role</button></form>
+<form class="inline" method="post" action="/admin/users/{{ u.username }}"><input type="hidden"
+name="csrf" value="{{ csrf }}"><input type="hidden" name="disabled" value="{{ 'no' if
+u.disabled else 'yes' }}"><button>{{ 'Enable' if u.disabled else 'Disable' }}</button></form>
+</td></tr>{% endfor %}</table>
+<h2>New user (or new password)</h2><form method="post" action="/admin/users">
+<input type="hidden" name="csrf" value="{{ csrf }}"><label>User name <input name="username"
+required></label><label>Password (12+ characters) <input name="password" type="password"
+autocomplete="new-password" required></label><label>Role <select name="role">{% for r in roles
+%}<option>{{ r }}</option>{% endfor %}</select></label><button>Save user</button></form>
+{% endblock %}"""
+
 PAGES = Environment(
     loader=DictLoader({"base": _BASE, "login": _LOGIN, "overview": _OVERVIEW, "list": _LIST,
-                       "detail": _DETAIL, "triage": _TRIAGE, "audit": _AUDIT}),
+                       "detail": _DETAIL, "triage": _TRIAGE, "audit": _AUDIT,
+                       "users": _USERS}),
     autoescape=select_autoescape(default=True, default_for_string=True))

@@ -19,10 +19,18 @@ from hub.messages import OutboundMessage
 from hub.routing.providers import ProviderDirectory
 from hub.store import journal
 from hub.store.merges import merge
-from hub.store.schema import inbound_events, outbox, referrals, triage_decisions, triage_items
+from hub.store.schema import (
+    inbound_events,
+    outbox,
+    person_demographics,
+    referrals,
+    triage_decisions,
+    triage_items,
+)
 from hub.topics import Topics
 
 POSSIBLE_MATCH = "possible_match"
+DEMOGRAPHICS = ("given_name", "family_name", "date_of_birth", "postcode", "nhs_number")
 
 
 class AlreadyResolved(Exception):  # noqa: N818 - a domain outcome
@@ -82,7 +90,10 @@ async def route(conn: AsyncConnection, item_id: str, authority_code: str, env: T
     sent = (await conn.execute(select(outbox.c.value).where(
         outbox.c.source_ref == str(referral.source_event_id),
         outbox.c.topic == env.topics.triage))).scalars().all()
-    triaged = next(json.loads(v) for v in sent if str(referral.id) in v.decode())
+    triaged = next((json.loads(v) for v in sent if str(referral.id) in v.decode()), None)
+    if triaged is None:
+        raise AlreadyResolved("the referral sent to triage was not found; it cannot be routed "
+                              "from here")
     recipient = Recipient(RecipientKind.PROVIDER, provider.id, provider.name,
                           f"{env.endpoint_base}provider/{provider.id}", authority_code)
     value = to_json(readdress_to_provider(triaged, recipient, env.hub, now=now,
@@ -116,3 +127,49 @@ async def decide_match(conn: AsyncConnection, item_id: str, *, same_person: str 
                            reason=reason, now=now)
     await _decided(conn, item_id, "confirm_match", same_person, actor, reason, now)
     return int(merge_id)
+
+
+async def demographics(conn: AsyncConnection, person_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The latest demographics the hub holds for each person (for an identity review)."""
+    found: dict[str, dict[str, Any]] = {}
+    for row in (await conn.execute(select(person_demographics).where(
+            person_demographics.c.person_id.in_(person_ids))
+            .order_by(person_demographics.c.id))).all():
+        found[str(row.person_id)] = {f: getattr(row, f) for f in DEMOGRAPHICS}
+    return found
+
+
+def compared(person: dict[str, Any], candidate: dict[str, Any]) -> dict[str, str]:
+    """Field by field: same, different or missing — enough to decide many reviews without
+    revealing anyone's details."""
+    def one(a: Any, b: Any) -> str:
+        if a is None or b is None:
+            return "missing"
+        return "same" if str(a).replace(" ", "").lower() == str(b).replace(" ", "").lower() \
+            else "different"
+    return {f: one(person.get(f), candidate.get(f)) for f in DEMOGRAPHICS}
+
+
+async def postcode_districts(conn: AsyncConnection, referral_ids: list[str]) -> dict[str, str]:
+    """The postcode district (outward code) given with each triaged referral, if any."""
+    rows = (await conn.execute(
+        select(referrals.c.id, person_demographics.c.postcode)
+        .join(person_demographics,
+              person_demographics.c.source_event_id == referrals.c.source_event_id)
+        .where(referrals.c.id.in_(referral_ids)))).all()
+    return {str(r.id): r.postcode.split()[0] for r in rows if r.postcode}
+
+
+async def record_reveal(conn: AsyncConnection, item_id: str, *, actor: str, reason: str,
+                        now: datetime) -> Row[Any]:
+    """Record that an operator saw the people's details of an identity review."""
+    if not reason.strip():
+        raise ValueError("a reason is required to reveal personal data")
+    item = (await conn.execute(select(triage_items).where(triage_items.c.id == item_id))
+            ).first()
+    if item is None or item.reason != POSSIBLE_MATCH or item.referral_id is not None:
+        raise AlreadyResolved("only an identity review has details to reveal")
+    await conn.execute(triage_decisions.insert().values(
+        triage_item_id=item_id, decision="reveal", detail=None, actor=actor,
+        reason=reason.strip(), at=now))
+    return item

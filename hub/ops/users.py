@@ -5,15 +5,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
-from datetime import datetime
+from collections import deque
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.store.schema import ops_users
+
+_USERNAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
 class Role(StrEnum):
@@ -42,12 +47,34 @@ def password_matches(password: str, stored: str) -> bool:
 
 async def save_user(conn: AsyncConnection, username: str, password: str, role: Role,
                     now: datetime) -> None:
-    """Create the user, or set a new password and role."""
+    """Create the user, or set a new password and role (a disabled user stays disabled)."""
     if len(password) < 12:
         raise ValueError("passwords need at least 12 characters")
-    values = {"password_hash": hash_password(password), "role": role.value, "disabled": False}
+    if not _USERNAME.fullmatch(username):
+        raise ValueError("user names are 1-100 letters, digits, dots, dashes or underscores")
+    values = {"password_hash": hash_password(password), "role": role.value}
     await conn.execute(insert(ops_users).values(username=username, created_at=now, **values)
                        .on_conflict_do_update(index_elements=["username"], set_=values))
+
+
+async def change_user(conn: AsyncConnection, username: str, *, role: Role | None = None,
+                      disabled: bool | None = None) -> None:
+    """Set a user's role, or disable / enable them; takes effect on their next request."""
+    values: dict[str, Any] = {}
+    if role is not None:
+        values["role"] = role.value
+    if disabled is not None:
+        values["disabled"] = disabled
+    changed = (await conn.execute(update(ops_users).where(ops_users.c.username == username)
+                                  .values(**values).returning(ops_users.c.username))).first()
+    if changed is None:
+        raise LookupError(f"no user {username}")
+
+
+async def list_users(conn: AsyncConnection) -> list[Any]:
+    return list((await conn.execute(
+        select(ops_users.c.username, ops_users.c.role, ops_users.c.disabled,
+               ops_users.c.created_at).order_by(ops_users.c.username))).all())
 
 
 async def authenticate(conn: AsyncConnection, username: str, password: str) -> Role | None:
@@ -66,3 +93,25 @@ async def current_role(conn: AsyncConnection, username: str) -> Role | None:
     row = (await conn.execute(select(ops_users.c.role, ops_users.c.disabled).where(
         ops_users.c.username == username))).first()
     return None if row is None or row.disabled else Role(row.role)
+
+
+class LoginThrottle:
+    """At most `limit` failed logins per user name in `window`; then 429 until they age out.
+    Kept in the console process (one console per deployment; a restart forgets)."""
+
+    def __init__(self, limit: int = 5, window: timedelta = timedelta(minutes=5)) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, deque[datetime]] = {}
+
+    def blocked(self, username: str, now: datetime) -> bool:
+        recent = self._failures.get(username.lower())
+        while recent and now - recent[0] > self.window:
+            recent.popleft()
+        return bool(recent) and len(recent) >= self.limit  # type: ignore[arg-type]
+
+    def failed(self, username: str, now: datetime) -> None:
+        self._failures.setdefault(username.lower(), deque()).append(now)
+
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(username.lower(), None)

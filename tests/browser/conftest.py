@@ -6,6 +6,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import BrowserContext, sync_playwright
@@ -42,3 +43,25 @@ def browser() -> Iterator[BrowserContext]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(autouse=True)
+def screenshot_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A failed browser test leaves a screenshot of every page still open (kept as an
+    artifact beside the success screenshots)."""
+    yield
+    report = getattr(request.node, "report_call", None)
+    if report is None or not report.failed or "browser" not in request.fixturenames:
+        return
+    context: BrowserContext = request.getfixturevalue("browser")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for n, page in enumerate(context.pages):
+        page.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}-{n}.png"),
+                        full_page=True)

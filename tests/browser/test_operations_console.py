@@ -45,7 +45,8 @@ def running(services: Services, database_url: str, topic_prefix: str
     env = {**os.environ, "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
            "HUB_DATABASE_URL": database_url, "HUB_TOPIC_PREFIX": topic_prefix,
            "HUB_CONSUMER_GROUP": f"{topic_prefix}hub", "HUB_TOPIC_PARTITIONS": "3",
-           "HUB_OPS_PORT": str(port), "HUB_METRICS_PORT": str(metrics_port)}
+           "HUB_OPS_PORT": str(port), "HUB_METRICS_PORT": str(metrics_port),
+           "HUB_METRICS_HOST": "127.0.0.1"}
     subprocess.run([HUB, "ops", "user", "otto", "--role", "operator", "--password-stdin"],
                    input=PASSWORD + "\n", env=env, cwd=ROOT, check=True, capture_output=True,
                    text=True, timeout=120)
@@ -121,6 +122,11 @@ def test_an_operator_fixes_and_replays_a_dead_letter(
     page.screenshot(path=str(artifacts / "ops-4-outcome.png"), full_page=True)
     page.click("header >> text=Audit")
     expect(page.locator("#audit")).to_contain_text("replay_edited")
+    page.click("header >> text=Dead letters")
+    page.select_option("select[name=status]", "")
+    page.click("button:has-text('Filter')")
+    expect(page.locator("#dead-letters")).to_contain_text("replayed")
+    page.screenshot(path=str(artifacts / "ops-5-all-dead-letters.png"), full_page=True)
     page.close()
 
     with urllib.request.urlopen(f"{address}/metrics", timeout=5) as scraped:  # noqa: S310

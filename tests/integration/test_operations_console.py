@@ -4,13 +4,22 @@ reveal, roles, CSRF, sessions, triage, health and metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import re
+import signal
+import subprocess
+import time
+import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
+import psycopg
 import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
@@ -19,21 +28,30 @@ from typer.testing import CliRunner
 from hub.app import Hub, new_uuid
 from hub.cli import app
 from hub.dev.kafka import run_blocking
+from hub.dev.process import port_open
 from hub.mappers.context import HubIdentity
+from hub.ops import deadletters as dl
 from hub.ops.triage import TriageEnv
-from hub.ops.users import Role, save_user
+from hub.ops.users import Role, authenticate, change_user, save_user
 from hub.ops.web import Console, create_app
 from hub.store.schema import (
     dead_letter_actions,
     dead_letters,
+    outbox,
     person_merges,
     referrals,
     triage_decisions,
     triage_items,
 )
-from tests.conftest import Services
+from tests.conftest import ROOT, Services
 from tests.factories import drug_test_event, encode
-from tests.kafka_helpers import poll_until, produce, read_all, wait_until_committed
+from tests.kafka_helpers import (
+    poll_until,
+    produce,
+    read_all,
+    wait_for_members,
+    wait_until_committed,
+)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 PASSWORD = "correct horse battery"
@@ -216,18 +234,34 @@ async def test_a_triaged_referral_is_routed_by_an_operator(
         "csrf": csrf, "authority": "E08000030", "reason": "again"})).status_code == 409
 
 
-async def test_health_readiness_and_metrics(hub: Hub, services: Services, ops: Ops) -> None:
+async def test_health_readiness_and_the_consoles_own_metrics(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
     await dead_letter_of(hub, services, b"not json")
+    await dead_letter_of(hub, services, b"not json either")
     assert (await ops.client.get("/healthz")).text == "ok"
     assert (await ops.client.get("/readyz")).status_code == 200
-    metrics = (await ops.client.get("/metrics")).text
+    metrics = samples((await ops.client.get("/metrics")).text)
     custody = hub.topics.custody_events
-    assert f'hub_consumer_lag{{partition="0",topic="{custody}"}} 0.0' in metrics
-    assert f'hub_dead_letters_open{{reason="invalid_json",topic="{custody}"}} 1.0' in metrics
-    assert f'hub_events_dead_lettered_total{{reason="invalid_json",topic="{custody}"}}' in \
-        metrics
-    assert f'hub_processing_seconds_count{{topic="{custody}"}}' in metrics
-    assert "hub_consumer_group_members" in metrics
+    for partition in range(3):  # all committed: no lag on any partition
+        assert metrics[("hub_consumer_lag", f'partition="{partition}",topic="{custody}"')] == 0
+    group = f"{hub.topics.prefix}hub"
+    for suffix in ("custody-events", "court-events", "probation-events", "provider-feedback"):
+        assert metrics[("hub_consumer_group_members", f'group="{group}.{suffix}"')] == 1
+    assert metrics[("hub_dead_letters_open", f'reason="invalid_json",topic="{custody}"')] == 2
+    assert metrics[("hub_broker_reachable", "")] == 1
+    assert not any(name.startswith("hub_events") for name, _ in metrics)  # the hub's, not ours
+
+
+def samples(text: str) -> dict[tuple[str, str], float]:
+    """Prometheus text → {(name, labels): value}."""
+    found = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            head, value = line.rsplit(" ", 1)
+            name, _, labels = head.partition("{")
+            found[(name, labels.rstrip("}"))] = float(value)
+    return found
 
 
 async def test_a_possible_match_is_confirmed_by_an_operator_not_a_viewer(
@@ -320,12 +354,531 @@ async def test_bulk_replay_of_a_filtered_set(hub: Hub, services: Services, ops: 
     listed = (await ops.client.get("/dead-letters", params={
         "reason": "unsupported_schema_version"})).text
     assert "Replay these 2" in listed
-    done = await ops.client.post("/dead-letters/replay-filtered", data={
-        "csrf": csrf, "reason": "unsupported_schema_version"})
+    shown = re.findall(r'name="letter" value="([0-9]+:[0-9]+)"', listed)
+    assert sorted(int(v.split(":")[0]) for v in shown) == sorted(letters)
+    done = await ops.client.post("/dead-letters/replay-selected", data={
+        "csrf": csrf, "letter": shown, "reason": "version 9.9 is 1.0 (supplier confirmed)"})
     assert done.status_code == 303
     flash = (await ops.client.get(done.headers["location"])).text
-    assert "Replayed 2; skipped 0" in flash
+    assert "Replayed 2 of 2." in flash
     async with hub.engine.connect() as conn:
         status = dict((await conn.execute(select(dead_letters.c.id, dead_letters.c.status).where(
             dead_letters.c.id.in_([*letters, other])))).all())
     assert status == {letters[0]: "replayed", letters[1]: "replayed", other: "open"}
+
+
+SECRETS = ("Smithers", "1990-02-03", "9990000018", "theft from a Mr Smithers",
+           "BOOK-77-SMITH")
+
+
+def leaky(event: dict[str, Any]) -> dict[str, Any]:
+    """A contract violation carrying personal data under misnamed keys and free text."""
+    event["subject"].update(surname="Smithers", dob="1990-02-03", nhsNumber=9990000018)
+    event["payload"].update(arrest_offence="theft from a Mr Smithers",
+                            booking_reference="BOOK-77-SMITH")
+    return event
+
+
+async def action_rows(hub: Hub) -> list[Any]:
+    async with hub.engine.connect() as conn:
+        return list((await conn.execute(select(dead_letter_actions).order_by(
+            dead_letter_actions.c.id))).all())
+
+
+async def test_no_value_is_shown_without_a_recorded_reveal(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    event = leaky(drug_test_event())
+    family = event["subject"]["family_name"]
+    letter = await dead_letter_of(hub, services, encode(event))
+    csrf = await login(ops.client, "otto")
+    shown = (await ops.client.get(f"/dead-letters/{letter}")).text
+    for secret in (*SECRETS, family):
+        assert secret not in shown, secret
+    assert "subject.surname" in shown  # why, by field path
+    refused = await ops.client.post(f"/dead-letters/{letter}/replay", data={
+        "csrf": csrf, "version": 0, "path": "payload.results.opiates",
+        "value": "Smithers-typed-here"})
+    assert refused.status_code == 400 and "would still be refused" in refused.text
+    assert "payload.arrest_offence" in refused.text
+    for secret in (*SECRETS, family, "Smithers-typed-here"):
+        assert secret not in refused.text, secret
+    assert await action_rows(hub) == []  # nothing was sent, nothing claimed
+
+    # whole objects replaced: sent, and shown in the history and audit without their values
+    letter2 = await dead_letter_of(hub, services, encode(leaky(drug_test_event())))
+    whole = drug_test_event()
+    whole["subject"]["family_name"] = "Correctedsmithers"
+    edits = [("subject", json.dumps(whole["subject"])),
+             ("payload", json.dumps(whole["payload"]))]
+    assert ops.console.producer is not None
+    await dl.replay(hub.engine, ops.console.producer, letter2, version=0, actor="otto",
+                    now=ops.clock(), edits=edits, reason="resent by custody")
+    for page in (f"/dead-letters/{letter2}", "/audit"):
+        text = (await ops.client.get(page)).text
+        assert "subject = " in text and "replay_edited" in text
+        for secret in ("Correctedsmithers", whole["subject"]["pnc_id"], *SECRETS):
+            assert secret not in text, (page, secret)
+
+
+async def test_the_claim_and_the_action_are_one_transaction_and_a_stuck_replay_is_retried(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    letter = await dead_letter_of(hub, services, encode(drug_test_event(opiates="perhaps")))
+
+    class Hangs:  # the console dies mid-send: the broker never acknowledges
+        async def send_and_wait(self, *args: Any, **kwargs: Any) -> Any:
+            await asyncio.Event().wait()
+
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(1):
+            await dl.replay(hub.engine, Hangs(), letter, version=0, actor="otto",
+                            now=ops.clock(), edits=[("payload.results.opiates", "positive")])
+    (claimed,) = await action_rows(hub)
+    assert (claimed.action, claimed.replay_offset) == ("replay_edited", None)
+    csrf = await login(ops.client, "otto")
+    listed = (await ops.client.get("/dead-letters", params={"status": "replaying"})).text
+    assert f'href="/dead-letters/{letter}"' in listed
+    page = (await ops.client.get(f"/dead-letters/{letter}")).text
+    assert "sending" in page and 'id="retry"' not in page  # maybe still in flight
+    too_soon = await ops.client.post(f"/dead-letters/{letter}/retry",
+                                     data={"csrf": csrf, "version": 1})
+    assert too_soon.status_code == 409
+    ops.clock.now += timedelta(minutes=3)
+    page = (await ops.client.get(f"/dead-letters/{letter}")).text
+    assert "stuck" in page and 'id="retry"' in page
+    retried = await ops.client.post(f"/dead-letters/{letter}/retry",
+                                    data={"csrf": csrf, "version": 1, "reason": "console died"})
+    assert retried.status_code == 303, retried.text
+
+    async def processed() -> str | None:
+        text = (await ops.client.get(f"/dead-letters/{letter}")).text
+        return None if "processed: referred" in text else text.split('id="history"')[1]
+
+    await poll_until(processed, 60)
+    rows = await action_rows(hub)
+    assert [r.action for r in rows] == ["replay_edited", "replay_retry"]
+    assert json.loads(rows[1].sent_value)["payload"]["results"]["opiates"] == "positive"
+    async with hub.engine.connect() as conn:
+        assert (await conn.execute(select(dead_letters.c.status).where(
+            dead_letters.c.id == letter))).scalar_one() == "replayed"
+
+
+async def test_two_replays_at_once_send_exactly_one(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    letter = await dead_letter_of(hub, services, b"not json")
+    assert ops.console.producer is not None
+    results = await asyncio.gather(*(
+        dl.replay(hub.engine, ops.console.producer, letter, version=0, actor=who,
+                  now=ops.clock()) for who in ("otto", "olga")), return_exceptions=True)
+    sent = [r for r in results if isinstance(r, dict)]
+    refused = [r for r in results if isinstance(r, dl.AlreadyActedOn)]
+    assert (len(sent), len(refused)) == (1, 1), results
+    records = (await read_all(services.bootstrap, [hub.topics.custody_events])
+               )[hub.topics.custody_events]
+    assert [dict(r.headers).get("hub.replay.of") for r in records].count(
+        str(letter).encode()) == 1
+    assert [r.action for r in await action_rows(hub)] == ["replay"]
+
+
+async def test_a_bad_replay_is_dead_lettered_again(hub: Hub, services: Services, ops: Ops
+                                                    ) -> None:
+    letter = await dead_letter_of(hub, services, encode(drug_test_event(opiates="perhaps")))
+    csrf = await login(ops.client, "otto")
+    sent = await ops.client.post(f"/dead-letters/{letter}/replay",
+                                 data={"csrf": csrf, "version": 0, "reason": "try as is"})
+    assert sent.status_code == 303
+
+    async def again() -> str | None:
+        text = (await ops.client.get(f"/dead-letters/{letter}")).text
+        return None if "dead-lettered again: contract_violation (dead letter" in text else \
+            "no outcome yet"
+
+    await poll_until(again, 60)
+    audit = (await ops.client.get("/audit")).text
+    assert "dead-lettered again: contract_violation" in audit
+
+
+async def test_the_overview_counts_lag_and_members(hub: Hub, services: Services, ops: Ops
+                                                    ) -> None:
+    await produce(services.bootstrap, hub.topics.custody_events, [
+        encode(drug_test_event(postcode="B12 9ZZ")),  # routed
+        encode(drug_test_event(postcode="B13 9ZZ")),  # routed
+        encode(drug_test_event(postcode=None)),  # triaged
+        b"not json"], key=b"one-partition")
+    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
+                               hub.topics.custody_events)
+    await login(ops.client, "vera")
+    custody = hub.topics.custody_events
+
+    def cells(page: str, table: str) -> dict[str, list[str]]:
+        body = page.split(f'id="{table}"', 1)[1].split("</table>", 1)[0]
+        rows = {}
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)[1:]:
+            values = [v.strip() for v in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            rows[" ".join(values[:-3]) if table == "lag" else values[0]] = values[1:]
+        return rows
+
+    page = (await ops.client.get("/")).text
+    assert cells(page, "flow")[custody] == ["4", "2", "1", "1", "4", "2", "1", "1"]
+    assert cells(page, "flow")[hub.topics.name("court.events.v1")] == ["0"] * 8
+    lag = cells(page, "lag")
+    assert {k: v[-1] for k, v in lag.items() if k.startswith(custody)} == {
+        f"{custody} {p}": "0" for p in range(3)}
+    assert sum(int(v[-2]) for k, v in lag.items() if k.startswith(custody)) == 4  # committed
+    assert cells(page, "members")[f"{hub.topics.prefix}hub.custody-events"] == ["1"]
+    ops.clock.now += timedelta(hours=2)
+    await login(ops.client, "vera")  # the session expired meanwhile
+    later = cells((await ops.client.get("/")).text, "flow")[custody]
+    assert later == ["0", "0", "0", "0", "4", "2", "1", "1"]
+    ops.clock.now += timedelta(days=1)
+    await login(ops.client, "vera")
+    assert cells((await ops.client.get("/")).text, "flow")[custody] == ["0"] * 8
+
+
+async def test_dead_letters_are_filtered_by_topic_reason_source_status_and_time(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    other_source = drug_test_event(opiates="perhaps")
+    other_source["source"]["system"] = "other-custody"
+    json_letter = await dead_letter_of(hub, services, b"not json")
+    custody_letter = await dead_letter_of(hub, services, encode(other_source))
+    await produce(services.bootstrap, hub.topics.name("court.events.v1"), [b"[court"])
+    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.court-events",
+                               hub.topics.name("court.events.v1"))
+    async with hub.engine.connect() as conn:
+        rows = (await conn.execute(select(dead_letters.c.id, dead_letters.c.recorded_at)
+                                   .order_by(dead_letters.c.id))).all()
+    court_letter = rows[-1].id
+    await login(ops.client, "otto")
+    csrf = await login(ops.client, "otto")
+    await ops.client.post(f"/dead-letters/{json_letter}/discard",
+                          data={"csrf": csrf, "version": 0, "reason": "junk"})
+
+    async def ids(**params: str) -> set[int]:
+        answer = await ops.client.get("/dead-letters", params=params)
+        assert answer.status_code == 200, answer.text
+        return {int(i) for i in re.findall(r'href="/dead-letters/([0-9]+)"', answer.text)}
+
+    court_dlq = hub.topics.dead_letter(hub.topics.name("court.events.v1"))
+    assert await ids(status="") == {json_letter, custody_letter, court_letter}
+    assert await ids() == {custody_letter, court_letter}  # open by default
+    assert await ids(status="discarded") == {json_letter}
+    assert await ids(status="", topic=court_dlq) == {court_letter}
+    assert await ids(status="", reason="invalid_json") == {json_letter, court_letter}
+    assert await ids(status="", source="other-custody") == {custody_letter}
+    london = ZoneInfo("Europe/London")
+    first = rows[0].recorded_at.astimezone(london).replace(tzinfo=None)
+    minute = timedelta(minutes=1)
+    assert await ids(status="", since=(first + 2 * minute).strftime("%Y-%m-%dT%H:%M")) == set()
+    assert await ids(status="", until=(first - minute).strftime("%Y-%m-%dT%H:%M")) == set()
+    window = {"since": (first - minute).strftime("%Y-%m-%dT%H:%M"),
+              "until": (first + 2 * minute).strftime("%Y-%m-%dT%H:%M")}
+    assert await ids(status="", **window) == {json_letter, custody_letter, court_letter}
+    assert (await ops.client.get("/dead-letters", params={"since": "yesterday"})
+            ).status_code == 400
+    assert (await ops.client.get("/dead-letters", params={"status": "lost"})).status_code == 400
+
+
+@pytest.fixture
+async def leaky_dead_letter(hub: Hub, services: Services) -> tuple[int, str]:
+    event = leaky(drug_test_event())
+    return await dead_letter_of(hub, services, encode(event)), event["subject"]["family_name"]
+
+
+def test_the_command_line_shows_no_value_either(
+    hub: Hub, services: Services, database_url: str, monkeypatch: pytest.MonkeyPatch,
+    leaky_dead_letter: tuple[int, str],
+) -> None:
+    letter, family = leaky_dead_letter
+    for name, value in {"HUB_KAFKA_BOOTSTRAP": services.bootstrap,
+                        "HUB_DATABASE_URL": database_url,
+                        "HUB_TOPIC_PREFIX": hub.topics.prefix}.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["dlq", "replay", str(letter), "--operator", "cli-otto",
+                                  "--set", "payload.place=Smithers Street", "--wait", "0"])
+    assert refused.exit_code == 1 and "payload.place" in refused.output, refused.output
+    shown = runner.invoke(app, ["dlq", "show", str(letter)])
+    assert shown.exit_code == 0 and "•••" in shown.output
+    for output in (refused.output, shown.output):
+        for secret in (*SECRETS, family, "Smithers Street"):
+            assert secret not in output, secret
+    run_blocking(_no_actions(hub))
+    since = runner.invoke(app, ["dlq", "list", "--json", "--status", "any", "--since",
+                                (datetime.now(UTC) - timedelta(minutes=5)).isoformat()])
+    assert [r["id"] for r in json.loads(since.output)] == [letter]
+    until = runner.invoke(app, ["dlq", "list", "--json", "--status", "any", "--until",
+                                (datetime.now(UTC) - timedelta(minutes=5)).isoformat()])
+    assert json.loads(until.output) == []
+    assert runner.invoke(app, ["dlq", "list", "--since", "soon"]).exit_code == 2
+
+
+async def _no_actions(hub: Hub) -> None:
+    assert await action_rows(hub) == []
+
+
+async def held_for_residence(hub: Hub, services: Services, postcode: str | None) -> str:
+    await produce(services.bootstrap, hub.topics.custody_events,
+                  [encode(drug_test_event(postcode=postcode))], key=b"k")
+    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
+                               hub.topics.custody_events)
+    async with hub.engine.connect() as conn:
+        return str((await conn.execute(select(triage_items.c.id).where(
+            triage_items.c.referral_id.is_not(None)).order_by(
+            triage_items.c.created_at.desc()).limit(1))).scalar_one())
+
+
+async def test_a_viewer_can_do_nothing_and_role_changes_apply_on_the_next_request(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    letter = await dead_letter_of(hub, services, b"not json")
+    item = await held_for_residence(hub, services, None)
+    csrf = await login(ops.client, "vera")
+    for route, form in ((f"/dead-letters/{letter}/replay", {"version": "0"}),
+                        (f"/dead-letters/{letter}/discard", {"version": "0"}),
+                        (f"/dead-letters/{letter}/reveal", {}),
+                        (f"/dead-letters/{letter}/retry", {"version": "0"}),
+                        ("/dead-letters/replay-selected", {"letter": f"{letter}:0"}),
+                        (f"/triage/{item}/route", {"authority": "E08000030"}),
+                        (f"/triage/{item}/match", {"same_person": ""}),
+                        (f"/triage/{item}/reveal", {}),
+                        ("/admin/users", {"username": "x", "password": "y" * 12})):
+        refused = await ops.client.post(route, data={"csrf": csrf, "reason": "because", **form})
+        needed = "admin" if "admin" in route else "operator"
+        assert (refused.status_code, refused.json()) == (
+            403, {"detail": f"{needed} role needed"}), route
+    assert (await ops.client.get("/admin/users")).status_code == 403
+    assert await action_rows(hub) == []
+    async with hub.engine.connect() as conn:
+        assert (await conn.execute(select(triage_decisions))).all() == []
+        assert (await conn.execute(select(dead_letters.c.status))).scalars().all() == ["open"]
+
+    async with hub.engine.begin() as conn:  # an admin promotes vera: her next request
+        await change_user(conn, "vera", role=Role.OPERATOR)
+    page = (await ops.client.get(f"/dead-letters/{letter}")).text
+    assert 'id="replay"' in page
+    async with hub.engine.begin() as conn:  # and disables her
+        await change_user(conn, "vera", disabled=True)
+    gone = await ops.client.get("/")
+    assert gone.status_code == 303 and gone.headers["location"] == "/login"
+    form = await ops.client.get("/login")
+    again = await ops.client.post("/login", data={"username": "vera", "password": PASSWORD,
+                                                  "csrf": csrf_of(form.text)})
+    assert again.status_code == 401
+    async with hub.engine.begin() as conn:  # a new password does not re-enable her
+        await save_user(conn, "vera", PASSWORD, Role.VIEWER, datetime.now(UTC))
+    again = await ops.client.post("/login", data={"username": "vera", "password": PASSWORD,
+                                                  "csrf": csrf_of(form.text)})
+    assert again.status_code == 401
+
+
+async def test_only_an_admin_manages_users(hub: Hub, ops: Ops) -> None:
+    async with hub.engine.begin() as conn:
+        await save_user(conn, "ada", PASSWORD, Role.ADMIN, datetime.now(UTC))
+    csrf = await login(ops.client, "otto")
+    assert (await ops.client.get("/admin/users")).status_code == 403
+    assert 'href="/admin/users"' not in (await ops.client.get("/")).text
+    ops.client.cookies.clear()
+    csrf = await login(ops.client, "ada")
+    assert 'href="/admin/users"' in (await ops.client.get("/")).text
+    short = await ops.client.post("/admin/users", data={
+        "csrf": csrf, "username": "nia", "password": "short", "role": "viewer"})
+    assert short.status_code == 400 and "12 characters" in short.text
+    forged = await ops.client.post("/admin/users", data={
+        "csrf": "forged", "username": "nia", "password": PASSWORD, "role": "admin"})
+    assert forged.status_code == 403
+    made = await ops.client.post("/admin/users", data={
+        "csrf": csrf, "username": "nia", "password": PASSWORD, "role": "viewer"})
+    assert made.status_code == 303
+    assert (await ops.client.post("/admin/users/nia", data={
+        "csrf": csrf, "role": "operator"})).status_code == 303
+    assert (await ops.client.post("/admin/users/nia", data={
+        "csrf": csrf, "disabled": "yes"})).status_code == 303
+    assert (await ops.client.post("/admin/users/nobody", data={
+        "csrf": csrf, "disabled": "yes"})).status_code == 404
+    assert (await ops.client.post("/admin/users/ada", data={
+        "csrf": csrf, "disabled": "yes"})).status_code == 400  # not yourself
+    listed = (await ops.client.get("/admin/users")).text
+    row = listed.split('data-user="nia"', 1)[1].split("</tr>", 1)[0]
+    assert '"role">operator' in row and "disabled" in row
+    async with hub.engine.connect() as conn:
+        assert await authenticate(conn, "nia", PASSWORD) is None  # disabled
+    assert (await ops.client.post("/admin/users/nia", data={
+        "csrf": csrf, "disabled": "no"})).status_code == 303
+    async with hub.engine.connect() as conn:
+        assert await authenticate(conn, "nia", PASSWORD) == Role.OPERATOR
+
+
+def test_the_command_line_disables_and_enables_a_user(
+    hub: Hub, services: Services, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUB_DATABASE_URL", database_url)
+    monkeypatch.setenv("HUB_KAFKA_BOOTSTRAP", services.bootstrap)
+    runner = CliRunner()
+    made = runner.invoke(app, ["ops", "user", "cli-nia", "--role", "operator",
+                               "--password-stdin"], input=PASSWORD + "\n")
+    assert made.exit_code == 0, made.output
+
+    async def role() -> Role | None:
+        async with hub.engine.connect() as conn:
+            return await authenticate(conn, "cli-nia", PASSWORD)
+
+    assert runner.invoke(app, ["ops", "user", "cli-nia", "--disable"]).exit_code == 0
+    assert run_blocking(role()) is None
+    renewed = runner.invoke(app, ["ops", "user", "cli-nia", "--role", "operator",
+                                  "--password-stdin"], input=PASSWORD + "\n")
+    assert renewed.exit_code == 0 and run_blocking(role()) is None  # still disabled
+    assert runner.invoke(app, ["ops", "user", "cli-nia", "--enable"]).exit_code == 0
+    assert run_blocking(role()) == Role.OPERATOR
+    assert runner.invoke(app, ["ops", "user", "nobody", "--enable"]).exit_code == 1
+
+
+async def test_bad_input_is_a_4xx_not_a_crash(hub: Hub, services: Services, ops: Ops) -> None:
+    csrf = await login(ops.client, "otto")
+    assert (await ops.client.post("/dead-letters/999/reveal", data={
+        "csrf": csrf, "reason": "x"})).status_code == 404
+    assert (await ops.client.post("/dead-letters/999/discard", data={
+        "csrf": "é€ non-ascii", "version": 0, "reason": "x"})).status_code == 403
+    assert (await ops.client.get("/dead-letters", params={"until": "2026-13-40"})
+            ).status_code == 400
+    assert (await ops.client.post("/triage/not-a-uuid/route", data={
+        "csrf": csrf, "authority": "E08000030", "reason": "x"})).status_code == 422
+    item = await held_for_residence(hub, services, None)
+    async with hub.engine.begin() as conn:  # what was sent to triage is gone: no match
+        await conn.execute(outbox.delete().where(outbox.c.topic == hub.topics.triage))
+    lost = await ops.client.post(f"/triage/{item}/route", data={
+        "csrf": csrf, "authority": "E08000030", "reason": "lives in Walsall"})
+    assert lost.status_code == 409 and "not found" in lost.text
+    no_reason = await ops.client.post(f"/triage/{item}/route", data={
+        "csrf": csrf, "authority": "E08000030", "reason": " "})
+    assert no_reason.status_code in (400, 409)
+    ops.client.cookies.clear()
+    form = csrf_of((await ops.client.get("/login")).text)
+    for _ in range(5):
+        wrong = await ops.client.post("/login", data={"username": "otto", "csrf": form,
+                                                      "password": "not the password"})
+        assert wrong.status_code == 401
+    right = await ops.client.post("/login", data={"username": "otto", "csrf": form,
+                                                  "password": PASSWORD})
+    assert right.status_code == 429 and "Too many failed logins" in right.text
+    ops.clock.now += timedelta(minutes=6)
+    assert (await ops.client.post("/login", data={"username": "otto", "csrf": form,
+                                                  "password": PASSWORD})).status_code == 303
+
+
+async def test_a_route_decision_is_kept_when_the_broker_is_away(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    item = await held_for_residence(hub, services, "B89 9ZZ")  # no such district
+    csrf = await login(ops.client, "otto")
+    queue = (await ops.client.get("/triage")).text
+    row = queue.split(f'data-id="{item}"', 1)[1].split("</tr>", 1)[0]
+    assert "residence_unknown" in row and '"district">B89' in row and "9ZZ" not in row
+    assert ops.console.producer is not None
+    await ops.console.producer.stop()  # the console's producer can send nothing now
+    ops.console.send_timeout = 2
+    async with asyncio.timeout(30):
+        routed = await ops.client.post(f"/triage/{item}/route", data={
+            "csrf": csrf, "authority": "E08000030", "reason": "lives in Walsall (phoned)"})
+    assert routed.status_code == 303
+    flash = (await ops.client.get("/triage")).text
+    assert "queued and will be sent" in flash
+    async with hub.engine.connect() as conn:
+        waiting = (await conn.execute(select(outbox.c.topic).where(
+            outbox.c.source_ref == f"triage:{item}", outbox.c.published_at.is_(None)))
+                   ).scalars().all()
+        decision = (await conn.execute(select(triage_decisions))).one()
+    assert waiting == [hub.topics.provider("referrals.walsall.v1")]
+    assert decision.decision == "route"
+    ops.console.producer = AIOKafkaProducer(bootstrap_servers=services.bootstrap)
+    await ops.console.producer.start()  # the fixture stops it
+
+
+async def test_an_identity_review_shows_who_is_compared_masked_until_revealed(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    twins = []
+    for given in ("Jamie", "Morgan"):
+        event = drug_test_event(with_nhs=False, given_name=given, family_name="Twinfield",
+                                date_of_birth="1994-06-07", postcode="B12 9ZZ")
+        del event["subject"]["pnc_id"]
+        twins.append(encode(event))
+    await produce(services.bootstrap, hub.topics.custody_events, twins, key=b"k")
+    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
+                               hub.topics.custody_events)
+    csrf = await login(ops.client, "otto")
+    async with hub.engine.connect() as conn:
+        review = (await conn.execute(select(triage_items).where(
+            triage_items.c.reason == "possible_match",
+            triage_items.c.referral_id.is_(None)))).one()
+    masked_view = (await ops.client.get("/triage")).text
+    row = masked_view.split(f'data-id="{review.id}"', 1)[1].split("</tr>\n</table>", 1)[0]
+    for secret in ("twinfield", "jamie", "morgan", "1994-06-07", "b12"):
+        assert secret not in row.lower(), secret
+    compared = dict(re.findall(r'<td>(\w+)</td>\s*<td>•••</td>\s*<td>•••</td>\s*<td class="(\w+)"',
+                               row))
+    assert compared == {"given_name": "different", "family_name": "same",
+                        "date_of_birth": "same", "postcode": "same", "nhs_number": "missing"}
+    no_reason = await ops.client.post(f"/triage/{review.id}/reveal",
+                                      data={"csrf": csrf, "reason": " "})
+    assert no_reason.status_code == 400
+    shown = await ops.client.post(f"/triage/{review.id}/reveal", data={
+        "csrf": csrf, "reason": "deciding the identity review"})
+    assert shown.status_code == 200
+    for value in ("twinfield", "jamie", "morgan", "1994-06-07"):  # as the registry keeps them
+        assert value in shown.text.lower()
+    async with hub.engine.connect() as conn:
+        reveal = (await conn.execute(select(triage_decisions))).one()
+        item = (await conn.execute(select(triage_items.c.status).where(
+            triage_items.c.id == review.id))).scalar_one()
+    assert (reveal.decision, reveal.actor, item) == ("reveal", "otto", "open")
+    assert "deciding the identity review" in (await ops.client.get("/audit")).text
+    assert "twinfield" not in (await ops.client.get("/triage")).text.lower()  # masked again
+
+
+def test_hub_run_serves_its_own_metrics_with_retries_and_dead_letters(
+    services: Services, database_url: str, topic_prefix: str
+) -> None:
+    """`hub run` as a process, metrics on HUB_METRICS_HOST:HUB_METRICS_PORT; a database
+    connection killed mid-statement is retried and counted; a dead letter counted by reason."""
+    port = next(p for p in range(25800, 25900) if not port_open("127.0.0.1", p))
+    env = {**os.environ, "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
+           "HUB_DATABASE_URL": database_url, "HUB_TOPIC_PREFIX": topic_prefix,
+           "HUB_CONSUMER_GROUP": f"{topic_prefix}hub", "HUB_TOPIC_PARTITIONS": "1",
+           "HUB_METRICS_HOST": "127.0.0.1", "HUB_METRICS_PORT": str(port)}
+    hub_run = subprocess.Popen([str(ROOT / ".venv" / "bin" / "hub"), "run"], env=env, cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    custody = f"{topic_prefix}custody.events.v1"
+    group = f"{topic_prefix}hub.custody-events"
+    plain = database_url.replace("+psycopg", "")
+    try:
+        run_blocking(wait_for_members(services.bootstrap, group, 1, 90))
+        run_blocking(produce(services.bootstrap, custody, [b"not json"]))
+        run_blocking(wait_until_committed(services.bootstrap, group, custody))
+        with psycopg.connect(plain) as blocker, psycopg.connect(plain, autocommit=True) as admin:
+            blocker.execute("LOCK TABLE inbound_events IN ACCESS EXCLUSIVE MODE")
+            run_blocking(produce(services.bootstrap, custody, [encode(drug_test_event())]))
+            deadline = time.monotonic() + 60
+            while not (waiting := admin.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND pid <> %s",
+                    (blocker.info.backend_pid,)).fetchall()):
+                assert time.monotonic() < deadline, "the hub never reached the table"
+                time.sleep(0.2)
+            for (pid,) in waiting:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            blocker.rollback()
+        run_blocking(wait_until_committed(services.bootstrap, group, custody))
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as page:
+            metrics = samples(page.read().decode())
+    finally:
+        hub_run.send_signal(signal.SIGINT)
+        hub_run.wait(60)
+    retries = {labels: v for (name, labels), v in metrics.items() if name == "hub_retries_total"}
+    assert retries and sum(retries.values()) >= 1, retries
+    assert metrics[("hub_events_dead_lettered_total",
+                    f'reason="invalid_json",topic="{custody}"')] == 1
+    assert metrics[("hub_events_outcome_total", f'outcome="referred",topic="{custody}"')] == 1
+    assert metrics[("hub_events_consumed_total", f'topic="{custody}"')] == 2

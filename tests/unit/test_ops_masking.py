@@ -1,0 +1,96 @@
+"""What an operator sees of a dead letter without a recorded reveal: an allow-list, so
+misnamed keys, free text and whole objects stay masked; refusals name fields, not values."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from hub.contracts.validate import field_problems, problems
+from hub.ops.masking import MASK, masked, masked_edit
+from hub.ops.users import LoginThrottle
+from tests.factories import drug_test_event, encode
+
+SECRETS = ("Smithers", "1990-02-03", "9990000018", "theft from a Mr Smithers", "Jonesy",
+           "BOOK-77-SMITH", "B12 9ZZ", "Personsyn")
+
+
+def leaky_event() -> dict[str, object]:
+    event = drug_test_event()
+    event["subject"].update(surname="Smithers", dob="1990-02-03", nhsNumber=9990000018)
+    event["subject"]["family_name"] = "Personsyn"
+    event["payload"].update(arrest_offence="theft from a Mr Smithers", place="Jonesy",
+                            booking_reference="BOOK-77-SMITH",
+                            extra={"nested": {"who": "Smithers", "n": 9990000018}})
+    event["payload"]["results"]["opiates"] = "Jonesy"  # a bad value in an enumerated field
+    return event
+
+
+def test_only_known_safe_values_are_shown() -> None:
+    shown = masked(encode(leaky_event()))
+    for secret in SECRETS:
+        assert secret not in shown
+    body = json.loads(shown)
+    assert body["event_type"] == "custody.drug_test_result"
+    assert body["source"] == {"system": "test-custody", "site": "Test custody suite"}
+    assert body["payload"]["results"] == {"opiates": MASK, "cocaine": "negative"}
+    assert body["payload"]["trigger_offence"] is True
+    assert body["payload"]["sample_type"] == "oral_fluid"
+    assert body["payload"]["extra"] == {"nested": {"who": MASK, "n": MASK}}
+    assert body["subject"]["dob"] == MASK and body["subject"]["nhsNumber"] == MASK
+
+
+def test_an_unknown_event_type_shows_no_payload_and_odd_keys_are_masked() -> None:
+    event = drug_test_event(opiates="negative")
+    event["event_type"] = "custody.Smithers"
+    event["payload"]["Smithers Jones"] = True
+    shown = masked(encode(event))
+    assert "Smithers" not in shown and '"negative"' not in shown
+
+
+def test_edits_are_shown_only_where_safe() -> None:
+    kind = "custody.drug_test_result"
+    assert masked_edit(kind, "payload.results.opiates", "positive") == "positive"
+    assert masked_edit(kind, "payload.results.opiates", "Smithers") == MASK
+    assert masked_edit(kind, "subject.family_name", "Smithers") == MASK
+    whole = masked_edit(kind, "subject", json.dumps({"family_name": "Smithers",
+                                                     "date_of_birth": "1990-02-03"}))
+    assert "Smithers" not in whole and "1990" not in whole and "family_name" in whole
+
+
+def test_field_problems_name_the_fields_and_never_a_value() -> None:
+    value = encode(leaky_event())
+    found = field_problems(value)
+    assert any(p.startswith("payload.results.opiates:") for p in found)
+    assert any(p.startswith("subject.surname:") for p in found)
+    for secret in SECRETS:
+        assert all(secret not in p for p in found), found
+    assert any("Jonesy" in p for p in problems(value))  # the partner's own check still quotes
+    bad_id = drug_test_event()
+    bad_id["event_id"] = "Smithers-1"
+    assert all("Smithers" not in p and "S" not in p.split(":", 1)[1]
+               for p in field_problems(encode(bad_id)))
+    unknown = drug_test_event()
+    unknown["event_type"] = "Smithers"
+    assert all("Smithers" not in p for p in field_problems(encode(unknown)))
+
+
+def test_failed_logins_are_throttled_per_user_and_age_out() -> None:
+    throttle, now = LoginThrottle(limit=5, window=timedelta(minutes=5)), datetime.now(UTC)
+    for _ in range(5):
+        assert not throttle.blocked("otto", now)
+        throttle.failed("otto", now)
+    assert throttle.blocked("otto", now) and throttle.blocked("OTTO", now)
+    assert not throttle.blocked("vera", now)
+    assert not throttle.blocked("otto", now + timedelta(minutes=5, seconds=1))
+
+
+def test_times_typed_in_the_console_are_uk_times() -> None:
+    from hub.ops.session import local_moment
+
+    summer, winter = local_moment("2026-07-01T10:00", "from"), local_moment("2026-01-05T10:00",
+                                                                            "from")
+    assert summer is not None and winter is not None
+    assert summer.astimezone(UTC).hour == 9 and winter.astimezone(UTC).hour == 10
+    explicit = local_moment("2026-07-01T10:00+00:00", "from")
+    assert explicit is not None and explicit.astimezone(UTC).hour == 10
