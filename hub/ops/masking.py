@@ -1,11 +1,13 @@
 """What an operator may see of a message without revealing it: an allow-list.
 
 Only values under known-safe fields are shown — the envelope's metadata (event id, type,
-schema version, time, source system and site) and the payload fields that the contracts declare
-as enumerations, booleans, numbers or timestamps, and only when the value is one the contract
-allows. Every other string or number is masked, whatever its key is called (`surname`, `dob`,
-free text, a whole object put where a field was expected); keys that do not look like field
-names are masked too."""
+schema version, time, source system and site) and the payload's timestamps, and only when the
+value is one the contract allows there. The rest of the payload is health or offence data
+(test results, assessment answers, sentences: UK GDPR Art. 9 and 10) even where the contract
+enumerates it, so it is masked like every other value, whatever its key is called (`surname`,
+`dob`, free text, a whole object put where a field was expected); keys that do not look like
+field names are masked too. The dead letter's error headers name the failing field and what it
+expects; an operator reveals the values (audited) to correct them."""
 
 from __future__ import annotations
 
@@ -43,10 +45,6 @@ def _timestamp(value: Any) -> bool:
     return True
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < 10**6
-
-
 def _text(value: Any) -> bool:
     return isinstance(value, str) and len(value) <= 200
 
@@ -67,14 +65,7 @@ def _rules_of(schema: dict[str, Any], defs: dict[str, Any], path: str,
         schema = defs[schema["$ref"].rsplit("/", 1)[-1]]
     for option in schema.get("anyOf", []) + schema.get("allOf", []):
         _rules_of(option, defs, path, into)
-    if "enum" in schema or "const" in schema:
-        allowed = frozenset(schema.get("enum", [schema.get("const")]))
-        into[path] = lambda v, allowed=allowed: isinstance(v, str | int) and v in allowed  # type: ignore[misc]
-    elif schema.get("type") == "boolean":
-        into[path] = lambda v: isinstance(v, bool)
-    elif schema.get("type") in ("integer", "number"):
-        into[path] = _number
-    elif schema.get("type") == "string" and schema.get("format") == "date-time":
+    if schema.get("type") == "string" and schema.get("format") == "date-time":
         into[path] = _timestamp
     for name, sub in schema.get("properties", {}).items():
         _rules_of(sub, defs, f"{path}.{name}", into)
@@ -84,8 +75,8 @@ def _rules_of(schema: dict[str, Any], defs: dict[str, Any], path: str,
 
 @cache
 def payload_rules(event_type: str) -> dict[str, Rule]:
-    """Dotted payload paths (`*` for list items) whose values are safe to show, and the test
-    a value must pass to be shown."""
+    """Dotted payload paths (`*` for list items) whose values are safe to show (timestamps),
+    and the test a value must pass to be shown."""
     model = ALL_EVENT_TYPES.get(event_type)
     if model is None:
         return {}
@@ -108,7 +99,7 @@ def _mask(node: Any, path: str, rules: dict[str, Rule]) -> Any:
                 for i, (k, v) in enumerate(node.items())}
     if isinstance(node, list):
         return [_mask(v, _join(path, "*"), rules) for v in node]
-    if node is None or isinstance(node, bool):
+    if node is None:
         return node
     rule = rules.get(path)
     return node if rule is not None and rule(node) else MASK

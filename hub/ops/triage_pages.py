@@ -9,9 +9,11 @@ import logging
 import uuid
 from typing import Annotated, Any
 
+from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from hub.messages import OutboundMessage
 from hub.ops.session import Console, Posted, Session, Viewer, console_of, page, require
 from hub.ops.triage import (
     DEMOGRAPHICS,
@@ -25,6 +27,7 @@ from hub.ops.triage import (
     route,
 )
 from hub.ops.users import Role
+from hub.outbox import publish_rows
 from hub.store import journal
 
 router = APIRouter()
@@ -121,13 +124,27 @@ async def match_item(request: Request, item_id: uuid.UUID, session: Posted,
 
 
 async def publish(console: Console, pending: list[journal.PendingMessage]) -> None:
-    """Send once, within `send_timeout`; what is not acknowledged stays in the outbox for the
-    relay."""
-    assert console.producer is not None
+    """Send once, within `send_timeout`, holding the rows' locks (so the relay never sends them
+    too); what is not acknowledged stays in the outbox for the relay."""
+    producer = console.producer
+    assert producer is not None
+
+    async def send(messages: list[OutboundMessage]) -> list[bool]:
+        acked: list[bool] = []
+        for m in messages:
+            if acked and not acked[-1]:
+                acked.append(False)  # keep the order: nothing after a failure
+                continue
+            try:
+                await producer.send_and_wait(m.topic, m.value, key=m.key,
+                                             headers=list(m.headers))
+                acked.append(True)
+            except KafkaError:
+                acked.append(False)
+        return acked
+
     async with asyncio.timeout(console.send_timeout):
-        for item in pending:
-            m = item.message
-            await console.producer.send_and_wait(m.topic, m.value, key=m.key,
-                                                 headers=list(m.headers))
-    async with console.engine.begin() as conn:
-        await journal.mark_published(conn, [p.outbox_id for p in pending], console.clock())
+        left = await publish_rows(console.engine, send, [p.outbox_id for p in pending],
+                                  console.clock)
+    if left:
+        raise KafkaError(f"{len(left)} message(s) not acknowledged")

@@ -33,9 +33,11 @@ def test_only_known_safe_values_are_shown() -> None:
     body = json.loads(shown)
     assert body["event_type"] == "custody.drug_test_result"
     assert body["source"] == {"system": "test-custody", "site": "Test custody suite"}
-    assert body["payload"]["results"] == {"opiates": MASK, "cocaine": "negative"}
-    assert body["payload"]["trigger_offence"] is True
-    assert body["payload"]["sample_type"] == "oral_fluid"
+    # health and offence data stay masked, even values the contract enumerates
+    assert body["payload"]["results"] == {"opiates": MASK, "cocaine": MASK}
+    assert body["payload"]["trigger_offence"] == MASK
+    assert body["payload"]["sample_type"] == MASK
+    assert body["payload"]["tested_at"] == "2026-10-01T08:45:00+00:00"
     assert body["payload"]["extra"] == {"nested": {"who": MASK, "n": MASK}}
     assert body["subject"]["dob"] == MASK and body["subject"]["nhsNumber"] == MASK
 
@@ -50,8 +52,10 @@ def test_an_unknown_event_type_shows_no_payload_and_odd_keys_are_masked() -> Non
 
 def test_edits_are_shown_only_where_safe() -> None:
     kind = "custody.drug_test_result"
-    assert masked_edit(kind, "payload.results.opiates", "positive") == "positive"
-    assert masked_edit(kind, "payload.results.opiates", "Smithers") == MASK
+    assert masked_edit(kind, "payload.tested_at", "2026-10-01T08:50:00+00:00") == \
+        "2026-10-01T08:50:00+00:00"
+    assert masked_edit(kind, "payload.tested_at", "Smithers") == MASK
+    assert masked_edit(kind, "payload.results.opiates", "positive") == MASK  # health data
     assert masked_edit(kind, "subject.family_name", "Smithers") == MASK
     whole = masked_edit(kind, "subject", json.dumps({"family_name": "Smithers",
                                                      "date_of_birth": "1990-02-03"}))
