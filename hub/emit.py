@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from hub.messages import OutboundMessage
 
@@ -12,14 +13,15 @@ from hub.messages import OutboundMessage
 class Emitter:
     """Sends records and waits until the broker has them durably."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, *, request_timeout_ms: int = 15_000) -> None:
         self._bootstrap = bootstrap
+        self._request_timeout_ms = request_timeout_ms
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap, acks="all", enable_idempotence=True, linger_ms=2,
-            request_timeout_ms=15000, client_id="referral-hub-emitter")
+            request_timeout_ms=self._request_timeout_ms, client_id="referral-hub-emitter")
         await self._producer.start()
 
     async def stop(self) -> None:
@@ -28,13 +30,26 @@ class Emitter:
             self._producer = None
 
     async def send(self, messages: list[OutboundMessage]) -> list[bool]:
-        """Send all, in order; return which ones the broker acknowledged."""
+        """Send in order; return which ones the broker acknowledged. Queuing stops at the first
+        message the producer refuses outright (e.g. its topic does not exist), so what was
+        queued before it is still reported; raises only when nothing was acknowledged."""
         if self._producer is None:
             raise RuntimeError("the emitter is not started")
-        futures = [await self._producer.send(m.topic, m.value, key=m.key, headers=list(m.headers))
-                   for m in messages]
-        results = await asyncio.gather(*futures, return_exceptions=True)
-        failures = [r for r in results if isinstance(r, BaseException)]
-        if failures and len(failures) == len(results):
-            raise failures[0]
-        return [not isinstance(r, BaseException) for r in results]
+        if not messages:
+            return []
+        futures: list[asyncio.Future[object]] = []
+        refused: BaseException | None = None
+        for m in messages:
+            try:
+                futures.append(await self._producer.send(m.topic, m.value, key=m.key,
+                                                         headers=list(m.headers)))
+            except KafkaError as error:
+                refused = error
+                break
+        results = list(await asyncio.gather(*futures, return_exceptions=True))
+        acked = [not isinstance(r, BaseException) for r in results]
+        acked += [False] * (len(messages) - len(acked))
+        if not any(acked):
+            failure = refused or next(r for r in results if isinstance(r, BaseException))
+            raise failure
+        return acked

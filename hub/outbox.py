@@ -61,14 +61,17 @@ class OutboxRelay:
 
     async def sweep(self) -> int:
         """Send every stale row no other sender holds, a batch per transaction; return how many
-        were published."""
-        published = 0
+        were published. A message the broker refuses holds back the later messages with its key
+        (their order matters) but not the others'; when nothing at all is acknowledged, the
+        sweep stops (the broker is away) and raises."""
+        published, held_keys, after = 0, set[bytes](), 0
         while True:
             async with self._engine.begin() as conn:
                 if not await journal.take_relay_turn(conn):
                     break  # another relay is sweeping; it goes on until nothing is left
                 cutoff = self._clock() - timedelta(seconds=self._settings.grace_seconds)
-                rows = await journal.lock_stale(conn, cutoff, self._settings.batch)
+                rows = await journal.lock_stale(conn, cutoff, self._settings.batch,
+                                                frozenset(held_keys), after)
                 if not rows:
                     break
                 acked = await self._send([row.message for row in rows])
@@ -78,7 +81,15 @@ class OutboxRelay:
             for row in done:
                 metrics.RELAYED.labels(row.message.topic).inc()
             published += len(done)
-            if len(done) < len(rows) or len(rows) < self._settings.batch:
+            failed = [row for row, ok in zip(rows, acked, strict=True) if not ok]
+            if failed:  # later rows were not tried: look again from the first failure on
+                first = failed[0]
+                after = max(after, first.outbox_id) if first.message.key is None else after
+                if first.message.key is not None:
+                    held_keys.add(first.message.key)
+                log.warning("outbox relay: the broker refused a message for %s; its key's "
+                            "later messages wait for the next sweep", first.message.topic)
+            elif len(rows) < self._settings.batch:
                 break
         if published:
             log.warning("outbox relay published %d message(s) left unpublished", published)
@@ -99,15 +110,16 @@ class OutboxRelay:
         """Sweep every `interval_seconds` until cancelled. A failed sweep is one attempt: it is
         logged (no personal data) and the next sweep tries again."""
         while True:
-            try:
-                await self.sweep()
-                await self.watch()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                if is_transient(error):
-                    log.warning("outbox relay sweep failed (%s); next sweep in %.0fs",
-                                type(error).__name__, self._settings.interval_seconds)
-                else:
-                    log.exception("outbox relay sweep failed")
+            for step in (self.sweep, self.watch):  # an outage must not silence the watch
+                try:
+                    await step()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    if is_transient(error):
+                        log.warning("outbox relay %s failed (%s); again in %.0fs",
+                                    step.__name__, type(error).__name__,
+                                    self._settings.interval_seconds)
+                    else:
+                        log.exception("outbox relay %s failed", step.__name__)
             await asyncio.sleep(self._settings.interval_seconds)  # the sweep period

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from hub.contracts.court import COURT_EVENT_TYPES
@@ -20,3 +21,14 @@ INBOUND: Mapping[str, Mapping[str, type[Event]]] = {
 
 ALL_EVENT_TYPES: dict[str, type[Event]] = {
     name: model for catalogue in INBOUND.values() for name, model in catalogue.items()}
+
+_EVENT_TYPE_SHAPE = re.compile(r"[a-z][a-z0-9_]{0,40}(\.[a-z][a-z0-9_]{0,40}){1,3}")
+
+
+def shown_event_type(value: object) -> str | None:
+    """An event type as operators may see it unrevealed: a known one, or one shaped like an
+    event type name (lower-case dotted words: a typo, a type from a newer producer); anything
+    else could be somebody's data and is not kept."""
+    if not isinstance(value, str) or len(value) > 100:
+        return None
+    return value if value in ALL_EVENT_TYPES or _EVENT_TYPE_SHAPE.fullmatch(value) else None

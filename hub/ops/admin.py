@@ -40,6 +40,8 @@ async def create_user(request: Request, session: Posted,
                       password: Annotated[str, Form()] = "",
                       role: Annotated[str, Form()] = "viewer") -> Response:
     require(session, Role.ADMIN)
+    if username.strip() == session.user and role != Role.ADMIN.value:
+        return await users_page(request, session, 400, "you cannot disable or demote yourself")
     console = console_of(request)
     try:
         async with console.engine.begin() as conn:

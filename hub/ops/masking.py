@@ -19,7 +19,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from hub.contracts.catalogue import ALL_EVENT_TYPES
+from hub.contracts.catalogue import ALL_EVENT_TYPES, shown_event_type
 
 MASK = "•••"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,60}$")
@@ -51,7 +51,7 @@ def _text(value: Any) -> bool:
 
 ENVELOPE: dict[str, Rule] = {
     "event_id": _uuid,
-    "event_type": lambda v: v in ALL_EVENT_TYPES,
+    "event_type": lambda v: shown_event_type(v) is not None,
     "schema_version": lambda v: isinstance(v, str) and _VERSION.fullmatch(v) is not None,
     "occurred_at": _timestamp,
     "source.system": _text,

@@ -38,7 +38,6 @@ class Console:
     clock: Callable[[], datetime]
     producer: AIOKafkaProducer | None = None
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    send_timeout: float = 10.0  # a triage decision's publish; then it waits for the relay
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ reject a possible match; an identity review's details side by side, masked unles
 
 (No `from __future__ import annotations`: FastAPI reads the dependencies in signatures.)"""
 
-import asyncio
 import logging
 import uuid
 from typing import Annotated, Any
@@ -124,8 +123,8 @@ async def match_item(request: Request, item_id: uuid.UUID, session: Posted,
 
 
 async def publish(console: Console, pending: list[journal.PendingMessage]) -> None:
-    """Send once, within `send_timeout`, holding the rows' locks (so the relay never sends them
-    too); what is not acknowledged stays in the outbox for the relay."""
+    """Send once, holding the rows' locks (so the relay never sends them too); what is not
+    acknowledged stays in the outbox for the relay."""
     producer = console.producer
     assert producer is not None
 
@@ -143,8 +142,9 @@ async def publish(console: Console, pending: list[journal.PendingMessage]) -> No
                 acked.append(False)
         return acked
 
-    async with asyncio.timeout(console.send_timeout):
-        left = await publish_rows(console.engine, send, [p.outbox_id for p in pending],
-                                  console.clock)
+    # Not cancelled on a deadline: a cancelled send may still be delivered, and the rows would
+    # then be sent again by the relay. The producer's request timeout bounds it instead.
+    left = await publish_rows(console.engine, send, [p.outbox_id for p in pending],
+                              console.clock)
     if left:
         raise KafkaError(f"{len(left)} message(s) not acknowledged")

@@ -45,8 +45,9 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
         if console.producer is not None:  # given by the caller (tests): theirs to stop
             yield
             return
-        console.producer = AIOKafkaProducer(bootstrap_servers=console.bootstrap, acks="all",
-                                            enable_idempotence=True)
+        console.producer = AIOKafkaProducer(  # a send gives up after 10 s: the relay takes over
+            bootstrap_servers=console.bootstrap, acks="all", enable_idempotence=True,
+            request_timeout_ms=10_000)
         await console.producer.start()
         try:
             yield

@@ -11,10 +11,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.contracts.catalogue import shown_event_type
 from hub.failures import Reason, Rejected, Stage
 from hub.kpis.facts import ReportFacts
 from hub.messages import InboundRecord, OutboundMessage
@@ -116,13 +117,17 @@ async def take_relay_turn(conn: AsyncConnection) -> bool:
 
 
 async def lock_stale(
-    conn: AsyncConnection, created_before: datetime, limit: int
+    conn: AsyncConnection, created_before: datetime, limit: int,
+    skip_keys: frozenset[bytes] = frozenset(), after_id: int = 0,
 ) -> list[PendingMessage]:
-    """Unpublished rows older than `created_before` that no other sender holds, oldest first."""
-    rows = await conn.execute(
-        select(outbox).where(outbox.c.published_at.is_(None),
-                             outbox.c.created_at < created_before)
-        .order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True))
+    """Unpublished rows older than `created_before` that no other sender holds, oldest first,
+    leaving out the keys in `skip_keys` and rows up to `after_id`."""
+    query = (select(outbox).where(outbox.c.published_at.is_(None),
+                                  outbox.c.created_at < created_before, outbox.c.id > after_id)
+             .order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True))
+    if skip_keys:
+        query = query.where(or_(outbox.c.key.is_(None), outbox.c.key.not_in(skip_keys)))
+    rows = await conn.execute(query)
     return [_row_to_pending(row) for row in rows]
 
 
@@ -145,7 +150,7 @@ def _what_it_seems(value: bytes) -> dict[str, str | None]:
     source = body.get("source")
     system = source.get("system") if isinstance(source, dict) else None
     kind = body.get("event_type")
-    return {"event_type": kind[:100] if isinstance(kind, str) else None,
+    return {"event_type": shown_event_type(kind),
             "source_system": system[:200] if isinstance(system, str) else None}
 
 

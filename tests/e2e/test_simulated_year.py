@@ -76,8 +76,17 @@ def test_a_simulated_year_reproduces_the_published_figures(
         people = conn.execute("SELECT count(*) FROM persons").fetchone()
         reviews = conn.execute("SELECT count(*) FROM triage_items WHERE referral_id IS NULL"
                                ).fetchone()
-        unknown = conn.execute("SELECT count(DISTINCT referral_id) FROM triage_items "
-                               "WHERE reason = 'residence_unknown'").fetchone()
+        unknown = {pnc for (pnc,) in conn.execute(
+            "SELECT DISTINCT i.value FROM triage_items t JOIN referrals r "
+            "ON r.id = t.referral_id JOIN person_identifiers i ON i.person_id = r.person_id "
+            "AND i.system = 'pnc_id' WHERE t.reason = 'residence_unknown'")}
     assert letters == Counter(plan.dead_letters)
     assert people == (len(plan.people),) and reviews == (0,)
-    assert unknown is not None and unknown[0] > 0
+    no_address = {p.subject["pnc_id"] for p in plan.people
+                  if not {"postcode", "residence_authority"} & p.subject.keys()}
+    tested = {p.subject["pnc_id"] for p in plan.people if p.subject["pnc_id"] in no_address
+              and any(a.contact == "positive" for a in p.arrests)}
+    assert len(no_address) == plan.expected["no_fixed_abode"]
+    # everyone of no fixed abode who tested positive was triaged as residence unknown, and
+    # nobody with an address was
+    assert tested and tested <= unknown <= no_address

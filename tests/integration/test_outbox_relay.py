@@ -4,6 +4,7 @@ several relays and the pipeline sending at the same time; what waits too long ra
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -177,3 +178,78 @@ async def test_an_old_unpublished_row_raises_an_alert(
     assert len(alerts) == 1 and "1 outbox message(s) unpublished" in alerts[0]
     assert metrics.OUTBOX_UNPUBLISHED._value.get() == 1
     assert metrics.OUTBOX_OLDEST_SECONDS._value.get() >= 600
+
+
+async def test_a_refused_message_holds_back_only_its_own_key(
+    services: Services, database_url: str, topic_prefix: str
+) -> None:
+    topic, missing = f"{topic_prefix}referrals.triage.v1", f"{topic_prefix}no.such.topic.v1"
+    await create_topics(services.bootstrap, (topic,), partitions=1)
+
+    def keyed(target: str, key: bytes, n: int) -> OutboundMessage:
+        return OutboundMessage(target, key, f'{{"n": {n}}}'.encode(), ())
+
+    await write_unpublished(database_url, [
+        keyed(topic, b"a", 1), keyed(missing, b"b", 2), keyed(topic, b"b", 3),
+        keyed(topic, b"a", 4), keyed(topic, b"c", 5)])
+    emitter = Emitter(services.bootstrap, request_timeout_ms=2_000)
+    await emitter.start()
+    engine = create_engine(database_url)
+    try:
+        relay = OutboxRelay(engine, emitter.send, now, RelaySettings(1, 0, 60, batch=10))
+        assert await relay.sweep() == 3
+    finally:
+        await engine.dispose()
+        await emitter.stop()
+    found = (await read_all(services.bootstrap, [topic]))[topic]
+    assert [r.value for r in found] == [b'{"n": 1}', b'{"n": 4}', b'{"n": 5}']  # b's wait
+    assert await unpublished(database_url) == 2
+
+
+async def test_a_row_another_sender_holds_is_skipped_and_sent_once(
+    services: Services, database_url: str, topic_prefix: str, emitter: Emitter
+) -> None:
+    topic = f"{topic_prefix}referrals.triage.v1"
+    await create_topics(services.bootstrap, (topic,), partitions=1)
+    ids = await write_unpublished(database_url, [message(topic, n) for n in range(6)])
+    holder, relaying = create_engine(database_url), create_engine(database_url)
+    try:
+        async with holder.begin() as conn:  # the pipeline in the middle of sending rows 2 and 3
+            held = await journal.lock_unpublished(conn, ids[2:4])
+            relay = OutboxRelay(relaying, emitter.send, now, RelaySettings(1, 0, 60))
+            assert await relay.sweep() == 4
+            await emitter.send([p.message for p in held])
+            await journal.mark_published(conn, ids[2:4], now())
+        assert await relay.sweep() == 0
+    finally:
+        await holder.dispose()
+        await relaying.dispose()
+    found = (await read_all(services.bootstrap, [topic]))[topic]
+    assert sorted(int(r.value[6:-1]) for r in found) == list(range(6))
+
+
+async def test_the_watch_still_alerts_while_nothing_can_be_sent(
+    database_url: str, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    await write_unpublished(database_url, [message("nowhere.v1", 1)],
+                            at=now() - timedelta(minutes=10))
+    emitter = Emitter(services.bootstrap, request_timeout_ms=1_000)  # the topic does not exist
+    await emitter.start()
+    engine = create_engine(database_url)
+    caplog.set_level(logging.WARNING, logger="hub.outbox")
+    relay = OutboxRelay(engine, emitter.send, now, RelaySettings(0.05, 0, 300))
+    running = asyncio.create_task(relay.run())
+    try:
+        async def alerted() -> str | None:
+            return None if any("ALERT" in r.getMessage() for r in caplog.records) \
+                else "no alert yet"
+
+        await poll_until(alerted, 15)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await engine.dispose()
+        await emitter.stop()
+    assert any("outbox relay sweep failed" in r.getMessage() for r in caplog.records)
+    assert await unpublished(database_url) == 1

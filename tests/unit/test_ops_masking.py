@@ -98,3 +98,15 @@ def test_times_typed_in_the_console_are_uk_times() -> None:
     assert summer.astimezone(UTC).hour == 9 and winter.astimezone(UTC).hour == 10
     explicit = local_moment("2026-07-01T10:00+00:00", "from")
     assert explicit is not None and explicit.astimezone(UTC).hour == 10
+
+
+def test_only_event_types_shaped_like_event_types_are_kept_for_operators() -> None:
+    from hub.contracts.catalogue import shown_event_type
+    from hub.store.journal import _what_it_seems
+
+    assert shown_event_type("custody.drug_test_result") == "custody.drug_test_result"
+    assert shown_event_type("custody.drug_test_resutl") == "custody.drug_test_resutl"  # typo
+    for personal in ("Jo Smithers", "custody.Smithers", "smithers", "9990000018", 42, None):
+        assert shown_event_type(personal) is None
+    seen = _what_it_seems(b'{"event_type": "Jo Smithers 1990-02-03", "source": {"system": "x"}}')
+    assert seen == {"event_type": None, "source_system": "x"}
