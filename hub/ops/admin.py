@@ -45,7 +45,8 @@ async def create_user(request: Request, session: Posted,
     console = console_of(request)
     try:
         async with console.engine.begin() as conn:
-            await save_user(conn, username.strip(), password, role_of(role), console.clock())
+            await save_user(conn, username.strip(), password, role_of(role), console.clock(),
+                            actor=session.user)
     except ValueError as refused:
         return await users_page(request, session, 400, str(refused))
     log.info("console user saved by %s (role %s)", session.user, role)
@@ -61,9 +62,11 @@ async def change(request: Request, username: str, session: Posted,
     if username == session.user and (disabled == "yes" or (role and role != "admin")):
         return await users_page(request, session, 400, "you cannot disable or demote yourself")
     try:
-        async with console_of(request).engine.begin() as conn:
+        console = console_of(request)
+        async with console.engine.begin() as conn:
             await change_user(conn, username, role=role_of(role) if role else None,
-                              disabled={"yes": True, "no": False}.get(disabled))
+                              disabled={"yes": True, "no": False}.get(disabled),
+                              actor=session.user, now=console.clock())
     except LookupError:
         raise HTTPException(404, "no such user") from None
     request.session["flash"] = f"User {username} changed."

@@ -52,12 +52,16 @@ def user(
     ] = None,
 ) -> None:
     """Create a console user, or set a new password and role; or disable / enable one."""
+    import getpass
+
     from hub.cli import _in_transaction
     from hub.ops.users import Role, change_user, save_user
 
+    actor = f"cli:{getpass.getuser()}"  # whoever has the database's credentials here
     if disable is not None:
         try:
-            _in_transaction(lambda conn: change_user(conn, username, disabled=disable))
+            _in_transaction(lambda conn: change_user(conn, username, disabled=disable,
+                                                     actor=actor, now=datetime.now(UTC)))
         except LookupError as missing:
             console.print(f"[red]{missing}[/red]")
             raise typer.Exit(1) from None
@@ -67,7 +71,7 @@ def user(
         "Password", hide_input=True, confirmation_prompt=True)
     try:
         _in_transaction(lambda conn: save_user(conn, username, password, Role(role),
-                                               datetime.now(UTC)))
+                                               datetime.now(UTC), actor=actor))
     except ValueError as refused:
         console.print(f"[red]{refused}[/red]")
         raise typer.Exit(1) from None

@@ -163,7 +163,10 @@ _AUDIT = """{% extends "base" %}{% block main %}<h1>Audit</h1><h2>Dead letters</
 <table id="triage-audit"><tr><th>when</th><th>who</th><th>decision</th><th>detail</th>
 <th>why</th></tr>{% for d in decisions %}<tr><td>{{ d.at }}</td><td>{{ d.actor }}</td>
 <td>{{ d.decision }}</td><td>{{ d.detail or '' }}</td><td>{{ d.reason }}</td></tr>
-{% endfor %}</table>{% endblock %}"""
+{% endfor %}</table><h2>Console users</h2>
+<table id="user-audit"><tr><th>when</th><th>who</th><th>user</th><th>change</th></tr>
+{% for u in user_changes %}<tr><td>{{ u.at }}</td><td>{{ u.actor }}</td><td>{{ u.username }}</td>
+<td>{{ u.change }}</td></tr>{% endfor %}</table>{% endblock %}"""
 
 _USERS = """{% extends "base" %}{% block main %}<h1>Users</h1>
 <table id="users"><tr><th>user</th><th>role</th><th>state</th><th>since</th><th>change</th></tr>

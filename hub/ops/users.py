@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.store.schema import ops_users
+from hub.store.schema import ops_user_changes, ops_users
 
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
@@ -46,29 +46,58 @@ def password_matches(password: str, stored: str) -> bool:
 
 
 async def save_user(conn: AsyncConnection, username: str, password: str, role: Role,
-                    now: datetime) -> None:
-    """Create the user, or set a new password and role (a disabled user stays disabled)."""
+                    now: datetime, *, actor: str) -> None:
+    """Create the user, or set a new password and role (a disabled user stays disabled);
+    recorded with who did it."""
     if len(password) < 12:
         raise ValueError("passwords need at least 12 characters")
     if not _USERNAME.fullmatch(username):
         raise ValueError("user names are 1-100 letters, digits, dots, dashes or underscores")
+    before = (await conn.execute(select(ops_users.c.role).where(
+        ops_users.c.username == username))).scalar_one_or_none()
     values = {"password_hash": hash_password(password), "role": role.value}
     await conn.execute(insert(ops_users).values(username=username, created_at=now, **values)
                        .on_conflict_do_update(index_elements=["username"], set_=values))
+    changes = [f"created as {role.value}"] if before is None else ["password set"]
+    if before is not None and before != role.value:
+        changes.append(f"role {role.value} (was {before})")
+    await _record(conn, username, changes, actor, now)
 
 
-async def change_user(conn: AsyncConnection, username: str, *, role: Role | None = None,
-                      disabled: bool | None = None) -> None:
-    """Set a user's role, or disable / enable them; takes effect on their next request."""
-    values: dict[str, Any] = {}
-    if role is not None:
-        values["role"] = role.value
-    if disabled is not None:
-        values["disabled"] = disabled
-    changed = (await conn.execute(update(ops_users).where(ops_users.c.username == username)
-                                  .values(**values).returning(ops_users.c.username))).first()
-    if changed is None:
+async def change_user(conn: AsyncConnection, username: str, *, actor: str, now: datetime,
+                      role: Role | None = None, disabled: bool | None = None) -> None:
+    """Set a user's role, or disable / enable them; takes effect on their next request;
+    recorded with who did it."""
+    before = (await conn.execute(select(ops_users.c.role, ops_users.c.disabled).where(
+        ops_users.c.username == username).with_for_update())).first()
+    if before is None:
         raise LookupError(f"no user {username}")
+    values: dict[str, Any] = {}
+    changes: list[str] = []
+    if role is not None and role.value != before.role:
+        values["role"] = role.value
+        changes.append(f"role {role.value} (was {before.role})")
+    if disabled is not None and disabled != before.disabled:
+        values["disabled"] = disabled
+        changes.append("disabled" if disabled else "enabled")
+    if values:
+        await conn.execute(update(ops_users).where(ops_users.c.username == username)
+                           .values(**values))
+    await _record(conn, username, changes, actor, now)
+
+
+async def _record(conn: AsyncConnection, username: str, changes: list[str], actor: str,
+                  now: datetime) -> None:
+    if changes:
+        await conn.execute(ops_user_changes.insert(), [
+            {"username": username, "change": change, "actor": actor[:100], "at": now}
+            for change in changes])
+
+
+async def user_changes(conn: AsyncConnection, limit: int = 500) -> list[Any]:
+    """The user audit, newest first."""
+    return list((await conn.execute(select(ops_user_changes).order_by(
+        ops_user_changes.c.id.desc()).limit(limit))).all())
 
 
 async def list_users(conn: AsyncConnection) -> list[Any]:

@@ -33,7 +33,7 @@ from hub.ops.session import (
     same_token,
 )
 from hub.ops.triage_pages import router as triage_router
-from hub.ops.users import authenticate
+from hub.ops.users import authenticate, user_changes
 from hub.store.schema import dead_letters, triage_decisions, triage_items
 
 __all__ = ["Console", "Session", "create_app"]
@@ -121,7 +121,9 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
             actions = await dl.audit(conn, console.clock())
             decisions = (await conn.execute(select(triage_decisions).order_by(
                 triage_decisions.c.id.desc()).limit(500))).all()
-        return page("audit", request, session, actions=actions, decisions=decisions)
+            users = await user_changes(conn)
+        return page("audit", request, session, actions=actions, decisions=decisions,
+                    user_changes=users)
 
     @app.get("/healthz", response_class=PlainTextResponse)
     async def healthz() -> str:

@@ -204,6 +204,16 @@ ops_users = Table(
     Column("disabled", Boolean, nullable=False, server_default="false"),
 )
 
+#: Who created, re-passworded, promoted, demoted, disabled or enabled a console user, when.
+ops_user_changes = Table(
+    "ops_user_changes", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False, index=True),
+    Column("change", String(40), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
 triage_decisions = Table(
     "triage_decisions", metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),

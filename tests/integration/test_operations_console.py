@@ -22,6 +22,7 @@ import httpx
 import psycopg
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -37,6 +38,7 @@ from hub.ops.web import Console, create_app
 from hub.store.schema import (
     dead_letter_actions,
     dead_letters,
+    ops_user_changes,
     outbox,
     person_merges,
     referrals,
@@ -76,7 +78,7 @@ class Ops:
 async def ops(hub: Hub, services: Services) -> AsyncIterator[Ops]:
     async with hub.engine.begin() as conn:
         for name, role in (("vera", Role.VIEWER), ("otto", Role.OPERATOR)):
-            await save_user(conn, name, PASSWORD, role, datetime.now(UTC))
+            await save_user(conn, name, PASSWORD, role, datetime.now(UTC), actor="test-setup")
     identity = HubIdentity("Referral Hub", "https://referral-hub.example/endpoint/hub", "test",
                            "https://referral-hub.example/id/")
     clock = Clock(datetime.now(UTC))
@@ -84,7 +86,8 @@ async def ops(hub: Hub, services: Services) -> AsyncIterator[Ops]:
                       TriageEnv(hub.providers, hub.topics, identity,
                                 "https://referral-hub.example/endpoint/", new_uuid),
                       session_minutes=30, clock=clock)
-    console.producer = AIOKafkaProducer(bootstrap_servers=services.bootstrap, acks="all")
+    console.producer = AIOKafkaProducer(bootstrap_servers=services.bootstrap, acks="all",
+                                        request_timeout_ms=2_000)  # the console's is 10 s
     await console.producer.start()
     app = create_app(console, secret_key="test-secret")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
@@ -656,11 +659,11 @@ async def test_a_viewer_can_do_nothing_and_role_changes_apply_on_the_next_reques
         assert (await conn.execute(select(dead_letters.c.status))).scalars().all() == ["open"]
 
     async with hub.engine.begin() as conn:  # an admin promotes vera: her next request
-        await change_user(conn, "vera", role=Role.OPERATOR)
+        await change_user(conn, "vera", role=Role.OPERATOR, actor="ada", now=datetime.now(UTC))
     page = (await ops.client.get(f"/dead-letters/{letter}")).text
     assert 'id="replay"' in page
     async with hub.engine.begin() as conn:  # and disables her
-        await change_user(conn, "vera", disabled=True)
+        await change_user(conn, "vera", disabled=True, actor="ada", now=datetime.now(UTC))
     gone = await ops.client.get("/")
     assert gone.status_code == 303 and gone.headers["location"] == "/login"
     form = await ops.client.get("/login")
@@ -668,7 +671,7 @@ async def test_a_viewer_can_do_nothing_and_role_changes_apply_on_the_next_reques
                                                   "csrf": csrf_of(form.text)})
     assert again.status_code == 401
     async with hub.engine.begin() as conn:  # a new password does not re-enable her
-        await save_user(conn, "vera", PASSWORD, Role.VIEWER, datetime.now(UTC))
+        await save_user(conn, "vera", PASSWORD, Role.VIEWER, datetime.now(UTC), actor="ada")
     again = await ops.client.post("/login", data={"username": "vera", "password": PASSWORD,
                                                   "csrf": csrf_of(form.text)})
     assert again.status_code == 401
@@ -676,7 +679,8 @@ async def test_a_viewer_can_do_nothing_and_role_changes_apply_on_the_next_reques
 
 async def test_only_an_admin_manages_users(hub: Hub, ops: Ops) -> None:
     async with hub.engine.begin() as conn:
-        await save_user(conn, "ada", PASSWORD, Role.ADMIN, datetime.now(UTC))
+        await save_user(conn, "ada", PASSWORD, Role.ADMIN, datetime.now(UTC),
+                        actor="test-setup")
     csrf = await login(ops.client, "otto")
     assert (await ops.client.get("/admin/users")).status_code == 403
     assert 'href="/admin/users"' not in (await ops.client.get("/")).text
@@ -709,6 +713,13 @@ async def test_only_an_admin_manages_users(hub: Hub, ops: Ops) -> None:
         "csrf": csrf, "disabled": "no"})).status_code == 303
     async with hub.engine.connect() as conn:
         assert await authenticate(conn, "nia", PASSWORD) == Role.OPERATOR
+    demoted = await ops.client.post("/admin/users", data={  # nor demote yourself by re-creating
+        "csrf": csrf, "username": "ada", "password": PASSWORD, "role": "viewer"})
+    assert demoted.status_code == 400
+    audit = (await ops.client.get("/audit")).text.split('id="user-audit"', 1)[1]
+    rows = re.findall(r"<td>ada</td><td>nia</td>\s*<td>([^<]+)</td>", audit)
+    assert rows == ["enabled", "disabled", "role operator (was viewer)", "created as viewer"]
+    assert "ada</td><td>ada" not in audit  # the refused self-demotion changed nothing
 
 
 def test_the_command_line_disables_and_enables_a_user(
@@ -733,6 +744,16 @@ def test_the_command_line_disables_and_enables_a_user(
     assert runner.invoke(app, ["ops", "user", "cli-nia", "--enable"]).exit_code == 0
     assert run_blocking(role()) == Role.OPERATOR
     assert runner.invoke(app, ["ops", "user", "nobody", "--enable"]).exit_code == 1
+
+    async def audited() -> list[tuple[str, str]]:
+        async with hub.engine.connect() as conn:
+            rows = await conn.execute(select(ops_user_changes.c.change, ops_user_changes.c.actor)
+                                      .where(ops_user_changes.c.username == "cli-nia")
+                                      .order_by(ops_user_changes.c.id))
+            return [(change, actor.split(":")[0]) for change, actor in rows]
+
+    assert run_blocking(audited()) == [("created as operator", "cli"), ("disabled", "cli"),
+                                       ("password set", "cli"), ("enabled", "cli")]
 
 
 async def test_bad_input_is_a_4xx_not_a_crash(hub: Hub, services: Services, ops: Ops) -> None:
@@ -776,8 +797,13 @@ async def test_a_route_decision_is_kept_when_the_broker_is_away(
     queue = (await ops.client.get("/triage")).text
     row = queue.split(f'data-id="{item}"', 1)[1].split("</tr>", 1)[0]
     assert "residence_unknown" in row and '"district">B89' in row and "9ZZ" not in row
-    assert ops.console.producer is not None
-    await ops.console.producer.stop()  # the console's producer can send nothing now
+    walsall = hub.topics.provider("referrals.walsall.v1")
+    admin = AIOKafkaAdminClient(bootstrap_servers=services.bootstrap)
+    await admin.start()
+    try:  # the broker cannot take the referral now: its topic is gone
+        await admin.delete_topics([walsall])
+    finally:
+        await admin.close()
     async with asyncio.timeout(30):
         routed = await ops.client.post(f"/triage/{item}/route", data={
             "csrf": csrf, "authority": "E08000030", "reason": "lives in Walsall (phoned)"})
@@ -789,10 +815,8 @@ async def test_a_route_decision_is_kept_when_the_broker_is_away(
             outbox.c.source_ref == f"triage:{item}", outbox.c.published_at.is_(None)))
                    ).scalars().all()
         decision = (await conn.execute(select(triage_decisions))).one()
-    assert waiting == [hub.topics.provider("referrals.walsall.v1")]
+    assert waiting == [walsall]
     assert decision.decision == "route"
-    ops.console.producer = AIOKafkaProducer(bootstrap_servers=services.bootstrap)
-    await ops.console.producer.start()  # the fixture stops it
 
 
 async def test_an_identity_review_shows_who_is_compared_masked_until_revealed(
