@@ -121,4 +121,5 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=2000)
     run_prefix = f"bench{uuid.uuid4().hex[:6]}."
     bench_settings = Settings(topic_prefix=run_prefix, consumer_group=f"{run_prefix}hub")
-    asyncio.run(main(parser.parse_args().events, bench_settings, *_services(bench_settings)))
+    kafka, database = _services(bench_settings)  # the bench's own clients speak PLAINTEXT
+    asyncio.run(main(parser.parse_args().events, bench_settings, kafka.bootstrap, database))

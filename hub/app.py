@@ -28,6 +28,7 @@ from hub.handlers.court import COURT_HANDLERS
 from hub.handlers.custody import CUSTODY_HANDLERS
 from hub.handlers.feedback import FEEDBACK_HANDLERS
 from hub.handlers.probation import PROBATION_HANDLERS
+from hub.kafka_access import KafkaAccess, kafka_access
 from hub.mappers.context import HubIdentity
 from hub.outbox import OutboxRelay, RelaySettings
 from hub.pipeline import Pipeline, Route
@@ -63,12 +64,13 @@ class Hub:
     relay: OutboxRelay
 
 
-def build_hub(settings: Settings, *, bootstrap: str, database_url: str) -> Hub:
+def build_hub(settings: Settings, *, bootstrap: KafkaAccess | str, database_url: str) -> Hub:
     """Wire the hub from settings. Migrations run when the application starts."""
+    kafka = bootstrap if isinstance(bootstrap, KafkaAccess) else kafka_access(settings, bootstrap)
     providers = load_providers(settings.providers_file)
     topics = Topics(settings.topic_prefix)
     engine = create_engine(database_url)
-    emitter = Emitter(bootstrap)
+    emitter = Emitter(kafka)
     identity = HubIdentity(name="Referral Hub", endpoint=f"{settings.endpoint_base}hub",
                            version=__version__, identifier_base=settings.identifier_base)
     pipeline = Pipeline(
@@ -86,8 +88,8 @@ def build_hub(settings: Settings, *, bootstrap: str, database_url: str) -> Hub:
         assessment_validity=timedelta(days=settings.assessment_validity_days),
         thresholds=Thresholds(settings.match_auto_link_score, settings.match_possible_score),
     )
-    broker = KafkaBroker(bootstrap, client_id="referral-hub", graceful_timeout=30.0,
-                         log_level=logging.DEBUG)
+    broker = KafkaBroker(kafka.bootstrap, security=kafka.security, client_id="referral-hub",
+                         graceful_timeout=30.0, log_level=logging.DEBUG)
     for router in (custody_router, court_router, probation_router, feedback_router):
         broker.include_router(router(pipeline, topics, settings))
 

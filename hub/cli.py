@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from hub.kafka_access import KafkaAccess, kafka_access
 from hub.settings import Settings
 
 app = typer.Typer(help="Referral Hub: custody, court and probation events to one shared "
@@ -33,14 +34,14 @@ app.add_typer(report_cli, name="report")
 console = Console()
 
 
-def _services(settings: Settings) -> tuple[str, str]:
+def _services(settings: Settings) -> tuple[KafkaAccess, str]:
     """The configured broker and database; the local ones (started if need be) where unset."""
     url = _database(settings)
     if settings.kafka_bootstrap is None:
         from hub.dev.services import LocalServices
 
         LocalServices.from_settings(settings).kafka.up()
-    return settings.kafka_bootstrap_or_dev, url
+    return kafka_access(settings, settings.kafka_bootstrap_or_dev), url
 
 
 def _database(settings: Settings) -> str:

@@ -13,6 +13,7 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.kafka_access import KafkaAccess, client_options
 from hub.store.schema import dead_letters, inbound_events, outbox, referrals, triage_items
 from hub.topics import Topics
 
@@ -79,12 +80,13 @@ async def _where_it_ended(engine: AsyncEngine, topic: str, partition: int, offse
 
 
 async def publish_samples(
-    bootstrap: str, topics: Topics, engine: AsyncEngine, examples: Path, console: Console,
+    kafka: KafkaAccess | str, topics: Topics, engine: AsyncEngine, examples: Path,
+    console: Console,
     within: float = 60.0,
 ) -> dict[str, str]:
     """Publish every sample to its source topic, one at a time (several samples are about the
     same synthetic person, so order matters); print and return where each one ended."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(**client_options(kafka), acks="all")
     await producer.start()
     ended: dict[str, str] = {}
     deadline = time.monotonic() + within

@@ -7,20 +7,21 @@ import asyncio
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from hub.kafka_access import KafkaAccess, client_options
 from hub.messages import OutboundMessage
 
 
 class Emitter:
     """Sends records and waits until the broker has them durably."""
 
-    def __init__(self, bootstrap: str, *, request_timeout_ms: int = 15_000) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, kafka: KafkaAccess | str, *, request_timeout_ms: int = 15_000) -> None:
+        self._kafka = kafka
         self._request_timeout_ms = request_timeout_ms
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap, acks="all", enable_idempotence=True, linger_ms=2,
+            **client_options(self._kafka), acks="all", enable_idempotence=True, linger_ms=2,
             request_timeout_ms=self._request_timeout_ms, client_id="referral-hub-emitter")
         await self._producer.start()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,13 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL of PostgreSQL; unset means embedded PostgreSQL."
     )
     var_dir: Path = Field(default=Path("var"), description="Where local services keep data.")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="How the hub's Kafka clients talk to the broker.")
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="Never printed.")
+    kafka_ssl_cafile: Path | None = Field(
+        default=None, description="CA bundle for the broker's certificate (else the system's).")
     dev_kafka_port: int = 19092
     dev_postgres_port: int = 15432
     dev_kafka_libs: Path | None = Field(

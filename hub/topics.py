@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+from hub.kafka_access import KafkaAccess, client_options
 from hub.routing.providers import ProviderDirectory
 
 #: Each input topic (base name) → its consumer group's suffix (`<HUB_CONSUMER_GROUP>.<suffix>`).
@@ -74,13 +75,13 @@ class Topics:
 
 
 async def create_topics(
-    bootstrap: str, names: tuple[str, ...], partitions: int, replication: int = 1
+    kafka: KafkaAccess | str, names: tuple[str, ...], partitions: int, replication: int = 1
 ) -> list[str]:
     """Create the topics that do not exist yet; return the ones created."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import TopicAlreadyExistsError
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(kafka))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -26,10 +26,15 @@ TEST_VAR = ROOT / "var" / "test"
 KAFKA_LIBS = ROOT / "var" / "kafka" / "libs"
 
 
+#: The test broker's SASL user (synthetic credentials of a throwaway local broker).
+SASL_USER, SASL_PASSWORD = "hub-test", "test-only-sasl-password"
+
+
 @dataclass(frozen=True)
 class Services:
     bootstrap: str
     database_url: str  # the server's maintenance database; tests get their own databases
+    sasl_bootstrap: str | None = None  # a SASL_PLAINTEXT (PLAIN) listener for SASL_USER
 
 
 def _docker_answers() -> bool:
@@ -45,7 +50,7 @@ def services() -> Iterator[Services]:
     bootstrap = os.environ.get("HUB_TEST_KAFKA_BOOTSTRAP")
     url = os.environ.get("HUB_TEST_DATABASE_URL")
     if bootstrap and url:
-        yield Services(bootstrap, url)
+        yield Services(bootstrap, url, os.environ.get("HUB_TEST_KAFKA_SASL_BOOTSTRAP"))
         return
     if _docker_answers():
         from testcontainers.kafka import KafkaContainer
@@ -58,7 +63,8 @@ def services() -> Iterator[Services]:
     from hub.dev.kafka import LocalKafka
     from hub.dev.postgres import LocalPostgres
 
-    kafka = LocalKafka(home=TEST_VAR / "kafka", port=29092, libs_dir=KAFKA_LIBS, heap="-Xmx1g")
+    kafka = LocalKafka(home=TEST_VAR / "kafka", port=29092, libs_dir=KAFKA_LIBS, heap="-Xmx1g",
+                       sasl_port=29094, sasl_users=((SASL_USER, SASL_PASSWORD),))
     postgres = LocalPostgres(home=TEST_VAR / "postgres", port=25432)
     # Every session starts from empty services: nothing left over from an earlier run.
     kafka.down()
@@ -66,7 +72,7 @@ def services() -> Iterator[Services]:
     shutil.rmtree(TEST_VAR, ignore_errors=True)
     database_url = postgres.up()
     try:
-        yield Services(kafka.up(), database_url)
+        yield Services(kafka.up(), database_url, f"127.0.0.1:{kafka.sasl_port}")
     finally:
         kafka.down()
         postgres.down()

@@ -52,6 +52,10 @@ class LocalKafka:
     port: int
     libs_dir: Path | None = None
     heap: str = "-Xmx512m"
+    #: A second listener, SASL_PLAINTEXT with the PLAIN mechanism, for these users (name →
+    #: password): the tests' proof that the hub's clients authenticate.
+    sasl_port: int | None = None
+    sasl_users: tuple[tuple[str, str], ...] = ()
 
     @property
     def controller_port(self) -> int:
@@ -96,17 +100,31 @@ class LocalKafka:
             raise LocalKafkaError(f"mvn could not resolve the Kafka jars:\n{result.stdout[-3000:]}")
         stamp.touch()
 
+    def _sasl_config(self) -> list[str]:
+        if self.sasl_port is None:
+            return []
+        users = " ".join(f'user_{name}="{password}"' for name, password in self.sasl_users)
+        return [
+            "sasl.enabled.mechanisms=PLAIN",
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+            f"org.apache.kafka.common.security.plain.PlainLoginModule required {users};",
+        ]
+
     def _write_config(self) -> Path:
         data = (self.home / "data").resolve()
+        sasl = f"SASL_PLAINTEXT://127.0.0.1:{self.sasl_port}" if self.sasl_port else ""
         props = "\n".join([
             "process.roles=broker,controller",
             "node.id=1",
             f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
             f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
-            f"CONTROLLER://127.0.0.1:{self.controller_port}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+            f"CONTROLLER://127.0.0.1:{self.controller_port}" + (f",{sasl}" if sasl else ""),
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}"
+            + (f",{sasl}" if sasl else ""),
             "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,"
+            "SASL_PLAINTEXT:SASL_PLAINTEXT",
+            *self._sasl_config(),
             "inter.broker.listener.name=PLAINTEXT",
             f"log.dirs={data}",
             "num.partitions=6",

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from hub import __version__
 from hub.app import new_uuid
+from hub.kafka_access import KafkaAccess
 from hub.mappers.context import HubIdentity
 from hub.ops.triage import TriageEnv
 from hub.ops.web import Console, create_app
@@ -18,7 +19,8 @@ from hub.store.db import create_engine
 from hub.topics import Topics
 
 
-def build_console(settings: Settings, *, bootstrap: str, database_url: str) -> FastAPI:
+def build_console(settings: Settings, *, bootstrap: KafkaAccess | str, database_url: str
+                  ) -> FastAPI:
     topics = Topics(settings.topic_prefix)
     hub = HubIdentity(name="Referral Hub", endpoint=f"{settings.endpoint_base}hub",
                       version=__version__, identifier_base=settings.identifier_base)

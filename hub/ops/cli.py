@@ -250,9 +250,10 @@ async def _producer() -> Any:
     from aiokafka import AIOKafkaProducer
 
     from hub.cli import _services
+    from hub.kafka_access import client_options
 
     bootstrap, _ = _services(Settings())
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
+    producer = AIOKafkaProducer(**client_options(bootstrap), acks="all",
                                 enable_idempotence=True)
     await producer.start()
     return producer

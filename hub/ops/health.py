@@ -13,6 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.kafka_access import KafkaAccess, client_options
 from hub.store.schema import dead_letters, inbound_events
 from hub.topics import INPUT_GROUPS as GROUPS
 from hub.topics import Topics
@@ -49,10 +50,11 @@ async def database_ok(engine: AsyncEngine) -> bool:
         return False
 
 
-async def broker_state(bootstrap: str, topics: Topics, group_base: str) -> BrokerState:
+async def broker_state(kafka: KafkaAccess | str, topics: Topics, group_base: str
+                       ) -> BrokerState:
     """Lag of each hub consumer group on its input topic, and its members."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    admin = AIOKafkaAdminClient(**client_options(kafka), request_timeout_ms=3000)
+    consumer = AIOKafkaConsumer(**client_options(kafka), request_timeout_ms=3000)
     try:
         async with asyncio.timeout(8):
             await admin.start()

@@ -16,6 +16,7 @@ from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.kafka_access import KafkaAccess
 from hub.ops.pages import PAGES
 from hub.ops.triage import TriageEnv
 from hub.ops.users import LoginThrottle, Role, current_role
@@ -30,7 +31,7 @@ class Console:
     """What the console needs; built once, kept on `app.state.console`."""
 
     engine: AsyncEngine
-    bootstrap: str
+    bootstrap: KafkaAccess | str
     topics: Topics
     group_base: str
     triage: TriageEnv

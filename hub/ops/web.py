@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select
 from starlette.middleware.sessions import SessionMiddleware
 
+from hub.kafka_access import client_options
 from hub.ops import deadletters as dl
 from hub.ops import health
 from hub.ops.admin import router as admin_router
@@ -46,7 +47,7 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
             yield
             return
         console.producer = AIOKafkaProducer(  # a send gives up after 10 s: the relay takes over
-            bootstrap_servers=console.bootstrap, acks="all", enable_idempotence=True,
+            **client_options(console.bootstrap), acks="all", enable_idempotence=True,
             request_timeout_ms=10_000)
         await console.producer.start()
         try:

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.kafka_access import KafkaAccess
 from hub.kpis.compute import Report, compute
 from hub.routing.providers import ProviderDirectory
 from hub.simulation import run as runner
@@ -70,7 +71,8 @@ def print_checks(found: list[Check], console: Console) -> None:
 
 
 def run_simulation(
-    *, year: int, seed: int, scale: float, bootstrap: str, topics: Topics, group_base: str,
+    *, year: int, seed: int, scale: float, bootstrap: KafkaAccess | str, topics: Topics,
+    group_base: str,
     providers: ProviderDirectory, report_in: Any, console: Console,
 ) -> bool:
     """The whole `hub simulate`; `report_in(action)` runs `action(conn)` on the hub's database.

@@ -17,6 +17,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from hub.kafka_access import KafkaAccess, client_options
 from hub.simulation.payloads import feedback_event
 from hub.simulation.plan import Planned, YearPlan, weeks
 from hub.topics import INPUT_GROUPS, Topics
@@ -40,13 +41,13 @@ class Progress:
 class Broker:
     """The simulation's own clients: a producer, a reader of the providers' topics, an admin."""
 
-    def __init__(self, bootstrap: str, topics: Topics, group_base: str,
+    def __init__(self, kafka: KafkaAccess | str, topics: Topics, group_base: str,
                  provider_topics: list[str]) -> None:
         self.topics, self.group_base = topics, group_base
-        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
+        self.producer = AIOKafkaProducer(**client_options(kafka), acks="all",
                                          enable_idempotence=True, linger_ms=5)
-        self.reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-        self.admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        self.reader = AIOKafkaConsumer(**client_options(kafka), enable_auto_commit=False)
+        self.admin = AIOKafkaAdminClient(**client_options(kafka))
         self.provider_topics = provider_topics
         self.baseline: dict[str, int] = {}
 
@@ -145,7 +146,7 @@ async def catch_up(broker: Broker, published: int, progress: Progress,
         await asyncio.sleep(0.2)
 
 
-async def simulate(plan: YearPlan, bootstrap: str, topics: Topics, group_base: str,
+async def simulate(plan: YearPlan, kafka: KafkaAccess | str, topics: Topics, group_base: str,
                    provider_topics: list[str], *, seed: int, progress: Progress | None = None,
                    stall_seconds: float = 120.0) -> dict[str, int]:
     """Publish the year; return what was published per base topic."""
@@ -156,7 +157,7 @@ async def simulate(plan: YearPlan, bootstrap: str, topics: Topics, group_base: s
     total = len(plan.messages) + sum(len(f.steps) for f in plan.fates.values())
     published: dict[str, int] = dict.fromkeys(GROUPS, 0)
     referred: set[str] = set()  # causing event ids of referrals seen on providers' topics
-    async with Broker(bootstrap, topics, group_base, provider_topics) as broker:
+    async with Broker(kafka, topics, group_base, provider_topics) as broker:
         year = list(weeks(plan))
         for n, (week_end, batch) in enumerate(year):
             final = n == len(year) - 1

@@ -112,3 +112,15 @@ def test_the_metrics_port_is_the_one_scraped() -> None:
     template = consumers["spec"]["template"]
     env = {e["name"]: e["value"] for e in template["spec"]["containers"][0]["env"]}
     assert env["HUB_METRICS_PORT"] == template["metadata"]["annotations"]["prometheus.io/port"]
+
+
+def test_keda_authenticates_with_the_hubs_own_secret() -> None:
+    auth = of_kind("TriggerAuthentication")[0]
+    secret = next(d for d in documents(K8S / "secret.example.yaml"))
+    refs = {r["parameter"]: r for r in auth["spec"]["secretTargetRef"]}
+    assert set(refs) == {"sasl", "username", "password", "tls"}
+    assert all(r["name"] == secret["metadata"]["name"] and r["key"] in secret["stringData"]
+               for r in refs.values())
+    triggers = of_kind("ScaledObject")[0]["spec"]["triggers"]
+    assert {t["authenticationRef"]["name"] for t in triggers} == {auth["metadata"]["name"]}
+    assert configmap()["HUB_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
