@@ -5,10 +5,20 @@ from __future__ import annotations
 import asyncio
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    InvalidTopicError,
+    MessageSizeTooLargeError,
+    TopicAuthorizationFailedError,
+    UnknownTopicOrPartitionError,
+)
 
 from hub.kafka_access import KafkaAccess, client_options
 from hub.messages import OutboundMessage
+
+#: The broker refuses this message (its topic, size or rights), not every message: reported as
+#: not acknowledged, so the caller can hold back its key and go on with the others.
+REFUSED_MESSAGE = (UnknownTopicOrPartitionError, InvalidTopicError, MessageSizeTooLargeError,
+                   TopicAuthorizationFailedError)
 
 
 class Emitter:
@@ -33,7 +43,8 @@ class Emitter:
     async def send(self, messages: list[OutboundMessage]) -> list[bool]:
         """Send in order; return which ones the broker acknowledged. Queuing stops at the first
         message the producer refuses outright (e.g. its topic does not exist), so what was
-        queued before it is still reported; raises only when nothing was acknowledged."""
+        queued before it is still reported. Raises when nothing was acknowledged, unless the
+        first message was refused for reasons of its own (`REFUSED_MESSAGE`)."""
         if self._producer is None:
             raise RuntimeError("the emitter is not started")
         if not messages:
@@ -44,13 +55,13 @@ class Emitter:
             try:
                 futures.append(await self._producer.send(m.topic, m.value, key=m.key,
                                                          headers=list(m.headers)))
-            except KafkaError as error:
+            except Exception as error:  # what was queued before it is still awaited below
                 refused = error
                 break
         results = list(await asyncio.gather(*futures, return_exceptions=True))
         acked = [not isinstance(r, BaseException) for r in results]
         acked += [False] * (len(messages) - len(acked))
-        if not any(acked):
+        if not any(acked) and not isinstance(refused, REFUSED_MESSAGE):
             failure = refused or next(r for r in results if isinstance(r, BaseException))
-            raise failure
+            raise failure  # nothing got through: the broker is away (or the producer)
         return acked

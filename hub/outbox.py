@@ -50,6 +50,7 @@ class RelaySettings:
     grace_seconds: float  # a row younger than this is still its writer's to send
     alert_seconds: float  # a row waiting longer than this raises an ALERT
     batch: int = 200
+    max_refusals: int = 5  # refused messages (each holding back its key) before a sweep ends
 
 
 class OutboxRelay:
@@ -64,7 +65,7 @@ class OutboxRelay:
         were published. A message the broker refuses holds back the later messages with its key
         (their order matters) but not the others'; when nothing at all is acknowledged, the
         sweep stops (the broker is away) and raises."""
-        published, held_keys, after = 0, set[bytes](), 0
+        published, held_keys, after, refusals = 0, set[bytes](), 0, 0
         while True:
             async with self._engine.begin() as conn:
                 if not await journal.take_relay_turn(conn):
@@ -83,6 +84,11 @@ class OutboxRelay:
             published += len(done)
             failed = [row for row, ok in zip(rows, acked, strict=True) if not ok]
             if failed:  # later rows were not tried: look again from the first failure on
+                refusals += 1
+                if refusals > self._settings.max_refusals:
+                    log.warning("outbox relay: %d messages refused in one sweep; stopping "
+                                "until the next", refusals)
+                    break
                 first = failed[0]
                 after = max(after, first.outbox_id) if first.message.key is None else after
                 if first.message.key is not None:

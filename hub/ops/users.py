@@ -53,11 +53,16 @@ async def save_user(conn: AsyncConnection, username: str, password: str, role: R
         raise ValueError("passwords need at least 12 characters")
     if not _USERNAME.fullmatch(username):
         raise ValueError("user names are 1-100 letters, digits, dots, dashes or underscores")
-    before = (await conn.execute(select(ops_users.c.role).where(
-        ops_users.c.username == username))).scalar_one_or_none()
-    values = {"password_hash": hash_password(password), "role": role.value}
-    await conn.execute(insert(ops_users).values(username=username, created_at=now, **values)
-                       .on_conflict_do_update(index_elements=["username"], set_=values))
+    await conn.execute(insert(ops_users).values(  # a row to lock, if there is none yet
+        username=username, created_at=now, password_hash="", role=role.value, disabled=True)
+        .on_conflict_do_nothing())
+    row = (await conn.execute(select(ops_users.c.role, ops_users.c.password_hash).where(
+        ops_users.c.username == username).with_for_update())).one()
+    before = row.role if row.password_hash else None  # None: this transaction created it
+    values: dict[str, Any] = {"password_hash": hash_password(password), "role": role.value}
+    if before is None:
+        values["disabled"] = False
+    await conn.execute(update(ops_users).where(ops_users.c.username == username).values(**values))
     changes = [f"created as {role.value}"] if before is None else ["password set"]
     if before is not None and before != role.value:
         changes.append(f"role {role.value} (was {before})")
