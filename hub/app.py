@@ -28,7 +28,7 @@ from hub.handlers.court import COURT_HANDLERS
 from hub.handlers.custody import CUSTODY_HANDLERS
 from hub.handlers.feedback import FEEDBACK_HANDLERS
 from hub.handlers.probation import PROBATION_HANDLERS
-from hub.kafka_access import KafkaAccess, kafka_access
+from hub.kafka_access import KafkaAccess, as_access
 from hub.mappers.context import HubIdentity
 from hub.outbox import OutboxRelay, RelaySettings
 from hub.pipeline import Pipeline, Route
@@ -66,7 +66,7 @@ class Hub:
 
 def build_hub(settings: Settings, *, bootstrap: KafkaAccess | str, database_url: str) -> Hub:
     """Wire the hub from settings. Migrations run when the application starts."""
-    kafka = bootstrap if isinstance(bootstrap, KafkaAccess) else kafka_access(settings, bootstrap)
+    kafka = as_access(settings, bootstrap)
     providers = load_providers(settings.providers_file)
     topics = Topics(settings.topic_prefix)
     engine = create_engine(database_url)

@@ -54,6 +54,11 @@ def kafka_access(settings: Settings, bootstrap: str) -> KafkaAccess:
         ssl_context=context, use_ssl=use_ssl))
 
 
+def as_access(settings: Settings, kafka: KafkaAccess | str) -> KafkaAccess:
+    """An address becomes access as the settings say; access given is kept as it is."""
+    return kafka if isinstance(kafka, KafkaAccess) else kafka_access(settings, kafka)
+
+
 def client_options(kafka: KafkaAccess | str) -> dict[str, Any]:
     """Keyword arguments for an aiokafka client: servers, and security when there is some."""
     if isinstance(kafka, str):

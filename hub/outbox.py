@@ -30,18 +30,21 @@ Send = Callable[[list[OutboundMessage]], Awaitable[list[bool]]]
 
 
 async def publish_rows(
-    engine: AsyncEngine, send: Send, outbox_ids: list[int], clock: Callable[[], datetime]
-) -> list[int]:
-    """Send the rows among `outbox_ids` that are still unpublished and mark the acknowledged
-    ones; return the ids still unpublished. Raises when the broker acknowledged none."""
+    engine: AsyncEngine, send: Send, pending: list[journal.PendingMessage],
+    clock: Callable[[], datetime],
+) -> list[journal.PendingMessage]:
+    """Send the messages among `pending` whose rows are still unpublished and mark the
+    acknowledged ones; return those still unpublished. Raises when the broker acknowledged
+    none."""
     async with engine.begin() as conn:
-        rows = await journal.lock_unpublished(conn, outbox_ids)
+        unsent = await journal.lock_unpublished(conn, [p.outbox_id for p in pending])
+        rows = [p for p in pending if p.outbox_id in unsent]
         if not rows:
             return []
         acked = await send([row.message for row in rows])
         await journal.mark_published(
             conn, [row.outbox_id for row, ok in zip(rows, acked, strict=True) if ok], clock())
-    return [row.outbox_id for row, ok in zip(rows, acked, strict=True) if not ok]
+    return [row for row, ok in zip(rows, acked, strict=True) if not ok]
 
 
 @dataclass(frozen=True)

@@ -159,7 +159,7 @@ class Pipeline:
 
     async def _publish(self, pending: list[journal.PendingMessage]) -> None:
         """Send what is not yet published; only what the broker acknowledged is marked."""
-        remaining = [p.outbox_id for p in pending]
+        remaining = list(pending)
 
         async def send_remaining() -> None:
             remaining[:] = await publish_rows(self._engine, self._emitter.send, remaining,

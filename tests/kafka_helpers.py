@@ -37,6 +37,15 @@ async def poll_until(check: Callable[[], Awaitable[str | None]], within: float) 
         await asyncio.sleep(0.1)  # between polls, until the deadline
 
 
+def poll_until_sync(check: Callable[[], str | None], within: float, every: float = 0.2) -> None:
+    """`poll_until` for synchronous code (sync Playwright, psycopg): the same contract."""
+    deadline = time.monotonic() + within
+    while (still := check()) is not None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(still)
+        time.sleep(every)  # between polls, until the deadline
+
+
 async def _partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
     cluster = await consumer._client.fetch_all_metadata()
     partitions = [TopicPartition(t, p)

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from hub import __version__
 from hub.app import new_uuid
-from hub.kafka_access import KafkaAccess, kafka_access
+from hub.kafka_access import KafkaAccess, as_access
 from hub.mappers.context import HubIdentity
 from hub.ops.triage import TriageEnv
 from hub.ops.web import Console, create_app
@@ -21,7 +21,7 @@ from hub.topics import Topics
 
 def build_console(settings: Settings, *, bootstrap: KafkaAccess | str, database_url: str
                   ) -> FastAPI:
-    kafka = bootstrap if isinstance(bootstrap, KafkaAccess) else kafka_access(settings, bootstrap)
+    kafka = as_access(settings, bootstrap)
     topics = Topics(settings.topic_prefix)
     hub = HubIdentity(name="Referral Hub", endpoint=f"{settings.endpoint_base}hub",
                       version=__version__, identifier_base=settings.identifier_base)

@@ -223,16 +223,13 @@ def dlq_discard(
 
 
 def _moment(text: str | None, option: str) -> datetime | None:
-    from zoneinfo import ZoneInfo
+    from hub.ops.deadletters import uk_moment
 
-    if not text:
-        return None
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        console.print(f"[red]{option}: not a date and time (YYYY-MM-DDTHH:MM)[/red]")
+        return uk_moment(text)
+    except ValueError as refused:
+        console.print(f"[red]{option}: {refused}[/red]")
         raise typer.Exit(2) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo("Europe/London"))
 
 
 async def _with_engine(action: Any) -> Any:

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -39,6 +40,21 @@ class EditRefused(Exception):  # noqa: N818
 class Publisher(Protocol):
     async def send_and_wait(self, topic: str, value: bytes, key: bytes | None = None,
                             headers: list[tuple[str, bytes]] | None = None) -> Any: ...
+
+
+UK = ZoneInfo("Europe/London")
+
+
+def uk_moment(text: str | None) -> datetime | None:
+    """A time typed by staff (ISO, or a browser's datetime-local: no zone, meaning UK time);
+    None when empty. Raises ValueError when it is not a date and time."""
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("not a date and time (YYYY-MM-DDTHH:MM)") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UK)
 
 
 @dataclass(frozen=True)

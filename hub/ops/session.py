@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaProducer
 from fastapi import Depends, Form, HTTPException, Request
@@ -17,13 +16,11 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.kafka_access import KafkaAccess
+from hub.ops.deadletters import uk_moment
 from hub.ops.pages import PAGES
 from hub.ops.triage import TriageEnv
 from hub.ops.users import LoginThrottle, Role, current_role
 from hub.topics import Topics
-
-#: Staff type times in the console as local (UK) times.
-LOCAL = ZoneInfo("Europe/London")
 
 
 @dataclass
@@ -111,11 +108,8 @@ def page(name: str, request: Request, session: Session | None, status: int = 200
 
 
 def local_moment(text: str | None, what: str) -> datetime | None:
-    """A time typed by staff (ISO, or a browser's datetime-local: no zone, meaning UK time)."""
-    if not text:
-        return None
+    """A time typed by staff (UK time unless it says otherwise); 400 when it is not one."""
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise HTTPException(400, f"{what}: not a date and time (YYYY-MM-DDTHH:MM)") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL)
+        return uk_moment(text)
+    except ValueError as refused:
+        raise HTTPException(400, f"{what}: {refused}") from None

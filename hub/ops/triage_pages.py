@@ -144,7 +144,6 @@ async def publish(console: Console, pending: list[journal.PendingMessage]) -> No
 
     # Not cancelled on a deadline: a cancelled send may still be delivered, and the rows would
     # then be sent again by the relay. The producer's request timeout bounds it instead.
-    left = await publish_rows(console.engine, send, [p.outbox_id for p in pending],
-                              console.clock)
+    left = await publish_rows(console.engine, send, pending, console.clock)
     if left:
         raise KafkaError(f"{len(left)} message(s) not acknowledged")

@@ -96,14 +96,15 @@ async def mark_published(conn: AsyncConnection, outbox_ids: list[int], now: date
                            .values(published_at=now))
 
 
-async def lock_unpublished(conn: AsyncConnection, outbox_ids: list[int]) -> list[PendingMessage]:
-    """Lock these rows for sending; waits for another sender, then leaves out what it sent."""
+async def lock_unpublished(conn: AsyncConnection, outbox_ids: list[int]) -> set[int]:
+    """Lock these rows for sending; waits for another sender, then leaves out what it sent.
+    Returns the ids still unpublished."""
     if not outbox_ids:
-        return []
+        return set()
     rows = await conn.execute(
-        select(outbox).where(outbox.c.id.in_(outbox_ids), outbox.c.published_at.is_(None))
+        select(outbox.c.id).where(outbox.c.id.in_(outbox_ids), outbox.c.published_at.is_(None))
         .order_by(outbox.c.id).with_for_update())
-    return [_row_to_pending(row) for row in rows]
+    return set(rows.scalars())
 
 
 #: Transaction-scoped advisory lock held by the one relay sweeping at a time.

@@ -9,7 +9,6 @@ import os
 import signal
 import socket
 import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ from playwright.sync_api import BrowserContext, expect
 from hub.dev.kafka import run_blocking
 from tests.conftest import ROOT, Services
 from tests.factories import drug_test_event, encode
-from tests.kafka_helpers import produce, wait_for_members
+from tests.kafka_helpers import poll_until_sync, produce, wait_for_members
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.postgres]
 HUB = str(ROOT / ".venv" / "bin" / "hub")
@@ -57,14 +56,15 @@ def running(services: Services, database_url: str, topic_prefix: str
         run_blocking(wait_for_members(services.bootstrap, f"{topic_prefix}hub.custody-events",
                                       1, 90))
         address = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
+
+        def console_down() -> str | None:
             try:
                 with urllib.request.urlopen(f"{address}/healthz", timeout=2):  # noqa: S310
-                    break
+                    return None
             except OSError:
-                assert time.monotonic() < deadline, "the console did not start"
-                time.sleep(0.3)
+                return "the console did not start"
+
+        poll_until_sync(console_down, 60, every=0.3)
         yield address, env
     finally:
         for process in processes:
@@ -82,11 +82,9 @@ def test_an_operator_fixes_and_replays_a_dead_letter(
     event["payload"]["results"]["cocaine"] = "unclear"
     topic = env["HUB_TOPIC_PREFIX"] + "custody.events.v1"
     run_blocking(produce(services.bootstrap, topic, [encode(event)], key=b"k"))
-    deadline = time.monotonic() + 60
     with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as conn:
-        while conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 0:  # type: ignore[index]
-            assert time.monotonic() < deadline, "no dead letter"
-            time.sleep(0.2)
+        poll_until_sync(lambda: "no dead letter" if conn.execute(
+            "SELECT count(*) FROM dead_letters").fetchone()[0] == 0 else None, 60)  # type: ignore[index]
 
     page = browser.new_page()
     page.goto(f"{address}/dead-letters")
@@ -113,11 +111,14 @@ def test_an_operator_fixes_and_replays_a_dead_letter(
     expect(page.locator("#status")).to_have_text("replayed")
 
     outcome = page.locator("#history .outcome").first
-    deadline = time.monotonic() + 60
-    while "processed" not in outcome.inner_text():
-        assert time.monotonic() < deadline, outcome.inner_text()
-        time.sleep(0.5)
+
+    def not_processed() -> str | None:
+        if "processed" in (shown := outcome.inner_text()):
+            return None
         page.reload()
+        return shown
+
+    poll_until_sync(not_processed, 60, every=0.5)
     expect(outcome).to_have_text("processed: referred")
     page.screenshot(path=str(artifacts / "ops-4-outcome.png"), full_page=True)
     page.click("header >> text=Audit")

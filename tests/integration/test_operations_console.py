@@ -10,7 +10,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from tests.conftest import ROOT, Services
 from tests.factories import drug_test_event, encode
 from tests.kafka_helpers import (
     poll_until,
+    poll_until_sync,
     produce,
     read_all,
     wait_for_members,
@@ -304,6 +304,15 @@ async def test_a_possible_match_is_confirmed_by_an_operator_not_a_viewer(
         candidate["person_id"], str(review.person_id), "otto")
 
 
+def cli_reaches(hub: Hub, services: Services, database_url: str,
+                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The `hub` command in this test talks to this test's hub: its broker, database, topics."""
+    for name, value in {"HUB_KAFKA_BOOTSTRAP": services.bootstrap,
+                        "HUB_DATABASE_URL": database_url,
+                        "HUB_TOPIC_PREFIX": hub.topics.prefix}.items():
+        monkeypatch.setenv(name, value)
+
+
 @pytest.fixture
 async def dead_letters_for_the_cli(hub: Hub, services: Services) -> tuple[int, int]:
     event = drug_test_event()
@@ -317,10 +326,7 @@ def test_the_same_actions_from_the_command_line(
     dead_letters_for_the_cli: tuple[int, int],
 ) -> None:
     fixable, hopeless = dead_letters_for_the_cli
-    for name, value in {"HUB_KAFKA_BOOTSTRAP": services.bootstrap,
-                        "HUB_DATABASE_URL": database_url,
-                        "HUB_TOPIC_PREFIX": hub.topics.prefix}.items():
-        monkeypatch.setenv(name, value)
+    cli_reaches(hub, services, database_url, monkeypatch)
     runner = CliRunner()
     listed = runner.invoke(app, ["dlq", "list", "--json"])
     assert listed.exit_code == 0, listed.output
@@ -595,10 +601,7 @@ def test_the_command_line_shows_no_value_either(
     leaky_dead_letter: tuple[int, str],
 ) -> None:
     letter, family = leaky_dead_letter
-    for name, value in {"HUB_KAFKA_BOOTSTRAP": services.bootstrap,
-                        "HUB_DATABASE_URL": database_url,
-                        "HUB_TOPIC_PREFIX": hub.topics.prefix}.items():
-        monkeypatch.setenv(name, value)
+    cli_reaches(hub, services, database_url, monkeypatch)
     runner = CliRunner()
     refused = runner.invoke(app, ["dlq", "replay", str(letter), "--operator", "cli-otto",
                                   "--set", "payload.place=Smithers Street", "--wait", "0"])
@@ -725,8 +728,7 @@ async def test_only_an_admin_manages_users(hub: Hub, ops: Ops) -> None:
 def test_the_command_line_disables_and_enables_a_user(
     hub: Hub, services: Services, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HUB_DATABASE_URL", database_url)
-    monkeypatch.setenv("HUB_KAFKA_BOOTSTRAP", services.bootstrap)
+    cli_reaches(hub, services, database_url, monkeypatch)
     runner = CliRunner()
     made = runner.invoke(app, ["ops", "user", "cli-nia", "--role", "operator",
                                "--password-stdin"], input=PASSWORD + "\n")
@@ -883,13 +885,16 @@ def test_hub_run_serves_its_own_metrics_with_retries_and_dead_letters(
         with psycopg.connect(plain) as blocker, psycopg.connect(plain, autocommit=True) as admin:
             blocker.execute("LOCK TABLE inbound_events IN ACCESS EXCLUSIVE MODE")
             run_blocking(produce(services.bootstrap, custody, [encode(drug_test_event())]))
-            deadline = time.monotonic() + 60
-            while not (waiting := admin.execute(
+            waiting: list[tuple[int]] = []
+
+            def not_waiting() -> str | None:
+                waiting[:] = admin.execute(
                     "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
                     "AND wait_event_type = 'Lock' AND pid <> %s",
-                    (blocker.info.backend_pid,)).fetchall()):
-                assert time.monotonic() < deadline, "the hub never reached the table"
-                time.sleep(0.2)
+                    (blocker.info.backend_pid,)).fetchall()
+                return None if waiting else "the hub never reached the table"
+
+            poll_until_sync(not_waiting, 60)
             for (pid,) in waiting:
                 admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
             blocker.rollback()

@@ -141,7 +141,7 @@ async def test_a_writer_waits_for_the_relay_holding_its_rows_and_does_not_resend
         async with holder.begin() as conn:  # a relay in the middle of sending these rows
             held = await journal.lock_stale(conn, now(), 10)
             assert [p.outbox_id for p in held] == ids
-            waiting = asyncio.create_task(publish_rows(writer, emitter.send, ids, now))
+            waiting = asyncio.create_task(publish_rows(writer, emitter.send, held, now))
 
             async def blocked() -> str | None:
                 rows = (await conn.execute(text(
@@ -218,10 +218,11 @@ async def test_a_row_another_sender_holds_is_skipped_and_sent_once(
     holder, relaying = create_engine(database_url), create_engine(database_url)
     try:
         async with holder.begin() as conn:  # the pipeline in the middle of sending rows 2 and 3
-            held = await journal.lock_unpublished(conn, ids[2:4])
+            assert await journal.lock_unpublished(conn, ids[2:4]) == set(ids[2:4])
+            held = [message(topic, 2), message(topic, 3)]
             relay = OutboxRelay(relaying, emitter.send, now, RelaySettings(1, 0, 60))
             assert await relay.sweep() == 4
-            await emitter.send([p.message for p in held])
+            await emitter.send(held)
             await journal.mark_published(conn, ids[2:4], now())
         assert await relay.sweep() == 0
     finally:
