@@ -34,4 +34,4 @@ status: setup
 	$(BIN)/hub dev status
 
 bench: setup
-	$(BIN)/python -m bench.custody_throughput
+	$(BIN)/python -m bench.throughput

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub import __version__
+from hub.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from hub.consumers.court import court_router
 from hub.consumers.custody import custody_router
 from hub.consumers.feedback import feedback_router
@@ -22,21 +24,22 @@ from hub.contracts.court import COURT_EVENT_TYPES
 from hub.contracts.custody import CUSTODY_EVENT_TYPES
 from hub.contracts.feedback import FEEDBACK_EVENT_TYPES
 from hub.contracts.probation import PROBATION_EVENT_TYPES
+from hub.core.identity import Thresholds
 from hub.emit import Emitter
 from hub.failures import RetryPolicy
-from hub.handlers.court import COURT_HANDLERS
-from hub.handlers.custody import CUSTODY_HANDLERS
-from hub.handlers.feedback import FEEDBACK_HANDLERS
-from hub.handlers.probation import PROBATION_HANDLERS
 from hub.kafka_access import KafkaAccess, as_access
 from hub.mappers.context import HubIdentity
-from hub.outbox import OutboxRelay, RelaySettings
-from hub.pipeline import Pipeline, Route
+from hub.outbox import LockedOutbox, OutboxRelay, RelaySettings
 from hub.routing.providers import ProviderDirectory, load_providers
+from hub.service.batch import BatchProcessor, Route
+from hub.service.handlers.court import COURT_HANDLERS
+from hub.service.handlers.custody import CUSTODY_HANDLERS
+from hub.service.handlers.feedback import FEEDBACK_HANDLERS
+from hub.service.handlers.probation import PROBATION_HANDLERS
+from hub.service.unit_of_work import Outbox, UnitOfWork
 from hub.settings import Settings
 from hub.store.db import create_engine
 from hub.store.migrate import upgrade
-from hub.store.registry import Thresholds
 from hub.topics import Topics
 
 log = logging.getLogger("hub")
@@ -58,10 +61,43 @@ class Hub:
     broker: KafkaBroker
     engine: AsyncEngine
     emitter: Emitter
-    pipeline: Pipeline
+    pipeline: BatchProcessor
     topics: Topics
     providers: ProviderDirectory
     relay: OutboxRelay
+
+
+def hub_identity(settings: Settings) -> HubIdentity:
+    return HubIdentity(name="Referral Hub", endpoint=f"{settings.endpoint_base}hub",
+                       version=__version__, identifier_base=settings.identifier_base)
+
+
+def input_routes(topics: Topics) -> dict[str, Route]:
+    """Each input topic: the contracts it carries and their handlers."""
+    return {
+        topics.custody_events: Route(CUSTODY_EVENT_TYPES, CUSTODY_HANDLERS),
+        topics.court_events: Route(COURT_EVENT_TYPES, COURT_HANDLERS),
+        topics.probation_events: Route(PROBATION_EVENT_TYPES, PROBATION_HANDLERS),
+        topics.provider_feedback: Route(FEEDBACK_EVENT_TYPES, FEEDBACK_HANDLERS),
+    }
+
+
+def build_processor(
+    settings: Settings, providers: ProviderDirectory, topics: Topics, *,
+    unit_of_work: Callable[[], UnitOfWork], outbox: Outbox, clock: Callable[[], datetime],
+    new_id: Callable[[], str],
+) -> BatchProcessor:
+    """The batch core over any unit of work (PostgreSQL in the hub, a fake in unit tests)."""
+    return BatchProcessor(
+        unit_of_work=unit_of_work, outbox=outbox, providers=providers, topics=topics,
+        hub=hub_identity(settings), endpoint_base=settings.endpoint_base,
+        routes=input_routes(topics),
+        retry=RetryPolicy(settings.retry_attempts, settings.retry_initial_seconds,
+                          settings.retry_max_seconds),
+        clock=clock, new_id=new_id,
+        assessment_validity=timedelta(days=settings.assessment_validity_days),
+        thresholds=Thresholds(settings.match_auto_link_score, settings.match_possible_score),
+    )
 
 
 def build_hub(settings: Settings, *, bootstrap: KafkaAccess | str, database_url: str) -> Hub:
@@ -71,23 +107,10 @@ def build_hub(settings: Settings, *, bootstrap: KafkaAccess | str, database_url:
     topics = Topics(settings.topic_prefix)
     engine = create_engine(database_url)
     emitter = Emitter(kafka)
-    identity = HubIdentity(name="Referral Hub", endpoint=f"{settings.endpoint_base}hub",
-                           version=__version__, identifier_base=settings.identifier_base)
-    pipeline = Pipeline(
-        engine=engine, emitter=emitter, providers=providers, topics=topics, hub=identity,
-        endpoint_base=settings.endpoint_base,
-        routes={
-            topics.custody_events: Route(CUSTODY_EVENT_TYPES, CUSTODY_HANDLERS),
-            topics.court_events: Route(COURT_EVENT_TYPES, COURT_HANDLERS),
-            topics.probation_events: Route(PROBATION_EVENT_TYPES, PROBATION_HANDLERS),
-            topics.provider_feedback: Route(FEEDBACK_EVENT_TYPES, FEEDBACK_HANDLERS),
-        },
-        retry=RetryPolicy(settings.retry_attempts, settings.retry_initial_seconds,
-                          settings.retry_max_seconds),
-        clock=utc_now, new_id=new_uuid,
-        assessment_validity=timedelta(days=settings.assessment_validity_days),
-        thresholds=Thresholds(settings.match_auto_link_score, settings.match_possible_score),
-    )
+    pipeline = build_processor(
+        settings, providers, topics,
+        unit_of_work=lambda: PostgresUnitOfWork(engine, utc_now),
+        outbox=LockedOutbox(engine, emitter.send, utc_now), clock=utc_now, new_id=new_uuid)
     broker = KafkaBroker(kafka.bootstrap, security=kafka.security, client_id="referral-hub",
                          graceful_timeout=30.0, log_level=logging.DEBUG)
     for router in (custody_router, court_router, probation_router, feedback_router):

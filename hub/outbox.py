@@ -47,6 +47,18 @@ async def publish_rows(
     return [row for row, ok in zip(rows, acked, strict=True) if not ok]
 
 
+class LockedOutbox:
+    """The outbox as the batch core publishes it (`hub.service.unit_of_work.Outbox`)."""
+
+    def __init__(self, engine: AsyncEngine, send: Send, clock: Callable[[], datetime]) -> None:
+        self._engine, self._send, self._clock = engine, send, clock
+
+    async def publish(
+        self, pending: list[journal.PendingMessage]
+    ) -> list[journal.PendingMessage]:
+        return await publish_rows(self._engine, self._send, pending, self._clock)
+
+
 @dataclass(frozen=True)
 class RelaySettings:
     interval_seconds: float  # between sweeps

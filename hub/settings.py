@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     match_possible_score: int = Field(
         default=60, ge=0, le=100, description="Score from which a person reviews the match.")
 
+    batch_max_records: int = Field(
+        default=500, ge=1, le=10_000, description="Most records one batch takes from the "
+                                                   "broker (1: one record at a time).")
+    batch_wait_ms: int = Field(
+        default=100, ge=1, le=10_000, description="How long the consumer waits for records "
+                                                  "when none are there yet.")
+
     retry_attempts: int = Field(default=6, ge=1, le=20)
     retry_initial_seconds: float = Field(default=0.2, gt=0)
     retry_max_seconds: float = Field(default=5.0, gt=0)

@@ -20,9 +20,11 @@ import pytest
 
 from hub.dev.kafka import run_blocking
 from hub.store.migrate import upgrade
+from tests.ports import free_ports
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST_VAR = ROOT / "var" / "test"
+#: This run's own services live here (a second run at once has its own directory and ports).
+TEST_VAR = ROOT / "var" / "test" / f"run-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 KAFKA_LIBS = ROOT / "var" / "kafka" / "libs"
 
 
@@ -63,19 +65,20 @@ def services() -> Iterator[Services]:
     from hub.dev.kafka import LocalKafka
     from hub.dev.postgres import LocalPostgres
 
-    kafka = LocalKafka(home=TEST_VAR / "kafka", port=29092, libs_dir=KAFKA_LIBS, heap="-Xmx1g",
-                       sasl_port=29094, sasl_users=((SASL_USER, SASL_PASSWORD),))
-    postgres = LocalPostgres(home=TEST_VAR / "postgres", port=25432)
-    # Every session starts from empty services: nothing left over from an earlier run.
-    kafka.down()
-    postgres.down()
+    kafka_port = free_ports(3)  # listener, controller (+1), SASL listener (+2)
+    kafka = LocalKafka(home=TEST_VAR / "kafka", port=kafka_port, libs_dir=KAFKA_LIBS,
+                       heap="-Xmx1g", sasl_port=kafka_port + 2,
+                       sasl_users=((SASL_USER, SASL_PASSWORD),))
+    postgres = LocalPostgres(home=TEST_VAR / "postgres", port=free_ports())
+    # Every session starts from empty services of its own: nothing left over, nothing shared.
     shutil.rmtree(TEST_VAR, ignore_errors=True)
-    database_url = postgres.up()
     try:
+        database_url = postgres.up()
         yield Services(kafka.up(), database_url, f"127.0.0.1:{kafka.sasl_port}")
     finally:
         kafka.down()
         postgres.down()
+        shutil.rmtree(TEST_VAR, ignore_errors=True)
 
 
 def _plain(url: str) -> str:

@@ -1,4 +1,5 @@
-"""What every consumer shares: raw records in, the pipeline, and stopping a stalled partition."""
+"""What every consumer shares: a batch of raw records in, the batch core, and stopping a stalled
+partition."""
 
 from __future__ import annotations
 
@@ -14,28 +15,34 @@ from faststream.kafka import KafkaMessage, KafkaRouter
 
 from hub.failures import PartitionStalled
 from hub.messages import InboundRecord
-from hub.pipeline import Pipeline
+from hub.service.batch import BatchProcessor
 from hub.settings import Settings
 
 log = logging.getLogger("hub.consumers")
 
 
-async def raw_body(message: KafkaMessage) -> bytes:
-    """Decoder that leaves the body as bytes: parsing is the pipeline's job (and its DLQ's)."""
-    return bytes(message.body)
+async def raw_body(message: KafkaMessage) -> Any:
+    """Decoder that leaves the bodies as bytes: parsing is the core's job (and its DLQ's)."""
+    return message.body
+
+
+def _safe_headers(record: Any) -> Any:
+    safe = copy.copy(record)
+    safe.headers = tuple((k, v if _is_utf8(v) else b"") for k, v in record.headers)
+    return safe
 
 
 async def tolerant_parser(record: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
     """FastStream's parser, safe for header values that are not UTF-8.
 
     The framework decodes every header as text; a bad header must reach the DLQ, not crash the
-    consumer. The message keeps the untouched record, so the dead letter has the original bytes.
-    """
+    consumer. The message keeps the untouched records, so the dead letter has the original
+    bytes."""
     try:
         return await original(record)
     except UnicodeDecodeError:
-        safe = copy.copy(record)
-        safe.headers = tuple((k, v if _is_utf8(v) else b"") for k, v in record.headers)
+        safe = tuple(_safe_headers(r) for r in record) if isinstance(record, tuple) \
+            else _safe_headers(record)
         message = await original(safe)
         message.raw_message = record
         return message
@@ -49,27 +56,34 @@ def _is_utf8(value: bytes | None) -> bool:
     return True
 
 
-def inbound_record(message: KafkaMessage) -> InboundRecord:
-    raw: ConsumerRecord[Any, Any] = message.raw_message  # type: ignore[assignment]
-    return InboundRecord(
-        topic=raw.topic, partition=raw.partition, offset=raw.offset, timestamp_ms=raw.timestamp,
-        key=raw.key, value=raw.value or b"", headers=tuple(raw.headers or ()))
+def inbound_records(message: KafkaMessage) -> list[InboundRecord]:
+    raw = message.raw_message
+    batch: tuple[ConsumerRecord[Any, Any], ...] = raw if isinstance(raw, tuple) else (raw,)
+    return [InboundRecord(topic=r.topic, partition=r.partition, offset=r.offset,
+                          timestamp_ms=r.timestamp, key=r.key, value=r.value or b"",
+                          headers=tuple(r.headers or ())) for r in batch]
 
 
-async def consume(pipeline: Pipeline, message: KafkaMessage, pause_seconds: float) -> None:
-    """Process one record. When transient retries run out, pause its partition and re-raise,
-    so the record is not committed (FastStream nacks: the consumer seeks back to it)."""
-    record = inbound_record(message)
+async def consume(processor: BatchProcessor, message: KafkaMessage,
+                  pause_seconds: float) -> None:
+    """Process one batch. When transient retries run out, pause its partitions and re-raise, so
+    nothing of it is committed (FastStream nacks: the consumer seeks back to each partition's
+    first record of the batch)."""
+    records = inbound_records(message)
     try:
-        await pipeline.process(record)
+        await processor.process_batch(records)
     except PartitionStalled:
         consumer = message.consumer
-        partition = TopicPartition(record.topic, record.partition)
-        if hasattr(consumer, "pause"):
-            consumer.pause(partition)
-            asyncio.get_running_loop().call_later(pause_seconds, _resume, consumer, partition)
-        log.critical("ALERT partition %s:%d stalled at offset %d; paused for %.0fs",
-                     record.topic, record.partition, record.offset, pause_seconds)
+        stalled = sorted({(r.topic, r.partition) for r in records})
+        for topic, number in stalled:
+            partition = TopicPartition(topic, number)
+            if hasattr(consumer, "pause"):
+                consumer.pause(partition)
+                asyncio.get_running_loop().call_later(pause_seconds, _resume, consumer,
+                                                      partition)
+            first = min(r.offset for r in records if (r.topic, r.partition) == (topic, number))
+            log.critical("ALERT partition %s:%d stalled at offset %d; paused for %.0fs",
+                         topic, number, first, pause_seconds)
         raise
 
 
@@ -85,10 +99,11 @@ def consumer_group(settings: Settings, title: str) -> str:
 
 
 def source_router(
-    pipeline: Pipeline, topic: str, settings: Settings, *, title: str, description: str
+    processor: BatchProcessor, topic: str, settings: Settings, *, title: str, description: str
 ) -> KafkaRouter:
-    """A router with one subscriber on a source topic: each record is processed, then committed
-    (on failure FastStream nacks: the consumer seeks back, nothing is skipped)."""
+    """A router with one batch subscriber on a source topic: each batch is processed, then its
+    offsets committed (on failure FastStream nacks: the consumer seeks back, nothing is
+    skipped)."""
     router = KafkaRouter()
 
     @router.subscriber(
@@ -96,12 +111,15 @@ def source_router(
         group_id=consumer_group(settings, title),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        batch=True,
+        max_records=settings.batch_max_records,
+        batch_timeout_ms=settings.batch_wait_ms,
         decoder=raw_body,
         parser=tolerant_parser,
         title=title,
         description=description,
     )
-    async def on_event(body: bytes, message: KafkaMessage) -> None:
-        await consume(pipeline, message, settings.partition_pause_seconds)
+    async def on_batch(body: Any, message: KafkaMessage) -> None:
+        await consume(processor, message, settings.partition_pause_seconds)
 
     return router

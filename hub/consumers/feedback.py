@@ -5,11 +5,11 @@ from __future__ import annotations
 from faststream.kafka import KafkaRouter
 
 from hub.consumers.base import source_router
-from hub.pipeline import Pipeline
+from hub.service.batch import BatchProcessor
 from hub.settings import Settings
 from hub.topics import Topics
 
 
-def feedback_router(pipeline: Pipeline, topics: Topics, settings: Settings) -> KafkaRouter:
-    return source_router(pipeline, topics.provider_feedback, settings, title="provider-feedback",
+def feedback_router(processor: BatchProcessor, topics: Topics, settings: Settings) -> KafkaRouter:
+    return source_router(processor, topics.provider_feedback, settings, title="provider-feedback",
                          description="What became of each referral, from its provider.")

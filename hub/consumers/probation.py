@@ -5,11 +5,11 @@ from __future__ import annotations
 from faststream.kafka import KafkaRouter
 
 from hub.consumers.base import source_router
-from hub.pipeline import Pipeline
+from hub.service.batch import BatchProcessor
 from hub.settings import Settings
 from hub.topics import Topics
 
 
-def probation_router(pipeline: Pipeline, topics: Topics, settings: Settings) -> KafkaRouter:
-    return source_router(pipeline, topics.probation_events, settings, title="probation-events",
+def probation_router(processor: BatchProcessor, topics: Topics, settings: Settings) -> KafkaRouter:
+    return source_router(processor, topics.probation_events, settings, title="probation-events",
                          description="Pre-sentence report requests and orders.")

@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.handlers.common import task_of
 from hub.mappers.context import HubIdentity, NewId, Recipient, RecipientKind
 from hub.mappers.fhir import to_json
 from hub.mappers.triage import readdress_to_provider
 from hub.messages import OutboundMessage
 from hub.routing.providers import ProviderDirectory
+from hub.service.publishing import task_of
 from hub.store import journal
 from hub.store.merges import merge
 from hub.store.schema import (

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
@@ -16,16 +15,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.contracts.catalogue import shown_event_type
+from hub.core.registry import PendingMessage
+
+__all__ = ["PendingMessage"]
 from hub.failures import Reason, Rejected, Stage
 from hub.kpis.facts import ReportFacts
 from hub.messages import InboundRecord, OutboundMessage
 from hub.store.schema import dead_letters, inbound_events, outbox
-
-
-@dataclass(frozen=True)
-class PendingMessage:
-    outbox_id: int
-    message: OutboundMessage
 
 
 def _encode_headers(message: OutboundMessage) -> list[list[str]]:
@@ -138,6 +134,11 @@ async def unpublished_summary(conn: AsyncConnection) -> tuple[int, datetime | No
         select(func.count(), func.min(outbox.c.created_at))
         .where(outbox.c.published_at.is_(None)))).one()
     return int(count), oldest
+
+
+def seems(value: bytes) -> dict[str, str | None]:
+    """`event_type` and `source_system` as the bytes claim them (None where they do not)."""
+    return {"event_type": None, "source_system": None, **_what_it_seems(value)}
 
 
 def _what_it_seems(value: bytes) -> dict[str, str | None]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -21,26 +20,20 @@ from hub.dev.kafka import run_blocking
 from tests.conftest import ROOT, Services
 from tests.factories import drug_test_event, encode
 from tests.kafka_helpers import poll_until_sync, produce, wait_for_members
+from tests.ports import free_ports
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.postgres]
 HUB = str(ROOT / ".venv" / "bin" / "hub")
 PASSWORD = "correct horse battery"
 
 
-def free_port(start: int = 25600) -> int:
-    """A free port below the ephemeral range (client sockets cannot take it meanwhile)."""
-    for port in range(start, start + 100):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise RuntimeError("no free port in 25600-25699")
 
 
 @pytest.fixture
 def running(services: Services, database_url: str, topic_prefix: str
             ) -> Iterator[tuple[str, dict[str, str]]]:
     """`hub run` and `hub ops` as processes; yields the console's address and the env."""
-    port, metrics_port = free_port(), free_port(25700)
+    port, metrics_port = free_ports(), free_ports()
     env = {**os.environ, "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
            "HUB_DATABASE_URL": database_url, "HUB_TOPIC_PREFIX": topic_prefix,
            "HUB_CONSUMER_GROUP": f"{topic_prefix}hub", "HUB_TOPIC_PARTITIONS": "3",

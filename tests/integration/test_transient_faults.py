@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from hub.dev.postgres import LocalPostgres
-from hub.dev.process import port_open
 from tests.conftest import Services
 from tests.factories import drug_test_event, encode
 from tests.integration.conftest import hub_settings, start_hub
 from tests.kafka_helpers import poll_until, produce, read_all, wait_until_committed
+from tests.ports import free_ports
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -22,8 +22,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 async def test_database_outage_pauses_the_partition_and_recovers(
     services: Services, topic_prefix: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    port = next(p for p in range(25500, 25600) if not port_open("127.0.0.1", p))
-    database = LocalPostgres(home=tmp_path / "pg", port=port)
+    database = LocalPostgres(home=tmp_path / "pg", port=free_ports())
     settings = hub_settings(topic_prefix, retry_attempts=2, retry_initial_seconds=0.05,
                             retry_max_seconds=0.1, partition_pause_seconds=1.0)
     hub = None

@@ -1,4 +1,4 @@
-"""The person registry: one pseudonymous hub person per real person.
+"""Who an event is about, decided over the batch's registry view (no I/O).
 
 Exact identifiers (NHS number, PNC ID, source references) link automatically; otherwise name +
 date of birth + postcode are scored (`hub.matching`): only a near-perfect score links, a middling
@@ -9,17 +9,12 @@ from it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, tuple_
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from hub.contracts.envelope import Subject
+from hub.core.registry import DemographicRow, Registry
 from hub.mappers.context import NewId
 from hub.matching import Demographics, score, swapped
-from hub.store.schema import person_demographics, person_identifiers, persons
 
 IDENTIFIER_SYSTEMS = ("nhs_number", "pnc_id", "custody_record_number", "court_case_number",
                       "probation_crn")
@@ -59,19 +54,20 @@ def subject_identifiers(subject: Subject) -> list[tuple[str, str]]:
                   if (value := getattr(subject, system)) is not None)
 
 
-async def _lock(conn: AsyncConnection, keys: Iterable[str]) -> None:
-    for key in sorted(set(keys)):
-        await conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+def birth_dates(subject: Subject) -> list[str]:
+    """The dates of birth a subject's candidates may have (as given, and day/month swapped)."""
+    born = subject.date_of_birth
+    if born is None:
+        return []
+    return [d.isoformat() for d in (born, swapped(born)) if d is not None]
 
 
-async def _candidates(conn: AsyncConnection, seen: Demographics) -> list[Candidate]:
+def candidates(registry: Registry, seen: Demographics) -> list[Candidate]:
     assert seen.date_of_birth is not None
     births = [seen.date_of_birth, *filter(None, [swapped(seen.date_of_birth)])]
-    rows = (await conn.execute(select(person_demographics).where(
-        person_demographics.c.date_of_birth.in_(births)))).all()
     best: dict[str, Candidate] = {}
-    for row in rows:
-        known = Demographics(row.given_name, row.family_name, row.date_of_birth, row.postcode,
+    for row in registry.born_on(births):
+        known = Demographics(row.given, row.family, row.date_of_birth, row.postcode,
                              row.nhs_number)
         found = score(seen, known)
         if row.person_id not in best or found.total > best[row.person_id].score:
@@ -79,52 +75,39 @@ async def _candidates(conn: AsyncConnection, seen: Demographics) -> list[Candida
     return sorted(best.values(), key=lambda c: -c.score)
 
 
-async def resolve_person(
-    conn: AsyncConnection, subject: Subject, event_id: str, new_id: NewId,
+def resolve_person(
+    registry: Registry, subject: Subject, event_id: str, new_id: NewId,
     thresholds: Thresholds = Thresholds(),
 ) -> PersonResolution:
     """Find the person by exact identifier, else by a confident demographic match, or create
-    one; link the identifiers now known and remember the demographics seen.
-
-    Advisory locks on each identifier and on the date of birth serialise concurrent hub
-    processes that see the same person for the first time, so they cannot create two persons
-    for one (the primary keys back this up)."""
+    one; link the identifiers now known and remember the demographics seen."""
     pairs = subject_identifiers(subject)
     seen = Demographics.of(subject)
-    births = [seen.date_of_birth, swapped(seen.date_of_birth)] if seen.date_of_birth else []
-    await _lock(conn, [f"{s}:{v}" for s, v in pairs] + [f"dob:{d}" for d in births if d])
-    rows = (await conn.execute(
-        select(person_identifiers.c.person_id).where(
-            tuple_(person_identifiers.c.system, person_identifiers.c.value).in_(pairs))
-    )).scalars().all()
-    known = set(rows)
-    resolution: PersonResolution
+    known = {p for s, v in pairs if (p := registry.person_of(s, v)) is not None}
     if len(known) > 1:
         # Identifiers disagree about who this is: never merge on a guess.
         person_id = new_id()
-        await conn.execute(persons.insert().values(id=person_id))
+        registry.add_person(person_id)
         return PersonResolution(person_id, conflict=True, created=True)
+    resolution: PersonResolution
     if known:
         resolution = PersonResolution(known.pop())
     else:
-        candidates = await _candidates(conn, seen) if seen.matchable else []
-        confident = [c for c in candidates if c.score >= thresholds.auto_link]
+        found = candidates(registry, seen) if seen.matchable else []
+        confident = [c for c in found if c.score >= thresholds.auto_link]
         if len(confident) == 1:  # two confident candidates are two people: a human decides
-            resolution = PersonResolution(candidates[0].person_id, matched_by="demographics")
+            resolution = PersonResolution(found[0].person_id, matched_by="demographics")
         else:
             person_id = new_id()
-            await conn.execute(persons.insert().values(id=person_id))
-            possible = tuple(c for c in candidates if c.score >= thresholds.possible)
+            registry.add_person(person_id)
+            possible = tuple(c for c in found if c.score >= thresholds.possible)
             resolution = PersonResolution(person_id, created=True, possible_matches=possible)
-    if pairs:
-        await conn.execute(
-            insert(person_identifiers)
-            .values([{"system": s, "value": v, "person_id": resolution.person_id,
-                      "first_seen_event": event_id} for s, v in pairs])
-            .on_conflict_do_nothing())
+    for system, value in pairs:
+        registry.link(system, value, resolution.person_id, event_id)
     if seen.matchable:
-        await conn.execute(person_demographics.insert().values(
-            person_id=resolution.person_id, given_name=seen.given, family_name=seen.family,
-            date_of_birth=seen.date_of_birth, postcode=seen.postcode,
-            nhs_number=seen.nhs_number, source_event_id=event_id))
+        assert seen.family is not None
+        assert seen.date_of_birth is not None
+        registry.seen(DemographicRow(resolution.person_id, seen.given, seen.family,
+                                     seen.date_of_birth, seen.postcode, seen.nhs_number),
+                      event_id)
     return resolution

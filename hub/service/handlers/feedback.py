@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from hub.contracts.feedback import FEEDBACK_EVENT_TYPES, FeedbackEvent
+from hub.core.registry import Registry
 from hub.failures import Reason, Rejected, Stage
-from hub.handlers.common import Handled, Handler, HandlingEnv
 from hub.journey import REPORTED, TASK_STATE, Contradiction, Effect, Milestone, advance
 from hub.mappers.task import task_after_feedback
-from hub.messages import InboundRecord
-from hub.store.schema import referral_feedback, referrals
+from hub.service.handlers.common import Handled, Handler, HandlingEnv
 
 
-async def provider_feedback(
-    conn: AsyncConnection, event: FeedbackEvent, record: InboundRecord, env: HandlingEnv
-) -> Handled:
+def provider_feedback(registry: Registry, event: FeedbackEvent, env: HandlingEnv) -> Handled:
     """Apply one piece of feedback to the referral it names (a provider's own referrals only)."""
-    referral = (await conn.execute(
-        select(referrals).where(referrals.c.id == str(event.referral_id)).with_for_update()
-    )).first()
+    referral = registry.referrals.get(str(event.referral_id))
     if referral is None:
         raise Rejected(Stage.RESOLVE, Reason.UNKNOWN_REFERRAL,
                        "no referral has this referral_id", "UnknownReferral")
@@ -35,20 +27,19 @@ async def provider_feedback(
                        f"{contradiction} (the referral stays {current.value})",
                        "Contradiction") from None
     reason = getattr(event.payload, "reason", None)
-    await conn.execute(referral_feedback.insert().values(
-        referral_id=referral.id, event_id=str(event.event_id), provider_id=event.provider_id,
-        milestone=reported.value, reason=reason.value if reason else None,
-        occurred_at=event.payload.at, effect=transition.effect.value,
-        milestone_before=current.value, milestone_after=transition.milestone.value,
-        recorded_at=env.now))
+    registry.insert("referral_feedback", referral_id=referral.id, event_id=str(event.event_id),
+                    provider_id=event.provider_id, milestone=reported.value,
+                    reason=reason.value if reason else None, occurred_at=event.payload.at,
+                    effect=transition.effect.value, milestone_before=current.value,
+                    milestone_after=transition.milestone.value, recorded_at=env.now)
     if transition.effect is Effect.APPLIED:
         task = task_after_feedback(referral.task, referral_id=referral.id,
                                    person_id=referral.person_id, milestone=transition.milestone,
                                    reason=reason.value if reason else None, at=event.payload.at)
-        await conn.execute(update(referrals).where(referrals.c.id == referral.id).values(
-            milestone=transition.milestone.value, task=task, updated_at=env.now,
-            status=TASK_STATE[transition.milestone].referral_status))
-    return Handled(f"feedback_{transition.effect.value}", referral.person_id, [])
+        registry.change_referral(referral.id, milestone=transition.milestone.value, task=task,
+                                 updated_at=env.now,
+                                 status=TASK_STATE[transition.milestone].referral_status)
+    return Handled(f"feedback_{transition.effect.value}", referral.person_id)
 
 
-FEEDBACK_HANDLERS: dict[str, Handler] = dict.fromkeys(FEEDBACK_EVENT_TYPES, provider_feedback)  # type: ignore[arg-type]
+FEEDBACK_HANDLERS: dict[str, Handler] = dict.fromkeys(FEEDBACK_EVENT_TYPES, provider_feedback)

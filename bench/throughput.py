@@ -1,0 +1,309 @@
+"""Throughput and latency of the hub on the real broker and database, beside raw aiokafka
+passthroughs in the same run (`make bench`).
+
+    python -m bench.throughput [--groups 1000] [--paced-seconds 10]
+
+Uses the local dev services (`hub dev up`) unless HUB_KAFKA_BOOTSTRAP / HUB_DATABASE_URL are
+set. Every line gets its own topics, consumer group and a fresh database. Each run starts its
+consumers first, then produces the whole workload at once (a backlog) and times until every
+record is committed: events/s = events / that time. Latency is the output's broker timestamp
+minus its input's (CreateTime, ms), over the events that yield a Bundle. Lines:
+
+- batched passthrough (getmany → send all → one flush → one commit): the ceiling;
+- per-record passthrough (getone → send_and_wait → commit);
+- the hub on the realistic mix (7 recorded-only events to 1 Bundle, with provider feedback);
+- the hub on all-referral custody events;
+- the hub at an offered load of 200 events/s (the realistic mix, paced): end-to-end latency;
+- two `hub run` processes in one group on the realistic mix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from bench.workloads import FEEDBACK, Event, all_referrals, feedback_for, realistic_mix
+from hub.app import build_hub
+from hub.cli import _services
+from hub.routing.providers import load_providers
+from hub.settings import Settings
+from hub.topics import INPUT_GROUPS, Topics, create_topics
+from tests.kafka_helpers import read_all, wait_for_members
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Line:
+    name: str
+    events: int
+    seconds: float
+    latencies_ms: list[int]
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds
+
+    def text(self, ceiling: float | None) -> str:
+        q = statistics.quantiles(self.latencies_ms, n=100) if len(self.latencies_ms) > 1 \
+            else [float("nan")] * 99
+        ratio = f"   {self.rate / ceiling:5.2f} x ceiling" if ceiling else ""
+        return (f"{self.name:<40} {self.rate:8.1f} events/s   p50 {q[49]:7.1f} ms   "
+                f"p99 {q[98]:7.1f} ms   (n={self.events}){ratio}")
+
+
+async def produce(bootstrap: str, records: Iterable[tuple[str, bytes]],
+                  rate: float | None = None) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        started = time.monotonic()
+        for i, (topic, value) in enumerate(records):
+            if rate is not None:
+                delay = started + i / rate - time.monotonic()
+                if delay > 0:
+                    await producer.flush()
+                    await asyncio.sleep(delay)
+            await producer.send(topic, value, key=str(i).encode(),
+                                headers=[("bench-id", str(i).encode())])
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def committed_all(bootstrap: str, groups: dict[str, str], within: float = 900) -> float:
+    """Wait until each group has committed every record of its topic; the time it did."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await consumer.start()
+    await admin.start()
+    try:
+        cluster = await consumer._client.fetch_all_metadata()
+        ends: dict[str, dict[TopicPartition, int]] = {}
+        for topic in groups:
+            parts = [TopicPartition(topic, p) for p in cluster.partitions_for_topic(topic) or ()]
+            ends[topic] = await consumer.end_offsets(parts)
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            late = False
+            for topic, group in groups.items():
+                done = await admin.list_consumer_group_offsets(group)
+                late |= any(end > 0 and (tp not in done or done[tp].offset < end)
+                            for tp, end in ends[topic].items())
+            if not late:
+                return time.monotonic()
+            await asyncio.sleep(0.05)
+        raise TimeoutError(f"not all committed within {within}s")
+    finally:
+        await admin.close()
+        await consumer.stop()
+
+
+def fresh_database(url: str) -> str:
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def run_settings(base: Settings, label: str) -> Settings:
+    prefix = f"{base.topic_prefix}{label}."
+    return base.model_copy(update={"topic_prefix": prefix, "consumer_group": f"{prefix}hub"})
+
+
+def groups_of(settings: Settings, topics: Topics, names: Iterable[str]) -> dict[str, str]:
+    return {topics.name(n): f"{settings.consumer_group}.{INPUT_GROUPS[n]}" for n in names}
+
+
+async def simulated_providers(bootstrap: str, topics: Topics, settings: Settings,
+                              expected: int) -> int:
+    """Read every referral the hub makes and answer it with "accepted", like a provider."""
+    providers = load_providers(settings.providers_file)
+    topic_of = {topics.provider(p.topic): p.id for p in providers.providers}
+    consumer = AIOKafkaConsumer(*topic_of, bootstrap_servers=bootstrap,
+                                auto_offset_reset="earliest", enable_auto_commit=False,
+                                group_id=f"{settings.consumer_group}.bench-providers")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await consumer.start()
+    await producer.start()
+    answered = 0
+    try:
+        while answered < expected:
+            batch = await consumer.getmany(timeout_ms=200, max_records=500)
+            for records in batch.values():
+                for r in records:
+                    await producer.send(topics.provider_feedback,
+                                        feedback_for(json.loads(r.value), topic_of[r.topic]))
+                    answered += 1
+            await producer.flush()
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return answered
+
+
+async def latencies(bootstrap: str, topics: Topics, settings: Settings,
+                    events: list[Event]) -> list[int]:
+    providers = load_providers(settings.providers_file)
+    outputs = [topics.provider(p.topic) for p in providers.providers] + [topics.triage]
+    inputs = sorted({topics.name(e.topic) for e in events})
+    found = await read_all(bootstrap, [*inputs, *outputs])
+    sent = {json.loads(r.value)["event_id"]: r.timestamp for t in inputs for r in found[t]}
+    wanted = {e.event_id for e in events if e.yields_bundle}
+    result = []
+    for topic in outputs:
+        for r in found[topic]:
+            cause = dict(r.headers).get("causation-id", b"").decode()
+            if cause in wanted:
+                result.append(r.timestamp - sent[cause])
+    return result
+
+
+@contextlib.asynccontextmanager
+async def hub_processes(settings: Settings, bootstrap: str, url: str,
+                        count: int) -> AsyncIterator[Topics]:
+    """`count` hubs on a fresh database: in this process (1) or as `hub run` processes."""
+    database = fresh_database(url)
+    topics = Topics(settings.topic_prefix)
+    providers = load_providers(settings.providers_file)
+    await create_topics(bootstrap, topics.all(providers), settings.topic_partitions)
+    if count == 1:
+        hub = build_hub(settings, bootstrap=bootstrap, database_url=database)
+        await hub.app.start()
+        try:
+            yield topics
+        finally:
+            await hub.app.stop()
+        return
+    env = {**os.environ, "HUB_KAFKA_BOOTSTRAP": bootstrap, "HUB_DATABASE_URL": database,
+           "HUB_TOPIC_PREFIX": settings.topic_prefix,
+           "HUB_CONSUMER_GROUP": settings.consumer_group}
+    hub = str(Path(sys.executable).with_name("hub"))
+    procs = [await asyncio.create_subprocess_exec(
+        hub, "run", env=env, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL) for _ in range(count)]
+    try:
+        for group in groups_of(settings, topics, INPUT_GROUPS).values():
+            await wait_for_members(bootstrap, group, count, within=120)
+        yield topics
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            await asyncio.wait_for(proc.wait(), timeout=60)
+
+
+async def bench_hub(name: str, base: Settings, bootstrap: str, url: str, events: list[Event],
+                    *, processes: int = 1, rate: float | None = None) -> Line:
+    settings = run_settings(base, uuid.uuid4().hex[:6])
+    referrals = sum(e.yields_bundle for e in events)
+    with_feedback = rate is None and any(not e.yields_bundle for e in events)
+    async with hub_processes(settings, bootstrap, url, processes) as topics:
+        groups = groups_of(settings, topics, {e.topic for e in events})
+        if with_feedback:
+            groups.update(groups_of(settings, topics, [FEEDBACK]))
+        for group in groups.values():
+            await wait_for_members(bootstrap, group, processes, within=120)
+        started = time.monotonic()
+        answering = asyncio.create_task(simulated_providers(
+            bootstrap, topics, settings, referrals)) if with_feedback else None
+        await produce(bootstrap, [(topics.name(e.topic), e.value) for e in events], rate)
+        if answering is not None:
+            await answering
+        done = await committed_all(bootstrap, groups)
+    total = len(events) + (referrals if with_feedback else 0)
+    return Line(name, total, done - started, await latencies(bootstrap, topics, settings,
+                                                             events))
+
+
+async def bench_passthrough(base: Settings, bootstrap: str, n: int, *, batched: bool) -> Line:
+    prefix = f"{base.topic_prefix}pass{uuid.uuid4().hex[:4]}."
+    source, sink = f"{prefix}in", f"{prefix}out"
+    await create_topics(bootstrap, (source, sink), base.topic_partitions)
+    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=f"{prefix}pass",
+                                enable_auto_commit=False, auto_offset_reset="earliest")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await consumer.start()
+    await producer.start()
+    try:
+        await wait_for_members(bootstrap, f"{prefix}pass", 1)
+        started = time.monotonic()
+        feeding = asyncio.create_task(produce(bootstrap, [(source, b"x" * 1200)] * n))
+        moved = 0
+        while moved < n:
+            if batched:
+                batch = await consumer.getmany(timeout_ms=100, max_records=500)
+                futures = [await producer.send(sink, r.value, key=r.key,
+                                               headers=list(r.headers))
+                           for records in batch.values() for r in records]
+                await producer.flush()
+                await asyncio.gather(*futures)
+                if futures:
+                    await consumer.commit()
+                moved += len(futures)
+            else:
+                r = await consumer.getone()
+                await producer.send_and_wait(sink, r.value, key=r.key, headers=list(r.headers))
+                await consumer.commit()
+                moved += 1
+        done = time.monotonic()
+        await feeding
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    found = await read_all(bootstrap, [source, sink])
+    sent = {dict(r.headers)["bench-id"]: r.timestamp for r in found[source]}
+    lat = [r.timestamp - sent[dict(r.headers)["bench-id"]] for r in found[sink]]
+    name = "raw batched passthrough (ceiling)" if batched else "raw per-record passthrough"
+    return Line(name, n, done - started, lat)
+
+
+async def main(groups: int, paced_seconds: int, base: Settings, bootstrap: str, url: str) -> None:
+    started = time.monotonic()
+    mix = realistic_mix(groups)
+    total_mix = len(mix) + groups
+    print(f"realistic mix: {groups} people, {total_mix} events (7 recorded-only : 1 Bundle, "
+          f"with feedback); {base.topic_partitions} partitions; batch up to "
+          f"{base.batch_max_records} records", flush=True)
+    ceiling = await bench_passthrough(base, bootstrap, total_mix, batched=True)
+    print(ceiling.text(None), flush=True)
+    lines = [await bench_passthrough(base, bootstrap, min(total_mix, 3000), batched=False)]
+    print(lines[-1].text(ceiling.rate), flush=True)
+    for line in [
+        ("hub, realistic mix", mix, 1, None),
+        ("hub, all-referral custody events", all_referrals(max(groups, 500)), 1, None),
+        ("hub, realistic mix offered at 200/s", realistic_mix(paced_seconds * 200 // 7), 1,
+         200.0),
+        ("two hub processes, realistic mix", realistic_mix(groups), 2, None),
+    ]:
+        name, events, processes, rate = line
+        lines.append(await bench_hub(name, base, bootstrap, url, events, processes=processes,
+                                     rate=rate))
+        print(lines[-1].text(ceiling.rate), flush=True)
+    print(f"(whole run {time.monotonic() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--groups", type=int, default=1000, help="people in the realistic mix")
+    parser.add_argument("--paced-seconds", type=int, default=10)
+    options = parser.parse_args()
+    run_prefix = f"bench{uuid.uuid4().hex[:6]}."
+    bench_settings = Settings(topic_prefix=run_prefix, consumer_group=f"{run_prefix}hub")
+    kafka, database = _services(bench_settings)  # the bench's own clients speak PLAINTEXT
+    asyncio.run(main(options.groups, options.paced_seconds, bench_settings, kafka.bootstrap,
+                     database))

@@ -1,0 +1,92 @@
+"""Synthetic workloads for the benchmark (synthetic people only: no NHS numbers, `9ZZ` units).
+
+The realistic mix follows the simulated year's shape: about seven events that are only recorded
+to one that yields a Bundle, with provider feedback for every referral."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from tests.factories import from_example
+
+#: One district wholly inside each of the seven authorities.
+DISTRICTS = ("B12", "CV1", "DY1", "B66", "B91", "WS1", "WV1")
+CUSTODY, PROBATION, FEEDBACK = "custody.events.v1", "probation.events.v1", "provider.feedback.v1"
+AT = "2026-10-01T09:00:00+00:00"
+
+
+@dataclass(frozen=True)
+class Event:
+    topic: str  # base name (the run's prefix is added by the caller)
+    value: bytes
+    event_id: str
+    yields_bundle: bool
+
+
+def _family(n: int) -> str:
+    word = ""
+    while True:
+        n, rest = divmod(n, 26)
+        word = chr(ord("a") + rest) + word
+        if n == 0:
+            return f"Benchperson{word}"
+
+
+def subject(n: int, run: str) -> dict[str, Any]:
+    return {"pnc_id": f"{run}/{n:07d}B", "custody_record_number": f"BENCH-{run}-{n}",
+            "given_name": "Bench", "family_name": _family(n),
+            "date_of_birth": (date(1960, 1, 1) + timedelta(days=n % 15000)).isoformat(),
+            "postcode": f"{DISTRICTS[n % len(DISTRICTS)]} 9ZZ"}
+
+
+def _event(kind: str, topic: str, person: dict[str, Any], bundle: bool, **payload: Any) -> Event:
+    body = from_example(kind, at=AT, site="Bench custody suite", subject=person, **payload)
+    return Event(topic, json.dumps(body).encode(), body["event_id"], bundle)
+
+
+def drug_test(person: dict[str, Any], *, positive: bool) -> Event:
+    body = from_example("custody.drug_test_result", at=AT, site="Bench custody suite",
+                        subject=person)
+    body["payload"] = {"tested_at": "2026-10-01T08:45:00+00:00", "sample_type": "oral_fluid",
+                       "trigger_offence": True,
+                       "results": {"opiates": "positive" if positive else "negative",
+                                   "cocaine": "negative"}}
+    return Event(CUSTODY, json.dumps(body).encode(), body["event_id"], positive)
+
+
+def realistic_mix(groups: int) -> list[Event]:
+    """Per person: booked in, a negative and later a positive test, released, a voluntary
+    assessment offered, a probation order commenced and ended (the 8th event, the provider's
+    feedback on the referral, is sent by the simulated provider once the referral is out)."""
+    run = uuid.uuid4().hex[:2].upper()
+    events: list[Event] = []
+    for n in range(groups):
+        person = subject(n, run)
+        events += [
+            _event("custody.booked_in", CUSTODY, person, False),
+            drug_test(person, positive=False),
+            _event("custody.released", CUSTODY, person, False),
+            _event("custody.voluntary_assessment_offered", CUSTODY, person, False),
+            _event("probation.order_commenced", PROBATION, person, False),
+            _event("probation.order_ended", PROBATION, person, False),
+            drug_test(person, positive=True),
+        ]
+    return events
+
+
+def all_referrals(n: int) -> list[Event]:
+    run = uuid.uuid4().hex[:2].upper()
+    return [drug_test(subject(i, run), positive=True) for i in range(n)]
+
+
+def feedback_for(referral: dict[str, Any], provider_id: str) -> bytes:
+    """The provider's "accepted" for a referral Bundle it received."""
+    request = next(e["resource"] for e in referral["entry"]
+                   if e["resource"]["resourceType"] == "ServiceRequest")
+    body = from_example("provider.referral_accepted", at=AT, site="Bench provider")
+    body.update(provider_id=provider_id, referral_id=request["id"])
+    return json.dumps(body).encode()

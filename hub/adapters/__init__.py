@@ -1,0 +1,1 @@
+"""Adapters: PostgreSQL (schema, repositories, the unit of work) and Kafka."""

@@ -1,0 +1,1 @@
+"""The PostgreSQL adapter: the batch's unit of work and the outbox it publishes."""

@@ -1,0 +1,267 @@
+"""One batch, one transaction: bulk locks and reads into a `Registry`, bulk writes back.
+
+Locks first, in one sorted statement: an advisory lock per identifier, date of birth and event
+id of the batch, so concurrent hub processes that see the same person or event wait for each
+other (they cannot create two persons for one, or process one event twice); then the rows of
+every person in play, and of every referral named by feedback, in id order. Reads after that see
+a stable view. Every statement is counted (`statements`), so tests can guard the shape.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Executable, Table, bindparam, or_, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Result
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from hub.core.registry import (
+    AssessmentRow,
+    DemographicRow,
+    Needs,
+    PendingMessage,
+    Queued,
+    ReferralRow,
+    Registry,
+    RequestRow,
+)
+from hub.messages import OutboundMessage
+from hub.routing.postcodes import compact
+from hub.store.journal import seems
+from hub.store.schema import (
+    assessment_requests,
+    assessments,
+    dead_letters,
+    inbound_events,
+    metadata,
+    outbox,
+    person_demographics,
+    person_identifiers,
+    persons,
+    postcode_directory,
+    referrals,
+)
+
+#: Inserted in this order (foreign keys).
+INSERT_ORDER = ("persons", "person_identifiers", "person_demographics", "inbound_events",
+                "drug_tests", "assessments", "assessment_requests", "referrals",
+                "referral_changes", "triage_items", "assessment_shares", "referral_feedback")
+#: Rows that may already be there (another process linked the same identifier first).
+IDEMPOTENT = frozenset({"person_identifiers"})
+
+_LOCK = text("SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT "
+             "hashtextextended(k, 0) AS h FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) s")
+
+
+def encode_headers(message: OutboundMessage) -> list[list[str]]:
+    return [[name, base64.b64encode(value).decode()] for name, value in message.headers]
+
+
+def decode_row(row: Any) -> PendingMessage:
+    headers = tuple((name, base64.b64decode(value)) for name, value in row.headers)
+    return PendingMessage(row.id, OutboundMessage(row.topic, row.key, row.value, headers))
+
+
+def _outbox_row(queued: Queued, now: Any) -> dict[str, Any]:
+    m = queued.message
+    return {"source_ref": queued.source_ref, "topic": m.topic, "key": m.key, "value": m.value,
+            "headers": encode_headers(m), "created_at": now}
+
+
+class PostgresUnitOfWork:
+    """The batch's transaction on PostgreSQL (`hub.service.unit_of_work.UnitOfWork`)."""
+
+    def __init__(self, engine: AsyncEngine, clock: Any) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._conn: AsyncConnection | None = None
+        self._transaction: Any = None
+        self.statements = 0
+
+    async def __aenter__(self) -> PostgresUnitOfWork:
+        self._conn = await self._engine.connect()
+        self._transaction = await self._conn.begin()
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        trace: TracebackType | None) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if self._transaction.is_active:
+                await self._transaction.rollback()
+        finally:
+            await conn.close()
+
+    async def _run(self, statement: Executable, params: Any = None) -> Result[Any]:
+        assert self._conn is not None, "the unit of work is not open"
+        self.statements += 1
+        return await self._conn.execute(statement, params)
+
+    # -- reading -------------------------------------------------------------------------------
+    async def load(self, needs: Needs) -> Registry:
+        registry = Registry()
+        keys = ([f"{s}:{v}" for s, v in needs.identifiers]
+                + [f"dob:{d.isoformat()}" for d in needs.births]
+                + [f"event:{e}" for e in needs.event_ids])
+        if keys:
+            await self._run(_LOCK, {"keys": keys})
+        if needs.event_ids:
+            rows = await self._run(select(inbound_events.c.event_id,
+                                          inbound_events.c.content_sha256)
+                                   .where(inbound_events.c.event_id.in_(needs.event_ids)))
+            registry.events.update({str(r.event_id): r.content_sha256 for r in rows})
+        in_play: set[str] = set()
+        if needs.identifiers:
+            rows = await self._run(select(person_identifiers).where(tuple_(
+                person_identifiers.c.system, person_identifiers.c.value)
+                .in_(sorted(needs.identifiers))))
+            for r in rows:
+                registry.identifiers[(r.system, r.value)] = str(r.person_id)
+                in_play.add(str(r.person_id))
+        if needs.births:
+            rows = await self._run(select(person_demographics).where(
+                person_demographics.c.date_of_birth.in_(sorted(needs.births)))
+                .order_by(person_demographics.c.id))
+            for r in rows:
+                registry.demographics[r.date_of_birth].append(DemographicRow(
+                    str(r.person_id), r.given_name, r.family_name, r.date_of_birth, r.postcode,
+                    r.nhs_number))
+                in_play.add(str(r.person_id))
+        if in_play:
+            await self._run(select(persons.c.id).where(persons.c.id.in_(sorted(in_play)))
+                            .order_by(persons.c.id).with_for_update())
+        await self._load_referrals(registry, in_play, needs.referral_ids)
+        if in_play:
+            await self._load_requests(registry, in_play)
+            if needs.assessments_since is not None:
+                await self._load_assessments(registry, in_play, needs)
+        if needs.postcodes:
+            await self._load_postcodes(registry, needs.postcodes)
+        return registry
+
+    async def _load_referrals(self, registry: Registry, in_play: set[str],
+                              referral_ids: set[str]) -> None:
+        conditions: list[Any] = []
+        if in_play:
+            conditions.append(referrals.c.person_id.in_(sorted(in_play))
+                              & (referrals.c.status == "active")
+                              & referrals.c.provider_id.is_not(None))
+        if referral_ids:
+            conditions.append(referrals.c.id.in_(sorted(referral_ids)))
+        if not conditions:
+            return
+        rows = await self._run(select(
+            referrals.c.id, referrals.c.person_id, referrals.c.provider_id, referrals.c.status,
+            referrals.c.milestone, referrals.c.task, referrals.c.created_at)
+            .where(or_(*conditions)).order_by(referrals.c.id).with_for_update())
+        for r in rows:
+            row = ReferralRow(str(r.id), str(r.person_id), r.provider_id, r.status, r.milestone,
+                              r.task, r.created_at)
+            registry.referrals[row.id] = row
+            registry.referrals_of[row.person_id].append(row.id)
+
+    async def _load_requests(self, registry: Registry, in_play: set[str]) -> None:
+        rows = await self._run(select(
+            assessment_requests.c.id, assessment_requests.c.person_id,
+            assessment_requests.c.requester_kind, assessment_requests.c.requested_by,
+            assessment_requests.c.source_event_id, assessment_requests.c.created_at)
+            .where(assessment_requests.c.person_id.in_(sorted(in_play)),
+                   assessment_requests.c.status == "open",
+                   assessment_requests.c.requester_kind.is_not(None))
+            .order_by(assessment_requests.c.id).with_for_update())
+        for r in rows:
+            registry.open_requests_of[str(r.person_id)].append(RequestRow(
+                str(r.id), str(r.person_id), r.requester_kind, r.requested_by or "",
+                str(r.source_event_id), r.created_at))
+
+    async def _load_assessments(self, registry: Registry, in_play: set[str],
+                                needs: Needs) -> None:
+        rows = await self._run(select(
+            assessments.c.id, assessments.c.person_id, assessments.c.assessed_at,
+            assessments.c.voluntary, assessments.c.answers["consent"].label("consent"),
+            assessments.c.questionnaire_response, assessments.c.suitability)
+            .where(assessments.c.person_id.in_(sorted(in_play)),
+                   assessments.c.assessed_at >= needs.assessments_since))
+        for r in rows:
+            registry.assessments_of[str(r.person_id)].append(AssessmentRow(
+                str(r.id), str(r.person_id), r.assessed_at, r.voluntary, dict(r.consent or {}),
+                r.questionnaire_response, r.suitability))
+
+    async def _load_postcodes(self, registry: Registry, postcodes: set[str]) -> None:
+        keys = {p: key for p in postcodes if (key := compact(p)) is not None}
+        found: dict[str, str] = {}
+        if keys:
+            rows = await self._run(select(postcode_directory.c.postcode,
+                                          postcode_directory.c.authority_code)
+                                   .where(postcode_directory.c.postcode.in_(
+                                       sorted(set(keys.values())))))
+            found = {r.postcode: r.authority_code for r in rows}
+        for given in postcodes:
+            key = keys.get(given)
+            registry.postcode_authority[given] = found.get(key) if key else None
+
+    # -- writing -------------------------------------------------------------------------------
+    async def commit(self, registry: Registry, republish: list[str]) -> list[PendingMessage]:
+        writes = registry.writes
+        for name in INSERT_ORDER:
+            new_rows = writes.inserts.get(name)
+            if new_rows:
+                statement = insert(metadata.tables[name])
+                if name in IDEMPOTENT:
+                    statement = statement.on_conflict_do_nothing()
+                await self._run(statement, new_rows)
+        unknown = set(writes.inserts) - set(INSERT_ORDER)
+        if unknown:
+            raise ValueError(f"no insert order for {sorted(unknown)}")
+        await self._apply_updates(writes.updates)
+        now = self._clock()
+        queued = list(writes.outbox)
+        if writes.dead_letters:
+            queued += await self._dead_letters(writes.dead_letters, republish)
+        pending: list[PendingMessage] = []
+        if queued:
+            stored = await self._run(insert(outbox).returning(
+                outbox.c.id, sort_by_parameter_order=True),
+                [_outbox_row(q, now) for q in queued])
+            ids = [r.id for r in stored]
+            pending = [PendingMessage(i, q.message) for i, q in zip(ids, queued, strict=True)]
+        if republish:
+            fresh = {p.outbox_id for p in pending}
+            waiting = await self._run(select(outbox).where(
+                outbox.c.source_ref.in_(sorted(set(republish))), outbox.c.published_at.is_(None)))
+            pending += [row for r in waiting if (row := decode_row(r)).outbox_id not in fresh]
+        assert self._transaction is not None
+        await self._transaction.commit()
+        return sorted(pending, key=lambda p: p.outbox_id)
+
+    async def _apply_updates(self, updates: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        for name, row_id, values in updates:
+            merged.setdefault((name, row_id), {}).update(values)
+        shapes: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
+        for (name, row_id), values in merged.items():
+            shapes[(name, tuple(sorted(values)))].append({"row_id": row_id, **values})
+        for (name, columns), rows in shapes.items():
+            table: Table = metadata.tables[name]
+            statement = update(table).where(table.c.id == bindparam("row_id")).values(
+                {c: bindparam(c) for c in columns})
+            await self._run(statement, rows)
+
+    async def _dead_letters(self, letters: list[tuple[dict[str, Any], Queued]],
+                            republish: list[str]) -> list[Queued]:
+        """Each input position is recorded once; a position recorded before (a redelivered
+        dead letter) only has its unpublished message sent again (`republish`)."""
+        rows = await self._run(insert(dead_letters).on_conflict_do_nothing().returning(
+            dead_letters.c.topic, dead_letters.c.partition, dead_letters.c.offset,
+            sort_by_parameter_order=True),
+            [{**row, **seems(q.message.value)} for row, q in letters])
+        inserted = {f"{r.topic}:{r.partition}:{r.offset}" for r in rows}
+        return [q for _, q in letters if q.source_ref in inserted]
+

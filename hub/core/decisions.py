@@ -1,0 +1,98 @@
+"""What handling an event decided, in the past tense: the publishing module turns each into a
+message (topic, key, headers, FHIR value). Handlers never build bytes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hub.contracts.court import (
+    AdjournedForSuitabilityAssessmentEvent,
+    SentenceImposedEvent,
+)
+from hub.contracts.custody import (
+    DrugTestResultEvent,
+    OutOfHoursAppointmentBookedEvent,
+    RequiredAssessmentCompletedEvent,
+    RequiredAssessmentRequestedEvent,
+    VoluntaryAssessmentCompletedEvent,
+)
+from hub.contracts.envelope import Envelope
+from hub.contracts.probation import PreSentenceReportRequestedEvent
+from hub.core.registry import AssessmentRow
+from hub.mappers.context import ReferralContext
+
+#: Events that can become a referral, and events that can ask for an assessment.
+ReferringEvent = (DrugTestResultEvent | RequiredAssessmentCompletedEvent
+                  | VoluntaryAssessmentCompletedEvent | SentenceImposedEvent)
+RequestingEvent = (RequiredAssessmentRequestedEvent | OutOfHoursAppointmentBookedEvent
+                   | AdjournedForSuitabilityAssessmentEvent | PreSentenceReportRequestedEvent)
+
+
+@dataclass(frozen=True)
+class ReferralMade:
+    """A new referral: to a provider, or held in triage (`context.triage_reason`)."""
+
+    event: ReferringEvent
+    context: ReferralContext
+
+
+@dataclass(frozen=True)
+class ReferralUpdated:
+    """A second referral to the provider already holding one open: the same ServiceRequest."""
+
+    event: ReferringEvent
+    context: ReferralContext
+
+
+@dataclass(frozen=True)
+class ReferralRevoked:
+    """The person moved: the old provider's open referral is revoked (BaRS: an update)."""
+
+    event: Envelope
+    context: ReferralContext
+
+
+@dataclass(frozen=True)
+class AssessmentRequested:
+    """The arrest referral team is asked for a new assessment."""
+
+    event: RequestingEvent
+    context: ReferralContext
+
+
+@dataclass(frozen=True)
+class AssessmentShared:
+    """An assessment on record, sent to the court or probation office that asked."""
+
+    event: Envelope
+    context: ReferralContext
+    assessment: AssessmentRow
+    request_event_id: str
+
+
+@dataclass(frozen=True)
+class RequestAnswered:
+    """A court's or probation's open request was answered: closed for the arrest referral team."""
+
+    event: Envelope
+    context: ReferralContext
+
+
+@dataclass(frozen=True)
+class IdentityReviewRaised:
+    """Possible matches for a human to confirm or reject; nothing is merged until they do."""
+
+    event: Envelope
+    context: ReferralContext
+    candidates: tuple[tuple[str, int, tuple[str, ...]], ...]
+
+
+Decision = (ReferralMade | ReferralUpdated | ReferralRevoked | AssessmentRequested
+            | AssessmentShared | RequestAnswered | IdentityReviewRaised)
+
+
+def describe(decision: Decision) -> dict[str, Any]:
+    """A decision as plain data without personal values (for tests and debugging)."""
+    return {"decision": type(decision).__name__, "recipient": decision.context.recipient.id,
+            "subject_id": decision.context.referral_id}

@@ -1,0 +1,1 @@
+"""The service layer: handlers over a unit of work, batch processing, publishing."""

@@ -1,0 +1,294 @@
+"""The batch core: parse every record, handle them in offset order over one unit of work, store
+decisions and dead letters in one transaction, publish once, then let the offsets be committed.
+
+A record that is rejected (bad input, a content error, a contradiction) is dead-lettered on its
+own: its changes are rolled back to its savepoint and its neighbours go on. When writing the
+batch fails for a reason that is not transient, the batch is processed again one record at a
+time, so the record that caused it is isolated. A batch of one behaves as the hub always did.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from hub import metrics
+from hub.contracts.envelope import Envelope, Event
+from hub.contracts.feedback import FeedbackEvent
+from hub.contracts.parse import parse_event
+from hub.core.decisions import ReferralMade
+from hub.core.identity import Thresholds, birth_dates, subject_identifiers
+from hub.core.registry import Needs, PendingMessage, Queued, Registry
+from hub.failures import Reason, Rejected, RetryPolicy, Stage, dead_letter_headers, is_transient
+from hub.kpis.facts import report_facts
+from hub.mappers.context import HubIdentity, NewId
+from hub.messages import InboundRecord, OutboundMessage
+from hub.routing.providers import ProviderDirectory
+from hub.service.handlers.common import Handled, Handler, HandlingEnv
+from hub.service.publishing import render, task_of, topic_of
+from hub.service.unit_of_work import Outbox, UnitOfWork
+from hub.topics import Topics
+
+log = logging.getLogger("hub.pipeline")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one input record (no personal data: safe to log)."""
+
+    outcome: str
+    topics: tuple[str, ...]
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Route:
+    """How one input topic is handled: which contracts it carries, and their handlers."""
+
+    catalogue: Mapping[str, type[Event]]
+    handlers: Mapping[str, Handler]
+
+    def __post_init__(self) -> None:
+        missing = set(self.catalogue) ^ set(self.handlers)
+        if missing:
+            raise ValueError(f"contracts and handlers disagree about {sorted(missing)}")
+
+
+class StorageRefused(Exception):  # noqa: N818 - the database refused the batch's writes
+    """Writing the batch failed for a reason that is not transient (e.g. a value it cannot
+    store); the batch is processed again one record at a time to find the one."""
+
+
+@dataclass
+class _Item:
+    record: InboundRecord
+    event: Event | None
+    rejection: Rejected | None
+    first_failure: datetime
+
+
+class BatchProcessor:
+    """Processes batches of records of the hub's input topics; safe to call again."""
+
+    def __init__(
+        self, *, unit_of_work: Callable[[], UnitOfWork], outbox: Outbox,
+        routes: dict[str, Route], providers: ProviderDirectory, topics: Topics,
+        hub: HubIdentity, endpoint_base: str, retry: RetryPolicy,
+        clock: Callable[[], datetime], new_id: NewId, assessment_validity: timedelta,
+        thresholds: Thresholds,
+    ) -> None:
+        self._unit_of_work = unit_of_work
+        self._outbox = outbox
+        self._routes = routes
+        self._providers = providers
+        self._topics = topics
+        self._hub = hub
+        self._endpoint_base = endpoint_base
+        self._retry = retry
+        self._clock = clock
+        self._new_id = new_id
+        self._validity = assessment_validity
+        self._thresholds = thresholds
+
+    async def process(self, record: InboundRecord) -> Outcome:
+        """One record (a batch of one)."""
+        return (await self.process_batch([record]))[0]
+
+    async def process_batch(self, records: list[InboundRecord]) -> list[Outcome]:
+        """Handle, store and publish a batch; raises `PartitionStalled` only when transient
+        retries run out (nothing of the batch is then committed)."""
+        if not records:
+            return []
+        started = time.monotonic()
+        items = [self._parse(record) for record in records]
+        try:
+            outcomes, pending = await self._retry.call("record", lambda: self._store(items))
+        except StorageRefused:
+            outcomes, pending = [], []
+            for item in items:  # one at a time, so the record that cannot be stored is found
+                done, sent = await self._store_alone(item)
+                outcomes += done
+                pending += sent
+        await self._publish(pending)
+        self._count(items, outcomes, time.monotonic() - started)
+        return outcomes
+
+    def _parse(self, record: InboundRecord) -> _Item:
+        now = self._clock()
+        try:
+            return _Item(record, parse_event(record.value, self._routes[record.topic].catalogue),
+                         None, now)
+        except Rejected as rejected:
+            return _Item(record, None, rejected, now)
+
+    async def _store_alone(self, item: _Item) -> tuple[list[Outcome], list[PendingMessage]]:
+        try:
+            return await self._retry.call("record", lambda: self._store([item]))
+        except StorageRefused as refused:
+            cause = refused.__cause__ or refused
+            log.error("storing %s failed (%s): dead-lettered", item.record.position,
+                      type(cause).__name__)
+            item.rejection = Rejected(Stage.RESOLVE, Reason.UNMAPPABLE,
+                                      f"{type(cause).__name__} while storing",
+                                      type(cause).__name__)
+            return await self._retry.call("dead-letter", lambda: self._store([item]))
+
+    def _needs(self, items: list[_Item]) -> Needs:
+        needs = Needs()
+        for item in items:
+            event = item.event
+            if item.rejection is not None or event is None:
+                continue
+            needs.event_ids.add(str(event.event_id))
+            if isinstance(event, Envelope):
+                subject = event.subject
+                needs.identifiers.update(subject_identifiers(subject))
+                needs.births.update(datetime.fromisoformat(d).date()
+                                    for d in birth_dates(subject))
+                if subject.postcode and subject.residence_authority is None:
+                    needs.postcodes.add(subject.postcode)
+                since = event.occurred_at - self._validity
+                if needs.assessments_since is None or since < needs.assessments_since:
+                    needs.assessments_since = since
+            elif isinstance(event, FeedbackEvent):
+                needs.referral_ids.add(str(event.referral_id))
+        return needs
+
+    async def _store(self, items: list[_Item]) -> tuple[list[Outcome], list[PendingMessage]]:
+        async with self._unit_of_work() as uow:
+            registry = await uow.load(self._needs(items))
+            outcomes: list[Outcome] = []
+            republish: list[str] = []
+            for item in items:
+                outcome = self._handle(registry, item)
+                if outcome.duplicate:
+                    republish.append(str(item.event.event_id))  # type: ignore[union-attr]
+                elif item.rejection is not None:
+                    republish.append(item.record.position)
+                outcomes.append(outcome)
+            try:
+                pending = await uow.commit(registry, republish)
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                raise StorageRefused(type(error).__name__) from error
+        return outcomes, pending
+
+    def _handle(self, registry: Registry, item: _Item) -> Outcome:
+        """One record over the registry: its decisions and state, or its dead letter."""
+        if item.rejection is None:
+            assert item.event is not None
+            point = registry.savepoint()
+            try:
+                return self._handle_event(registry, item.record, item.event)
+            except Rejected as rejected:
+                registry.rollback_to(point)
+                item.rejection = rejected
+        rejection = item.rejection
+        headers = dead_letter_headers(item.record, rejection, hub_version=self._hub.version,
+                                      first_failure=item.first_failure)
+        record = item.record
+        message = OutboundMessage(Topics.dead_letter(record.topic), record.key, record.value,
+                                  headers)
+        event_id = str(item.event.event_id) if item.event is not None else None
+        registry.writes.dead_letters.append((
+            {"topic": record.topic, "partition": record.partition, "offset": record.offset,
+             "dlq_topic": message.topic, "stage": rejection.stage.value,
+             "reason": rejection.reason.value, "error_class": rejection.error_class,
+             "error_message": rejection.message, "event_id": event_id,
+             "recorded_at": self._clock()},
+            Queued(record.position, message)))
+        return Outcome(f"dead_letter:{rejection.reason.value}", (message.topic,))
+
+    def _handle_event(self, registry: Registry, record: InboundRecord, event: Event) -> Outcome:
+        event_id, digest = str(event.event_id), record.content_sha256
+        earlier = registry.events.get(event_id)
+        if earlier is not None:
+            if earlier != digest:
+                raise Rejected(Stage.RESOLVE, Reason.EVENT_ID_REUSED,
+                               "event_id was already used for a message with different "
+                               "content", "EventIdReused")
+            return Outcome("duplicate", (), duplicate=True)
+        now = self._clock()
+        env = HandlingEnv(self._providers, self._hub, self._endpoint_base, now, self._new_id,
+                          self._validity, self._thresholds)
+        try:
+            handled = self._routes[record.topic].handlers[event.event_type](registry, event, env)
+            messages = self._render(registry, record, handled, now)
+        except Rejected:
+            raise
+        except Exception as error:
+            if is_transient(error):
+                raise
+            log.exception("processing %s failed", record.position)
+            raise Rejected(Stage.RESOLVE, Reason.UNMAPPABLE,
+                           f"{type(error).__name__} while processing",
+                           type(error).__name__) from error
+        authority = registry.authority_of(event) if isinstance(event, Envelope) else None
+        facts = report_facts(event, self._providers, authority)
+        registry.insert("inbound_events", event_id=event_id, event_type=event.event_type,
+                        topic=record.topic, partition=record.partition, offset=record.offset,
+                        content_sha256=digest, outcome=handled.outcome,
+                        person_id=handled.person_id, occurred_at=event.occurred_at,
+                        processed_at=now, site=facts.site, authority=facts.authority,
+                        facts=facts.facts)
+        registry.remember_event(event_id, digest)
+        for message in messages:
+            registry.send(event_id, message)
+        return Outcome(handled.outcome, tuple(m.topic for m in messages))
+
+    def _render(self, registry: Registry, record: InboundRecord, handled: Handled,
+                now: datetime) -> list[OutboundMessage]:
+        messages = []
+        for decision in handled.decisions:
+            topic = topic_of(decision, self._topics, self._provider_topic)
+            message = render(decision, record, topic=topic, now=now, new_id=self._new_id,
+                             hub_version=self._hub.version)
+            if isinstance(decision, ReferralMade):  # the referral keeps the Task it was sent
+                registry.set_referral_task(decision.context.referral_id, task_of(message.value))
+            messages.append(message)
+        return messages
+
+    def _provider_topic(self, provider_id: str) -> str:
+        return self._topics.provider(self._providers.by_id(provider_id).topic)
+
+    async def _publish(self, pending: list[PendingMessage]) -> None:
+        """Send what is not yet published; only what the broker acknowledged is marked."""
+        remaining = list(pending)
+
+        async def send_remaining() -> None:
+            remaining[:] = await self._outbox.publish(remaining)
+            if remaining:
+                raise TimeoutError(f"{len(remaining)} message(s) not acknowledged")
+
+        if remaining:
+            await self._retry.call("emit", send_remaining)
+
+    def _count(self, items: list[_Item], outcomes: list[Outcome], seconds: float) -> None:
+        summary: Counter[str] = Counter()
+        for item, outcome in zip(items, outcomes, strict=True):
+            topic = item.record.topic
+            word = outcome.outcome.split(":")[0]
+            metrics.CONSUMED.labels(topic).inc()
+            metrics.OUTCOMES.labels(topic, word).inc()
+            if item.rejection is not None:
+                metrics.DEAD_LETTERED.labels(topic, item.rejection.reason.value).inc()
+            for out in outcome.topics:
+                metrics.ROUTED.labels(out).inc()
+            summary[outcome.outcome] += 1
+            log.debug("processed %s -> %s%s", item.record.position, outcome.outcome,
+                      " (redelivery)" if outcome.duplicate else "")
+            metrics.LATENCY.labels(topic).observe(seconds)  # each record waited for its batch
+        log.info("processed %d record(s) of %s in %.0f ms: %s", len(items),
+                 items[0].record.topic if items else "-", seconds * 1000,
+                 ", ".join(f"{k} {v}" for k, v in sorted(summary.items())))
+
+
+def describe_batch(outcomes: list[Outcome]) -> dict[str, Any]:
+    """How many of each outcome (for tests and the benchmark)."""
+    return dict(Counter(o.outcome for o in outcomes))

@@ -1,0 +1,226 @@
+"""The building blocks of every handler: identify, record, request an assessment, refer.
+
+A handler reads and changes the batch's `Registry` (the unit of work's state) and returns its
+decisions; it never touches a connection or builds bytes. Its changes are undone when the record
+is rejected, and written with the rest of the batch otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from hub.contracts.assessment import AssessmentAnswers
+from hub.contracts.envelope import Envelope
+from hub.core.decisions import (
+    AssessmentRequested,
+    Decision,
+    IdentityReviewRaised,
+    ReferralMade,
+    ReferralRevoked,
+    ReferralUpdated,
+    ReferringEvent,
+    RequestingEvent,
+)
+from hub.core.identity import PersonResolution, Thresholds, resolve_person
+from hub.core.registry import AssessmentRow, ReferralRow, Registry, RequestRow
+from hub.journey import Milestone
+from hub.mappers.assessment import questionnaire_response
+from hub.mappers.context import HubIdentity, NewId, Recipient, RecipientKind, ReferralContext
+from hub.mappers.task import task_after_feedback
+from hub.routing.providers import ProviderDirectory
+from hub.routing.residence import resolve_residence
+from hub.service.publishing import mapping
+
+IDENTITY_CONFLICT = "identity_conflict"
+POSSIBLE_MATCH = "possible_match"
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What handling an event decided: an outcome word, the person, and the decisions."""
+
+    outcome: str
+    person_id: str | None
+    decisions: list[Decision] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HandlingEnv:
+    """Everything handlers need besides the event and the registry."""
+
+    providers: ProviderDirectory
+    hub: HubIdentity
+    endpoint_base: str
+    now: datetime
+    new_id: NewId
+    assessment_validity: timedelta
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    def provider_recipient(self, authority_code: str) -> Recipient:
+        provider = self.providers.by_authority(authority_code)
+        if provider is None:
+            raise LookupError(f"no provider serves {authority_code}")
+        return Recipient(RecipientKind.PROVIDER, provider.id, provider.name,
+                         f"{self.endpoint_base}provider/{provider.id}", authority_code)
+
+    def triage_recipient(self) -> Recipient:
+        return Recipient(RecipientKind.TRIAGE, "arrest-referral-triage",
+                         "Arrest referral team (triage)", f"{self.endpoint_base}triage")
+
+    def team_recipient(self) -> Recipient:
+        """The arrest referral team, who carry out assessments (sees what triage sees)."""
+        return Recipient(RecipientKind.TRIAGE, "arrest-referral-team", "Arrest referral team",
+                         f"{self.endpoint_base}assessment-requests")
+
+
+#: A handler: (registry, event, env) -> Handled. The event is the contract its topic's catalogue
+#: chose for the event type (the handler tables in each source's module pair them).
+Handler = Callable[[Registry, Any, HandlingEnv], Handled]
+
+
+@dataclass(frozen=True)
+class Identified:
+    person: PersonResolution
+    review: list[Decision]
+
+
+def identify(registry: Registry, event: Envelope, env: HandlingEnv) -> Identified:
+    """Who the event is about. Possible matches are never merged: they become a triage item
+    and an identity review for the arrest referral team."""
+    person = resolve_person(registry, event.subject, str(event.event_id), env.new_id,
+                            env.thresholds)
+    review: list[Decision] = []
+    if person.possible_matches:
+        review_id = env.new_id()
+        candidates = tuple((c.person_id, c.score, c.reasons) for c in person.possible_matches)
+        registry.insert("triage_items", id=review_id, person_id=person.person_id,
+                        referral_id=None, reason=POSSIBLE_MATCH,
+                        candidates=[{"person_id": p, "score": s, "reasons": list(r)}
+                                    for p, s, r in candidates], created_at=env.now)
+        context = ReferralContext(person.person_id, review_id, env.triage_recipient(), env.hub,
+                                  POSSIBLE_MATCH)
+        review.append(IdentityReviewRaised(event, context, candidates))
+    return Identified(person, review)
+
+
+def record_only(registry: Registry, event: Envelope, env: HandlingEnv) -> Handled:
+    """Link the person and keep the event (the inbound record holds its type and time)."""
+    who = identify(registry, event, env)
+    return Handled("recorded", who.person.person_id, who.review)
+
+
+def request_assessment(
+    registry: Registry, event: RequestingEvent, env: HandlingEnv, person_id: str, *,
+    assessment_type: str, requester_kind: str | None = None,
+) -> Handled:
+    """Record a request for a new assessment and address it to the arrest referral team.
+    Court and probation requests (`requester_kind`) stay open until an assessment answers them."""
+    request_id = env.new_id()
+    event_id, site = str(event.event_id), event.source.site
+    waiting = RequestRow(request_id, person_id, requester_kind, site, event_id, env.now) \
+        if requester_kind else None
+    registry.add_request(
+        waiting, id=request_id, person_id=person_id, assessment_type=assessment_type,
+        source_event_id=event_id, created_at=env.now, requester_kind=requester_kind,
+        requested_by=site if requester_kind else None)
+    context = ReferralContext(person_id, request_id, env.team_recipient(), env.hub)
+    return Handled("assessment_requested", person_id, [AssessmentRequested(event, context)])
+
+
+def requesting_assessment(assessment_type: str) -> Handler:
+    """A handler that asks the arrest referral team for a new assessment."""
+
+    def handle(registry: Registry, event: RequestingEvent, env: HandlingEnv) -> Handled:
+        who = identify(registry, event, env)
+        asked = request_assessment(registry, event, env, who.person.person_id,
+                                   assessment_type=assessment_type)
+        return Handled(asked.outcome, asked.person_id, [*who.review, *asked.decisions])
+
+    return handle
+
+
+def store_assessment(
+    registry: Registry, event: Envelope, person_id: str, answers: AssessmentAnswers,
+    env: HandlingEnv, *, outcome: str | None, voluntary: bool,
+    suitability: dict[str, Any] | None = None,
+) -> AssessmentRow:
+    """Keep the answers and their validated QuestionnaireResponse (what is shared later)."""
+    assessment_id = env.new_id()
+    with mapping():
+        response = questionnaire_response(answers, person_id, assessment_id)
+        stored_response = json.loads(response.model_dump_json(exclude_none=True))
+    dumped = answers.model_dump(mode="json")
+    row = AssessmentRow(assessment_id, person_id, answers.assessed_at, voluntary,
+                        dict(dumped.get("consent") or {}), stored_response, suitability)
+    registry.add_assessment(row, source_event_id=str(event.event_id),
+                            event_type=event.event_type, answers=dumped, outcome=outcome,
+                            created_at=env.now)
+    return row
+
+
+def refer(
+    registry: Registry, event: ReferringEvent, env: HandlingEnv, person: PersonResolution,
+    postcode_authority: str | None,
+) -> Handled:
+    """Route by residence to one provider, or to triage with the reason. An uncertain identity
+    always goes to triage: nobody's health data to a guess."""
+    person_id = person.person_id
+    residence = resolve_residence(event.subject, env.providers.authority_codes,
+                                  postcode_authority)
+    reason = (IDENTITY_CONFLICT if person.conflict else POSSIBLE_MATCH
+              if person.possible_matches else residence.triage_reason)
+    if reason is None and residence.authority_code is not None:
+        recipient = env.provider_recipient(residence.authority_code)
+    else:
+        recipient = env.triage_recipient()
+    decisions: list[Decision] = []
+    if reason is None:
+        current = registry.open_referral(person_id)
+        if current is not None and current.provider_id == recipient.id:
+            return _update_referral(registry, event, env, current, recipient)
+        if current is not None:
+            decisions.append(_revoke_referral(registry, event, env, current))
+    referral_id = env.new_id()
+    context = ReferralContext(person_id, referral_id, recipient, env.hub,
+                              str(reason) if reason else None, residence.candidates)
+    registry.add_referral(
+        ReferralRow(referral_id, person_id,
+                    recipient.id if recipient.kind is RecipientKind.PROVIDER else None,
+                    "draft" if reason else "active", Milestone.REFERRED.value, None, env.now),
+        source_event_id=str(event.event_id), authority=recipient.authority_code)
+    if reason:
+        registry.insert("triage_items", id=env.new_id(), referral_id=referral_id,
+                        person_id=None, reason=str(reason),
+                        candidates=list(residence.candidates), created_at=env.now)
+    decisions.append(ReferralMade(event, context))
+    return Handled("triaged" if reason else "referred", person_id, decisions)
+
+
+def _update_referral(registry: Registry, event: ReferringEvent, env: HandlingEnv,
+                     current: ReferralRow, recipient: Recipient) -> Handled:
+    """A second referral to the provider already holding an open one updates it instead."""
+    registry.insert("referral_changes", referral_id=current.id, event_id=str(event.event_id),
+                    change="update", created_at=env.now)
+    registry.change_referral(current.id, updated_at=env.now)
+    context = ReferralContext(current.person_id, current.id, recipient, env.hub)
+    return Handled("referral_updated", current.person_id, [ReferralUpdated(event, context)])
+
+
+def _revoke_referral(registry: Registry, event: Envelope, env: HandlingEnv,
+                     current: ReferralRow) -> ReferralRevoked:
+    """The person moved: the old provider's open referral is revoked (BaRS: an update)."""
+    registry.insert("referral_changes", referral_id=current.id, event_id=str(event.event_id),
+                    change="revoke", created_at=env.now)
+    registry.change_referral(
+        current.id, status="revoked", milestone=Milestone.REVOKED.value, updated_at=env.now,
+        task=task_after_feedback(current.task, referral_id=current.id,
+                                 person_id=current.person_id, milestone=Milestone.REVOKED,
+                                 reason=None, at=env.now))
+    provider = env.providers.by_id(str(current.provider_id))
+    recipient = env.provider_recipient(provider.authority_code)
+    return ReferralRevoked(event, ReferralContext(current.person_id, current.id, recipient,
+                                                  env.hub))

@@ -1,0 +1,160 @@
+"""Every decision becomes one message here: topic, key (the person id), headers and the FHIR
+Bundle, mapped by the pure mappers and validated by the fhir.resources models."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+
+from hub.contracts.court import AdjournedForSuitabilityAssessmentEvent, SentenceImposedEvent
+from hub.contracts.custody import (
+    DrugTestResultEvent,
+    OutOfHoursAppointmentBookedEvent,
+    RequiredAssessmentCompletedEvent,
+    RequiredAssessmentRequestedEvent,
+    VoluntaryAssessmentCompletedEvent,
+)
+from hub.contracts.probation import PreSentenceReportRequestedEvent
+from hub.core.decisions import (
+    AssessmentRequested,
+    AssessmentShared,
+    Decision,
+    IdentityReviewRaised,
+    ReferralMade,
+    ReferralRevoked,
+    ReferralUpdated,
+    ReferringEvent,
+    RequestAnswered,
+    RequestingEvent,
+)
+from hub.failures import Reason, Rejected, Stage
+from hub.mappers.context import NewId, RecipientKind
+from hub.mappers.court import map_sentence_referral, map_suitability_assessment_request
+from hub.mappers.custody import (
+    map_assessment_referral,
+    map_drug_test_referral,
+    map_out_of_hours_request,
+    map_required_assessment_request,
+)
+from hub.mappers.fhir import to_json
+from hub.mappers.identity import map_identity_review
+from hub.mappers.messages import LOCAL_EVENTS, local, status_update_bundle
+from hub.mappers.probation import map_pre_sentence_report_request
+from hub.mappers.sharing import map_assessment_share
+from hub.messages import InboundRecord, OutboundMessage, output_headers
+from hub.topics import Topics
+
+
+@contextmanager
+def mapping() -> Iterator[None]:
+    """Around pure FHIR mapping: any failure means the content cannot be mapped (dead letter)."""
+    try:
+        yield
+    except Rejected:
+        raise
+    except Exception as error:
+        raise Rejected(Stage.MAP, Reason.UNMAPPABLE, f"{type(error).__name__} while mapping",
+                       type(error).__name__) from error
+
+
+def _referral(event: ReferringEvent, decision: ReferralMade | ReferralUpdated, *,
+              now: datetime, new_id: NewId, reason: str) -> Bundle:
+    context = decision.context
+    match event:
+        case DrugTestResultEvent():
+            return map_drug_test_referral(event, context, now=now, new_id=new_id, reason=reason)
+        case RequiredAssessmentCompletedEvent() | VoluntaryAssessmentCompletedEvent():
+            return map_assessment_referral(event, context, now=now, new_id=new_id, reason=reason)
+        case SentenceImposedEvent():
+            return map_sentence_referral(event, context, now=now, new_id=new_id, reason=reason)
+
+
+def _request(event: RequestingEvent, decision: AssessmentRequested, *, now: datetime,
+             new_id: NewId) -> Bundle:
+    context = decision.context
+    match event:
+        case RequiredAssessmentRequestedEvent():
+            return map_required_assessment_request(event, context, now=now, new_id=new_id)
+        case OutOfHoursAppointmentBookedEvent():
+            return map_out_of_hours_request(event, context, now=now, new_id=new_id)
+        case AdjournedForSuitabilityAssessmentEvent():
+            return map_suitability_assessment_request(event, context, now=now, new_id=new_id)
+        case PreSentenceReportRequestedEvent():
+            return map_pre_sentence_report_request(event, context, now=now, new_id=new_id)
+
+
+def bundle_of(decision: Decision, *, now: datetime, new_id: NewId) -> tuple[Bundle, str]:
+    """The FHIR message for a decision, and its `message-type` header."""
+    context = decision.context
+    match decision:
+        case ReferralMade():
+            triage = context.recipient.kind is RecipientKind.TRIAGE
+            return (_referral(decision.event, decision, now=now, new_id=new_id, reason="new"),
+                    "triage" if triage else "referral-new")
+        case ReferralUpdated():
+            return (_referral(decision.event, decision, now=now, new_id=new_id,
+                              reason="update"), "referral-update")
+        case ReferralRevoked():
+            return (status_update_bundle(context, now=now, new_id=new_id,
+                                         request_status="revoked", task_status="cancelled",
+                                         milestone="revoked-moved"), "referral-revoke")
+        case AssessmentRequested():
+            return _request(decision.event, decision, now=now, new_id=new_id), \
+                "assessment-request"
+        case AssessmentShared():
+            stored = decision.assessment
+            return (map_assessment_share(
+                decision.event.subject, stored.questionnaire_response, context, now=now,
+                new_id=new_id, request_event_id=decision.request_event_id,
+                assessed_at=stored.assessed_at, suitability=stored.suitability),
+                "assessment-shared")
+        case RequestAnswered():
+            return (status_update_bundle(
+                context, now=now, new_id=new_id, request_status="completed",
+                task_status="completed", milestone="answered-by-assessment",
+                event_code="assessment-request", event_system=LOCAL_EVENTS,
+                category=local("request-category", "assessment")), "assessment-request-update")
+        case IdentityReviewRaised():
+            candidates = [(p, s, list(r)) for p, s, r in decision.candidates]
+            return (map_identity_review(decision.event, context, now=now, new_id=new_id,
+                                        candidates=candidates), "identity-review")
+
+
+def topic_of(decision: Decision, topics: Topics,
+             provider_topic: Callable[[str], str]) -> str:
+    """Where a decision's message goes: the recipient's topic."""
+    recipient = decision.context.recipient
+    match decision:
+        case AssessmentShared():
+            return topics.assessments_shared
+        case AssessmentRequested() | RequestAnswered():
+            return topics.assessment_requests
+    if recipient.kind is RecipientKind.PROVIDER:
+        return provider_topic(recipient.id)
+    return topics.triage
+
+
+def render(
+    decision: Decision, record: InboundRecord, *, topic: str, now: datetime, new_id: NewId,
+    hub_version: str,
+) -> OutboundMessage:
+    """The message for a decision: keyed by the person, headers continuing the input's trace."""
+    with mapping():
+        bundle, message_type = bundle_of(decision, now=now, new_id=new_id)
+        value = to_json(bundle)
+    reason = decision.context.triage_reason
+    extra = (("triage-reason", reason.encode()),) if reason else ()
+    headers = output_headers(record, event_id=str(decision.event.event_id),
+                             hub_version=hub_version, message_type=message_type, extra=extra)
+    return OutboundMessage(topic, decision.context.person_id.encode(), value, headers)
+
+
+def task_of(bundle: bytes) -> dict[str, Any]:
+    """The Task a referral Bundle carries: the hub keeps it and moves it on with feedback."""
+    entries = json.loads(bundle)["entry"]
+    return next(dict(e["resource"]) for e in entries if e["resource"]["resourceType"] == "Task")

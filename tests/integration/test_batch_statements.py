@@ -1,0 +1,99 @@
+"""A structural guard on the real PostgreSQL: a batch costs a fixed number of SQL statements,
+whatever its size (bulk reads and writes), not a number per record. Not a timing test."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from hub.adapters.postgres.unit_of_work import PostgresUnitOfWork
+from hub.app import build_processor
+from hub.core.registry import PendingMessage
+from hub.routing.providers import load_providers
+from hub.service.batch import BatchProcessor
+from hub.settings import Settings
+from hub.store.db import create_engine
+from hub.store.schema import inbound_events, outbox, persons, referrals
+from hub.topics import Topics
+from tests.factories import drug_test_event, encode, from_example
+from tests.fakes import record
+
+pytestmark = pytest.mark.postgres
+
+
+class Acknowledged:
+    """An outbox that only says every message was acknowledged (no broker in this test)."""
+
+    async def publish(self, pending: list[PendingMessage]) -> list[PendingMessage]:
+        return []
+
+
+def _processor(url: str) -> tuple[BatchProcessor, list[PostgresUnitOfWork], Any]:
+    engine = create_engine(url)
+    made: list[PostgresUnitOfWork] = []
+
+    def unit_of_work() -> PostgresUnitOfWork:
+        made.append(PostgresUnitOfWork(engine, lambda: datetime.now(UTC)))
+        return made[-1]
+
+    settings = Settings()
+    processor = build_processor(
+        settings, load_providers(settings.providers_file), Topics(),
+        unit_of_work=unit_of_work, outbox=Acknowledged(), clock=lambda: datetime.now(UTC),
+        new_id=lambda: str(uuid.uuid4()))
+    return processor, made, engine
+
+
+def _recorded(n: int) -> list[bytes]:
+    kinds = ["custody.booked_in", "custody.released", "custody.voluntary_assessment_offered"]
+    return [encode(from_example(
+        kinds[i % 3], at="2026-10-01T09:00:00+00:00", site="Test custody suite",
+        subject=drug_test_event(with_nhs=False)["subject"])) for i in range(n)]
+
+
+def _referrals(n: int) -> list[bytes]:
+    return [encode(drug_test_event(postcode="B12 9ZZ", with_nhs=False)) for _ in range(n)]
+
+
+@pytest.mark.parametrize(("events", "outcome"), [(_recorded, "recorded"),
+                                                 (_referrals, "referred")])
+async def test_a_batch_of_200_costs_the_statements_of_a_batch_of_one(
+    database_url: str, events: Any, outcome: str
+) -> None:
+    processor, made, engine = _processor(database_url)
+    try:
+        statements = []
+        for size in (1, 20, 200):  # the first finds an empty registry, the others do not
+            outcomes = await processor.process_batch(
+                [record("custody.events.v1", v) for v in events(size)])
+            assert {o.outcome for o in outcomes} == {outcome}
+            statements.append(made[-1].statements)
+        # At most: 1 lock + 8 bulk reads (events, identifiers, demographics, persons locked,
+        # referrals, requests, assessments, postcodes) + 1 insert per table written + outbox.
+        assert max(statements) <= 16, statements
+        async with engine.connect() as conn:
+            counts = [(await conn.execute(select(func.count()).select_from(t))).scalar_one()
+                      for t in (inbound_events, persons, referrals, outbox)]
+        expected_referrals = 221 if outcome == "referred" else 0
+        assert counts == [221, 221, expected_referrals, expected_referrals]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_batch_finds_what_earlier_batches_stored(database_url: str) -> None:
+    """The second batch reads persons, open referrals and events back from the database:
+    a repeat is an update, a redelivery a duplicate."""
+    processor, _, engine = _processor(database_url)
+    try:
+        first = [drug_test_event(postcode="B12 9ZZ", with_nhs=False) for _ in range(20)]
+        await processor.process_batch([record("custody.events.v1", encode(e)) for e in first])
+        again = [drug_test_event(**{**e["subject"]}) for e in first[:10]]
+        outcomes = await processor.process_batch(
+            [record("custody.events.v1", encode(e)) for e in again + first[10:]])
+        assert [o.outcome for o in outcomes] == ["referral_updated"] * 10 + ["duplicate"] * 10
+    finally:
+        await engine.dispose()

@@ -1,0 +1,224 @@
+"""Every handler rule through the batch core over the fake unit of work (no broker, no
+database): routing, redelivery, update vs revoke, reuse window and consent, arrival order,
+identity review, the feedback journey, and a rejected record inside a batch."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from hub.messages import OutboundMessage
+from tests.factories import drug_test_event, encode, from_example
+from tests.fakes import MemoryStore, memory_processor, record
+
+CUSTODY, COURT, FEEDBACK = "custody.events.v1", "court.events.v1", "provider.feedback.v1"
+
+
+def headers(message: OutboundMessage) -> dict[str, str]:
+    return {k: v.decode() for k, v in message.headers}
+
+
+def bundle(message: OutboundMessage) -> dict[str, Any]:
+    return json.loads(message.value)
+
+
+def resource(message: OutboundMessage, kind: str) -> dict[str, Any]:
+    return next(e["resource"] for e in bundle(message)["entry"]
+                if e["resource"]["resourceType"] == kind)
+
+
+def subject(**overrides: Any) -> dict[str, Any]:
+    person = {"pnc_id": f"26/{uuid.uuid4().int % 10**7:07d}Z", "given_name": "Testy",
+              "family_name": "Personsynbatch", "date_of_birth": "1980-02-03",
+              "postcode": "B12 9ZZ"}
+    person.update(overrides)
+    return person
+
+
+async def test_positive_test_is_referred_to_the_provider_keyed_by_person() -> None:
+    processor, store = memory_processor()
+    event = drug_test_event(postcode="B12 9ZZ")
+    [outcome] = await processor.process_batch([record(CUSTODY, encode(event))])
+    assert outcome.outcome == "referred"
+    [sent] = store.published
+    assert sent.topic == "referrals.birmingham.v1"
+    person_id = store.rows["persons"][0]["id"]
+    assert sent.key == person_id.encode()
+    assert headers(sent)["causation-id"] == event["event_id"]
+    assert headers(sent)["message-type"] == "referral-new"
+    task = resource(sent, "Task")
+    assert store.rows["referrals"][0]["task"] == task  # the referral keeps the Task it sent
+
+
+async def test_redelivery_changes_nothing_and_reuse_of_an_event_id_is_dead_lettered() -> None:
+    processor, store = memory_processor()
+    event = drug_test_event()
+    await processor.process_batch([record(CUSTODY, encode(event))])
+    again = await processor.process_batch([record(CUSTODY, encode(event))])
+    assert again[0].duplicate
+    other = {**event, "payload": {**event["payload"], "trigger_offence": False}}
+    [reused] = await processor.process_batch([record(CUSTODY, encode(other))])
+    assert reused.outcome == "dead_letter:event_id_reused"
+    assert len(store.rows["referrals"]) == 1
+    assert [m.topic for m in store.published] == ["referrals.birmingham.v1",
+                                                  "custody.events.dlq.v1"]
+
+
+async def test_one_batch_links_one_person_and_updates_the_open_referral() -> None:
+    processor, store = memory_processor()
+    person = subject()
+    first, second = (drug_test_event(**person) for _ in range(2))
+    outcomes = await processor.process_batch([record(CUSTODY, encode(first)),
+                                              record(CUSTODY, encode(second))])
+    assert [o.outcome for o in outcomes] == ["referred", "referral_updated"]
+    assert len(store.rows["persons"]) == 1
+    new, update = store.published
+    assert resource(new, "ServiceRequest")["id"] == resource(update, "ServiceRequest")["id"]
+    assert headers(update)["message-type"] == "referral-update"
+    assert store.rows["referral_changes"][0]["change"] == "update"
+
+
+async def test_a_move_revokes_the_old_referral_and_refers_to_the_new_provider() -> None:
+    processor, store = memory_processor()
+    person = subject()
+    await processor.process_batch([record(CUSTODY, encode(drug_test_event(**person)))])
+    moved = drug_test_event(**{**person, "postcode": "CV1 9ZZ"})
+    [outcome] = await processor.process_batch([record(CUSTODY, encode(moved))])
+    assert outcome.outcome == "referred"
+    revoke, new = store.published[1:]
+    assert (revoke.topic, new.topic) == ("referrals.birmingham.v1", "referrals.coventry.v1")
+    assert resource(revoke, "ServiceRequest")["status"] == "revoked"
+    assert headers(revoke)["message-type"] == "referral-revoke"
+    statuses = {r["id"]: r for r in store.rows["referrals"]}
+    revoked_id = resource(revoke, "ServiceRequest")["id"]
+    assert statuses[revoked_id]["status"] == "revoked"
+
+
+async def test_a_rejected_record_leaves_nothing_and_its_neighbours_go_on() -> None:
+    processor, store = memory_processor()
+    good_before, good_after = drug_test_event(), drug_test_event()
+    unknown = from_example("provider.referral_accepted", at="2026-11-04T11:30:00+00:00",
+                           site="Example provider")
+    bad_json = b'{"event_id": '
+    outcomes = await processor.process_batch([
+        record(CUSTODY, encode(good_before)), record(CUSTODY, bad_json),
+        record(CUSTODY, encode(good_after))])
+    assert [o.outcome for o in outcomes] == ["referred", "dead_letter:invalid_json",
+                                             "referred"]
+    [feedback] = await processor.process_batch([record(FEEDBACK, encode(unknown))])
+    assert feedback.outcome == "dead_letter:unknown_referral"
+    assert len(store.rows["dead_letters"]) == 2
+    assert len(store.rows["inbound_events"]) == 2  # dead letters are not processed events
+
+
+async def test_a_rejection_after_changes_rolls_that_record_back() -> None:
+    processor, store = memory_processor()
+    person = subject()
+    await processor.process_batch([record(CUSTODY, encode(drug_test_event(**person)))])
+    referral_id = store.rows["referrals"][0]["id"]
+
+    def feedback(kind: str) -> bytes:
+        event = from_example(kind, at="2026-11-04T11:30:00+00:00", site="Example provider")
+        return encode({**event, "referral_id": referral_id, "provider_id": "birmingham"})
+
+    outcomes = await processor.process_batch([
+        record(FEEDBACK, feedback("provider.referral_accepted")),
+        record(FEEDBACK, feedback("provider.treatment_entered")),
+        record(FEEDBACK, feedback("provider.referral_not_converted"))])
+    assert [o.outcome for o in outcomes] == ["feedback_applied", "feedback_applied",
+                                             "dead_letter:contradicts_earlier_feedback"]
+    referral = store.rows["referrals"][0]
+    assert referral["milestone"] == "entered_treatment"
+    assert referral["task"]["businessStatus"]["coding"][0]["code"] == "entered-treatment"
+    assert len(store.rows["referral_feedback"]) == 2
+
+
+def _assessment(kind: str, at: str, person: dict[str, Any], **consent: bool) -> bytes:
+    event = from_example(kind, at=at, site="Test custody suite", subject=person)
+    if consent:
+        answers = event["payload"]["assessment"]
+        answers["consent"] = {**answers["consent"], **consent}
+    return encode(event)
+
+
+def _adjourned(at: str, person: dict[str, Any]) -> bytes:
+    return encode(from_example("court.adjourned_for_suitability_assessment", at=at,
+                               site="Test Magistrates' Court", subject=person))
+
+
+async def test_a_court_request_inside_the_window_is_answered_with_the_assessment() -> None:
+    processor, store = memory_processor()
+    person = subject()
+    await processor.process_batch([record(CUSTODY, _assessment(
+        "custody.required_assessment_completed", "2026-09-02T10:00:00+00:00", person))])
+    [reused] = await processor.process_batch([record(COURT, _adjourned(
+        "2026-09-20T10:00:00+00:00", person))])
+    assert reused.outcome == "assessment_reused"
+    shared = store.published[-1]
+    assert shared.topic == "assessments.shared.v1"
+    assert headers(shared)["message-type"] == "assessment-shared"
+    [late] = await processor.process_batch([record(COURT, _adjourned(
+        "2026-11-20T10:00:00+00:00", person))])
+    assert late.outcome == "assessment_requested"
+
+
+async def test_a_voluntary_assessment_is_shared_with_a_court_only_with_consent() -> None:
+    processor, _ = memory_processor()
+    person = subject()
+    await processor.process_batch([record(CUSTODY, _assessment(
+        "custody.voluntary_assessment_completed", "2026-11-02T10:00:00+00:00", person,
+        court=False))])
+    [outcome] = await processor.process_batch([record(COURT, _adjourned(
+        "2026-11-03T10:00:00+00:00", person))])
+    assert outcome.outcome == "assessment_requested"
+
+
+async def test_an_assessment_after_the_request_answers_and_closes_it() -> None:
+    processor, store = memory_processor()
+    person = subject()
+    outcomes = await processor.process_batch([
+        record(COURT, _adjourned("2026-11-02T09:00:00+00:00", person))])
+    assert outcomes[0].outcome == "assessment_requested"
+    await processor.process_batch([record(CUSTODY, _assessment(
+        "custody.required_assessment_completed", "2026-11-02T10:00:00+00:00", person))])
+    kinds = [headers(m)["message-type"] for m in store.published]
+    assert kinds == ["assessment-request", "assessment-shared", "assessment-request-update",
+                     "referral-new"]
+    assert store.rows["assessment_requests"][0]["status"] == "fulfilled"
+
+
+async def test_a_possible_match_goes_to_triage_with_an_identity_review() -> None:
+    processor, store = memory_processor()
+    first = subject(given_name="Jonathan", postcode="CV1 9ZZ")
+    await processor.process_batch([record(CUSTODY, encode(drug_test_event(
+        with_nhs=False, **first)))])
+    typo = subject(given_name="Jonathon", postcode="CV1 9ZZ")  # other PNC id, same DOB
+    [outcome] = await processor.process_batch([record(CUSTODY, encode(drug_test_event(
+        with_nhs=False, **typo)))])
+    assert outcome.outcome == "triaged"
+    review, referral = store.published[1:]
+    assert headers(review)["message-type"] == "identity-review"
+    assert headers(referral)["triage-reason"] == "possible_match"
+    assert {t["reason"] for t in store.rows["triage_items"]} == {"possible_match"}
+    assert len(store.rows["persons"]) == 2  # never merged on a guess
+
+
+async def test_a_batch_of_one_and_a_batch_of_many_decide_the_same() -> None:
+    events = [drug_test_event(**subject()) for _ in range(5)]
+    events.append(drug_test_event(**{**events[0]["subject"], "postcode": "CV1 9ZZ"}))
+
+    async def run(batched: bool) -> MemoryStore:
+        processor, store = memory_processor()
+        records = [record(CUSTODY, encode(e)) for e in events]
+        if batched:
+            await processor.process_batch(records)
+        else:
+            for one in records:
+                await processor.process_batch([one])
+        return store
+
+    one, many = await run(False), await run(True)
+    assert [(m.topic, headers(m)["message-type"]) for m in one.published] == \
+        [(m.topic, headers(m)["message-type"]) for m in many.published]
+    assert len(one.rows["persons"]) == len(many.rows["persons"]) == 5
