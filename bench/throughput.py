@@ -85,6 +85,25 @@ async def produce(bootstrap: str, records: Iterable[tuple[str, bytes]],
         await producer.stop()
 
 
+async def leaders_ready(bootstrap: str, topics: Iterable[str], within: float = 60) -> None:
+    """Wait until every partition of `topics` has a leader (a new topic takes a moment)."""
+    wanted = set(topics)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            cluster = await consumer._client.fetch_all_metadata()
+            if all(cluster.partitions_for_topic(t) and all(
+                    cluster.leader_for_partition(TopicPartition(t, p)) not in (None, -1)
+                    for p in cluster.partitions_for_topic(t)) for t in wanted):
+                return
+            await asyncio.sleep(0.2)
+        raise TimeoutError("topics without leaders")
+    finally:
+        await consumer.stop()
+
+
 async def committed_all(bootstrap: str, groups: dict[str, str], within: float = 900) -> float:
     """Wait until each group has committed every record of its topic; the time it did."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
@@ -181,6 +200,7 @@ async def hub_processes(settings: Settings, bootstrap: str, url: str,
     topics = Topics(settings.topic_prefix)
     providers = load_providers(settings.providers_file)
     await create_topics(bootstrap, topics.all(providers), settings.topic_partitions)
+    await leaders_ready(bootstrap, topics.all(providers))
     if count == 1:
         hub = build_hub(settings, bootstrap=bootstrap, database_url=database)
         await hub.app.start()
@@ -234,6 +254,7 @@ async def bench_passthrough(base: Settings, bootstrap: str, n: int, *, batched: 
     prefix = f"{base.topic_prefix}pass{uuid.uuid4().hex[:4]}."
     source, sink = f"{prefix}in", f"{prefix}out"
     await create_topics(bootstrap, (source, sink), base.topic_partitions)
+    await leaders_ready(bootstrap, (source, sink))
     consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=f"{prefix}pass",
                                 enable_auto_commit=False, auto_offset_reset="earliest")
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
@@ -298,6 +319,11 @@ async def main(groups: int, paced_seconds: int, base: Settings, bootstrap: str, 
 
 
 if __name__ == "__main__":
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    for noisy in ("aiokafka", "faststream", "hub"):  # the broker's retries and per-batch lines
+        logging.getLogger(noisy).setLevel(logging.ERROR)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", type=int, default=1000, help="people in the realistic mix")
     parser.add_argument("--paced-seconds", type=int, default=10)

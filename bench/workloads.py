@@ -62,7 +62,7 @@ def realistic_mix(groups: int) -> list[Event]:
     """Per person: booked in, a negative and later a positive test, released, a voluntary
     assessment offered, a probation order commenced and ended (the 8th event, the provider's
     feedback on the referral, is sent by the simulated provider once the referral is out)."""
-    run = uuid.uuid4().hex[:2].upper()
+    run = str(1000 + uuid.uuid4().int % 9000)  # a PNC id "year" of its own per run
     events: list[Event] = []
     for n in range(groups):
         person = subject(n, run)
@@ -79,7 +79,7 @@ def realistic_mix(groups: int) -> list[Event]:
 
 
 def all_referrals(n: int) -> list[Event]:
-    run = uuid.uuid4().hex[:2].upper()
+    run = str(1000 + uuid.uuid4().int % 9000)  # a PNC id "year" of its own per run
     return [drug_test(subject(i, run), positive=True) for i in range(n)]
 
 

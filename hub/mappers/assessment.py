@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fhir.resources.R4B.consent import Consent
-from fhir.resources.R4B.observation import Observation
-from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
-from fhir.resources.R4B.resource import Resource
-
 from hub.contracts.assessment import AssessmentAnswers
 from hub.mappers.context import NewId
 from hub.mappers.fhir import LOINC, instant, ref
+from hub.mappers.message import Json
 from hub.mappers.questionnaire import CANONICAL, response_items
 
 _AUDIT = (("audit_score", "75624-7", "Total score [AUDIT]"),
@@ -24,8 +20,8 @@ _RECIPIENTS = (("treatment_provider", "Treatment provider"), ("court", "Court"),
 
 def questionnaire_response(
     answers: AssessmentAnswers, person_id: str, response_id: str
-) -> QuestionnaireResponse:
-    return QuestionnaireResponse.model_validate({
+) -> Json:
+    return ({
         "resourceType": "QuestionnaireResponse", "id": response_id,
         "questionnaire": CANONICAL, "status": "completed", "subject": ref(person_id),
         "authored": instant(answers.assessed_at), "item": response_items(answers)})
@@ -33,7 +29,7 @@ def questionnaire_response(
 
 def audit_observations(
     answers: AssessmentAnswers, person_id: str, new_id: NewId
-) -> list[Observation]:
+) -> list[Json]:
     """AUDIT and AUDIT-C totals (LOINC), when the assessment has them."""
     if answers.alcohol is None:
         return []
@@ -42,18 +38,18 @@ def audit_observations(
         score = getattr(answers.alcohol, field)
         if score is None:
             continue
-        found.append(Observation.model_validate({
+        found.append({
             "resourceType": "Observation", "id": new_id(), "status": "final",
             "category": [{"coding": [{
                 "system": "http://terminology.hl7.org/CodeSystem/observation-category",
                 "code": "survey"}]}],
             "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
             "subject": ref(person_id), "effectiveDateTime": instant(answers.assessed_at),
-            "valueInteger": score}))
+            "valueInteger": score})
     return found
 
 
-def consent(answers: AssessmentAnswers, person_id: str, consent_id: str) -> Consent:
+def consent(answers: AssessmentAnswers, person_id: str, consent_id: str) -> Json:
     """What the person agreed may be shared, recipient by recipient (opt-in; default deny)."""
     given = answers.consent
 
@@ -63,7 +59,7 @@ def consent(answers: AssessmentAnswers, person_id: str, consent_id: str) -> Cons
                     "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
                     "code": "IRCP"}]}, "reference": {"display": display}}]}
 
-    return Consent.model_validate({
+    return ({
         "resourceType": "Consent", "id": consent_id,
         "status": "active" if given.treatment_provider else "rejected",
         "scope": {"coding": [{"system": _CONSENT_SCOPE, "code": "patient-privacy"}]},
@@ -78,10 +74,10 @@ def consent(answers: AssessmentAnswers, person_id: str, consent_id: str) -> Cons
 
 def assessment_resources(
     answers: AssessmentAnswers, person_id: str, new_id: NewId, *, voluntary: bool
-) -> tuple[str, list[Resource]]:
+) -> tuple[str, list[Json]]:
     """The assessment's resources, and the QuestionnaireResponse id (the referral's reason)."""
     response_id = new_id()
-    found: list[Resource] = [questionnaire_response(answers, person_id, response_id),
+    found: list[Json] = [questionnaire_response(answers, person_id, response_id),
                              *audit_observations(answers, person_id, new_id)]
     if voluntary:
         found.append(consent(answers, person_id, new_id()))

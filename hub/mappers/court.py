@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fhir.resources.R4B.bundle import Bundle
-
 from hub.contracts.court import AdjournedForSuitabilityAssessmentEvent, SentenceImposedEvent
 from hub.mappers.context import NewId, ReferralContext
+from hub.mappers.message import FhirMessage
 from hub.mappers.messages import assessment_request_bundle, due_on, referral_bundle
 
 
 def map_suitability_assessment_request(
     event: AdjournedForSuitabilityAssessmentEvent, context: ReferralContext, *, now: datetime,
     new_id: NewId,
-) -> Bundle:
+) -> FhirMessage:
     """An adjournment for a DRR/ATR suitability assessment → a request, due on the new date."""
     payload = event.payload
     return assessment_request_bundle(
@@ -27,7 +26,7 @@ def map_suitability_assessment_request(
 def map_sentence_referral(
     event: SentenceImposedEvent, context: ReferralContext, *, now: datetime, new_id: NewId,
     reason: str = "new",
-) -> Bundle:
+) -> FhirMessage:
     """A DRR and/or ATR granted → a referral to the provider that will deliver it."""
     granted = [code for code, given in (("drr", event.payload.drr_granted),
                                         ("atr", event.payload.atr_granted)) if given]

@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.observation import Observation
-
 from hub.contracts.custody import (
     DrugTestResultEvent,
     OutOfHoursAppointmentBookedEvent,
@@ -21,6 +18,7 @@ from hub.contracts.custody import (
 from hub.mappers.assessment import assessment_resources
 from hub.mappers.context import NewId, ReferralContext
 from hub.mappers.fhir import LOCAL_CODES, LOINC, SNOMED, instant, ref
+from hub.mappers.message import FhirMessage, Json
 from hub.mappers.messages import assessment_request_bundle, referral_bundle
 
 #: No LOINC code was verified for oral-fluid screens (DOMAIN.md): a project code system is used.
@@ -42,7 +40,7 @@ def _test_code(substance: Substance, sample: SampleType) -> dict[str, Any]:
 
 def drug_test_observation(
     event: DrugTestResultEvent, substance: Substance, patient_id: str, observation_id: str
-) -> Observation:
+) -> Json:
     """One Observation per substance tested; a refused test carries a data-absent reason."""
     test = event.payload
     outcome: TestOutcome = getattr(test.results, substance.value)
@@ -65,13 +63,13 @@ def drug_test_observation(
         code, display = _OUTCOME_SNOMED[outcome]
         body["valueCodeableConcept"] = {"coding": [{"system": SNOMED, "code": code,
                                                     "display": display}]}
-    return Observation.model_validate(body)
+    return (body)
 
 
 def map_drug_test_referral(
     event: DrugTestResultEvent, context: ReferralContext, *, now: datetime, new_id: NewId,
     reason: str = "new",
-) -> Bundle:
+) -> FhirMessage:
     """A positive drug test on arrest → a referral Bundle for a provider, or for triage."""
     observation_ids = {s: new_id() for s in Substance}
     observations = [drug_test_observation(event, s, context.person_id, observation_ids[s])
@@ -84,7 +82,7 @@ def map_drug_test_referral(
 def map_assessment_referral(
     event: RequiredAssessmentCompletedEvent | VoluntaryAssessmentCompletedEvent,
     context: ReferralContext, *, now: datetime, new_id: NewId, reason: str = "new",
-) -> Bundle:
+) -> FhirMessage:
     """A completed custody assessment that recommends treatment → a referral carrying it.
 
     Voluntary assessments carry the person's Consent; required ones rest on the Drugs Act 2005.
@@ -99,7 +97,7 @@ def map_assessment_referral(
 def map_required_assessment_request(
     event: RequiredAssessmentRequestedEvent, context: ReferralContext, *, now: datetime,
     new_id: NewId,
-) -> Bundle:
+) -> FhirMessage:
     """A required assessment (Drugs Act 2005 s.9) → a request to the arrest referral team."""
     return assessment_request_bundle(
         event.subject, context, now=now, new_id=new_id, assessment_type="required-assessment",
@@ -109,7 +107,7 @@ def map_required_assessment_request(
 def map_out_of_hours_request(
     event: OutOfHoursAppointmentBookedEvent, context: ReferralContext, *, now: datetime,
     new_id: NewId,
-) -> Bundle:
+) -> FhirMessage:
     """An out-of-hours appointment booked by police → a request to assess at that time."""
     return assessment_request_bundle(
         event.subject, context, now=now, new_id=new_id,

@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.messageheader import MessageHeader
-from fhir.resources.R4B.patient import Patient
-from fhir.resources.R4B.resource import Resource
-
 from hub.contracts.envelope import Subject
 from hub.mappers.context import HubIdentity, Recipient, RecipientKind
+from hub.mappers.message import FhirMessage, Json, validated
+
+__all__ = ["FhirMessage", "Json", "validated"]
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 BARS_EVENTS = "https://fhir.nhs.uk/CodeSystem/message-events-bars"
@@ -40,7 +38,7 @@ VISIBLE_REFERENCES: dict[RecipientKind, tuple[tuple[str, str], ...]] = {
 }
 
 
-def patient(subject: Subject, person_id: str, recipient: Recipient, hub: HubIdentity) -> Patient:
+def patient(subject: Subject, person_id: str, recipient: Recipient, hub: HubIdentity) -> Json:
     """The person, minimised for the recipient: providers get no police references."""
     identifiers: list[dict[str, Any]] = []
     if subject.nhs_number:
@@ -61,15 +59,15 @@ def patient(subject: Subject, person_id: str, recipient: Recipient, hub: HubIden
         body["birthDate"] = subject.date_of_birth.isoformat()
     if subject.postcode:
         body["address"] = [{"use": "home", "postalCode": subject.postcode}]
-    return Patient.model_validate(body)
+    return body
 
 
 def message_header(
     *, header_id: str, event_code: str, reason: str, recipient: Recipient, hub: HubIdentity,
     focus_id: str, event_system: str = BARS_EVENTS, response_to: str | None = None,
-) -> MessageHeader:
+) -> Json:
     """A BaRS-style MessageHeader: event, reason (new | update), source, destination, focus."""
-    return MessageHeader.model_validate({
+    return ({
         "resourceType": "MessageHeader",
         "id": header_id,
         "eventCoding": {"system": event_system, "code": event_code},
@@ -82,15 +80,8 @@ def message_header(
     })
 
 
-def message_bundle(bundle_id: str, now: datetime, resources: list[Resource]) -> Bundle:
+def message_bundle(bundle_id: str, now: datetime, resources: list[Json]) -> FhirMessage:
     """A `message` Bundle, MessageHeader first, every entry addressed by `urn:uuid:`."""
-    entries = [{"fullUrl": f"urn:uuid:{r.id}", "resource": r} for r in resources]
-    return Bundle.model_validate({
-        "resourceType": "Bundle", "id": bundle_id, "type": "message",
-        "timestamp": instant(now), "entry": entries,
-    })
-
-
-def to_json(bundle: Bundle) -> bytes:
-    """The wire form of a Bundle: compact FHIR JSON without empty elements."""
-    return bundle.model_dump_json(exclude_none=True).encode()
+    entries = [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources]
+    return validated({"resourceType": "Bundle", "id": bundle_id, "type": "message",
+                      "timestamp": instant(now), "entry": entries})

@@ -5,22 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.task import Task
-
 from hub.contracts.envelope import Envelope
 from hub.mappers.context import NewId, ReferralContext
 from hub.mappers.fhir import instant, message_bundle, message_header, patient, ref
+from hub.mappers.message import FhirMessage
 from hub.mappers.messages import LOCAL_EVENTS, local
 
 
 def map_identity_review(
     event: Envelope, context: ReferralContext, *, now: datetime, new_id: NewId,
     candidates: Sequence[tuple[str, int, Sequence[str]]],
-) -> Bundle:
+) -> FhirMessage:
     """A Task asking a person to confirm or reject possible matches (person id, score, reasons);
     nothing is merged until they do (`hub person merge`)."""
-    task = Task.model_validate({
+    task = ({
         "resourceType": "Task", "id": context.referral_id, "status": "requested",
         "intent": "order", "for": ref(context.person_id), "authoredOn": instant(now),
         "code": local("task-type", "identity-review"),

@@ -6,13 +6,6 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.organization import Organization
-from fhir.resources.R4B.patient import Patient
-from fhir.resources.R4B.resource import Resource
-from fhir.resources.R4B.servicerequest import ServiceRequest
-from fhir.resources.R4B.task import Task
-
 from hub.contracts.envelope import Subject
 from hub.mappers.context import NewId, RecipientKind, ReferralContext
 from hub.mappers.fhir import (
@@ -25,6 +18,7 @@ from hub.mappers.fhir import (
     patient,
     ref,
 )
+from hub.mappers.message import FhirMessage, Json
 
 LOCAL_EVENTS = f"{LOCAL_CODES}message-events"
 
@@ -42,17 +36,17 @@ def local(system: str, code: str, display: str | None = None) -> dict[str, Any]:
 
 
 def _organization(org_id: str, name: str, identifier: str, context: ReferralContext
-                  ) -> Organization:
-    return Organization.model_validate({
+                  ) -> Json:
+    return ({
         "resourceType": "Organization", "id": org_id, "name": name,
         "identifier": [{"system": context.hub.system("organisation"), "value": identifier}]})
 
 
 def referral_bundle(
     subject: Subject, context: ReferralContext, *, now: datetime, new_id: NewId,
-    clinical: Sequence[Resource], reason_ids: Sequence[str], reason_codes: Sequence[str] = (),
+    clinical: Sequence[Json], reason_ids: Sequence[str], reason_codes: Sequence[str] = (),
     reason: str = "new",
-) -> Bundle:
+) -> FhirMessage:
     """A BaRS-style referral: MessageHeader, ServiceRequest, Patient, the clinical resources it
     rests on, the performing Organization and the Task that tracks it. Triage gets a draft.
     `reason="update"` re-sends an open referral (same ServiceRequest id) with new information."""
@@ -60,7 +54,7 @@ def referral_bundle(
     is_triage = recipient.kind is RecipientKind.TRIAGE
     organization_id = new_id()
     organization = _organization(organization_id, recipient.name, recipient.id, context)
-    service_request = ServiceRequest.model_validate({
+    service_request = ({
         "resourceType": "ServiceRequest",
         "id": context.referral_id,
         "identifier": [{"system": context.hub.system("referral"), "value": context.referral_id}],
@@ -74,7 +68,7 @@ def referral_bundle(
         **({"reasonCode": [local("treatment-requirement", c) for c in reason_codes]}
            if reason_codes else {}),
         **({"reasonReference": [ref(i) for i in reason_ids]} if reason_ids else {}),
-        **({"supportingInfo": [ref(str(r.id)) for r in clinical]} if clinical else {}),
+        **({"supportingInfo": [ref(str(r["id"])) for r in clinical]} if clinical else {}),
         **({} if is_triage else {"performer": [ref(organization_id)]}),
     })
     task_body: dict[str, Any] = {
@@ -88,7 +82,7 @@ def referral_bundle(
         task_body["statusReason"] = local("triage-reason", context.triage_reason)
         task_body["input"] = [{"type": local("task-input", "candidate-authority"),
                                "valueCode": code} for code in context.triage_candidates]
-    task = Task.model_validate(task_body)
+    task = (task_body)
     header = message_header(
         header_id=new_id(), event_code="servicerequest-request", reason=reason,
         recipient=recipient, hub=context.hub, focus_id=context.referral_id)
@@ -101,19 +95,19 @@ def status_update_bundle(
     context: ReferralContext, *, now: datetime, new_id: NewId, request_status: str,
     task_status: str, milestone: str, event_code: str = "servicerequest-request",
     event_system: str = BARS_EVENTS, category: dict[str, Any] | None = None,
-) -> Bundle:
+) -> FhirMessage:
     """An update that only changes a request's status (revoked referral, answered request).
 
     The recipient already has the details: the Patient carries the hub's person id only."""
-    service_request = ServiceRequest.model_validate({
+    service_request = ({
         "resourceType": "ServiceRequest", "id": context.referral_id,
         "status": request_status, "intent": "order", "subject": ref(context.person_id),
         **({"category": [category]} if category else {})})
-    task = Task.model_validate({
+    task = ({
         "resourceType": "Task", "id": new_id(), "status": task_status, "intent": "order",
         "focus": ref(context.referral_id), "for": ref(context.person_id),
         "lastModified": instant(now), "businessStatus": local("referral-milestone", milestone)})
-    person = Patient.model_validate({
+    person = ({
         "resourceType": "Patient", "id": context.person_id,
         "identifier": [{"system": context.hub.system("person"), "value": context.person_id}]})
     header = message_header(
@@ -126,12 +120,12 @@ def assessment_request_bundle(
     subject: Subject, context: ReferralContext, *, now: datetime, new_id: NewId,
     assessment_type: str, requested_by: str, due: datetime | None = None,
     requirements: Sequence[str] = (),
-) -> Bundle:
+) -> FhirMessage:
     """A request to the arrest referral team to assess the person (a new assessment is needed)."""
     requester_id, owner_id = new_id(), new_id()
     requester = _organization(requester_id, requested_by, "requesting-site", context)
     owner = _organization(owner_id, context.recipient.name, context.recipient.id, context)
-    service_request = ServiceRequest.model_validate({
+    service_request = ({
         "resourceType": "ServiceRequest", "id": context.referral_id,
         "identifier": [{"system": context.hub.system("assessment-request"),
                         "value": context.referral_id}],
@@ -152,7 +146,7 @@ def assessment_request_bundle(
     }
     if due:
         task_body["restriction"] = {"period": {"end": instant(due)}}
-    task = Task.model_validate(task_body)
+    task = (task_body)
     header = message_header(
         header_id=new_id(), event_code="assessment-request", event_system=LOCAL_EVENTS,
         reason="new", recipient=context.recipient, hub=context.hub, focus_id=context.referral_id)

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fhir.resources.R4B.bundle import Bundle
-
 from hub.contracts.probation import PreSentenceReportRequestedEvent
 from hub.mappers.context import NewId, ReferralContext
+from hub.mappers.message import FhirMessage
 from hub.mappers.messages import assessment_request_bundle, due_on
 
 
 def map_pre_sentence_report_request(
     event: PreSentenceReportRequestedEvent, context: ReferralContext, *, now: datetime,
     new_id: NewId,
-) -> Bundle:
+) -> FhirMessage:
     """A pre-sentence report requested → a request for the assessment it needs, due before it."""
     payload = event.payload
     return assessment_request_bundle(

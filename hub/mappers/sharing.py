@@ -5,20 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.observation import Observation
-from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
-from fhir.resources.R4B.resource import Resource
-
 from hub.contracts.envelope import Subject
 from hub.mappers.context import NewId, ReferralContext
 from hub.mappers.fhir import instant, message_bundle, message_header, patient, ref
+from hub.mappers.message import FhirMessage, Json
 from hub.mappers.messages import local
 
 
 def _suitability(suitability: dict[str, str], person_id: str, assessed_at: datetime,
-                 new_id: NewId) -> list[Observation]:
-    return [Observation.model_validate({
+                 new_id: NewId) -> list[Json]:
+    return [({
         "resourceType": "Observation", "id": new_id(), "status": "final",
         "code": local("suitability", requirement, f"Suitable for {requirement.upper()}"),
         "subject": ref(person_id), "effectiveDateTime": instant(assessed_at),
@@ -30,17 +26,17 @@ def map_assessment_share(
     subject: Subject, stored_response: dict[str, Any], context: ReferralContext, *,
     now: datetime, new_id: NewId, request_event_id: str, assessed_at: datetime,
     suitability: dict[str, str] | None = None,
-) -> Bundle:
+) -> FhirMessage:
     """A BaRS-style response answering the court's or probation's request with the assessment
     already on record (so the person is not assessed again): MessageHeader (response to the
     request event), the QuestionnaireResponse, suitability where the court assessed it, and the
     Patient as that recipient may see them."""
-    response = QuestionnaireResponse.model_validate(stored_response)
-    resources: list[Resource] = [
+    response = dict(stored_response)
+    resources: list[Json] = [
         response, *_suitability(suitability or {}, context.person_id, assessed_at, new_id)]
     header = message_header(
         header_id=new_id(), event_code="servicerequest-response", reason="new",
-        recipient=context.recipient, hub=context.hub, focus_id=str(response.id),
+        recipient=context.recipient, hub=context.hub, focus_id=str(response["id"]),
         response_to=request_event_id)
     person = patient(subject, context.person_id, context.recipient, context.hub)
     return message_bundle(new_id(), now, [header, person, *resources])

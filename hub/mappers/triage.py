@@ -6,15 +6,14 @@ import copy
 from datetime import datetime
 from typing import Any
 
-from fhir.resources.R4B.bundle import Bundle
-
 from hub.mappers.context import HubIdentity, NewId, Recipient
 from hub.mappers.fhir import NHS_NUMBER_SYSTEM, instant, ref
+from hub.mappers.message import FhirMessage, validated
 from hub.mappers.messages import local
 
 
 def readdress_to_provider(triage: dict[str, Any], recipient: Recipient, hub: HubIdentity, *,
-                          now: datetime, new_id: NewId) -> Bundle:
+                          now: datetime, new_id: NewId) -> FhirMessage:
     """The triage Bundle as a referral for `recipient`: addressed to it, performed by it, the
     Task back at `referred`, and the Patient minimised for a provider (no police references)."""
     bundle = copy.deepcopy(triage)
@@ -44,4 +43,4 @@ def readdress_to_provider(triage: dict[str, Any], recipient: Recipient, hub: Hub
                             businessStatus=local("referral-milestone", "referred"))
         entries.append({"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource})
     bundle.update(id=new_id(), timestamp=instant(now), entry=entries)
-    return Bundle.model_validate(bundle)
+    return validated(bundle)

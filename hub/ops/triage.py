@@ -12,7 +12,7 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.mappers.context import HubIdentity, NewId, Recipient, RecipientKind
-from hub.mappers.fhir import to_json
+from hub.mappers.message import to_json
 from hub.mappers.triage import readdress_to_provider
 from hub.messages import OutboundMessage
 from hub.routing.providers import ProviderDirectory

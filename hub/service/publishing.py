@@ -3,13 +3,12 @@ Bundle, mapped by the pure mappers and validated by the fhir.resources models.""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from fhir.resources.R4B.bundle import Bundle
+import orjson
 
 from hub.contracts.court import AdjournedForSuitabilityAssessmentEvent, SentenceImposedEvent
 from hub.contracts.custody import (
@@ -41,8 +40,8 @@ from hub.mappers.custody import (
     map_out_of_hours_request,
     map_required_assessment_request,
 )
-from hub.mappers.fhir import to_json
 from hub.mappers.identity import map_identity_review
+from hub.mappers.message import FhirMessage, to_json
 from hub.mappers.messages import LOCAL_EVENTS, local, status_update_bundle
 from hub.mappers.probation import map_pre_sentence_report_request
 from hub.mappers.sharing import map_assessment_share
@@ -63,7 +62,7 @@ def mapping() -> Iterator[None]:
 
 
 def _referral(event: ReferringEvent, decision: ReferralMade | ReferralUpdated, *,
-              now: datetime, new_id: NewId, reason: str) -> Bundle:
+              now: datetime, new_id: NewId, reason: str) -> FhirMessage:
     context = decision.context
     match event:
         case DrugTestResultEvent():
@@ -75,7 +74,7 @@ def _referral(event: ReferringEvent, decision: ReferralMade | ReferralUpdated, *
 
 
 def _request(event: RequestingEvent, decision: AssessmentRequested, *, now: datetime,
-             new_id: NewId) -> Bundle:
+             new_id: NewId) -> FhirMessage:
     context = decision.context
     match event:
         case RequiredAssessmentRequestedEvent():
@@ -88,7 +87,7 @@ def _request(event: RequestingEvent, decision: AssessmentRequested, *, now: date
             return map_pre_sentence_report_request(event, context, now=now, new_id=new_id)
 
 
-def bundle_of(decision: Decision, *, now: datetime, new_id: NewId) -> tuple[Bundle, str]:
+def bundle_of(decision: Decision, *, now: datetime, new_id: NewId) -> tuple[FhirMessage, str]:
     """The FHIR message for a decision, and its `message-type` header."""
     context = decision.context
     match decision:
@@ -156,5 +155,5 @@ def render(
 
 def task_of(bundle: bytes) -> dict[str, Any]:
     """The Task a referral Bundle carries: the hub keeps it and moves it on with feedback."""
-    entries = json.loads(bundle)["entry"]
+    entries = orjson.loads(bundle)["entry"]
     return next(dict(e["resource"]) for e in entries if e["resource"]["resourceType"] == "Task")

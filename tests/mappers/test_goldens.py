@@ -20,8 +20,8 @@ from fhir.resources.R4B.bundle import Bundle
 from hub.contracts.catalogue import ALL_EVENT_TYPES
 from hub.mappers import court, custody, probation
 from hub.mappers.context import HubIdentity, Recipient, RecipientKind, ReferralContext
-from hub.mappers.fhir import to_json
 from hub.mappers.identity import map_identity_review
+from hub.mappers.message import FhirMessage, to_json
 from hub.mappers.questionnaire import shared_assessment_questionnaire
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -46,7 +46,7 @@ def context(n: int, recipient: Recipient, *triage: Any) -> ReferralContext:
                            f"5f1c9a2e-0000-4000-8000-0000000000a{n}", recipient, HUB, *triage)
 
 
-CASES: dict[str, tuple[Callable[..., Bundle], ReferralContext]] = {
+CASES: dict[str, tuple[Callable[..., FhirMessage], ReferralContext]] = {
     "custody/positive-opiates-provider": (custody.map_drug_test_referral, context(1, BIRMINGHAM)),
     "custody/positive-both-urine-provider": (custody.map_drug_test_referral,
                                              context(2, BIRMINGHAM)),
@@ -78,14 +78,17 @@ CASES: dict[str, tuple[Callable[..., Bundle], ReferralContext]] = {
 }
 
 
-def mapped(case: str) -> bytes:
+def message(case: str) -> FhirMessage:
     raw = json.loads((GOLDEN / f"{case}.in.json").read_text())
     event = ALL_EVENT_TYPES[raw["event_type"]].model_validate(raw)
     mapper, ctx = CASES[case]
     ids = (str(uuid.UUID(int=i)) for i in itertools.count(1))
-    bundle = mapper(event, ctx, now=datetime(2026, 10, 1, 9, 5, tzinfo=UTC),
-                    new_id=lambda: next(ids))
-    return to_json(bundle)
+    return mapper(event, ctx, now=datetime(2026, 10, 1, 9, 5, tzinfo=UTC),
+                  new_id=lambda: next(ids))
+
+
+def mapped(case: str) -> bytes:
+    return to_json(message(case))
 
 
 def resources(case: str, kind: str) -> list[dict[str, Any]]:
@@ -108,6 +111,11 @@ def test_mapper_output_matches_golden(case: str, request: pytest.FixtureRequest)
     Bundle.model_validate(expected)  # the golden file itself is valid FHIR R4(B)
     Bundle.model_validate(produced)
     assert produced == expected
+    # Byte for byte: the golden file's text (key order too), and the wire form is exactly what
+    # the fhir.resources serialiser writes for the validated Bundle.
+    assert expected_path.read_text() == json.dumps(produced, indent=2) + "\n"
+    built = message(case)
+    assert to_json(built) == built.model.model_dump_json(exclude_none=True).encode()
 
 
 def test_provider_copy_carries_no_police_references() -> None:

@@ -7,11 +7,12 @@ is rejected, and written with the rest of the batch otherwise.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from hub.contracts.assessment import AssessmentAnswers
 from hub.contracts.envelope import Envelope
@@ -151,8 +152,8 @@ def store_assessment(
     """Keep the answers and their validated QuestionnaireResponse (what is shared later)."""
     assessment_id = env.new_id()
     with mapping():
-        response = questionnaire_response(answers, person_id, assessment_id)
-        stored_response = json.loads(response.model_dump_json(exclude_none=True))
+        stored_response = questionnaire_response(answers, person_id, assessment_id)
+        QuestionnaireResponse.model_validate(stored_response)  # what is kept is valid FHIR
     dumped = answers.model_dump(mode="json")
     row = AssessmentRow(assessment_id, person_id, answers.assessed_at, voluntary,
                         dict(dumped.get("consent") or {}), stored_response, suitability)

@@ -1,0 +1,104 @@
+"""A FHIR message built as plain JSON, validated once, and serialised fast.
+
+Mappers build resources as dicts; `validated` checks the whole Bundle once with the
+fhir.resources R4B models (an invalid Bundle never leaves a mapper). The wire form walks the
+validated model in the FHIR element order and is written by orjson: the same bytes as
+`model_dump_json(exclude_none=True)` (the golden tests compare both), at a fraction of the cost.
+"""
+
+from __future__ import annotations
+
+import decimal
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fhir.resources.R4B.bundle import Bundle
+from fhir_core.fhirabstractmodel import FHIRAbstractModel
+from fhir_core.utils import is_primitive_type
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FhirMessage:
+    """A validated Bundle: its model (for reading) and its JSON body (for the wire)."""
+
+    model: Bundle
+    body: Json
+
+
+def validated(body: Json) -> FhirMessage:
+    """Validate a Bundle given as JSON; raises (pydantic ValidationError) when it is invalid."""
+    return FhirMessage(Bundle.model_validate(body), body)
+
+
+#: Per FHIR type: (JSON key, field, is primitive, extension field, extension JSON key).
+Element = tuple[str, str, bool, str, str]
+_ELEMENTS: dict[type[Any], tuple[Element, ...]] = {}
+
+
+def _elements(model_class: type[Any]) -> tuple[Element, ...]:
+    """The elements of a FHIR type in the specification's order (as fhir.resources writes)."""
+    found = _ELEMENTS.get(model_class)
+    if found is None:
+        aliases = model_class.get_alias_mapping()
+        fields = model_class.model_fields
+        elements = []
+        for name in model_class.elements_sequence():
+            field = aliases[name]
+            info = fields[field]
+            extension = fields.get(f"{field}__ext")
+            elements.append((info.alias or field, field, is_primitive_type(info),
+                             f"{field}__ext",
+                             (extension.alias or f"{field}__ext") if extension else ""))
+        found = _ELEMENTS[model_class] = tuple(elements)
+    return found
+
+
+def _primitive(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_primitive(v) for v in value]
+    if isinstance(value, uuid.UUID):
+        return f"urn:uuid:{value}"
+    if isinstance(value, decimal.Decimal):
+        exponent = value.as_tuple().exponent
+        if value.is_finite() and value == value.to_integral_value() \
+                and isinstance(exponent, int) and exponent >= 0:
+            return int(value)
+        return float(value)
+    if isinstance(value, bytes | bytearray):
+        raise TypeError("base64 elements are not produced by the hub's mappers")
+    return value
+
+
+def _complex(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_complex(v) for v in value]
+    if isinstance(value, FHIRAbstractModel):
+        return _dump(value)
+    return value
+
+
+def _dump(model: FHIRAbstractModel) -> Json:
+    """What `model_dump(exclude_none=True)` gives, without pydantic's serialiser machinery."""
+    out: Json = {}
+    kind = type(model)
+    if kind.has_resource_base():
+        out["resourceType"] = model.__resource_type__
+    values = model.__dict__
+    for key, field, primitive, extension_field, extension_key in _elements(kind):
+        value = values.get(field)
+        if value is not None and value != []:
+            out[key] = _primitive(value) if primitive else _complex(value)
+        if primitive and extension_key:
+            extension = values.get(extension_field)
+            if extension:
+                out[extension_key] = _complex(extension)
+    return out
+
+
+def to_json(message: FhirMessage) -> bytes:
+    """The wire form of a Bundle: compact FHIR JSON without empty elements."""
+    return orjson.dumps(_dump(message.model), option=orjson.OPT_UTC_Z)
