@@ -68,7 +68,8 @@ class Line:
 
 async def produce(bootstrap: str, records: Iterable[tuple[str, bytes]],
                   rate: float | None = None) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
+                                max_batch_size=512 * 1024)
     await producer.start()
     try:
         started = time.monotonic()
@@ -149,14 +150,17 @@ def groups_of(settings: Settings, topics: Topics, names: Iterable[str]) -> dict[
 
 
 async def simulated_providers(bootstrap: str, topics: Topics, settings: Settings,
-                              expected: int) -> int:
-    """Read every referral the hub makes and answer it with "accepted", like a provider."""
+                              causes: set[str]) -> int:
+    """Read the referrals the hub makes for `causes` (event ids) and answer each with
+    "accepted", like a provider."""
+    expected = len(causes)
     providers = load_providers(settings.providers_file)
     topic_of = {topics.provider(p.topic): p.id for p in providers.providers}
     consumer = AIOKafkaConsumer(*topic_of, bootstrap_servers=bootstrap,
                                 auto_offset_reset="earliest", enable_auto_commit=False,
                                 group_id=f"{settings.consumer_group}.bench-providers")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
+                                max_batch_size=512 * 1024)
     await consumer.start()
     await producer.start()
     answered = 0
@@ -165,6 +169,8 @@ async def simulated_providers(bootstrap: str, topics: Topics, settings: Settings
             batch = await consumer.getmany(timeout_ms=200, max_records=500)
             for records in batch.values():
                 for r in records:
+                    if dict(r.headers).get("causation-id", b"").decode() not in causes:
+                        continue  # the warm-up's
                     await producer.send(topics.provider_feedback,
                                         feedback_for(json.loads(r.value), topic_of[r.topic]))
                     answered += 1
@@ -228,7 +234,10 @@ async def hub_processes(settings: Settings, bootstrap: str, url: str,
 
 
 async def bench_hub(name: str, base: Settings, bootstrap: str, url: str, events: list[Event],
-                    *, processes: int = 1, rate: float | None = None) -> Line:
+                    *, processes: int = 1, rate: float | None = None,
+                    warm_up: list[Event] | None = None) -> Line:
+    """Start the hub(s), run `warm_up` through them untimed (new topics and connections settle),
+    then time `events`."""
     settings = run_settings(base, uuid.uuid4().hex[:6])
     referrals = sum(e.yields_bundle for e in events)
     with_feedback = rate is None and any(not e.yields_bundle for e in events)
@@ -238,9 +247,13 @@ async def bench_hub(name: str, base: Settings, bootstrap: str, url: str, events:
             groups.update(groups_of(settings, topics, [FEEDBACK]))
         for group in groups.values():
             await wait_for_members(bootstrap, group, processes, within=120)
+        if warm_up:
+            await produce(bootstrap, [(topics.name(e.topic), e.value) for e in warm_up])
+            await committed_all(bootstrap, groups)
         started = time.monotonic()
+        causes = {e.event_id for e in events if e.yields_bundle}
         answering = asyncio.create_task(simulated_providers(
-            bootstrap, topics, settings, referrals)) if with_feedback else None
+            bootstrap, topics, settings, causes)) if with_feedback else None
         await produce(bootstrap, [(topics.name(e.topic), e.value) for e in events], rate)
         if answering is not None:
             await answering
@@ -257,7 +270,8 @@ async def bench_passthrough(base: Settings, bootstrap: str, n: int, *, batched: 
     await leaders_ready(bootstrap, (source, sink))
     consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=f"{prefix}pass",
                                 enable_auto_commit=False, auto_offset_reset="earliest")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+                                max_batch_size=512 * 1024)
     await consumer.start()
     await producer.start()
     try:
@@ -293,7 +307,8 @@ async def bench_passthrough(base: Settings, bootstrap: str, n: int, *, batched: 
     return Line(name, n, done - started, lat)
 
 
-async def main(groups: int, paced_seconds: int, base: Settings, bootstrap: str, url: str) -> None:
+async def main(groups: int, paced_seconds: int, base: Settings, bootstrap: str, url: str,
+               only: set[str] | None = None) -> None:
     started = time.monotonic()
     mix = realistic_mix(groups)
     total_mix = len(mix) + groups
@@ -304,16 +319,19 @@ async def main(groups: int, paced_seconds: int, base: Settings, bootstrap: str, 
     print(ceiling.text(None), flush=True)
     lines = [await bench_passthrough(base, bootstrap, min(total_mix, 3000), batched=False)]
     print(lines[-1].text(ceiling.rate), flush=True)
-    for line in [
-        ("hub, realistic mix", mix, 1, None),
-        ("hub, all-referral custody events", all_referrals(max(groups, 500)), 1, None),
-        ("hub, realistic mix offered at 200/s", realistic_mix(paced_seconds * 200 // 7), 1,
-         200.0),
-        ("two hub processes, realistic mix", realistic_mix(groups), 2, None),
+    for key, line in [
+        ("mix", ("hub, realistic mix", mix, 1, None)),
+        ("referrals", ("hub, all-referral custody events", all_referrals(max(groups, 500)), 1,
+                       None)),
+        ("paced", ("hub, realistic mix offered at 200/s",
+                   realistic_mix(paced_seconds * 200 // 7), 1, 200.0)),
+        ("two", ("two hub processes, realistic mix", realistic_mix(groups), 2, None)),
     ]:
+        if only and key not in only:
+            continue
         name, events, processes, rate = line
         lines.append(await bench_hub(name, base, bootstrap, url, events, processes=processes,
-                                     rate=rate))
+                                     rate=rate, warm_up=realistic_mix(20 * processes)))
         print(lines[-1].text(ceiling.rate), flush=True)
     print(f"(whole run {time.monotonic() - started:.0f} s)")
 
@@ -327,9 +345,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", type=int, default=1000, help="people in the realistic mix")
     parser.add_argument("--paced-seconds", type=int, default=10)
+    parser.add_argument("--only", default="", help="comma-separated hub lines to run: "
+                        "mix, referrals, paced, two (default: all)")
     options = parser.parse_args()
     run_prefix = f"bench{uuid.uuid4().hex[:6]}."
     bench_settings = Settings(topic_prefix=run_prefix, consumer_group=f"{run_prefix}hub")
     kafka, database = _services(bench_settings)  # the bench's own clients speak PLAINTEXT
     asyncio.run(main(options.groups, options.paced_seconds, bench_settings, kafka.bootstrap,
-                     database))
+                     database, set(filter(None, options.only.split(",")))))

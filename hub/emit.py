@@ -32,6 +32,7 @@ class Emitter:
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
             **client_options(self._kafka), acks="all", enable_idempotence=True, linger_ms=2,
+            max_batch_size=512 * 1024,  # a batch's Bundles (kilobytes each) in few requests
             request_timeout_ms=self._request_timeout_ms, client_id="referral-hub-emitter")
         await self._producer.start()
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from fhir_core.utils import is_primitive_type
@@ -29,9 +30,24 @@ class FhirMessage:
     body: Json
 
 
+_RESOURCES: dict[str, type[FHIRAbstractModel]] = {}
+
+
+def _resource(body: Json) -> FHIRAbstractModel:
+    """One entry's resource, validated with its own model (found once per resource type)."""
+    kind = body["resourceType"]
+    model = _RESOURCES.get(kind)
+    if model is None:
+        model = _RESOURCES[kind] = get_fhir_model_class(kind)
+    return model.model_validate(body)
+
+
 def validated(body: Json) -> FhirMessage:
-    """Validate a Bundle given as JSON; raises (pydantic ValidationError) when it is invalid."""
-    return FhirMessage(Bundle.model_validate(body), body)
+    """Validate a Bundle given as JSON; raises (pydantic ValidationError) when it is invalid.
+    Each entry's resource is validated by its own model, then the Bundle around them."""
+    entries = [{**entry, "resource": _resource(entry["resource"])} if "resource" in entry
+               else entry for entry in body.get("entry", ())]
+    return FhirMessage(Bundle.model_validate({**body, "entry": entries}), body)
 
 
 #: Per FHIR type: (JSON key, field, is primitive, extension field, extension JSON key).
