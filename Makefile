@@ -22,6 +22,7 @@ run: setup
 lint: setup
 	$(BIN)/ruff check hub tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/hub contracts export --check
 
 test: lint

@@ -37,11 +37,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.workloads import FEEDBACK, Event, all_referrals, feedback_for, realistic_mix
-from hub.app import build_hub
-from hub.cli import _services
-from hub.routing.providers import load_providers
+from hub.adapters.kafka.topics import create_topics
+from hub.bootstrap import build_hub
+from hub.bootstrap import services as _services
+from hub.core.providers import load_providers
+from hub.core.topics import INPUT_GROUPS, Topics
 from hub.settings import Settings
-from hub.topics import INPUT_GROUPS, Topics, create_topics
 from tests.kafka_helpers import read_all, wait_for_members
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from tests.factories import from_example
+from tests.factories import from_example, letters
 
 #: One district wholly inside each of the seven authorities.
 DISTRICTS = ("B12", "CV1", "DY1", "B66", "B91", "WS1", "WV1")
@@ -28,12 +28,7 @@ class Event:
 
 
 def _family(n: int) -> str:
-    word = ""
-    while True:
-        n, rest = divmod(n, 26)
-        word = chr(ord("a") + rest) + word
-        if n == 0:
-            return f"Benchperson{word}"
+    return f"Benchperson{letters(n).lower()}"
 
 
 def subject(n: int, run: str) -> dict[str, Any]:

@@ -18,8 +18,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from hub.dev.kafka import run_blocking
-from hub.store.migrate import upgrade
+from hub.adapters.local.kafka import run_blocking
+from hub.adapters.postgres.migrate import upgrade
 from tests.ports import free_ports
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,8 +62,8 @@ def services() -> Iterator[Services]:
                 PostgresContainer("postgres:16", driver="psycopg") as pg:
             yield Services(kafka.get_bootstrap_server(), pg.get_connection_url())
         return
-    from hub.dev.kafka import LocalKafka
-    from hub.dev.postgres import LocalPostgres
+    from hub.adapters.local.kafka import LocalKafka
+    from hub.adapters.local.postgres import LocalPostgres
 
     kafka_port = free_ports(3)  # listener, controller (+1), SASL listener (+2)
     kafka = LocalKafka(home=TEST_VAR / "kafka", port=kafka_port, libs_dir=KAFKA_LIBS,

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from hub.contracts.envelope import nhs_number_is_valid
+from hub.core.contracts.envelope import nhs_number_is_valid
 
 _serial = itertools.count(1)
 TEST_NHS_NUMBERS = [n for n in (f"999{i:07d}" for i in range(2000, 4000))

@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
-from hub.app import build_processor
+from hub.bootstrap import build_processor
+from hub.core.messages import InboundRecord, OutboundMessage
+from hub.core.providers import load_providers
 from hub.core.registry import Needs, PendingMessage, Registry, Writes
-from hub.messages import InboundRecord, OutboundMessage
-from hub.routing.providers import load_providers
+from hub.core.topics import Topics
 from hub.service.batch import BatchProcessor
 from hub.settings import Settings
-from hub.topics import Topics
 
 
 class MemoryStore:

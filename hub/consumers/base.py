@@ -13,8 +13,8 @@ from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage, KafkaRouter
 
-from hub.failures import PartitionStalled
-from hub.messages import InboundRecord
+from hub.core.failures import PartitionStalled
+from hub.core.messages import InboundRecord
 from hub.service.batch import BatchProcessor
 from hub.settings import Settings
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from faststream.kafka import KafkaRouter
 
 from hub.consumers.base import source_router
+from hub.core.topics import Topics
 from hub.service.batch import BatchProcessor
 from hub.settings import Settings
-from hub.topics import Topics
 
 
 def court_router(processor: BatchProcessor, topics: Topics, settings: Settings) -> KafkaRouter:

@@ -6,21 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hub.contracts.court import (
+from hub.core.context import ReferralContext
+from hub.core.contracts.court import (
     AdjournedForSuitabilityAssessmentEvent,
     SentenceImposedEvent,
 )
-from hub.contracts.custody import (
+from hub.core.contracts.custody import (
     DrugTestResultEvent,
     OutOfHoursAppointmentBookedEvent,
     RequiredAssessmentCompletedEvent,
     RequiredAssessmentRequestedEvent,
     VoluntaryAssessmentCompletedEvent,
 )
-from hub.contracts.envelope import Envelope
-from hub.contracts.probation import PreSentenceReportRequestedEvent
+from hub.core.contracts.envelope import Envelope
+from hub.core.contracts.probation import PreSentenceReportRequestedEvent
 from hub.core.registry import AssessmentRow
-from hub.mappers.context import ReferralContext
 
 #: Events that can become a referral, and events that can ask for an assessment.
 ReferringEvent = (DrugTestResultEvent | RequiredAssessmentCompletedEvent
@@ -35,6 +35,8 @@ class ReferralMade:
 
     event: ReferringEvent
     context: ReferralContext
+    #: The stored assessment the referral carries (one id wherever it is sent).
+    assessment_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class ReferralUpdated:
 
     event: ReferringEvent
     context: ReferralContext
+    assessment_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,20 @@
 """Who an event is about, decided over the batch's registry view (no I/O).
 
 Exact identifiers (NHS number, PNC ID, source references) link automatically; otherwise name +
-date of birth + postcode are scored (`hub.matching`): only a near-perfect score links, a middling
-one leaves a new person with the candidates for a human to review, and identifiers that point at
-two different persons are never merged. The person id is a random UUID: nothing can be derived
-from it.
+date of birth + postcode are scored (`hub.core.matching`): only a near-perfect score links, a
+middling one leaves a new person with the candidates for a human to review, and identifiers that
+point at two different persons are never merged. The person id is a random UUID: nothing can be
+derived from it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hub.contracts.envelope import Subject
+from hub.core.context import NewId
+from hub.core.contracts.envelope import Subject
+from hub.core.matching import Demographics, score, swapped
 from hub.core.registry import DemographicRow, Registry
-from hub.mappers.context import NewId
-from hub.matching import Demographics, score, swapped
 
 IDENTIFIER_SYSTEMS = ("nhs_number", "pnc_id", "custody_record_number", "court_case_number",
                       "probation_crn")

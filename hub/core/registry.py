@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from hub.contracts.envelope import Envelope
-from hub.messages import OutboundMessage
+from hub.core.contracts.envelope import Envelope
+from hub.core.messages import OutboundMessage
 
 
 @dataclass(frozen=True)
@@ -179,6 +179,9 @@ class Registry:
         self.insert("persons", id=person_id)
 
     def seen(self, row: DemographicRow, event_id: str) -> None:
+        """Remember demographics seen for a person (once: the same again adds nothing)."""
+        if row in self.demographics.get(row.date_of_birth, ()):
+            return
         self._append(self.demographics[row.date_of_birth], row)
         self.insert("person_demographics", person_id=row.person_id, given_name=row.given,
                     family_name=row.family, date_of_birth=row.date_of_birth,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.contracts.assessment import AssessmentAnswers
-from hub.mappers.context import NewId
+from hub.core.context import NewId
+from hub.core.contracts.assessment import AssessmentAnswers
 from hub.mappers.fhir import LOINC, instant, ref
 from hub.mappers.message import Json
 from hub.mappers.questionnaire import CANONICAL, response_items
@@ -73,10 +73,13 @@ def consent(answers: AssessmentAnswers, person_id: str, consent_id: str) -> Json
 
 
 def assessment_resources(
-    answers: AssessmentAnswers, person_id: str, new_id: NewId, *, voluntary: bool
+    answers: AssessmentAnswers, person_id: str, new_id: NewId, *, voluntary: bool,
+    response_id: str | None = None,
 ) -> tuple[str, list[Json]]:
-    """The assessment's resources, and the QuestionnaireResponse id (the referral's reason)."""
-    response_id = new_id()
+    """The assessment's resources, and the QuestionnaireResponse id (the referral's reason):
+    `response_id` is the stored assessment's, so the one assessment has one id wherever it is
+    sent (the provider's referral, a court's or probation's answer)."""
+    response_id = response_id or new_id()
     found: list[Json] = [questionnaire_response(answers, person_id, response_id),
                              *audit_observations(answers, person_id, new_id)]
     if voluntary:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from hub.contracts.court import AdjournedForSuitabilityAssessmentEvent, SentenceImposedEvent
-from hub.mappers.context import NewId, ReferralContext
+from hub.core.context import NewId, ReferralContext
+from hub.core.contracts.court import AdjournedForSuitabilityAssessmentEvent, SentenceImposedEvent
 from hub.mappers.message import FhirMessage
 from hub.mappers.messages import assessment_request_bundle, due_on, referral_bundle
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from hub.contracts.custody import (
+from hub.core.context import NewId, ReferralContext
+from hub.core.contracts.custody import (
     DrugTestResultEvent,
     OutOfHoursAppointmentBookedEvent,
     RequiredAssessmentCompletedEvent,
@@ -16,7 +17,6 @@ from hub.contracts.custody import (
     VoluntaryAssessmentCompletedEvent,
 )
 from hub.mappers.assessment import assessment_resources
-from hub.mappers.context import NewId, ReferralContext
 from hub.mappers.fhir import LOCAL_CODES, LOINC, SNOMED, instant, ref
 from hub.mappers.message import FhirMessage, Json
 from hub.mappers.messages import assessment_request_bundle, referral_bundle
@@ -82,14 +82,17 @@ def map_drug_test_referral(
 def map_assessment_referral(
     event: RequiredAssessmentCompletedEvent | VoluntaryAssessmentCompletedEvent,
     context: ReferralContext, *, now: datetime, new_id: NewId, reason: str = "new",
+    assessment_id: str | None = None,
 ) -> FhirMessage:
-    """A completed custody assessment that recommends treatment → a referral carrying it.
+    """A completed custody assessment that recommends treatment → a referral carrying it (its
+    QuestionnaireResponse has the stored assessment's id, `assessment_id`, when given).
 
     Voluntary assessments carry the person's Consent; required ones rest on the Drugs Act 2005.
     """
     voluntary = isinstance(event, VoluntaryAssessmentCompletedEvent)
     response_id, clinical = assessment_resources(
-        event.payload.assessment, context.person_id, new_id, voluntary=voluntary)
+        event.payload.assessment, context.person_id, new_id, voluntary=voluntary,
+        response_id=assessment_id)
     return referral_bundle(event.subject, context, now=now, new_id=new_id, clinical=clinical,
                            reason_ids=[response_id], reason=reason)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from hub.contracts.envelope import Subject
-from hub.mappers.context import HubIdentity, Recipient, RecipientKind
+from hub.core.context import HubIdentity, Recipient, RecipientKind
+from hub.core.contracts.envelope import Subject
 from hub.mappers.message import FhirMessage, Json, validated
 
 __all__ = ["FhirMessage", "Json", "validated"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from hub.contracts.envelope import Envelope
-from hub.mappers.context import NewId, ReferralContext
+from hub.core.context import NewId, ReferralContext
+from hub.core.contracts.envelope import Envelope
 from hub.mappers.fhir import instant, message_bundle, message_header, patient, ref
 from hub.mappers.message import FhirMessage
 from hub.mappers.messages import LOCAL_EVENTS, local

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from hub.contracts.envelope import Subject
-from hub.mappers.context import NewId, RecipientKind, ReferralContext
+from hub.core.context import NewId, RecipientKind, ReferralContext
+from hub.core.contracts.envelope import Subject
 from hub.mappers.fhir import (
     BARS_EVENTS,
     LOCAL_CODES,

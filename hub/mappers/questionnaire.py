@@ -10,7 +10,7 @@ from typing import Any
 
 from fhir.resources.R4B.questionnaire import Questionnaire
 
-from hub.contracts.assessment import (
+from hub.core.contracts.assessment import (
     AssessmentAnswers,
     Frequency,
     Goal,

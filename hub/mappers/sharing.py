@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from hub.contracts.envelope import Subject
-from hub.mappers.context import NewId, ReferralContext
+from hub.core.context import NewId, ReferralContext
+from hub.core.contracts.envelope import Subject
 from hub.mappers.fhir import instant, message_bundle, message_header, patient, ref
 from hub.mappers.message import FhirMessage, Json
 from hub.mappers.messages import local

@@ -8,7 +8,7 @@ from typing import Any
 
 from fhir.resources.R4B.task import Task
 
-from hub.journey import TASK_STATE, Milestone
+from hub.core.journey import TASK_STATE, Milestone
 from hub.mappers.fhir import instant, ref
 from hub.mappers.messages import local
 

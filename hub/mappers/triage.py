@@ -6,7 +6,7 @@ import copy
 from datetime import datetime
 from typing import Any
 
-from hub.mappers.context import HubIdentity, NewId, Recipient
+from hub.core.context import HubIdentity, NewId, Recipient
 from hub.mappers.fhir import NHS_NUMBER_SYSTEM, instant, ref
 from hub.mappers.message import FhirMessage, validated
 from hub.mappers.messages import local

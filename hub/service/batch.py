@@ -18,21 +18,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hub import metrics
-from hub.contracts.envelope import Envelope, Event
-from hub.contracts.feedback import FeedbackEvent
-from hub.contracts.parse import parse_event
+from hub.core.context import HubIdentity, NewId
+from hub.core.contracts.envelope import Envelope, Event
+from hub.core.contracts.feedback import FeedbackEvent
+from hub.core.contracts.parse import parse_event
 from hub.core.decisions import ReferralMade
+from hub.core.failures import Reason, Rejected, Stage, dead_letter_headers
 from hub.core.identity import Thresholds, birth_dates, subject_identifiers
+from hub.core.messages import InboundRecord, OutboundMessage
+from hub.core.providers import ProviderDirectory
 from hub.core.registry import Needs, PendingMessage, Queued, Registry
-from hub.failures import Reason, Rejected, RetryPolicy, Stage, dead_letter_headers, is_transient
-from hub.kpis.facts import report_facts
-from hub.mappers.context import HubIdentity, NewId
-from hub.messages import InboundRecord, OutboundMessage
-from hub.routing.providers import ProviderDirectory
+from hub.core.report_facts import report_facts
+from hub.core.topics import Topics
 from hub.service.handlers.common import Handled, Handler, HandlingEnv
 from hub.service.publishing import render, task_of, topic_of
+from hub.service.retry import RetryPolicy
 from hub.service.unit_of_work import Outbox, UnitOfWork
-from hub.topics import Topics
 
 log = logging.getLogger("hub.pipeline")
 
@@ -175,7 +176,7 @@ class BatchProcessor:
             try:
                 pending = await uow.commit(registry, republish)
             except Exception as error:
-                if is_transient(error):
+                if self._retry.transient(error):
                     raise
                 raise StorageRefused(type(error).__name__) from error
         return outcomes, pending
@@ -224,7 +225,7 @@ class BatchProcessor:
         except Rejected:
             raise
         except Exception as error:
-            if is_transient(error):
+            if self._retry.transient(error):
                 raise
             log.exception("processing %s failed", record.position)
             raise Rejected(Stage.RESOLVE, Reason.UNMAPPABLE,
@@ -272,20 +273,30 @@ class BatchProcessor:
 
     def _count(self, items: list[_Item], outcomes: list[Outcome], seconds: float,
                storing: float) -> None:
+        """Metrics and one log line per batch (counted per label, not per record)."""
         summary: Counter[str] = Counter()
+        counted: Counter[tuple[Any, ...]] = Counter()
+        debug = log.isEnabledFor(logging.DEBUG)
         for item, outcome in zip(items, outcomes, strict=True):
             topic = item.record.topic
-            word = outcome.outcome.split(":")[0]
-            metrics.CONSUMED.labels(topic).inc()
-            metrics.OUTCOMES.labels(topic, word).inc()
+            counted["consumed", topic] += 1
+            counted["outcome", topic, outcome.outcome.split(":")[0]] += 1
             if item.rejection is not None:
-                metrics.DEAD_LETTERED.labels(topic, item.rejection.reason.value).inc()
+                counted["dead", topic, item.rejection.reason.value] += 1
             for out in outcome.topics:
-                metrics.ROUTED.labels(out).inc()
+                counted["routed", out] += 1
             summary[outcome.outcome] += 1
-            log.debug("processed %s -> %s%s", item.record.position, outcome.outcome,
-                      " (redelivery)" if outcome.duplicate else "")
-            metrics.LATENCY.labels(topic).observe(seconds)  # each record waited for its batch
+            if debug:
+                log.debug("processed %s -> %s%s", item.record.position, outcome.outcome,
+                          " (redelivery)" if outcome.duplicate else "")
+        series = {"consumed": metrics.CONSUMED, "outcome": metrics.OUTCOMES,
+                  "dead": metrics.DEAD_LETTERED, "routed": metrics.ROUTED}
+        for (kind, *labels), n in counted.items():
+            series[kind].labels(*labels).inc(n)
+            if kind == "consumed":  # each record waited for its batch
+                latency = metrics.LATENCY.labels(*labels)
+                for _ in range(n):
+                    latency.observe(seconds)
         log.info("processed %d record(s) of %s in %.0f ms (%.0f ms to store, %.0f ms to "
                  "publish): %s", len(items), items[0].record.topic if items else "-",
                  seconds * 1000, storing * 1000, (seconds - storing) * 1000,

@@ -10,15 +10,16 @@ from typing import Any
 
 import orjson
 
-from hub.contracts.court import AdjournedForSuitabilityAssessmentEvent, SentenceImposedEvent
-from hub.contracts.custody import (
+from hub.core.context import NewId, RecipientKind
+from hub.core.contracts.court import AdjournedForSuitabilityAssessmentEvent, SentenceImposedEvent
+from hub.core.contracts.custody import (
     DrugTestResultEvent,
     OutOfHoursAppointmentBookedEvent,
     RequiredAssessmentCompletedEvent,
     RequiredAssessmentRequestedEvent,
     VoluntaryAssessmentCompletedEvent,
 )
-from hub.contracts.probation import PreSentenceReportRequestedEvent
+from hub.core.contracts.probation import PreSentenceReportRequestedEvent
 from hub.core.decisions import (
     AssessmentRequested,
     AssessmentShared,
@@ -31,8 +32,9 @@ from hub.core.decisions import (
     RequestAnswered,
     RequestingEvent,
 )
-from hub.failures import Reason, Rejected, Stage
-from hub.mappers.context import NewId, RecipientKind
+from hub.core.failures import Reason, Rejected, Stage
+from hub.core.messages import InboundRecord, OutboundMessage, output_headers
+from hub.core.topics import Topics
 from hub.mappers.court import map_sentence_referral, map_suitability_assessment_request
 from hub.mappers.custody import (
     map_assessment_referral,
@@ -45,8 +47,6 @@ from hub.mappers.message import FhirMessage, to_json
 from hub.mappers.messages import LOCAL_EVENTS, local, status_update_bundle
 from hub.mappers.probation import map_pre_sentence_report_request
 from hub.mappers.sharing import map_assessment_share
-from hub.messages import InboundRecord, OutboundMessage, output_headers
-from hub.topics import Topics
 
 
 @contextmanager
@@ -68,7 +68,8 @@ def _referral(event: ReferringEvent, decision: ReferralMade | ReferralUpdated, *
         case DrugTestResultEvent():
             return map_drug_test_referral(event, context, now=now, new_id=new_id, reason=reason)
         case RequiredAssessmentCompletedEvent() | VoluntaryAssessmentCompletedEvent():
-            return map_assessment_referral(event, context, now=now, new_id=new_id, reason=reason)
+            return map_assessment_referral(event, context, now=now, new_id=new_id, reason=reason,
+                                           assessment_id=decision.assessment_id)
         case SentenceImposedEvent():
             return map_sentence_referral(event, context, now=now, new_id=new_id, reason=reason)
 
@@ -148,7 +149,7 @@ def render(
         value = to_json(bundle)
     reason = decision.context.triage_reason
     extra = (("triage-reason", reason.encode()),) if reason else ()
-    headers = output_headers(record, event_id=str(decision.event.event_id),
+    headers = output_headers(record.headers, event_id=str(decision.event.event_id),
                              hub_version=hub_version, message_type=message_type, extra=extra)
     return OutboundMessage(topic, decision.context.person_id.encode(), value, headers)
 

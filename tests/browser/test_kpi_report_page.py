@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext
 
-from hub.kpis.compute import Figure, Report, compute
-from hub.kpis.html import as_html
-from hub.kpis.indicators import INDICATORS
-from hub.routing.providers import load_providers
+from hub.adapters.postgres.indicators import INDICATORS
+from hub.adapters.postgres.report import Figure, Report, compute
+from hub.core.providers import load_providers
+from hub.entrypoints.report.html import as_html
 from tests.conftest import Services
 from tests.integration.conftest import hub_settings, start_hub
 from tests.integration.test_kpis import COURT, NORTH, PROBATION, build_history

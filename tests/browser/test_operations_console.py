@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
-from hub.dev.kafka import run_blocking
+from hub.adapters.local.kafka import run_blocking
 from tests.conftest import ROOT, Services
 from tests.factories import drug_test_event, encode
 from tests.kafka_helpers import poll_until_sync, produce, wait_for_members

@@ -16,9 +16,9 @@ from collections import Counter
 import psycopg
 import pytest
 
-from hub.dev.kafka import run_blocking
-from hub.simulation.plan import plan_year
-from hub.simulation.targets import CALIBRATED_RATES, CALIBRATION
+from hub.adapters.local.kafka import run_blocking
+from hub.entrypoints.simulation.plan import plan_year
+from hub.entrypoints.simulation.targets import CALIBRATED_RATES, CALIBRATION
 from tests.conftest import ROOT, Services
 from tests.kafka_helpers import wait_for_members
 

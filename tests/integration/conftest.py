@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from hub.app import Hub, build_hub
+from hub.adapters.kafka.topics import create_topics
+from hub.bootstrap import Hub, build_hub
 from hub.settings import Settings
-from hub.topics import create_topics
 from tests.conftest import Services
 
 

@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from hub.app import Hub
-from hub.contracts.custody import CUSTODY_EVENT_TYPES
-from hub.contracts.parse import parse_event
-from hub.failures import Rejected
-from hub.store.schema import inbound_events
+from hub.adapters.postgres.schema import inbound_events
+from hub.bootstrap import Hub
+from hub.core.contracts.custody import CUSTODY_EVENT_TYPES
+from hub.core.contracts.parse import parse_event
+from hub.core.failures import Rejected
 from tests.conftest import Services
 from tests.kafka_helpers import produce, read_all, wait_until_committed
 from tests.mutations import VALID, corrupted

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from hub.adapters.postgres.db import create_engine
+from hub.adapters.postgres.schema import inbound_events, outbox, persons, referrals
 from hub.adapters.postgres.unit_of_work import PostgresUnitOfWork
-from hub.app import build_processor
+from hub.bootstrap import build_processor
+from hub.core.providers import load_providers
 from hub.core.registry import PendingMessage
-from hub.routing.providers import load_providers
+from hub.core.topics import Topics
 from hub.service.batch import BatchProcessor
 from hub.settings import Settings
-from hub.store.db import create_engine
-from hub.store.schema import inbound_events, outbox, persons, referrals
-from hub.topics import Topics
 from tests.factories import drug_test_event, encode, from_example
 from tests.fakes import record
 

@@ -8,8 +8,14 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import func, select
 
-from hub.app import Hub
-from hub.store.schema import dead_letters, drug_tests, inbound_events, referrals, triage_items
+from hub.adapters.postgres.schema import (
+    dead_letters,
+    drug_tests,
+    inbound_events,
+    referrals,
+    triage_items,
+)
+from hub.bootstrap import Hub
 from tests.conftest import Services
 from tests.factories import drug_test_event, encode
 from tests.integration.conftest import hub_settings, start_hub

@@ -11,10 +11,10 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from sqlalchemy import select
 
-from hub.app import Hub
-from hub.demo import SAMPLE_TOPICS, about_latest_referral
+from hub.adapters.postgres.schema import assessments, referrals
+from hub.bootstrap import Hub
+from hub.entrypoints.cli.demo import SAMPLE_TOPICS, about_latest_referral
 from hub.mappers.questionnaire import CANONICAL
-from hub.store.schema import assessments, referrals
 from tests.conftest import ROOT, Services
 from tests.expected import EXPECTED
 from tests.factories import letters

@@ -11,8 +11,8 @@ import pytest
 from fhir.resources.R4B.task import Task
 from sqlalchemy import select
 
-from hub.app import Hub
-from hub.store.schema import referral_feedback, referrals
+from hub.adapters.postgres.schema import referral_feedback, referrals
+from hub.bootstrap import Hub
 from tests.conftest import Services
 from tests.factories import drug_test_event, encode
 from tests.kafka_helpers import produce, read_all, wait_until_committed

@@ -8,9 +8,9 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaConnectionError
 
-from hub.app import build_hub
-from hub.kafka_access import client_options, kafka_access
-from hub.topics import create_topics
+from hub.adapters.kafka.access import client_options, kafka_access
+from hub.adapters.kafka.topics import create_topics
+from hub.bootstrap import build_hub
 from tests.conftest import SASL_PASSWORD, SASL_USER, Services
 from tests.factories import drug_test_event, encode
 from tests.integration.conftest import hub_settings

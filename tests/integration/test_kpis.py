@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from hub.app import Hub, new_uuid
-from hub.cli import app
-from hub.kpis.compute import Report, compute
-from hub.mappers.context import HubIdentity
-from hub.ops.triage import TriageEnv, route
-from hub.store.schema import referrals, triage_items
+from hub.adapters.postgres.report import Report, compute
+from hub.adapters.postgres.schema import referrals, triage_items
+from hub.bootstrap import Hub, new_uuid
+from hub.core.context import HubIdentity
+from hub.entrypoints.cli.main import app
+from hub.entrypoints.console.triage import TriageEnv, route
 from tests.conftest import Services
 from tests.factories import encode, from_example
 from tests.kafka_helpers import produce, wait_until_committed

@@ -8,8 +8,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from hub.store.migrate import alembic_config, upgrade
-from hub.store.schema import metadata
+from hub.adapters.postgres.migrate import alembic_config, upgrade
+from hub.adapters.postgres.schema import metadata
 
 pytestmark = [pytest.mark.postgres]
 

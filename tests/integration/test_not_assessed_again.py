@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from hub.app import Hub
-from hub.store.schema import (
+from hub.adapters.postgres.schema import (
     assessment_requests,
     person_identifiers,
     persons,
     referral_changes,
     referrals,
 )
-from hub.store.stats import reuse_stats
+from hub.adapters.postgres.stats import reuse_stats
+from hub.bootstrap import Hub
 from tests.conftest import ROOT, Services
 from tests.factories import drug_test_event, encode, letters
 from tests.kafka_helpers import produce, read_all, wait_for_members, wait_until_committed

@@ -25,16 +25,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from hub.app import Hub, new_uuid
-from hub.cli import app
-from hub.dev.kafka import run_blocking
-from hub.dev.process import port_open
-from hub.mappers.context import HubIdentity
-from hub.ops import deadletters as dl
-from hub.ops.triage import TriageEnv
-from hub.ops.users import Role, authenticate, change_user, save_user
-from hub.ops.web import Console, create_app
-from hub.store.schema import (
+from hub.adapters.local.kafka import run_blocking
+from hub.adapters.local.process import port_open
+from hub.adapters.postgres.schema import (
     dead_letter_actions,
     dead_letters,
     ops_user_changes,
@@ -44,6 +37,13 @@ from hub.store.schema import (
     triage_decisions,
     triage_items,
 )
+from hub.bootstrap import Hub, new_uuid
+from hub.core.context import HubIdentity
+from hub.entrypoints.cli.main import app
+from hub.entrypoints.console import deadletters as dl
+from hub.entrypoints.console.triage import TriageEnv
+from hub.entrypoints.console.users import Role, authenticate, change_user, save_user
+from hub.entrypoints.console.web import Console, create_app
 from tests.conftest import ROOT, Services
 from tests.factories import drug_test_event, encode
 from tests.kafka_helpers import (
@@ -210,8 +210,9 @@ async def test_forms_need_the_session_token_and_sessions_expire(ops: Ops) -> Non
 async def test_a_triaged_referral_is_routed_by_an_operator(
     hub: Hub, services: Services, ops: Ops
 ) -> None:
-    await produce(services.bootstrap, hub.topics.custody_events,
-                  [encode(drug_test_event(postcode=None))], key=b"k")
+    event = drug_test_event(postcode=None)
+    await produce(services.bootstrap, hub.topics.custody_events, [encode(event)], key=b"k",
+                  headers=[("traceparent", b"00-" + b"ab" * 16 + b"-" + b"cd" * 8 + b"-01")])
     await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
                                hub.topics.custody_events)
     csrf = await login(ops.client, "otto")
@@ -223,6 +224,12 @@ async def test_a_triaged_referral_is_routed_by_an_operator(
     assert routed.status_code == 303
     topic = hub.topics.provider("referrals.walsall.v1")
     (sent,) = (await read_all(services.bootstrap, [topic]))[topic]
+    # The same headers as every output: the event's correlation id and trace go on.
+    headers = dict(sent.headers)
+    assert headers["correlation-id"] == event["event_id"].encode()
+    assert headers["causation-id"] == f"triage:{item.group(1)}".encode()
+    assert headers["traceparent"].startswith(b"00-" + b"ab" * 16)
+    assert headers["message-type"] == b"referral-new" and "hub-version" in headers
     bundle = json.loads(sent.value)
     patient = next(e["resource"] for e in bundle["entry"]
                    if e["resource"]["resourceType"] == "Patient")

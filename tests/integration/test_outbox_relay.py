@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import select, text
 
 from hub import metrics
-from hub.emit import Emitter
-from hub.messages import OutboundMessage
-from hub.outbox import OutboxRelay, RelaySettings, publish_rows
-from hub.store import journal
-from hub.store.db import create_engine
-from hub.store.schema import outbox
-from hub.topics import create_topics
+from hub.adapters.kafka.emitter import Emitter
+from hub.adapters.kafka.outbox import OutboxRelay, RelaySettings, publish_rows
+from hub.adapters.kafka.topics import create_topics
+from hub.adapters.postgres import journal
+from hub.adapters.postgres.db import create_engine
+from hub.adapters.postgres.schema import outbox
+from hub.core.messages import OutboundMessage
 from tests.conftest import Services
 from tests.integration.conftest import hub_settings, start_hub
 from tests.kafka_helpers import poll_until, read_all

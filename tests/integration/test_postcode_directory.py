@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from hub.app import Hub
-from hub.cli import app
-from hub.store.schema import inbound_events, postcode_directory_loads
+from hub.adapters.postgres.schema import inbound_events, postcode_directory_loads
+from hub.bootstrap import Hub
+from hub.entrypoints.cli.main import app
 from tests.conftest import Services
 from tests.factories import drug_test_event, encode
 from tests.kafka_helpers import produce, read_all, wait_until_committed

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from hub.app import Hub
-from hub.cli import app
-from hub.store.schema import person_identifiers, person_merges, persons
+from hub.adapters.postgres.schema import person_identifiers, person_merges, persons
+from hub.bootstrap import Hub
+from hub.entrypoints.cli.main import app
 from tests.conftest import Services
 from tests.factories import drug_test_event
 from tests.integration.test_not_assessed_again import outputs, resource, send

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.dev.postgres import LocalPostgres
+from hub.adapters.local.postgres import LocalPostgres
 from tests.conftest import Services
 from tests.factories import drug_test_event, encode
 from tests.integration.conftest import hub_settings, start_hub

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
-from hub.contracts.catalogue import ALL_EVENT_TYPES
+from hub.core.context import HubIdentity, Recipient, RecipientKind, ReferralContext
+from hub.core.contracts.catalogue import ALL_EVENT_TYPES
 from hub.mappers import court, custody, probation
-from hub.mappers.context import HubIdentity, Recipient, RecipientKind, ReferralContext
 from hub.mappers.identity import map_identity_review
 from hub.mappers.message import FhirMessage, to_json
 from hub.mappers.questionnaire import shared_assessment_questionnaire

@@ -7,9 +7,9 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 
-from hub.contracts.catalogue import ALL_EVENT_TYPES
-from hub.contracts.parse import parse_event
-from hub.failures import Reason, Rejected
+from hub.core.contracts.catalogue import ALL_EVENT_TYPES
+from hub.core.contracts.parse import parse_event
+from hub.core.failures import Reason, Rejected
 from tests.mutations import VALID, corrupted
 
 PARSE_REASONS = {Reason.INVALID_JSON, Reason.INVALID_ENCODING, Reason.CONTRACT_VIOLATION,

@@ -8,7 +8,7 @@ import json
 import uuid
 from typing import Any
 
-from hub.messages import OutboundMessage
+from hub.core.messages import OutboundMessage
 from tests.factories import drug_test_event, encode, from_example
 from tests.fakes import MemoryStore, memory_processor, record
 
@@ -222,3 +222,39 @@ async def test_a_batch_of_one_and_a_batch_of_many_decide_the_same() -> None:
     assert [(m.topic, headers(m)["message-type"]) for m in one.published] == \
         [(m.topic, headers(m)["message-type"]) for m in many.published]
     assert len(one.rows["persons"]) == len(many.rows["persons"]) == 5
+
+
+async def test_one_assessment_has_one_identity_wherever_it_is_sent() -> None:
+    """The provider's referral and the court's answer carry the same QuestionnaireResponse:
+    the stored assessment, with its id."""
+    processor, store = memory_processor()
+    person = subject()
+    await processor.process_batch([record(CUSTODY, _assessment(
+        "custody.required_assessment_completed", "2026-09-02T10:00:00+00:00", person))])
+    await processor.process_batch([record(COURT, _adjourned(
+        "2026-09-10T10:00:00+00:00", person))])
+    referral, shared = store.published
+    stored_id = store.rows["assessments"][0]["id"]
+    assert resource(referral, "QuestionnaireResponse")["id"] == stored_id
+    assert resource(shared, "QuestionnaireResponse")["id"] == stored_id
+    assert resource(referral, "QuestionnaireResponse") == resource(shared,
+                                                                   "QuestionnaireResponse")
+    assert resource(referral, "ServiceRequest")["reasonReference"] == [
+        {"reference": f"urn:uuid:{stored_id}"}]
+
+
+async def test_the_same_demographics_are_remembered_once() -> None:
+    processor, store = memory_processor()
+    person = subject()
+    events = [from_example(kind, at="2026-10-01T09:00:00+00:00", site="Test custody suite",
+                           subject=person)
+              for kind in ("custody.booked_in", "custody.released", "custody.booked_in")]
+    await processor.process_batch([record(CUSTODY, encode(e)) for e in events[:2]])
+    await processor.process_batch([record(CUSTODY, encode(events[2]))])
+    assert len(store.rows["persons"]) == 1
+    assert len(store.rows["person_demographics"]) == 1
+    moved = {**person, "postcode": "CV1 9ZZ"}
+    await processor.process_batch([record(CUSTODY, encode(from_example(
+        "custody.released", at="2026-10-02T09:00:00+00:00", site="Test custody suite",
+        subject=moved)))])
+    assert [r["postcode"] for r in store.rows["person_demographics"]] == ["B12 9ZZ", "CV1 9ZZ"]

@@ -7,9 +7,12 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from hub.cli import app
-from hub.contracts.export import drift, rendered
-from hub.contracts.validate import problems
+from hub.core.contracts.catalogue import INBOUND, catalogue_of
+from hub.core.contracts.validate import field_problems, problems
+from hub.core.providers import load_providers
+from hub.core.topics import Topics
+from hub.entrypoints.cli.main import app
+from hub.entrypoints.contracts_export import drift, rendered
 from tests.conftest import ROOT
 
 CONTRACTS = ROOT / "contracts"
@@ -29,12 +32,17 @@ def test_drift_is_detected(tmp_path: Path) -> None:
 
 
 def test_asyncapi_names_every_topic() -> None:
+    """Every topic the hub creates has a channel (both come from the one topic table), and
+    output messages declare the headers every output carries."""
     document = json.loads((CONTRACTS / "asyncapi.json").read_text())
     addresses = {c["address"] for c in document["channels"].values()}
-    assert {"custody.events.v1", "court.events.v1", "probation.events.v1",
-            "custody.events.dlq.v1", "referrals.triage.v1", "assessment.requests.v1",
-            "referrals.wolverhampton.v1"} <= addresses
+    topics = Topics()
+    assert addresses == set(topics.all(load_providers()))
+    assert "assessments.shared.v1" in addresses
     assert document["asyncapi"] == "3.0.0"
+    headers = document["components"]["messages"]["fhir-message-bundle"]["headers"]
+    assert set(headers["required"]) == {"content-type", "correlation-id", "causation-id",
+                                        "traceparent", "message-type", "hub-version"}
 
 
 def test_validation_errors_give_path_expected_and_got() -> None:
@@ -46,6 +54,22 @@ def test_validation_errors_give_path_expected_and_got() -> None:
         "event_type: expected one of court.adjourned_for_suitability_assessment")
 
 
+def test_validation_uses_the_pipelines_parser_and_the_topics_contracts() -> None:
+    """What the custody consumer rejects, validating for custody.events.v1 rejects too: a
+    court event, and JSON constants the parser refuses (NaN)."""
+    court = (CONTRACTS / "examples/court/court.sentence_imposed.json").read_bytes()
+    assert problems(court) == []
+    assert problems(court, INBOUND["custody.events.v1"])[0].startswith(
+        "event_type: expected one of custody.booked_in")
+    assert field_problems(court, catalogue_of("t1.custody.events.v1"))  # replay after edit
+    custody = json.loads((CONTRACTS / "examples/custody/custody.drug_test_result.json")
+                         .read_text())
+    assert problems(json.dumps(custody).encode(), INBOUND["custody.events.v1"]) == []
+    custody["payload"]["trigger_offence"] = float("nan")
+    found = problems(json.dumps(custody).encode())
+    assert found and "NaN" in found[0]
+
+
 def test_validate_command_exit_codes(tmp_path: Path) -> None:
     good = CONTRACTS / "examples/court/court.sentence_imposed.json"
     bad = tmp_path / "bad.json"
@@ -54,3 +78,6 @@ def test_validate_command_exit_codes(tmp_path: Path) -> None:
     assert runner.invoke(app, ["contracts", "validate", str(good)]).exit_code == 0
     result = runner.invoke(app, ["contracts", "validate", str(good), str(bad)])
     assert result.exit_code == 1 and "expected a JSON object, got list" in result.output
+    as_custody = runner.invoke(app, ["contracts", "validate", "--topic", "custody.events.v1",
+                                     str(good)])
+    assert as_custody.exit_code == 1 and "event_type: expected one of" in as_custody.output

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.contracts.custody import CUSTODY_EVENT_TYPES, DrugTestResultEvent
-from hub.contracts.envelope import Subject, nhs_number_is_valid
-from hub.contracts.parse import parse_event
-from hub.failures import Reason, Rejected
+from hub.core.contracts.custody import CUSTODY_EVENT_TYPES, DrugTestResultEvent
+from hub.core.contracts.envelope import Subject, nhs_number_is_valid
+from hub.core.contracts.parse import parse_event
+from hub.core.failures import Reason, Rejected
 from tests.factories import drug_test_event
 
 

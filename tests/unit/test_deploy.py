@@ -11,9 +11,9 @@ import pytest
 import typer
 import yaml
 
-from hub.cli import app
+from hub.core.topics import INPUT_GROUPS, Topics
+from hub.entrypoints.cli.main import app
 from hub.settings import Settings
-from hub.topics import INPUT_GROUPS, Topics
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S = DEPLOY / "k8s"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from hub.failures import PartitionStalled, Reason, Rejected, RetryPolicy, Stage, is_transient
+from hub.adapters.faults import is_transient
+from hub.core.failures import PartitionStalled, Reason, Rejected, Stage
+from hub.service.retry import RetryPolicy
 
 
 def test_transient_faults_are_recognised() -> None:
@@ -24,7 +26,8 @@ async def test_retries_are_bounded_then_the_partition_stalls() -> None:
         raise ConnectionError("database down")
 
     with pytest.raises(PartitionStalled):
-        await RetryPolicy(attempts=4, initial=0.001, maximum=0.002).call("record", always_down)
+        await RetryPolicy(attempts=4, initial=0.001, maximum=0.002,
+                          transient=is_transient).call("record", always_down)
     assert calls == 4
 
 
@@ -37,7 +40,7 @@ async def test_a_passing_fault_is_retried_until_it_passes() -> None:
             raise error
         return "done"
 
-    assert await RetryPolicy(5, 0.001, 0.002).call("emit", flaky) == "done"
+    assert await RetryPolicy(5, 0.001, 0.002, is_transient).call("emit", flaky) == "done"
 
 
 async def test_bad_input_is_not_retried() -> None:
@@ -49,19 +52,19 @@ async def test_bad_input_is_not_retried() -> None:
         raise Rejected(Stage.MAP, Reason.UNMAPPABLE, "cannot map")
 
     with pytest.raises(Rejected):
-        await RetryPolicy(5, 0.001, 0.002).call("record", rejects)
+        await RetryPolicy(5, 0.001, 0.002, is_transient).call("record", rejects)
     assert calls == 1
 
 
 def test_database_errors_never_quote_the_values() -> None:
-    from hub.store.db import create_engine
+    from hub.adapters.postgres.db import create_engine
 
     engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert engine.sync_engine.hide_parameters is True
 
 
 def test_kafka_cluster_ids_never_look_like_options() -> None:
-    from hub.dev.kafka import new_cluster_id
+    from hub.adapters.local.kafka import new_cluster_id
 
     ids = [new_cluster_id() for _ in range(2000)]  # ~31 would start with "-" by chance
     assert not any(i.startswith("-") for i in ids) and all(len(i) == 22 for i in ids)

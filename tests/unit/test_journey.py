@@ -8,7 +8,7 @@ from itertools import product
 import pytest
 from fhir.resources.R4B.task import Task
 
-from hub.journey import Contradiction, Effect, Milestone, advance
+from hub.core.journey import Contradiction, Effect, Milestone, advance
 from hub.mappers.task import task_after_feedback
 
 M = Milestone

@@ -6,7 +6,7 @@ import ssl
 
 import pytest
 
-from hub.kafka_access import client_options, kafka_access
+from hub.adapters.kafka.access import client_options, kafka_access
 from hub.settings import Settings
 
 

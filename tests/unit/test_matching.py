@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from hub.matching import Demographics, normalise_name, score, swapped
+from hub.core.matching import Demographics, normalise_name, score, swapped
 
 AUTO_LINK, POSSIBLE = 95, 60  # the defaults in Settings
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from hub.contracts.validate import field_problems, problems
-from hub.ops.masking import MASK, masked, masked_edit
-from hub.ops.users import LoginThrottle
+from hub.core.contracts.validate import field_problems, problems
+from hub.entrypoints.console.masking import MASK, masked, masked_edit
+from hub.entrypoints.console.users import LoginThrottle
 from tests.factories import drug_test_event, encode
 
 SECRETS = ("Smithers", "1990-02-03", "9990000018", "theft from a Mr Smithers", "Jonesy",
@@ -90,7 +90,7 @@ def test_failed_logins_are_throttled_per_user_and_age_out() -> None:
 
 
 def test_times_typed_in_the_console_are_uk_times() -> None:
-    from hub.ops.session import local_moment
+    from hub.entrypoints.console.session import local_moment
 
     summer, winter = local_moment("2026-07-01T10:00", "from"), local_moment("2026-01-05T10:00",
                                                                             "from")
@@ -101,8 +101,8 @@ def test_times_typed_in_the_console_are_uk_times() -> None:
 
 
 def test_only_event_types_shaped_like_event_types_are_kept_for_operators() -> None:
-    from hub.contracts.catalogue import shown_event_type
-    from hub.store.journal import _what_it_seems
+    from hub.adapters.postgres.journal import _what_it_seems
+    from hub.core.contracts.catalogue import shown_event_type
 
     assert shown_event_type("custody.drug_test_result") == "custody.drug_test_result"
     assert shown_event_type("custody.drug_test_resutl") == "custody.drug_test_resutl"  # typo

@@ -8,10 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from hub.contracts.envelope import Subject
-from hub.routing.postcodes import DirectoryFileError, Unit, compact, open_extract, read_units
-from hub.routing.providers import load_providers
-from hub.routing.residence import TriageReason, resolve_residence
+from hub.adapters.postgres.postcodes import (
+    DirectoryFileError,
+    Unit,
+    compact,
+    open_extract,
+    read_units,
+)
+from hub.core.contracts.envelope import Subject
+from hub.core.providers import load_providers
+from hub.core.residence import TriageReason, resolve_residence
 
 SEVEN = load_providers().authority_codes
 # Header prefixes of real releases (the columns that matter, in their places; others elided).

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hub.contracts.envelope import Subject
-from hub.routing.providers import load_providers
-from hub.routing.residence import TriageReason, postcode_districts, resolve_residence
+from hub.core.contracts.envelope import Subject
+from hub.core.providers import load_providers
+from hub.core.residence import TriageReason, postcode_districts, resolve_residence
 
 SEVEN = load_providers().authority_codes
 

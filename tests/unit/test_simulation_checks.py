@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 
-from hub.kpis.compute import Figure, Report
-from hub.kpis.indicators import INDICATORS
-from hub.simulation.command import Check, checks
-from hub.simulation.plan import YearPlan
-from hub.simulation.targets import CALIBRATION
+from hub.adapters.postgres.indicators import INDICATORS
+from hub.adapters.postgres.report import Figure, Report
+from hub.entrypoints.simulation.command import Check, checks
+from hub.entrypoints.simulation.plan import YearPlan
+from hub.entrypoints.simulation.targets import CALIBRATION
 
 SCALE = 0.5
 

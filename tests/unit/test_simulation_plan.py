@@ -9,14 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from hub.contracts.catalogue import INBOUND
-from hub.contracts.envelope import Subject
-from hub.contracts.parse import parse_event
-from hub.failures import Rejected
-from hub.matching import Demographics, score
-from hub.simulation.outcomes import prompts_referral
-from hub.simulation.plan import GAP, financial_year, plan_year, weeks
-from hub.simulation.targets import CALIBRATED_RATES, CALIBRATION, ENTERED_SHARE, quotas
+from hub.core.contracts.catalogue import INBOUND
+from hub.core.contracts.envelope import Subject
+from hub.core.contracts.parse import parse_event
+from hub.core.failures import Rejected
+from hub.core.matching import Demographics, score
+from hub.entrypoints.simulation.outcomes import prompts_referral
+from hub.entrypoints.simulation.plan import GAP, financial_year, plan_year, weeks
+from hub.entrypoints.simulation.targets import CALIBRATED_RATES, CALIBRATION, ENTERED_SHARE, quotas
 
 # The financial year 2022/23 in UK dates: 1 April 2022 00:00 BST to 1 April 2023 00:00 BST.
 YEAR_START = datetime(2022, 3, 31, 23, tzinfo=UTC)

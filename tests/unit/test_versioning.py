@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from pydantic import create_model
 
-from hub.contracts.catalogue import ALL_EVENT_TYPES
-from hub.contracts.envelope import Envelope
-from hub.contracts.parse import parse_event
-from hub.failures import Reason, Rejected
+from hub.core.contracts.catalogue import ALL_EVENT_TYPES
+from hub.core.contracts.envelope import Envelope
+from hub.core.contracts.parse import parse_event
+from hub.core.failures import Reason, Rejected
 from tests.mutations import VALID
 
 
@@ -43,7 +43,7 @@ def test_an_unknown_version_is_refused_with_that_reason() -> None:
 
 
 def test_an_event_type_on_the_wrong_topic_is_unknown_there() -> None:
-    from hub.contracts.court import COURT_EVENT_TYPES
+    from hub.core.contracts.court import COURT_EVENT_TYPES
 
     custody_message = next(m for m in VALID.values() if m["event_type"].startswith("custody."))
     with pytest.raises(Rejected) as caught:

@@ -9,7 +9,6 @@ a stable view. Every statement is counted (`statements`), so tests can guard the
 
 from __future__ import annotations
 
-import base64
 from collections import defaultdict
 from collections.abc import Sequence
 from types import TracebackType
@@ -20,20 +19,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub.core.registry import (
-    AssessmentRow,
-    DemographicRow,
-    Needs,
-    PendingMessage,
-    Queued,
-    ReferralRow,
-    Registry,
-    RequestRow,
-)
-from hub.messages import OutboundMessage
-from hub.routing.postcodes import compact
-from hub.store.journal import seems
-from hub.store.schema import (
+from hub.adapters.postgres.journal import decode_row, encode_headers, seems
+from hub.adapters.postgres.postcodes import compact
+from hub.adapters.postgres.schema import (
     assessment_requests,
     assessments,
     dead_letters,
@@ -46,6 +34,16 @@ from hub.store.schema import (
     postcode_directory,
     referrals,
 )
+from hub.core.registry import (
+    AssessmentRow,
+    DemographicRow,
+    Needs,
+    PendingMessage,
+    Queued,
+    ReferralRow,
+    Registry,
+    RequestRow,
+)
 
 #: Inserted in this order (foreign keys).
 INSERT_ORDER = ("persons", "person_identifiers", "person_demographics", "inbound_events",
@@ -56,15 +54,6 @@ IDEMPOTENT = frozenset({"person_identifiers"})
 
 _LOCK = text("SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT "
              "hashtextextended(k, 0) AS h FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) s")
-
-
-def encode_headers(message: OutboundMessage) -> list[list[str]]:
-    return [[name, base64.b64encode(value).decode()] for name, value in message.headers]
-
-
-def decode_row(row: Any) -> PendingMessage:
-    headers = tuple((name, base64.b64decode(value)) for name, value in row.headers)
-    return PendingMessage(row.id, OutboundMessage(row.topic, row.key, row.value, headers))
 
 
 def _outbox_row(queued: Queued, now: Any) -> dict[str, Any]:

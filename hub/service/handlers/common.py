@@ -14,8 +14,9 @@ from typing import Any
 
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
-from hub.contracts.assessment import AssessmentAnswers
-from hub.contracts.envelope import Envelope
+from hub.core.context import HubIdentity, NewId, Recipient, RecipientKind, ReferralContext
+from hub.core.contracts.assessment import AssessmentAnswers
+from hub.core.contracts.envelope import Envelope
 from hub.core.decisions import (
     AssessmentRequested,
     Decision,
@@ -27,13 +28,12 @@ from hub.core.decisions import (
     RequestingEvent,
 )
 from hub.core.identity import PersonResolution, Thresholds, resolve_person
+from hub.core.journey import Milestone
+from hub.core.providers import ProviderDirectory
 from hub.core.registry import AssessmentRow, ReferralRow, Registry, RequestRow
-from hub.journey import Milestone
+from hub.core.residence import resolve_residence
 from hub.mappers.assessment import questionnaire_response
-from hub.mappers.context import HubIdentity, NewId, Recipient, RecipientKind, ReferralContext
 from hub.mappers.task import task_after_feedback
-from hub.routing.providers import ProviderDirectory
-from hub.routing.residence import resolve_residence
 from hub.service.publishing import mapping
 
 IDENTITY_CONFLICT = "identity_conflict"
@@ -165,7 +165,7 @@ def store_assessment(
 
 def refer(
     registry: Registry, event: ReferringEvent, env: HandlingEnv, person: PersonResolution,
-    postcode_authority: str | None,
+    postcode_authority: str | None, assessment_id: str | None = None,
 ) -> Handled:
     """Route by residence to one provider, or to triage with the reason. An uncertain identity
     always goes to triage: nobody's health data to a guess."""
@@ -182,7 +182,7 @@ def refer(
     if reason is None:
         current = registry.open_referral(person_id)
         if current is not None and current.provider_id == recipient.id:
-            return _update_referral(registry, event, env, current, recipient)
+            return _update_referral(registry, event, env, current, recipient, assessment_id)
         if current is not None:
             decisions.append(_revoke_referral(registry, event, env, current))
     referral_id = env.new_id()
@@ -197,18 +197,20 @@ def refer(
         registry.insert("triage_items", id=env.new_id(), referral_id=referral_id,
                         person_id=None, reason=str(reason),
                         candidates=list(residence.candidates), created_at=env.now)
-    decisions.append(ReferralMade(event, context))
+    decisions.append(ReferralMade(event, context, assessment_id))
     return Handled("triaged" if reason else "referred", person_id, decisions)
 
 
 def _update_referral(registry: Registry, event: ReferringEvent, env: HandlingEnv,
-                     current: ReferralRow, recipient: Recipient) -> Handled:
+                     current: ReferralRow, recipient: Recipient,
+                     assessment_id: str | None) -> Handled:
     """A second referral to the provider already holding an open one updates it instead."""
     registry.insert("referral_changes", referral_id=current.id, event_id=str(event.event_id),
                     change="update", created_at=env.now)
     registry.change_referral(current.id, updated_at=env.now)
     context = ReferralContext(current.person_id, current.id, recipient, env.hub)
-    return Handled("referral_updated", current.person_id, [ReferralUpdated(event, context)])
+    return Handled("referral_updated", current.person_id,
+                   [ReferralUpdated(event, context, assessment_id)])
 
 
 def _revoke_referral(registry: Registry, event: Envelope, env: HandlingEnv,

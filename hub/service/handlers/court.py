@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.contracts.court import SentenceImposedEvent, SuitabilityAssessmentCompletedEvent
+from hub.core.contracts.court import SentenceImposedEvent, SuitabilityAssessmentCompletedEvent
 from hub.core.registry import Registry
 from hub.service.handlers.common import (
     Handled,

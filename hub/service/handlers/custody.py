@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hub.contracts.assessment import AssessmentOutcome
-from hub.contracts.custody import (
+from hub.core.contracts.assessment import AssessmentOutcome
+from hub.core.contracts.custody import (
     DrugTestResultEvent,
     RequiredAssessmentCompletedEvent,
     VoluntaryAssessmentCompletedEvent,
@@ -55,7 +55,7 @@ def assessment_completed(
         return Handled("assessed", person_id, [*who.review, *answered])
     if voluntary and not answers.consent.treatment_provider:
         return Handled("assessed_no_consent", person_id, [*who.review, *answered])
-    referred = refer(registry, event, env, who.person, registry.authority_of(event))
+    referred = refer(registry, event, env, who.person, registry.authority_of(event), stored.id)
     return Handled(referred.outcome, person_id, [*who.review, *answered, *referred.decisions])
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from hub.contracts.feedback import FEEDBACK_EVENT_TYPES, FeedbackEvent
+from hub.core.contracts.feedback import FEEDBACK_EVENT_TYPES, FeedbackEvent
+from hub.core.failures import Reason, Rejected, Stage
+from hub.core.journey import REPORTED, TASK_STATE, Contradiction, Effect, Milestone, advance
 from hub.core.registry import Registry
-from hub.failures import Reason, Rejected, Stage
-from hub.journey import REPORTED, TASK_STATE, Contradiction, Effect, Milestone, advance
 from hub.mappers.task import task_after_feedback
 from hub.service.handlers.common import Handled, Handler, HandlingEnv
 

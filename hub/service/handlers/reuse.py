@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 
-from hub.contracts.assessment import AssessmentAnswers
-from hub.contracts.envelope import Envelope
+from hub.core.context import Recipient, RecipientKind, ReferralContext
+from hub.core.contracts.assessment import AssessmentAnswers
+from hub.core.contracts.envelope import Envelope
 from hub.core.decisions import AssessmentShared, Decision, RequestAnswered, RequestingEvent
 from hub.core.registry import AssessmentRow, Registry
-from hub.mappers.context import Recipient, RecipientKind, ReferralContext
 from hub.service.handlers.common import (
     Handled,
     Handler,

@@ -1,0 +1,1 @@
+"""The Kafka adapter: access (TLS/SASL), the one producer, topics, the outbox relay."""

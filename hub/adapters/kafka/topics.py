@@ -1,0 +1,30 @@
+"""Creating the hub's topics on the broker (idempotent)."""
+
+from __future__ import annotations
+
+import contextlib
+
+from hub.adapters.kafka.access import KafkaAccess, client_options
+
+
+async def create_topics(
+    kafka: KafkaAccess | str, names: tuple[str, ...], partitions: int, replication: int = 1
+) -> list[str]:
+    """Create the topics that do not exist yet; return the ones created."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.errors import TopicAlreadyExistsError
+
+    admin = AIOKafkaAdminClient(**client_options(kafka))
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [n for n in names if n not in existing]
+        if missing:
+            # Created meanwhile by another process: that is the goal.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics([
+                    NewTopic(n, num_partitions=partitions, replication_factor=replication)
+                    for n in missing])
+        return missing
+    finally:
+        await admin.close()

@@ -1,0 +1,216 @@
+"""A local single-node Apache Kafka broker (KRaft), from Maven Central jars, on the machine's Java.
+
+The jars are resolved once with Maven into `<var>/kafka/libs` and reused, so a second start needs no
+network. The broker listens on 127.0.0.1 only and keeps its data and log under `<var>/kafka/`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import concurrent.futures
+import hashlib
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from hub.adapters.local.process import is_running, read_pid, start_detached, stop_pid, wait_for_port
+
+_POM = resources.files("hub.adapters.local").joinpath("pom.xml")
+_LOG4J = resources.files("hub.adapters.local").joinpath("log4j2.xml")
+
+
+T = TypeVar("T")
+
+
+def run_blocking(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to the end from synchronous code, even when called inside a running
+    event loop (then on a thread of its own)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
+class LocalKafkaError(RuntimeError):
+    """The local broker could not be prepared or started."""
+
+
+@dataclass(frozen=True)
+class LocalKafka:
+    """The local broker's files and ports."""
+
+    home: Path
+    port: int
+    libs_dir: Path | None = None
+    heap: str = "-Xmx512m"
+    #: A second listener, SASL_PLAINTEXT with the PLAIN mechanism, for these users (name →
+    #: password): the tests' proof that the hub's clients authenticate.
+    sasl_port: int | None = None
+    sasl_users: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def controller_port(self) -> int:
+        return self.port + 1
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def libs(self) -> Path:
+        return self.libs_dir or self.home / "libs"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "kafka.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "server.log"
+
+    def resolve_jars(self) -> None:
+        """Copy Kafka and its runtime dependencies from Maven Central, once per pom version."""
+        pom = _POM.read_bytes()
+        stamp = self.libs / f".resolved-{hashlib.sha256(pom).hexdigest()[:16]}"
+        if stamp.exists():
+            return
+        if shutil.which("mvn") is None:
+            raise LocalKafkaError("Maven (mvn) is needed once to fetch the Kafka jars")
+        if shutil.which("java") is None:
+            raise LocalKafkaError("Java 17 is needed to run the local Kafka broker")
+        shutil.rmtree(self.libs, ignore_errors=True)
+        self.home.mkdir(parents=True, exist_ok=True)
+        pom_path = self.home / "pom.xml"
+        pom_path.write_bytes(pom)
+        result = subprocess.run(
+            ["mvn", "-q", "-B", "-f", str(pom_path), "dependency:copy-dependencies",
+             f"-DoutputDirectory={self.libs.resolve()}"],
+            capture_output=True, text=True, check=False,
+        )
+        if result.returncode != 0:
+            raise LocalKafkaError(f"mvn could not resolve the Kafka jars:\n{result.stdout[-3000:]}")
+        stamp.touch()
+
+    def _sasl_config(self) -> list[str]:
+        if self.sasl_port is None:
+            return []
+        users = " ".join(f'user_{name}="{password}"' for name, password in self.sasl_users)
+        return [
+            "sasl.enabled.mechanisms=PLAIN",
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+            f"org.apache.kafka.common.security.plain.PlainLoginModule required {users};",
+        ]
+
+    def _write_config(self) -> Path:
+        data = (self.home / "data").resolve()
+        sasl = f"SASL_PLAINTEXT://127.0.0.1:{self.sasl_port}" if self.sasl_port else ""
+        props = "\n".join([
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
+            f"CONTROLLER://127.0.0.1:{self.controller_port}" + (f",{sasl}" if sasl else ""),
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}"
+            + (f",{sasl}" if sasl else ""),
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,"
+            "SASL_PLAINTEXT:SASL_PLAINTEXT",
+            *self._sasl_config(),
+            "inter.broker.listener.name=PLAINTEXT",
+            f"log.dirs={data}",
+            "num.partitions=6",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=6",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "share.coordinator.state.topic.replication.factor=1",
+            "share.coordinator.state.topic.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "auto.create.topics.enable=false",
+            "log.retention.hours=168",
+            "",
+        ])
+        path = self.home / "server.properties"
+        path.write_text(props)
+        (self.home / "log4j2.xml").write_bytes(_LOG4J.read_bytes())
+        return path
+
+    def _java(self, main: str, *args: str, heap: str = "-Xmx512m") -> list[str]:
+        return [
+            "java", heap, "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={(self.home / 'log4j2.xml').resolve()}",
+            "-cp", f"{self.libs.resolve()}/*", main, *args,
+        ]
+
+    def _format_storage(self, config: Path) -> None:
+        if (self.home / "data" / "meta.properties").exists():
+            return
+        cluster_id = new_cluster_id()
+        result = subprocess.run(
+            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config),
+                       heap="-Xmx256m"),
+            capture_output=True, text=True, check=False,
+        )
+        if result.returncode != 0:
+            raise LocalKafkaError(
+                f"kafka StorageTool format failed:\n{result.stdout}{result.stderr}")
+
+    def is_running(self) -> bool:
+        return is_running(read_pid(self.pid_file))
+
+    def up(self, timeout: float = 90.0) -> str:
+        """Start the broker unless it runs already; return once it accepts Kafka requests."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        if not self.is_running():
+            self.resolve_jars()
+            config = self._write_config()
+            self._format_storage(config)
+            pid = start_detached(self._java("kafka.Kafka", str(config), heap=self.heap),
+                                 self.log_file)
+            self.pid_file.write_text(str(pid))
+        deadline = time.monotonic() + timeout
+        wait_for_port("127.0.0.1", self.port, deadline, alive=self.is_running, log=self.log_file)
+        run_blocking(_wait_until_serving(self.bootstrap, deadline))
+        return self.bootstrap
+
+    def down(self) -> None:
+        """Stop the broker (SIGTERM, then SIGKILL after a grace period)."""
+        stop_pid(read_pid(self.pid_file), grace=30.0)
+        self.pid_file.unlink(missing_ok=True)
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id (URL-safe base64 of a UUID) that does not start with "-", which the
+    StorageTool's argument parser would take for an option (Kafka's own tool avoids it too)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
+async def _wait_until_serving(bootstrap: str, deadline: float) -> None:
+    """Poll with a deadline until the broker answers metadata requests."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        try:
+            await admin.start()
+            await admin.list_topics()
+            return
+        except Exception as exc:  # the broker is still starting; try again until the deadline
+            last = exc
+            await asyncio.sleep(0.5)
+        finally:
+            await admin.close()
+    raise LocalKafkaError(f"the broker at {bootstrap} did not become ready: {last!r}")

@@ -1,0 +1,86 @@
+"""Operator merges and un-merges of persons, audited, and exactly reversible.
+
+A merge moves every row that belongs to the merged person onto the kept one and records which
+rows moved, so an un-merge can move exactly those back (rows added after the merge stay).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.adapters.postgres.schema import (
+    assessment_requests,
+    assessment_shares,
+    assessments,
+    drug_tests,
+    inbound_events,
+    person_demographics,
+    person_identifiers,
+    person_merges,
+    persons,
+    referrals,
+    triage_items,
+)
+
+#: Every table with a person_id, and the columns that identify one of its rows.
+OWNED: tuple[tuple[Table, tuple[str, ...]], ...] = (
+    (person_identifiers, ("system", "value")), (person_demographics, ("id",)),
+    (inbound_events, ("event_id",)), (drug_tests, ("event_id",)), (assessments, ("id",)),
+    (assessment_requests, ("id",)), (assessment_shares, ("id",)), (referrals, ("id",)),
+    (triage_items, ("id",)),
+)
+
+
+class MergeRefused(ValueError):  # noqa: N818 - a domain outcome, like Rejected
+    """The merge or un-merge would be wrong (same person, already merged, already undone)."""
+
+
+def _key(table: Table, columns: tuple[str, ...]) -> Any:
+    return tuple_(*(table.c[c] for c in columns))
+
+
+async def merge(conn: AsyncConnection, keep: str, other: str, *, operator: str, reason: str,
+                now: datetime) -> int:
+    """Merge `other` into `keep`; return the audit record's id."""
+    if keep == other:
+        raise MergeRefused("a person cannot be merged with themselves")
+    found = {row.id: row for row in (await conn.execute(
+        select(persons).where(persons.c.id.in_([keep, other])).with_for_update()))}
+    if set(found) != {keep, other}:
+        raise MergeRefused("both persons must exist")
+    if any(found[p].merged_into for p in (keep, other)):
+        raise MergeRefused("one of them was already merged into someone else")
+    moved: dict[str, list[list[Any]]] = {}
+    for table, columns in OWNED:
+        rows = (await conn.execute(
+            update(table).where(table.c.person_id == other).values(person_id=keep)
+            .returning(*(table.c[c] for c in columns)))).all()
+        moved[table.name] = [[str(v) for v in row] for row in rows]
+    await conn.execute(update(persons).where(persons.c.id == other).values(merged_into=keep))
+    return int((await conn.execute(person_merges.insert().values(
+        kept_person_id=keep, merged_person_id=other, operator=operator, reason=reason,
+        moved=moved, merged_at=now).returning(person_merges.c.id))).scalar_one())
+
+
+async def unmerge(conn: AsyncConnection, merge_id: int, *, operator: str, reason: str,
+                  now: datetime) -> None:
+    """Undo a merge: the rows it moved go back to the merged person."""
+    record = (await conn.execute(select(person_merges).where(
+        person_merges.c.id == merge_id).with_for_update())).first()
+    if record is None:
+        raise MergeRefused(f"no merge {merge_id}")
+    if record.unmerged_at is not None:
+        raise MergeRefused(f"merge {merge_id} was already undone")
+    for table, columns in OWNED:
+        keys = [tuple(row) for row in record.moved.get(table.name, [])]
+        if keys:
+            await conn.execute(update(table).where(_key(table, columns).in_(keys))
+                               .values(person_id=record.merged_person_id))
+    await conn.execute(update(persons).where(persons.c.id == record.merged_person_id)
+                       .values(merged_into=None))
+    await conn.execute(update(person_merges).where(person_merges.c.id == merge_id).values(
+        unmerged_by=operator, unmerge_reason=reason, unmerged_at=now))

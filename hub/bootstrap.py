@@ -1,0 +1,179 @@
+"""The one bootstrap point: settings in, a runnable FastStream application out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from faststream import FastStream
+from faststream.kafka import KafkaBroker
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub import __version__
+from hub.adapters.faults import is_transient
+from hub.adapters.kafka.access import KafkaAccess, as_access, kafka_access
+from hub.adapters.kafka.emitter import Emitter
+from hub.adapters.kafka.outbox import LockedOutbox, OutboxRelay, RelaySettings
+from hub.adapters.postgres.db import create_engine
+from hub.adapters.postgres.migrate import upgrade
+from hub.adapters.postgres.unit_of_work import PostgresUnitOfWork
+from hub.consumers.court import court_router
+from hub.consumers.custody import custody_router
+from hub.consumers.feedback import feedback_router
+from hub.consumers.probation import probation_router
+from hub.core.context import HubIdentity
+from hub.core.contracts.court import COURT_EVENT_TYPES
+from hub.core.contracts.custody import CUSTODY_EVENT_TYPES
+from hub.core.contracts.feedback import FEEDBACK_EVENT_TYPES
+from hub.core.contracts.probation import PROBATION_EVENT_TYPES
+from hub.core.identity import Thresholds
+from hub.core.providers import ProviderDirectory, load_providers
+from hub.core.topics import Topics
+from hub.service.batch import BatchProcessor, Route
+from hub.service.handlers.court import COURT_HANDLERS
+from hub.service.handlers.custody import CUSTODY_HANDLERS
+from hub.service.handlers.feedback import FEEDBACK_HANDLERS
+from hub.service.handlers.probation import PROBATION_HANDLERS
+from hub.service.retry import RetryPolicy
+from hub.service.unit_of_work import Outbox, UnitOfWork
+from hub.settings import Settings
+
+log = logging.getLogger("hub")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class Hub:
+    """The assembled hub: its application and the parts tests and tools may need."""
+
+    app: FastStream
+    broker: KafkaBroker
+    engine: AsyncEngine
+    emitter: Emitter
+    pipeline: BatchProcessor
+    topics: Topics
+    providers: ProviderDirectory
+    relay: OutboxRelay
+
+
+def hub_identity(settings: Settings) -> HubIdentity:
+    return HubIdentity(name="Referral Hub", endpoint=f"{settings.endpoint_base}hub",
+                       version=__version__, identifier_base=settings.identifier_base)
+
+
+def input_routes(topics: Topics) -> dict[str, Route]:
+    """Each input topic: the contracts it carries and their handlers."""
+    return {
+        topics.custody_events: Route(CUSTODY_EVENT_TYPES, CUSTODY_HANDLERS),
+        topics.court_events: Route(COURT_EVENT_TYPES, COURT_HANDLERS),
+        topics.probation_events: Route(PROBATION_EVENT_TYPES, PROBATION_HANDLERS),
+        topics.provider_feedback: Route(FEEDBACK_EVENT_TYPES, FEEDBACK_HANDLERS),
+    }
+
+
+def build_processor(
+    settings: Settings, providers: ProviderDirectory, topics: Topics, *,
+    unit_of_work: Callable[[], UnitOfWork], outbox: Outbox, clock: Callable[[], datetime],
+    new_id: Callable[[], str],
+) -> BatchProcessor:
+    """The batch core over any unit of work (PostgreSQL in the hub, a fake in unit tests)."""
+    return BatchProcessor(
+        unit_of_work=unit_of_work, outbox=outbox, providers=providers, topics=topics,
+        hub=hub_identity(settings), endpoint_base=settings.endpoint_base,
+        routes=input_routes(topics),
+        retry=RetryPolicy(settings.retry_attempts, settings.retry_initial_seconds,
+                          settings.retry_max_seconds, is_transient),
+        clock=clock, new_id=new_id,
+        assessment_validity=timedelta(days=settings.assessment_validity_days),
+        thresholds=Thresholds(settings.match_auto_link_score, settings.match_possible_score),
+    )
+
+
+def build_hub(settings: Settings, *, bootstrap: KafkaAccess | str, database_url: str) -> Hub:
+    """Wire the hub from settings. Migrations run when the application starts."""
+    kafka = as_access(settings, bootstrap)
+    providers = load_providers(settings.providers_file)
+    topics = Topics(settings.topic_prefix)
+    engine = create_engine(database_url)
+    emitter = Emitter(kafka)
+    pipeline = build_processor(
+        settings, providers, topics,
+        unit_of_work=lambda: PostgresUnitOfWork(engine, utc_now),
+        outbox=LockedOutbox(engine, emitter.send, utc_now), clock=utc_now, new_id=new_uuid)
+    broker = KafkaBroker(kafka.bootstrap, security=kafka.security, client_id="referral-hub",
+                         graceful_timeout=30.0, log_level=logging.DEBUG)
+    for router in (custody_router, court_router, probation_router, feedback_router):
+        broker.include_router(router(pipeline, topics, settings))
+
+    relay = OutboxRelay(engine, emitter.send, utc_now, RelaySettings(
+        settings.outbox_relay_seconds, settings.outbox_grace_seconds,
+        settings.outbox_alert_seconds))
+    sweeping: list[asyncio.Task[None]] = []
+
+    async def start_outputs() -> None:
+        upgrade(database_url)
+        await emitter.start()
+        sweeping.append(asyncio.get_running_loop().create_task(relay.run()))
+
+    async def stop_outputs() -> None:
+        for task in sweeping:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        sweeping.clear()
+        await emitter.stop()
+        await engine.dispose()
+
+    app = FastStream(broker, on_startup=[start_outputs], after_shutdown=[stop_outputs])
+    return Hub(app, broker, engine, emitter, pipeline, topics, providers, relay)
+
+
+def services(settings: Settings) -> tuple[KafkaAccess, str]:
+    """The configured broker and database; the local ones (started if need be) where unset."""
+    url = database(settings)
+    if settings.kafka_bootstrap is None:
+        from hub.adapters.local.services import LocalServices
+
+        LocalServices.from_settings(settings).kafka.up()
+    return kafka_access(settings, settings.kafka_bootstrap_or_dev), url
+
+
+def database(settings: Settings) -> str:
+    """The configured database, or the local one (started if need be); no broker needed."""
+    if settings.database_url is None:
+        from hub.adapters.local.services import LocalServices
+
+        LocalServices.from_settings(settings).postgres.up()
+    return settings.database_url_or_dev()
+
+
+def in_transaction(action: Any) -> Any:
+    """Run `action(conn)` in one transaction on the hub's database (migrated first)."""
+    from hub.adapters.postgres.db import create_engine
+    from hub.adapters.postgres.migrate import upgrade
+
+    url = database(Settings())
+    upgrade(url)
+
+    async def go() -> Any:
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as conn:
+                return await action(conn)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())

@@ -1,0 +1,84 @@
+"""Court events (topic `court.events.v1`) from magistrates' and crown court systems."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from hub.core.contracts.assessment import AssessmentAnswers
+from hub.core.contracts.envelope import Contract, Envelope, event_types
+
+
+class Requirement(StrEnum):
+    """Community sentence treatment requirements."""
+
+    DRR = "drr"
+    ATR = "atr"
+
+
+class Suitability(StrEnum):
+    SUITABLE = "suitable"
+    NOT_SUITABLE = "not_suitable"
+    NOT_ASSESSED = "not_assessed"
+
+
+Requirements = Annotated[frozenset[Requirement], Field(min_length=1)]
+
+
+class AdjournedForAssessment(Contract):
+    hearing_date: date
+    adjourned_to: date
+    requirements: Requirements
+
+    @model_validator(mode="after")
+    def _adjourned_forward(self) -> AdjournedForAssessment:
+        if self.adjourned_to < self.hearing_date:
+            raise ValueError("adjourned_to is before hearing_date")
+        return self
+
+
+class AdjournedForSuitabilityAssessmentEvent(Envelope):
+    """`court.adjourned_for_suitability_assessment`: DRR and/or ATR suitability to be assessed."""
+
+    event_type: Literal["court.adjourned_for_suitability_assessment"]
+    schema_version: Literal["1.0"]
+    payload: AdjournedForAssessment
+
+
+class SuitabilityOutcome(Contract):
+    drr: Suitability
+    atr: Suitability
+
+
+class SuitabilityAssessed(Contract):
+    assessment: AssessmentAnswers
+    suitability: SuitabilityOutcome
+
+
+class SuitabilityAssessmentCompletedEvent(Envelope):
+    """`court.suitability_assessment_completed`: the assessment and its suitability outcome."""
+
+    event_type: Literal["court.suitability_assessment_completed"]
+    schema_version: Literal["1.0"]
+    payload: SuitabilityAssessed
+
+
+class Sentence(Contract):
+    sentenced_on: date
+    drr_granted: bool
+    atr_granted: bool
+
+
+class SentenceImposedEvent(Envelope):
+    """`court.sentence_imposed`: whether a DRR and/or ATR was granted."""
+
+    event_type: Literal["court.sentence_imposed"]
+    schema_version: Literal["1.0"]
+    payload: Sentence
+
+
+COURT_EVENT_TYPES = event_types(AdjournedForSuitabilityAssessmentEvent,
+                                SuitabilityAssessmentCompletedEvent, SentenceImposedEvent)

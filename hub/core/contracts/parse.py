@@ -1,0 +1,57 @@
+"""Raw bytes → a typed contract model, or a precise `Rejected` reason."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from hub.core.contracts.envelope import SUPPORTED_SCHEMA_VERSIONS, EnvelopeHead, Event
+from hub.core.failures import Reason, Rejected, Stage, describe_validation_error
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_event(value: bytes, catalogue: Mapping[str, type[Event]]) -> Event:
+    """Decode, choose the contract by `event_type`, and validate the whole message."""
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Rejected(Stage.PARSE, Reason.INVALID_ENCODING,
+                       f"not UTF-8 at byte {error.start}", "UnicodeDecodeError") from None
+    try:
+        raw = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise Rejected(Stage.PARSE, Reason.INVALID_JSON,
+                       f"line {error.lineno} column {error.colno}: {error.msg}",
+                       "JSONDecodeError") from None
+    except (ValueError, RecursionError) as error:
+        raise Rejected(Stage.PARSE, Reason.INVALID_JSON, str(error)[:200],
+                       type(error).__name__) from None
+    if not isinstance(raw, dict):
+        raise Rejected(Stage.PARSE, Reason.CONTRACT_VIOLATION,
+                       "the message must be a JSON object", "ValidationError")
+    try:
+        head = EnvelopeHead.model_validate(raw)
+    except ValidationError as error:
+        raise Rejected(Stage.PARSE, Reason.CONTRACT_VIOLATION, describe_validation_error(error),
+                       "ValidationError") from None
+    model = catalogue.get(head.event_type)
+    if model is None:
+        raise Rejected(Stage.PARSE, Reason.UNKNOWN_EVENT_TYPE,
+                       f"event_type {head.event_type!r} is not handled on this topic",
+                       "UnknownEventType")
+    if head.schema_version not in SUPPORTED_SCHEMA_VERSIONS:
+        raise Rejected(Stage.PARSE, Reason.UNSUPPORTED_SCHEMA_VERSION,
+                       f"schema_version {head.schema_version!r} is not supported "
+                       f"(supported: {', '.join(sorted(SUPPORTED_SCHEMA_VERSIONS))})",
+                       "UnsupportedSchemaVersion")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        raise Rejected(Stage.PARSE, Reason.CONTRACT_VIOLATION, describe_validation_error(error),
+                       "ValidationError") from None

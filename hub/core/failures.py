@@ -1,0 +1,85 @@
+"""The failure policy (DESIGN.md §8) in one place.
+
+- Bad input (unparsable, contract violation, unknown type or version, unmappable): `Rejected`,
+  straight to the input's dead-letter topic, never retried.
+- Transient faults (broker, database, timeouts): retried with bounded exponential backoff and
+  jitter (`hub.service.retry`, told which faults are transient by `hub.adapters.faults`); when
+  retries run out, `PartitionStalled` stops that partition instead of skipping.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import ValidationError
+
+from hub.core.messages import Headers, InboundRecord
+
+
+class Stage(StrEnum):
+    PARSE = "parse"
+    RESOLVE = "resolve"
+    MAP = "map"
+    EMIT = "emit"
+
+
+class Reason(StrEnum):
+    """Machine-readable dead-letter reasons."""
+
+    INVALID_JSON = "invalid_json"
+    INVALID_ENCODING = "invalid_encoding"
+    CONTRACT_VIOLATION = "contract_violation"
+    UNKNOWN_EVENT_TYPE = "unknown_event_type"
+    UNSUPPORTED_SCHEMA_VERSION = "unsupported_schema_version"
+    EVENT_ID_REUSED = "event_id_reused"
+    UNMAPPABLE = "unmappable"
+    UNKNOWN_REFERRAL = "unknown_referral"
+    NOT_PROVIDERS_REFERRAL = "not_providers_referral"
+    CONTRADICTS_EARLIER_FEEDBACK = "contradicts_earlier_feedback"
+
+
+class Rejected(Exception):  # noqa: N818 - a domain outcome, not a programming error
+    """The input cannot be processed as it is; it goes to the dead-letter topic."""
+
+    def __init__(self, stage: Stage, reason: Reason, message: str, error_class: str = "") -> None:
+        super().__init__(message)
+        self.stage = stage
+        self.reason = reason
+        self.message = message
+        self.error_class = error_class or type(self).__name__
+
+
+class PartitionStalled(Exception):  # noqa: N818
+    """Transient retries ran out; the partition must stop here rather than skip the record."""
+
+
+def describe_validation_error(error: ValidationError, limit: int = 10) -> str:
+    """Field paths and what was wrong, never the offending values (they may be personal data)."""
+    parts = []
+    for item in error.errors(include_input=False, include_url=False)[:limit]:
+        path = ".".join(str(p) for p in item["loc"]) or "(message)"
+        parts.append(f"{path}: {item['msg']}")
+    more = error.error_count() - limit
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def dead_letter_headers(
+    record: InboundRecord, rejection: Rejected, *, hub_version: str, first_failure: datetime,
+    attempts: int = 1,
+) -> Headers:
+    """The original headers plus error headers in the style of Kafka Connect and Spring."""
+    return (
+        *record.headers,
+        ("hub.dlq.original.topic", record.topic.encode()),
+        ("hub.dlq.original.partition", str(record.partition).encode()),
+        ("hub.dlq.original.offset", str(record.offset).encode()),
+        ("hub.dlq.original.timestamp", str(record.timestamp_ms).encode()),
+        ("hub.dlq.stage", rejection.stage.value.encode()),
+        ("hub.dlq.reason", rejection.reason.value.encode()),
+        ("hub.dlq.error.class", rejection.error_class.encode()),
+        ("hub.dlq.error.message", rejection.message.encode()[:4000]),
+        ("hub.dlq.attempts", str(attempts).encode()),
+        ("hub.dlq.first.failure", first_failure.isoformat(timespec="milliseconds").encode()),
+        ("hub.version", hub_version.encode()),
+    )

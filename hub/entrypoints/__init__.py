@@ -1,0 +1,1 @@
+"""Entrypoints: the command line and the operations console (thin: input → a service call)."""

@@ -1,0 +1,256 @@
+"""`hub ops` (the console, and its users) and `hub dlq` (dead letters from the terminal)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hub.settings import Settings
+
+ops_cli = typer.Typer(help="The operations console (web) and its users.")
+dlq_cli = typer.Typer(help="Dead letters: list, show, replay, discard (audited).",
+                      no_args_is_help=True)
+console = Console()
+Actor = Annotated[str, typer.Option("--operator", help="Who does this (recorded).")]
+
+
+@ops_cli.callback(invoke_without_command=True)
+def serve(ctx: typer.Context) -> None:
+    """Run the console on HUB_OPS_HOST:HUB_OPS_PORT until Ctrl-C."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import uvicorn
+
+    from hub.adapters.postgres.migrate import upgrade
+    from hub.bootstrap import services as _services
+    from hub.entrypoints.console.app import build_console
+
+    settings = Settings()
+    bootstrap, url = _services(settings)
+    upgrade(url)
+    app = build_console(settings, bootstrap=bootstrap, database_url=url)
+    console.print(f"console on http://{settings.ops_host}:{settings.ops_port}/")
+    uvicorn.run(app, host=settings.ops_host, port=settings.ops_port, log_level="info")
+
+
+@ops_cli.command("user")
+def user(
+    username: str,
+    role: Annotated[str, typer.Option(help="viewer, operator or admin.")] = "viewer",
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard "
+                                                      "input (for scripts).")] = False,
+    disable: Annotated[bool | None, typer.Option(
+        "--disable/--enable", help="Disable or enable the user (nothing else changes).")
+    ] = None,
+) -> None:
+    """Create a console user, or set a new password and role; or disable / enable one."""
+    import getpass
+
+    from hub.bootstrap import in_transaction as _in_transaction
+    from hub.entrypoints.console.users import Role, change_user, save_user
+
+    actor = f"cli:{getpass.getuser()}"  # whoever has the database's credentials here
+    if disable is not None:
+        try:
+            _in_transaction(lambda conn: change_user(conn, username, disabled=disable,
+                                                     actor=actor, now=datetime.now(UTC)))
+        except LookupError as missing:
+            console.print(f"[red]{missing}[/red]")
+            raise typer.Exit(1) from None
+        console.print(f"user {username} {'disabled' if disable else 'enabled'}")
+        return
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    try:
+        _in_transaction(lambda conn: save_user(conn, username, password, Role(role),
+                                               datetime.now(UTC), actor=actor))
+    except ValueError as refused:
+        console.print(f"[red]{refused}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"user {username} saved ({role})")
+
+
+@dlq_cli.command("list")
+def dlq_list(
+    topic: Annotated[str | None, typer.Option(help="Dead-letter topic.")] = None,
+    reason: Annotated[str | None, typer.Option()] = None,
+    source: Annotated[str | None, typer.Option(help="Source system.")] = None,
+    status: Annotated[str, typer.Option(
+        help="open, replaying, replayed, discarded or any.")] = "open",
+    since: Annotated[str | None, typer.Option(
+        help="Recorded from (ISO date/time; without a zone, UK time).")] = None,
+    until: Annotated[str | None, typer.Option(help="Recorded before (as --since).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Dead letters, newest first."""
+    from hub.bootstrap import in_transaction as _in_transaction
+    from hub.entrypoints.console.deadletters import Filters, find
+
+    filters = Filters(topic, reason, source, None if status == "any" else status,
+                      _moment(since, "--since"), _moment(until, "--until"))
+    rows = _in_transaction(lambda conn: find(conn, filters))
+    fields = ("id", "recorded_at", "dlq_topic", "source_system", "event_type", "stage",
+              "reason", "status")
+    if as_json:
+        typer.echo(json.dumps([{f: getattr(r, f) for f in fields} for r in rows], default=str))
+        return
+    table = Table(*fields)
+    for r in rows:
+        table.add_row(*(f"{getattr(r, f):%Y-%m-%d %H:%M:%S}" if f == "recorded_at"
+                        else str(getattr(r, f) or "") for f in fields))
+    console.print(table)
+
+
+@dlq_cli.command("show")
+def dlq_show(
+    letter_id: int,
+    reveal: Annotated[bool, typer.Option(help="Show personal fields (recorded; needs "
+                                              "--operator and --reason).")] = False,
+    operator: Annotated[str | None, typer.Option()] = None,
+    reason: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """One dead letter: why it failed, its error headers, the message (masked) and history."""
+    from hub.bootstrap import in_transaction as _in_transaction
+    from hub.entrypoints.console import deadletters as dl
+    from hub.entrypoints.console.masking import masked
+
+    letter = _in_transaction(lambda conn: dl.load(conn, letter_id, datetime.now(UTC)))
+    if letter is None:
+        console.print(f"[red]no dead letter {letter_id}[/red]")
+        raise typer.Exit(1)
+    row = letter.row
+    facts = Table("", "", show_header=False)
+    for name in ("id", "status", "reason", "stage", "error_class", "error_message", "topic",
+                 "partition", "offset", "source_system", "event_type", "recorded_at",
+                 "version"):
+        facts.add_row(name, str(getattr(row, name)))
+    console.print(facts)
+    for name, value in letter.error_headers:
+        console.print(f"  {name}: {value}", highlight=False)
+    if reveal:
+        if not (operator and reason):
+            console.print("[red]--reveal needs --operator and --reason[/red]")
+            raise typer.Exit(2)
+        value = asyncio.run(_with_engine(lambda engine: dl.reveal(
+            engine, letter_id, actor=operator, now=datetime.now(UTC), reason=reason)))
+        console.print(value.decode(errors="replace"), highlight=False, markup=False)
+    else:
+        console.print(masked(letter.value), highlight=False, markup=False)
+    for action in letter.actions:
+        changed = dl.edits_shown(row.event_type, action["edits"])
+        console.print(f"{action['at']:%Y-%m-%d %H:%M} {action['actor']} {action['action']}"
+                      f" {action['reason'] or ''} {changed} {action['outcome'] or ''}",
+                      highlight=False, markup=False)
+
+
+@dlq_cli.command("replay")
+def dlq_replay(
+    letter_id: int, operator: Actor,
+    set_field: Annotated[list[str] | None, typer.Option(
+        "--set", help="path=value to correct before replaying (repeatable).")] = None,
+    reason: Annotated[str | None, typer.Option()] = None,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the outcome.")] = 30.0,
+) -> None:
+    """Republish the original (or corrected) message to its source topic; once only."""
+    from hub.bootstrap import in_transaction as _in_transaction
+    from hub.entrypoints.console import deadletters as dl
+
+    edits = [tuple(s.split("=", 1)) for s in set_field or []]
+    if any(len(e) != 2 for e in edits):
+        console.print("[red]--set needs path=value[/red]")
+        raise typer.Exit(2)
+    letter = _in_transaction(lambda conn: dl.load(conn, letter_id))
+    if letter is None:
+        console.print(f"[red]no dead letter {letter_id}[/red]")
+        raise typer.Exit(1)
+
+    async def go(engine: Any) -> dict[str, Any]:
+        producer = await _producer()
+        try:
+            return await dl.replay(engine, producer, letter_id, version=letter.row.version,
+                                   actor=operator, now=datetime.now(UTC),
+                                   edits=edits or None, reason=reason)  # type: ignore[arg-type]
+        finally:
+            await producer.stop()
+
+    try:
+        action = asyncio.run(_with_engine(go))
+    except (dl.AlreadyActedOn, dl.EditRefused) as refused:
+        console.print(f"[red]not replayed[/red]: {refused}")
+        raise typer.Exit(1) from None
+    console.print(f"replayed to {action['replay_topic']} partition "
+                  f"{action['replay_partition']} offset {action['replay_offset']}")
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        found = _in_transaction(lambda conn: dl.load(conn, letter_id))
+        result = found.actions[-1]["outcome"] if found and found.actions else None
+        if result and result != "waiting for the hub":
+            console.print(f"outcome: {result}")
+            return
+        time.sleep(0.5)
+    console.print("outcome: still waiting for the hub (see `hub dlq show`)")
+
+
+@dlq_cli.command("discard")
+def dlq_discard(
+    letter_id: int, operator: Actor,
+    reason: Annotated[str, typer.Option(help="Why (required, recorded).")],
+) -> None:
+    """Give up on a dead letter, saying why; once only."""
+    from hub.bootstrap import in_transaction as _in_transaction
+    from hub.entrypoints.console import deadletters as dl
+
+    letter = _in_transaction(lambda conn: dl.load(conn, letter_id))
+    if letter is None:
+        console.print(f"[red]no dead letter {letter_id}[/red]")
+        raise typer.Exit(1)
+    try:
+        asyncio.run(_with_engine(lambda engine: dl.discard(
+            engine, letter_id, version=letter.row.version, actor=operator, reason=reason,
+            now=datetime.now(UTC))))
+    except (dl.AlreadyActedOn, ValueError) as refused:
+        console.print(f"[red]not discarded[/red]: {refused}")
+        raise typer.Exit(1) from None
+    console.print(f"dead letter {letter_id} discarded")
+
+
+def _moment(text: str | None, option: str) -> datetime | None:
+    from hub.entrypoints.console.deadletters import uk_moment
+
+    try:
+        return uk_moment(text)
+    except ValueError as refused:
+        console.print(f"[red]{option}: {refused}[/red]")
+        raise typer.Exit(2) from None
+
+
+async def _with_engine(action: Any) -> Any:
+    from hub.adapters.postgres.db import create_engine
+    from hub.bootstrap import database as _database
+
+    engine = create_engine(_database(Settings()))
+    try:
+        return await action(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _producer() -> Any:
+    from aiokafka import AIOKafkaProducer
+
+    from hub.adapters.kafka.access import client_options
+    from hub.bootstrap import services as _services
+
+    bootstrap, _ = _services(Settings())
+    producer = AIOKafkaProducer(**client_options(bootstrap), acks="all",
+                                enable_idempotence=True)
+    await producer.start()
+    return producer

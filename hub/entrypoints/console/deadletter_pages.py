@@ -1,0 +1,179 @@
+"""Console pages for dead letters: list and filter, detail (masked), reveal (audited), replay
+(as is, after an edit, or a retry of a stuck send), discard, and replay of the listed set.
+
+(No `from __future__ import annotations`: FastAPI reads the dependencies in signatures.)"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from hub.core.topics import Topics
+from hub.entrypoints.console import deadletters as dl
+from hub.entrypoints.console.masking import masked
+from hub.entrypoints.console.session import (
+    Posted,
+    Session,
+    Viewer,
+    console_of,
+    local_moment,
+    page,
+    require,
+)
+from hub.entrypoints.console.users import Role
+
+router = APIRouter()
+STATUSES = ("open", "replaying", "replayed", "discarded", "")
+
+
+def filters_of(topic: str | None, reason: str | None, source: str | None,
+               status: str | None, since: str | None, until: str | None) -> dl.Filters:
+    if status and status not in STATUSES:
+        raise HTTPException(400, f"status: one of {', '.join(s for s in STATUSES if s)}")
+    return dl.Filters(topic or None, reason or None, source or None, status or None,
+                      local_moment(since, "from"), local_moment(until, "to"))
+
+
+@router.get("/dead-letters", response_class=HTMLResponse)
+async def list_letters(request: Request, session: Viewer, topic: str | None = None,
+                       reason: str | None = None, source: str | None = None,
+                       status: str | None = "open", since: str | None = None,
+                       until: str | None = None) -> HTMLResponse:
+    console = console_of(request)
+    filters = filters_of(topic, reason, source, status, since, until)
+    async with console.engine.connect() as conn:
+        rows = await dl.find(conn, filters)
+    return page("list", request, session, rows=rows, filters=filters, statuses=STATUSES,
+                since=since or "", until=until or "",
+                dlq_topics=[Topics.dead_letter(t) for t in console.topics.inputs],
+                can_act=session.role.allows(Role.OPERATOR))
+
+
+async def detail(request: Request, session: Session, letter_id: int, *,
+                 revealed: bytes | None = None, error: str | None = None,
+                 status: int = 200) -> HTMLResponse:
+    console = console_of(request)
+    now = console.clock()
+    async with console.engine.connect() as conn:
+        letter = await dl.load(conn, letter_id, now)
+    if letter is None:
+        raise HTTPException(404, "no such dead letter")
+    for action in letter.actions:
+        action["edits_shown"] = dl.edits_shown(letter.row.event_type, action["edits"])
+    stuck = letter.row.status == "replaying" and bool(letter.actions) and \
+        (letter.actions[-1]["outcome"] or "").startswith("stuck")
+    payload = revealed.decode(errors="replace") if revealed is not None else \
+        masked(letter.value)
+    return page("detail", request, session, status, row=letter.row, payload=payload,
+                revealed=revealed is not None, error_headers=letter.error_headers,
+                actions=letter.actions, can_act=session.role.allows(Role.OPERATOR),
+                stuck=stuck, error=error)
+
+
+@router.get("/dead-letters/{letter_id}", response_class=HTMLResponse)
+async def show_letter(request: Request, letter_id: int, session: Viewer) -> HTMLResponse:
+    return await detail(request, session, letter_id)
+
+
+@router.post("/dead-letters/{letter_id}/reveal", response_class=HTMLResponse)
+async def reveal_letter(request: Request, letter_id: int, session: Posted,
+                        reason: Annotated[str, Form()] = "") -> HTMLResponse:
+    require(session, Role.OPERATOR)
+    console = console_of(request)
+    try:
+        value = await dl.reveal(console.engine, letter_id, actor=session.user,
+                                now=console.clock(), reason=reason)
+    except KeyError:
+        raise HTTPException(404, "no such dead letter") from None
+    except ValueError as refused:
+        return await detail(request, session, letter_id, error=str(refused), status=400)
+    return await detail(request, session, letter_id, revealed=value)
+
+
+@router.post("/dead-letters/{letter_id}/replay", response_class=HTMLResponse)
+async def replay_letter(request: Request, letter_id: int, session: Posted,
+                        version: Annotated[int, Form()], path: Annotated[str, Form()] = "",
+                        value: Annotated[str, Form()] = "",
+                        reason: Annotated[str, Form()] = "") -> Response:
+    require(session, Role.OPERATOR)
+    console = console_of(request)
+    edits = [(path.strip(), value)] if path.strip() else None
+    assert console.producer is not None
+    try:
+        await dl.replay(console.engine, console.producer, letter_id, version=version,
+                        actor=session.user, now=console.clock(), edits=edits,
+                        reason=reason or None)
+    except dl.AlreadyActedOn as taken:
+        return await detail(request, session, letter_id, error=str(taken), status=409)
+    except dl.EditRefused as refused:
+        return await detail(request, session, letter_id, status=400,
+                            error="Not replayed: the edited message would still be refused: "
+                                  + "; ".join(refused.problems))
+    except Exception as error:  # the broker: recorded, and the letter is open again
+        return await detail(request, session, letter_id, status=503,
+                            error=f"Not sent ({type(error).__name__}); the dead letter is open "
+                                  "again, try later.")
+    request.session["flash"] = "Replayed. The outcome shows below once the hub has it."
+    return RedirectResponse(f"/dead-letters/{letter_id}", status_code=303)
+
+
+@router.post("/dead-letters/{letter_id}/retry", response_class=HTMLResponse)
+async def retry_letter(request: Request, letter_id: int, session: Posted,
+                       version: Annotated[int, Form()],
+                       reason: Annotated[str, Form()] = "") -> Response:
+    require(session, Role.OPERATOR)
+    console = console_of(request)
+    assert console.producer is not None
+    try:
+        await dl.retry(console.engine, console.producer, letter_id, version=version,
+                       actor=session.user, now=console.clock(), reason=reason or None)
+    except dl.AlreadyActedOn as taken:
+        return await detail(request, session, letter_id, error=str(taken), status=409)
+    except Exception as error:
+        return await detail(request, session, letter_id, status=503,
+                            error=f"Not sent ({type(error).__name__}); try later.")
+    request.session["flash"] = "Sent again. The outcome shows below once the hub has it."
+    return RedirectResponse(f"/dead-letters/{letter_id}", status_code=303)
+
+
+@router.post("/dead-letters/{letter_id}/discard", response_class=HTMLResponse)
+async def discard_letter(request: Request, letter_id: int, session: Posted,
+                         version: Annotated[int, Form()],
+                         reason: Annotated[str, Form()] = "") -> Response:
+    require(session, Role.OPERATOR)
+    console = console_of(request)
+    try:
+        await dl.discard(console.engine, letter_id, version=version, actor=session.user,
+                         reason=reason, now=console.clock())
+    except dl.AlreadyActedOn as taken:
+        return await detail(request, session, letter_id, error=str(taken), status=409)
+    except ValueError as refused:
+        return await detail(request, session, letter_id, error=str(refused), status=400)
+    request.session["flash"] = "Discarded."
+    return RedirectResponse(f"/dead-letters/{letter_id}", status_code=303)
+
+
+@router.post("/dead-letters/replay-selected")
+async def replay_selected(request: Request, session: Posted,
+                          letter: Annotated[list[str] | None, Form()] = None,
+                          reason: Annotated[str, Form()] = "") -> Response:
+    """Replay exactly the letters the operator saw listed (`id:version` each)."""
+    require(session, Role.OPERATOR)
+    console = console_of(request)
+    if not reason.strip():
+        raise HTTPException(400, "a reason is required for a bulk replay")
+    try:
+        chosen = [(int(i), int(v)) for i, v in (item.split(":", 1) for item in letter or [])]
+    except ValueError:
+        raise HTTPException(400, "the list of dead letters is malformed; reload it") from None
+    if not chosen:
+        raise HTTPException(400, "no dead letters were listed")
+    assert console.producer is not None
+    results = await dl.replay_chosen(console.engine, console.producer, chosen,
+                                     actor=session.user, now=console.clock(),
+                                     reason=reason.strip())
+    done = [i for i, r in results.items() if r == "replayed"]
+    others = "; ".join(f"{i}: {r}" for i, r in results.items() if r != "replayed")
+    request.session["flash"] = f"Replayed {len(done)} of {len(results)}." + (
+        f" Not replayed: {others}." if others else "")
+    return RedirectResponse("/dead-letters?status=", status_code=303)

@@ -1,0 +1,115 @@
+"""What every console page shares: the console's parts, the signed-in user (checked against the
+database on every request, so a disabled user or a changed role takes effect at once), the role
+checks, the CSRF check on forms, and page rendering.
+
+(No `from __future__ import annotations`: FastAPI reads the dependencies in signatures.)"""
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any
+
+from aiokafka import AIOKafkaProducer
+from fastapi import Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.adapters.kafka.access import KafkaAccess
+from hub.core.topics import Topics
+from hub.entrypoints.console.deadletters import uk_moment
+from hub.entrypoints.console.pages import PAGES
+from hub.entrypoints.console.triage import TriageEnv
+from hub.entrypoints.console.users import LoginThrottle, Role, current_role
+
+
+@dataclass
+class Console:
+    """What the console needs; built once, kept on `app.state.console`."""
+
+    engine: AsyncEngine
+    bootstrap: KafkaAccess | str
+    topics: Topics
+    group_base: str
+    triage: TriageEnv
+    session_minutes: int
+    clock: Callable[[], datetime]
+    producer: AIOKafkaProducer | None = None
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+
+
+@dataclass(frozen=True)
+class Session:
+    user: str
+    role: Role
+    csrf: str
+
+
+class LoginNeeded(Exception):  # noqa: N818
+    pass
+
+
+def console_of(request: Request) -> Console:
+    found: Console = request.app.state.console
+    return found
+
+
+def same_token(given: str, expected: str) -> bool:
+    """Constant-time comparison that also takes non-ASCII input (a refusal, not a crash)."""
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+async def signed_in(request: Request) -> Session:
+    console = console_of(request)
+    user, expires = request.session.get("user"), request.session.get("expires", 0)
+    if not user or console.clock().timestamp() > expires:
+        request.session.clear()
+        raise LoginNeeded
+    async with console.engine.connect() as conn:
+        role = await current_role(conn, user)
+    if role is None:
+        request.session.clear()
+        raise LoginNeeded
+    return Session(user, role, request.session["csrf"])
+
+
+def needs(role: Role) -> Callable[..., Any]:
+    async def check(session: Annotated[Session, Depends(signed_in)]) -> Session:
+        require(session, role)
+        return session
+    return check
+
+
+def require(session: Session, role: Role) -> None:
+    if not session.role.allows(role):
+        raise HTTPException(403, f"{role.value} role needed")
+
+
+async def csrf_checked(request: Request, session: Annotated[Session, Depends(signed_in)],
+                       csrf: Annotated[str, Form()] = "") -> Session:
+    if not same_token(csrf, session.csrf):
+        raise HTTPException(403, "the form is out of date (CSRF check); reload the page")
+    return session
+
+
+Viewer = Annotated[Session, Depends(needs(Role.VIEWER))]
+Admin = Annotated[Session, Depends(needs(Role.ADMIN))]
+#: A form post with a valid CSRF token; its handler then checks the role it needs.
+Posted = Annotated[Session, Depends(csrf_checked)]
+
+
+def page(name: str, request: Request, session: Session | None, status: int = 200,
+         **values: Any) -> HTMLResponse:
+    html = PAGES.get_template(name).render(
+        user=session.user if session else None, role=session.role if session else None,
+        csrf=session.csrf if session else request.session.get("csrf", ""),
+        flash=request.session.pop("flash", None), **values)
+    return HTMLResponse(html, status_code=status)
+
+
+def local_moment(text: str | None, what: str) -> datetime | None:
+    """A time typed by staff (UK time unless it says otherwise); 400 when it is not one."""
+    try:
+        return uk_moment(text)
+    except ValueError as refused:
+        raise HTTPException(400, f"{what}: {refused}") from None

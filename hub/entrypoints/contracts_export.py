@@ -1,0 +1,152 @@
+"""The published contracts, generated from the code: JSON Schema per event type, an AsyncAPI 3.0
+document, and the canonical FHIR Questionnaire. CI checks the committed files for drift.
+
+FastStream derives AsyncAPI payloads from handler signatures; ours take raw bytes (so that bad
+input can reach the dead-letter topic), so the document is built here from the contract catalogue.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hub import __version__
+from hub.core.contracts.catalogue import INBOUND
+from hub.core.providers import load_providers
+from hub.core.topics import Topics
+from hub.mappers.questionnaire import shared_assessment_questionnaire
+
+SCHEMA_BASE = "https://referral-hub.example/contracts/schemas/"
+_HEADERS = {
+    "type": "object",
+    "properties": {
+        "correlation-id": {"type": "string", "description": "Carried to every output."},
+        "traceparent": {"type": "string", "description": "W3C trace context."},
+    },
+}
+_OUTPUT_HEADERS = {
+    "type": "object",
+    "required": ["content-type", "correlation-id", "causation-id", "traceparent",
+                 "message-type", "hub-version"],
+    "properties": {
+        "content-type": {"const": "application/fhir+json; fhirVersion=4.0"},
+        "correlation-id": {"type": "string", "description": "The input's, else its event id."},
+        "causation-id": {"type": "string", "description": "The event id (or `triage:<item>` "
+                         "for an operator's routing decision) that caused this message."},
+        "traceparent": {"type": "string", "description": "W3C trace context; the input's "
+                        "trace continues."},
+        "message-type": {"enum": ["referral-new", "referral-update", "referral-revoke",
+                                  "triage", "identity-review", "assessment-request",
+                                  "assessment-request-update", "assessment-shared"]},
+        "hub-version": {"type": "string"},
+        "triage-reason": {"type": "string", "description": "On referrals.triage.v1: why the "
+                          "hub could not route it."},
+    },
+}
+_FHIR = {"type": "object", "description": "FHIR R4 Bundle of type message (MessageHeader first), "
+         "validated with fhir.resources R4B models; content-type application/fhir+json.",
+         "required": ["resourceType", "type", "entry"],
+         "properties": {"resourceType": {"const": "Bundle"}, "type": {"const": "message"}}}
+_DLQ_HEADERS = {"type": "object", "properties": {name: {"type": "string"} for name in (
+    "hub.dlq.original.topic", "hub.dlq.original.partition", "hub.dlq.original.offset",
+    "hub.dlq.original.timestamp", "hub.dlq.stage", "hub.dlq.reason", "hub.dlq.error.class",
+    "hub.dlq.error.message", "hub.dlq.attempts", "hub.dlq.first.failure", "hub.version")}}
+
+
+def _dump(document: Any) -> str:
+    return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def event_schemas() -> dict[str, dict[str, Any]]:
+    """`<event_type>.schema.json` → JSON Schema (2020-12) of that event's whole envelope."""
+    schemas = {}
+    for catalogue in INBOUND.values():
+        for event_type, model in catalogue.items():
+            schema = model.model_json_schema()
+            schemas[f"{event_type}.schema.json"] = {
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$id": f"{SCHEMA_BASE}{event_type}.schema.json", **schema}
+    return schemas
+
+
+def asyncapi() -> dict[str, Any]:
+    topics = Topics()
+    providers = load_providers()
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for topic, catalogue in INBOUND.items():
+        key = topic.replace(".", "-")
+        refs = {}
+        for event_type in catalogue:
+            name = event_type.replace(".", "-")
+            messages[name] = {
+                "name": event_type, "contentType": "application/json", "headers": _HEADERS,
+                "payload": {"$ref": f"schemas/{event_type}.schema.json"}}
+            refs[name] = {"$ref": f"#/components/messages/{name}"}
+        channels[key] = {"address": topic, "messages": refs,
+                         "description": "Key: any; value: the JSON envelope."}
+        operations[f"receive-{key}"] = {"action": "receive",
+                                        "channel": {"$ref": f"#/channels/{key}"}}
+        dlq = Topics.dead_letter(topic)
+        dlq_key = dlq.replace(".", "-")
+        channels[dlq_key] = {"address": dlq, "messages": {"deadLetter": {
+            "$ref": "#/components/messages/dead-letter"}},
+            "description": f"What could not be processed from {topic}: the original key, value "
+                           "and headers plus error headers."}
+        operations[f"send-{dlq_key}"] = {"action": "send",
+                                         "channel": {"$ref": f"#/channels/{dlq_key}"}}
+    outputs = topics.described_outputs(providers)
+    assert {t for t, _ in outputs} == set(topics.outputs(providers)) - {
+        Topics.dead_letter(t) for t in topics.inputs}, "every output topic has a channel"
+    for topic, description in outputs:
+        key = topic.replace(".", "-")
+        channels[key] = {"address": topic, "description": description + " Key: pseudonymous "
+                         "person id.", "messages": {"bundle": {
+                             "$ref": "#/components/messages/fhir-message-bundle"}}}
+        operations[f"send-{key}"] = {"action": "send", "channel": {"$ref": f"#/channels/{key}"}}
+    messages["fhir-message-bundle"] = {"name": "fhir-message-bundle",
+                                       "contentType": "application/fhir+json",
+                                       "headers": _OUTPUT_HEADERS, "payload": _FHIR}
+    messages["dead-letter"] = {"name": "dead-letter", "headers": _DLQ_HEADERS,
+                               "payload": {"description": "The original bytes."}}
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": "Referral Hub", "version": __version__.split("+")[0],
+                 "description": "Custody, court and probation events in; one shared "
+                                "assessment (FHIR R4) out, routed to the right provider."},
+        "defaultContentType": "application/json",
+        "channels": channels, "operations": operations,
+        "components": {"messages": messages},
+    }
+
+
+def rendered() -> dict[str, str]:
+    """Every generated contract file, path (relative to `contracts/`) → text."""
+    files = {f"schemas/{name}": _dump(schema) for name, schema in event_schemas().items()}
+    files["asyncapi.json"] = _dump(asyncapi())
+    files["fhir/shared-assessment.questionnaire.json"] = _dump(json.loads(
+        shared_assessment_questionnaire().model_dump_json(exclude_none=True)))
+    return files
+
+
+def drift(root: Path) -> list[str]:
+    """Generated files that differ from (or are missing in) `root`, and stale schema files."""
+    files = rendered()
+    found = [path for path, text in files.items()
+             if not (root / path).exists() or (root / path).read_text() != text]
+    stale = [str(p.relative_to(root)) for p in (root / "schemas").glob("*.json")
+             if str(p.relative_to(root)) not in files]
+    return sorted(found + stale)
+
+
+def write(root: Path) -> list[str]:
+    files = rendered()
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    for stale in (root / "schemas").glob("*.json"):
+        if str(stale.relative_to(root)) not in files:
+            stale.unlink()
+    return sorted(files)

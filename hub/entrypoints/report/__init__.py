@@ -1,0 +1,1 @@
+"""The commissioner's report: table, CSV, JSON and the HTML page."""

@@ -1,0 +1,93 @@
+"""The report as a terminal table, CSV or JSON (the HTML page is in `html.py`)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.table import Table
+
+from hub.adapters.postgres.indicators import RATES
+from hub.adapters.postgres.report import Report
+
+#: Indicators shown per authority and per site in the table and the HTML page.
+BREAKDOWN_KEYS = ("engaged", "assessments_completed", "referrals", "entries",
+                  "assessments_avoided")
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def as_json(report: Report) -> str:
+    return json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def as_csv(report: Report) -> str:
+    """Long format: one row per indicator and breakdown (`total`, `authority`, `site`,
+    `month`, `reason`)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["number", "indicator", "breakdown", "group", "value"])
+    for figure in report.figures.values():
+        i = figure.indicator
+        writer.writerow([i.number, i.key, "total", "", figure.total])
+        for breakdown, values in (("authority", figure.by_authority), ("site", figure.by_site),
+                                  ("month", figure.by_month), ("reason", figure.by_reason)):
+            for group, value in sorted(values.items()):
+                label = report.authority_names.get(group, group) \
+                    if breakdown == "authority" else group
+                writer.writerow([i.number, i.key, breakdown, label, value])
+    for rate in RATES:
+        share = report.rates()[rate.key]
+        writer.writerow(["rate", rate.key, "total", "", "" if share is None else f"{share:.4f}"])
+    return out.getvalue()
+
+
+def print_table(report: Report, console: Console) -> None:
+    table = Table(title=f"Arrest referral service, {report.start} to {report.end}")
+    for column in ("no.", "indicator", "total"):
+        table.add_column(column, justify="right" if column == "total" else "left")
+    for figure in report.figures.values():
+        table.add_row(figure.indicator.number, figure.indicator.title, f"{figure.total:,}")
+        for reason, value in figure.by_reason.items():
+            table.add_row("", f"  {reason.replace('_', ' ')}", f"{value:,}")
+    for rate in RATES:
+        table.add_row("rate", rate.title, percent(report.rates()[rate.key]))
+    console.print(table)
+    for breakdown in breakdowns(report):
+        shown = Table(title=breakdown.title)
+        shown.add_column(breakdown.heading)
+        for key in BREAKDOWN_KEYS:
+            shown.add_column(report.figures[key].indicator.title, justify="right")
+        for label, values in breakdown.rows(report):
+            shown.add_row(label, *(f"{v:,}" for v in values))
+        console.print(shown)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """One breakdown table: its title, first column, the Figure attribute and the groups."""
+
+    key: str  # authority | site | month
+    title: str
+    heading: str
+    groups: tuple[tuple[str, str], ...]  # (group, label)
+
+    def rows(self, report: Report) -> list[tuple[str, list[int]]]:
+        """(label, the BREAKDOWN_KEYS indicators' values for the group) per group."""
+        return [(label, [getattr(report.figures[k], f"by_{self.key}").get(group, 0)
+                         for k in BREAKDOWN_KEYS]) for group, label in self.groups]
+
+
+def breakdowns(report: Report) -> list[Breakdown]:
+    """By authority of residence, by site, and by month (every month of the period)."""
+    sites = sorted({s for k in BREAKDOWN_KEYS for s in report.figures[k].by_site})
+    return [Breakdown("authority", "By local authority of residence", "Authority",
+                      tuple(report.authority_names.items())),
+            Breakdown("site", "By custody suite, court or office", "Site",
+                      tuple((s, s) for s in sites)),
+            Breakdown("month", "By month", "Month", tuple((m, m) for m in report.months()))]

@@ -1,0 +1,113 @@
+"""`hub simulate`: plan the year, publish it into the running hub with a progress bar, then
+compare the hub's own report with the published figures and with what was simulated."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.adapters.kafka.access import KafkaAccess
+from hub.adapters.postgres.report import Report, compute
+from hub.core.providers import ProviderDirectory
+from hub.core.topics import Topics
+from hub.entrypoints.simulation import run as runner
+from hub.entrypoints.simulation.plan import YearPlan, financial_year, plan_year
+from hub.entrypoints.simulation.targets import CALIBRATED_RATES, CALIBRATION
+
+TOLERANCE = 0.02
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    published: float | None  # the published figure, scaled (None: not published)
+    simulated: float | None  # what the simulation made happen
+    reported: float | None  # what the hub's report says
+
+    @property
+    def ok(self) -> bool:
+        if self.reported is None:
+            return False
+        if self.published is not None and abs(self.reported - self.published) > \
+                TOLERANCE * self.published:
+            return False
+        return self.simulated is None or abs(self.reported - self.simulated) < 1e-9
+
+
+def checks(plan: YearPlan, report: Report, scale: float) -> list[Check]:
+    """Each indicator against the published figure (±2%) and against the simulation (exact)."""
+    found = []
+    for key, figure in report.figures.items():
+        published = CALIBRATION.get(key)
+        found.append(Check(key, round(published * scale) if published else None,
+                           plan.expected.get(key), figure.total))
+    rates = report.rates()
+    for key, value in CALIBRATED_RATES.items():
+        found.append(Check(key, value, None, rates[key]))
+    return found
+
+
+def print_checks(found: list[Check], console: Console) -> None:
+    table = Table("indicator", "published (scaled)", "simulated", "hub report", "ok",
+                  title="The hub's report for the financial year against the published "
+                        "2022/23 figures (±2%) and the simulated year (exact)")
+
+    def show(value: float | None) -> str:
+        if value is None:
+            return "–"
+        return f"{value:.1%}" if value < 1 and value != 0 else f"{value:,.0f}"
+
+    for check in found:
+        table.add_row(check.name.replace("_", " "), show(check.published), show(check.simulated),
+                      show(check.reported), "[green]yes[/green]" if check.ok else "[red]NO[/red]")
+    console.print(table)
+
+
+def run_simulation(
+    *, year: int, seed: int, scale: float, bootstrap: KafkaAccess | str, topics: Topics,
+    group_base: str,
+    providers: ProviderDirectory, report_in: Any, console: Console,
+) -> bool:
+    """The whole `hub simulate`; `report_in(action)` runs `action(conn)` on the hub's database.
+    True when every check passed."""
+    plan = plan_year(year, seed, scale)
+    first, last = financial_year(year)
+    console.print(f"planned {year}/{(year + 1) % 100:02d} ({first:%-d %B %Y} to {last:%-d %B %Y}"
+                  f"): {len(plan.people):,} people, {len(plan.messages):,} "
+                  f"messages (+ provider feedback), {len(plan.fates):,} referrals; "
+                  f"{sum(plan.dead_letters.values())} broken or misaddressed on purpose")
+    provider_topics = [topics.provider(p.topic) for p in providers.providers]
+    with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console) as bar:
+        sent = bar.add_task("simulation published", total=None)
+        done = bar.add_task("hub caught up", total=None)
+        def week_done(week_end: datetime) -> None:
+            if not console.is_terminal:  # no live bar: a line per simulated week instead
+                console.print(f"{week_end:%Y-%m-%d}: published "
+                              f"{bar.tasks[sent].completed:,.0f}, hub caught up")
+
+        progress = runner.Progress(
+            published=lambda n, total: bar.update(sent, completed=n, total=total),
+            processed=lambda n, total: bar.update(done, completed=n, total=total),
+            week_done=week_done)
+        published = asyncio.run(runner.simulate(
+            plan, bootstrap, topics, group_base, provider_topics, seed=seed, progress=progress))
+    console.print("published: " + ", ".join(f"{t} {n:,}" for t, n in published.items()))
+
+    async def year_report(conn: AsyncConnection) -> Report:
+        return await compute(conn, *financial_year(year), providers)
+
+    report: Report = report_in(year_report)
+    found = checks(plan, report, scale)
+    print_checks(found, console)
+    console.print(f"assessments avoided by reuse: {report.figures['assessments_avoided'].total:,}"
+                  f"; duplicate referrals avoided: "
+                  f"{report.figures['duplicate_referrals_avoided'].total:,}")
+    return all(c.ok for c in found)

@@ -1,1 +1,0 @@
-"""The commissioner's key performance indicators, computed from the registry."""
