@@ -38,7 +38,6 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.workloads import FEEDBACK, Event, all_referrals, feedback_for, realistic_mix
 from hub.adapters.kafka.topics import create_topics
-from hub.bootstrap import build_hub
 from hub.bootstrap import services as _services
 from hub.core.providers import load_providers
 from hub.core.topics import INPUT_GROUPS, Topics
@@ -202,20 +201,13 @@ async def latencies(bootstrap: str, topics: Topics, settings: Settings,
 @contextlib.asynccontextmanager
 async def hub_processes(settings: Settings, bootstrap: str, url: str,
                         count: int) -> AsyncIterator[Topics]:
-    """`count` hubs on a fresh database: in this process (1) or as `hub run` processes."""
+    """`count` `hub run` processes on a fresh database (processes of their own: the bench's
+    clients do not share their event loop)."""
     database = fresh_database(url)
     topics = Topics(settings.topic_prefix)
     providers = load_providers(settings.providers_file)
     await create_topics(bootstrap, topics.all(providers), settings.topic_partitions)
     await leaders_ready(bootstrap, topics.all(providers))
-    if count == 1:
-        hub = build_hub(settings, bootstrap=bootstrap, database_url=database)
-        await hub.app.start()
-        try:
-            yield topics
-        finally:
-            await hub.app.stop()
-        return
     env = {**os.environ, "HUB_KAFKA_BOOTSTRAP": bootstrap, "HUB_DATABASE_URL": database,
            "HUB_TOPIC_PREFIX": settings.topic_prefix,
            "HUB_CONSUMER_GROUP": settings.consumer_group}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import uuid
 from collections.abc import Callable
@@ -69,6 +70,14 @@ class Hub:
     relay: OutboxRelay
 
 
+def settle_memory() -> None:
+    """After start-up: what is loaded now (modules, models, settings) stays for the process's
+    life, so the collector need not scan it again; a full collection then takes milliseconds
+    instead of a hundred (measured as event-loop stalls at an offered load)."""
+    gc.collect()
+    gc.freeze()
+
+
 def hub_identity(settings: Settings) -> HubIdentity:
     return HubIdentity(name="Referral Hub", endpoint=f"{settings.endpoint_base}hub",
                        version=__version__, identifier_base=settings.identifier_base)
@@ -127,6 +136,7 @@ def build_hub(settings: Settings, *, bootstrap: KafkaAccess | str, database_url:
         upgrade(database_url)
         await emitter.start()
         sweeping.append(asyncio.get_running_loop().create_task(relay.run()))
+        settle_memory()
 
     async def stop_outputs() -> None:
         for task in sweeping:

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
         default=500, ge=1, le=10_000, description="Most records one batch takes from the "
                                                    "broker (1: one record at a time).")
     batch_wait_ms: int = Field(
-        default=100, ge=1, le=10_000, description="How long the consumer waits for records "
+        default=10, ge=1, le=10_000, description="How long the consumer waits for records "
                                                   "when none are there yet.")
 
     retry_attempts: int = Field(default=6, ge=1, le=20)
