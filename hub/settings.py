@@ -53,7 +53,7 @@ class Settings(BaseSettings):
         default=60, ge=0, le=100, description="Score from which a person reviews the match.")
 
     batch_max_records: int = Field(
-        default=500, ge=1, le=10_000, description="Most records one batch takes from the "
+        default=500, ge=1, le=2_000, description="Most records one batch takes from the "
                                                    "broker (1: one record at a time).")
     batch_wait_ms: int = Field(
         default=10, ge=1, le=10_000, description="How long the consumer waits for records "

@@ -12,10 +12,17 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from hub.core.failures import Rejected
 
 
+class StaleRead(Exception):  # noqa: N818 - a reason to read again, like a timeout
+    """What a batch read changed under it (a merge took its person): read again."""
+
+
 def is_transient(error: BaseException) -> bool:
-    """Faults that may pass by themselves: connection and timeouts, retriable broker errors."""
+    """Faults that may pass by themselves: connection and timeouts, retriable broker errors,
+    a batch whose registry view went stale."""
     if isinstance(error, Rejected):
         return False
+    if isinstance(error, StaleRead):
+        return True
     if isinstance(error, OperationalError | InterfaceError):
         return True
     if isinstance(error, DBAPIError):

@@ -66,24 +66,29 @@ def inbound_records(message: KafkaMessage) -> list[InboundRecord]:
 
 async def consume(processor: BatchProcessor, message: KafkaMessage,
                   pause_seconds: float) -> None:
-    """Process one batch. When transient retries run out, pause its partitions and re-raise, so
-    nothing of it is committed (FastStream nacks: the consumer seeks back to each partition's
-    first record of the batch)."""
+    """Process one batch. On any failure nothing of it is committed: every partition of the
+    batch is sought back to its first record here (not left to the framework's nack), and when
+    transient retries ran out those partitions also rest, with an ALERT."""
     records = inbound_records(message)
     try:
         await processor.process_batch(records)
-    except PartitionStalled:
-        consumer = message.consumer
-        stalled = sorted({(r.topic, r.partition) for r in records})
-        for topic, number in stalled:
+    except BaseException as failure:
+        consumer: Any = message.consumer  # the aiokafka consumer of this subscriber
+        firsts: dict[tuple[str, int], int] = {}
+        for r in records:
+            key = (r.topic, r.partition)
+            firsts[key] = min(firsts.get(key, r.offset), r.offset)
+        for (topic, number), first in sorted(firsts.items()):
             partition = TopicPartition(topic, number)
-            if hasattr(consumer, "pause"):
+            if not hasattr(consumer, "seek") or partition not in consumer.assignment():
+                continue  # revoked meanwhile: its new owner starts from the committed offset
+            consumer.seek(partition, first)
+            if isinstance(failure, PartitionStalled):
                 consumer.pause(partition)
                 asyncio.get_running_loop().call_later(pause_seconds, _resume, consumer,
                                                       partition)
-            first = min(r.offset for r in records if (r.topic, r.partition) == (topic, number))
-            log.critical("ALERT partition %s:%d stalled at offset %d; paused for %.0fs",
-                         topic, number, first, pause_seconds)
+                log.critical("ALERT partition %s:%d stalled at offset %d; paused for %.0fs",
+                             topic, number, first, pause_seconds)
         raise
 
 

@@ -179,9 +179,8 @@ class Registry:
         self.insert("persons", id=person_id)
 
     def seen(self, row: DemographicRow, event_id: str) -> None:
-        """Remember demographics seen for a person (once: the same again adds nothing)."""
-        if row in self.demographics.get(row.date_of_birth, ()):
-            return
+        """Remember the demographics an event gave for a person (each sighting is kept: the
+        console finds a held referral's district by its event)."""
         self._append(self.demographics[row.date_of_birth], row)
         self.insert("person_demographics", person_id=row.person_id, given_name=row.given,
                     family_name=row.family, date_of_birth=row.date_of_birth,

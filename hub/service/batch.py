@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hub import metrics
@@ -23,7 +23,7 @@ from hub.core.contracts.envelope import Envelope, Event
 from hub.core.contracts.feedback import FeedbackEvent
 from hub.core.contracts.parse import parse_event
 from hub.core.decisions import ReferralMade
-from hub.core.failures import Reason, Rejected, Stage, dead_letter_headers
+from hub.core.failures import PartitionStalled, Reason, Rejected, Stage, dead_letter_headers
 from hub.core.identity import Thresholds, birth_dates, subject_identifiers
 from hub.core.messages import InboundRecord, OutboundMessage
 from hub.core.providers import ProviderDirectory
@@ -69,8 +69,13 @@ class StorageRefused(Exception):  # noqa: N818 - the database refused the batch'
 class _Item:
     record: InboundRecord
     event: Event | None
-    rejection: Rejected | None
+    #: Why parsing refused it (for good), and why it is refused in the current attempt (a
+    #: handler's rejection can depend on other records: it is decided again on every attempt).
+    parse_rejection: Rejected | None
     first_failure: datetime
+    rejection: Rejected | None = None
+    #: The attempt could not store it: dead-lettered on its own.
+    storing_refused: Rejected | None = None
 
 
 class BatchProcessor:
@@ -115,6 +120,7 @@ class BatchProcessor:
                 done, sent = await self._store_alone(item)
                 outcomes += done
                 pending += sent
+            pending.sort(key=lambda p: p.outbox_id)  # each person's messages in order
         stored = time.monotonic()
         await self._publish(pending)
         self._count(items, outcomes, time.monotonic() - started, stored - started)
@@ -135,16 +141,21 @@ class BatchProcessor:
             cause = refused.__cause__ or refused
             log.error("storing %s failed (%s): dead-lettered", item.record.position,
                       type(cause).__name__)
-            item.rejection = Rejected(Stage.RESOLVE, Reason.UNMAPPABLE,
-                                      f"{type(cause).__name__} while storing",
-                                      type(cause).__name__)
-            return await self._retry.call("dead-letter", lambda: self._store([item]))
+            item.storing_refused = Rejected(Stage.RESOLVE, Reason.UNMAPPABLE,
+                                            f"{type(cause).__name__} while storing",
+                                            type(cause).__name__)
+            try:
+                return await self._retry.call("dead-letter", lambda: self._store([item]))
+            except StorageRefused as again:  # not even its dead letter: stop, do not spin
+                log.critical("ALERT %s: its dead letter cannot be stored either (%s)",
+                             item.record.position, type(again.__cause__ or again).__name__)
+                raise PartitionStalled(f"{item.record.position}: unstorable") from again
 
     def _needs(self, items: list[_Item]) -> Needs:
         needs = Needs()
         for item in items:
             event = item.event
-            if item.rejection is not None or event is None:
+            if item.parse_rejection is not None or event is None:
                 continue
             needs.event_ids.add(str(event.event_id))
             if isinstance(event, Envelope):
@@ -154,7 +165,7 @@ class BatchProcessor:
                                     for d in birth_dates(subject))
                 if subject.postcode and subject.residence_authority is None:
                     needs.postcodes.add(subject.postcode)
-                since = event.occurred_at - self._validity
+                since = _earlier(event.occurred_at, self._validity)
                 if needs.assessments_since is None or since < needs.assessments_since:
                     needs.assessments_since = since
             elif isinstance(event, FeedbackEvent):
@@ -162,6 +173,8 @@ class BatchProcessor:
         return needs
 
     async def _store(self, items: list[_Item]) -> tuple[list[Outcome], list[PendingMessage]]:
+        for item in items:  # decided again on every attempt
+            item.rejection = item.parse_rejection or item.storing_refused
         async with self._unit_of_work() as uow:
             registry = await uow.load(self._needs(items))
             outcomes: list[Outcome] = []
@@ -301,6 +314,14 @@ class BatchProcessor:
                  "publish): %s", len(items), items[0].record.topic if items else "-",
                  seconds * 1000, storing * 1000, (seconds - storing) * 1000,
                  ", ".join(f"{k} {v}" for k, v in sorted(summary.items())))
+
+
+def _earlier(moment: datetime, by: timedelta) -> datetime:
+    """`moment - by`, or the earliest time there is (a date in year 1 is valid input)."""
+    try:
+        return moment - by
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def describe_batch(outcomes: list[Outcome]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.adapters.postgres.db import create_engine
-from hub.adapters.postgres.schema import inbound_events, outbox, persons, referrals
+from hub.adapters.postgres.schema import dead_letters, inbound_events, outbox, persons, referrals
 from hub.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from hub.bootstrap import build_processor
 from hub.core.providers import load_providers
@@ -95,5 +95,25 @@ async def test_a_batch_finds_what_earlier_batches_stored(database_url: str) -> N
         outcomes = await processor.process_batch(
             [record("custody.events.v1", encode(e)) for e in again + first[10:]])
         assert [o.outcome for o in outcomes] == ["referral_updated"] * 10 + ["duplicate"] * 10
+    finally:
+        await engine.dispose()
+
+
+async def test_a_dead_letter_is_stored_whatever_text_the_input_held(database_url: str) -> None:
+    """NUL characters and lone surrogates in what a dead letter copies out of the input (the
+    claimed source system, field names in the error) are stored, not fatal; the neighbour is
+    processed."""
+    processor, _, engine = _processor(database_url)
+    try:
+        hostile = (b'{"event_type": "custody.drug_test_result", "schema_version": "1.0", '
+                   b'"source": {"system": "niche\\u0000\\ud800"}, "pa\\u0000yload": 1}')
+        good = encode(drug_test_event(postcode="B12 9ZZ", with_nhs=False))
+        outcomes = await processor.process_batch([record("custody.events.v1", hostile),
+                                                  record("custody.events.v1", good)])
+        assert [o.outcome for o in outcomes] == ["dead_letter:contract_violation", "referred"]
+        async with engine.connect() as conn:
+            stored = (await conn.execute(select(dead_letters))).one()
+        assert "\x00" not in (stored.source_system or "")
+        assert stored.reason == "contract_violation"
     finally:
         await engine.dispose()

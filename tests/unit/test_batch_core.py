@@ -243,18 +243,56 @@ async def test_one_assessment_has_one_identity_wherever_it_is_sent() -> None:
         {"reference": f"urn:uuid:{stored_id}"}]
 
 
-async def test_the_same_demographics_are_remembered_once() -> None:
-    processor, store = memory_processor()
-    person = subject()
-    events = [from_example(kind, at="2026-10-01T09:00:00+00:00", site="Test custody suite",
-                           subject=person)
-              for kind in ("custody.booked_in", "custody.released", "custody.booked_in")]
-    await processor.process_batch([record(CUSTODY, encode(e)) for e in events[:2]])
-    await processor.process_batch([record(CUSTODY, encode(events[2]))])
-    assert len(store.rows["persons"]) == 1
-    assert len(store.rows["person_demographics"]) == 1
-    moved = {**person, "postcode": "CV1 9ZZ"}
-    await processor.process_batch([record(CUSTODY, encode(from_example(
-        "custody.released", at="2026-10-02T09:00:00+00:00", site="Test custody suite",
-        subject=moved)))])
-    assert [r["postcode"] for r in store.rows["person_demographics"]] == ["B12 9ZZ", "CV1 9ZZ"]
+async def test_an_event_from_year_one_is_processed_not_fatal() -> None:
+    processor, _ = memory_processor()
+    ancient = from_example("court.adjourned_for_suitability_assessment",
+                           at="0001-01-05T00:00:00+00:00", site="Test Magistrates' Court",
+                           subject=subject())
+    outcomes = await processor.process_batch([record(COURT, encode(ancient)),
+                                              record(COURT, _adjourned(
+                                                  "2026-09-20T10:00:00+00:00", subject()))])
+    assert len(outcomes) == 2
+    assert outcomes[1].outcome == "assessment_requested"
+
+
+class RefusingStore(MemoryStore):
+    """Refuses (not transiently) any batch that would store an event with one of the `refused`
+    contents (SHA-256)."""
+
+    def __init__(self, refused: set[str]) -> None:
+        super().__init__()
+        self.refused = refused
+
+    def committed(self, writes: Any, republish: list[str]) -> Any:
+        if any(row["content_sha256"] in self.refused
+               for row in writes.inserts["inbound_events"]):
+            raise ValueError("the database refuses this row")
+        return super().committed(writes, republish)
+
+
+async def test_a_batch_the_database_refuses_is_retried_one_record_at_a_time() -> None:
+    """The record it cannot store is dead-lettered alone; a rejection that depended on it (the
+    same event id again, other content) is decided again: the other one is processed."""
+    from hub.bootstrap import build_processor
+    from hub.core.providers import load_providers
+    from hub.core.topics import Topics
+    from hub.settings import Settings
+    from tests.fakes import Clock, MemoryOutbox, MemoryUnitOfWork
+
+    first = drug_test_event()
+    other = {**first, "payload": {**first["payload"], "trigger_offence": False}}
+    neighbour = drug_test_event()
+    first_record = record(CUSTODY, encode(first))
+    store = RefusingStore({first_record.content_sha256})
+    settings = Settings(retry_attempts=1)
+    processor = build_processor(
+        settings, load_providers(settings.providers_file), Topics(),
+        unit_of_work=lambda: MemoryUnitOfWork(store), outbox=MemoryOutbox(store),
+        clock=Clock(), new_id=lambda: str(uuid.uuid4()))
+    outcomes = await processor.process_batch([
+        record(CUSTODY, encode(neighbour)), first_record, record(CUSTODY, encode(other))])
+    # In the batch, `other` reused `first`'s event id; alone, `first` was never stored, so
+    # `other` is the first with that id and is processed.
+    assert [o.outcome for o in outcomes] == ["referred", "dead_letter:unmappable", "referred"]
+    assert [m.topic for m in store.published] == [
+        "referrals.birmingham.v1", "custody.events.dlq.v1", "referrals.birmingham.v1"]

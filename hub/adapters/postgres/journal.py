@@ -103,9 +103,19 @@ async def unpublished_summary(conn: AsyncConnection) -> tuple[int, datetime | No
     return int(count), oldest
 
 
+def storable(text: str | None, limit: int = 4000) -> str | None:
+    """Text PostgreSQL can store whatever the input held: NUL and lone surrogates replaced,
+    the length capped."""
+    if text is None:
+        return None
+    return text[:limit].replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
 def seems(value: bytes) -> dict[str, str | None]:
-    """`event_type` and `source_system` as the bytes claim them (None where they do not)."""
-    return {"event_type": None, "source_system": None, **_what_it_seems(value)}
+    """`event_type` and `source_system` as the bytes claim them (None where they do not),
+    storable."""
+    claimed = {"event_type": None, "source_system": None, **_what_it_seems(value)}
+    return {key: storable(text, 200) for key, text in claimed.items()}
 
 
 def _what_it_seems(value: bytes) -> dict[str, str | None]:

@@ -19,7 +19,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub.adapters.postgres.journal import decode_row, encode_headers, seems
+from hub.adapters.faults import StaleRead
+from hub.adapters.postgres.journal import decode_row, encode_headers, seems, storable
 from hub.adapters.postgres.postcodes import compact
 from hub.adapters.postgres.schema import (
     assessment_requests,
@@ -124,8 +125,13 @@ class PostgresUnitOfWork:
                     r.nhs_number))
                 in_play.add(str(r.person_id))
         if in_play:
-            await self._run(select(persons.c.id).where(persons.c.id.in_(sorted(in_play)))
-                            .order_by(persons.c.id).with_for_update())
+            # FOR NO KEY UPDATE: rows that reference a person (its events, referrals) can still
+            # be written by others meanwhile; a merge (FOR UPDATE) waits, and is waited for.
+            locked = await self._run(select(persons.c.id, persons.c.merged_into)
+                                     .where(persons.c.id.in_(sorted(in_play)))
+                                     .order_by(persons.c.id).with_for_update(key_share=True))
+            if any(row.merged_into is not None for row in locked):
+                raise StaleRead("a person was merged while the batch read the registry")
         await self._load_referrals(registry, in_play, needs.referral_ids)
         if in_play:
             await self._load_requests(registry, in_play)
@@ -250,7 +256,9 @@ class PostgresUnitOfWork:
         rows = await self._run(insert(dead_letters).on_conflict_do_nothing().returning(
             dead_letters.c.topic, dead_letters.c.partition, dead_letters.c.offset,
             sort_by_parameter_order=True),
-            [{**row, **seems(q.message.value)} for row, q in letters])
+            [{**row, "error_message": storable(row["error_message"]),
+              "error_class": storable(row["error_class"], 200), **seems(q.message.value)}
+             for row, q in letters])
         inserted = {f"{r.topic}:{r.partition}:{r.offset}" for r in rows}
         return [q for _, q in letters if q.source_ref in inserted]
 
