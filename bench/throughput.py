@@ -66,20 +66,21 @@ class Line:
                 f"p99 {q[98]:7.1f} ms   (n={self.events}){ratio}")
 
 
-async def produce(bootstrap: str, records: Iterable[tuple[str, bytes]],
+async def produce(bootstrap: str, records: Iterable[tuple[str, bytes, bytes | None]],
                   rate: float | None = None) -> None:
+    """Send (topic, value, key) records, keyed by their number where the key is None."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
                                 max_batch_size=512 * 1024)
     await producer.start()
     try:
         started = time.monotonic()
-        for i, (topic, value) in enumerate(records):
+        for i, (topic, value, key) in enumerate(records):
             if rate is not None:
                 delay = started + i / rate - time.monotonic()
                 if delay > 0:
                     await producer.flush()
                     await asyncio.sleep(delay)
-            await producer.send(topic, value, key=str(i).encode(),
+            await producer.send(topic, value, key=key or str(i).encode(),
                                 headers=[("bench-id", str(i).encode())])
         await producer.flush()
     finally:
@@ -241,13 +242,13 @@ async def bench_hub(name: str, base: Settings, bootstrap: str, url: str, events:
         for group in groups.values():
             await wait_for_members(bootstrap, group, processes, within=120)
         if warm_up:
-            await produce(bootstrap, [(topics.name(e.topic), e.value) for e in warm_up])
+            await produce(bootstrap, [(topics.name(e.topic), e.value, e.key) for e in warm_up])
             await committed_all(bootstrap, groups)
         started = time.monotonic()
         causes = {e.event_id for e in events if e.yields_bundle}
         answering = asyncio.create_task(simulated_providers(
             bootstrap, topics, settings, causes)) if with_feedback else None
-        await produce(bootstrap, [(topics.name(e.topic), e.value) for e in events], rate)
+        await produce(bootstrap, [(topics.name(e.topic), e.value, e.key) for e in events], rate)
         if answering is not None:
             await answering
         done = await committed_all(bootstrap, groups)
@@ -270,7 +271,7 @@ async def bench_passthrough(base: Settings, bootstrap: str, n: int, *, batched: 
     try:
         await wait_for_members(bootstrap, f"{prefix}pass", 1)
         started = time.monotonic()
-        feeding = asyncio.create_task(produce(bootstrap, [(source, b"x" * 1200)] * n))
+        feeding = asyncio.create_task(produce(bootstrap, [(source, b"x" * 1200, None)] * n))
         moved = 0
         while moved < n:
             if batched:

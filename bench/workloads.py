@@ -25,6 +25,8 @@ class Event:
     value: bytes
     event_id: str
     yields_bundle: bool
+    #: The record key: the person's PNC id, as a source keys its events by its subject.
+    key: bytes | None = None
 
 
 def _family(n: int) -> str:
@@ -40,7 +42,8 @@ def subject(n: int, run: str) -> dict[str, Any]:
 
 def _event(kind: str, topic: str, person: dict[str, Any], bundle: bool, **payload: Any) -> Event:
     body = from_example(kind, at=AT, site="Bench custody suite", subject=person, **payload)
-    return Event(topic, json.dumps(body).encode(), body["event_id"], bundle)
+    return Event(topic, json.dumps(body).encode(), body["event_id"], bundle,
+                 person["pnc_id"].encode())
 
 
 def drug_test(person: dict[str, Any], *, positive: bool) -> Event:
@@ -50,7 +53,8 @@ def drug_test(person: dict[str, Any], *, positive: bool) -> Event:
                        "trigger_offence": True,
                        "results": {"opiates": "positive" if positive else "negative",
                                    "cocaine": "negative"}}
-    return Event(CUSTODY, json.dumps(body).encode(), body["event_id"], positive)
+    return Event(CUSTODY, json.dumps(body).encode(), body["event_id"], positive,
+                 person["pnc_id"].encode())
 
 
 def realistic_mix(groups: int) -> list[Event]:

@@ -272,7 +272,9 @@ class Needs:
 
     event_ids: set[str] = field(default_factory=set)
     identifiers: set[tuple[str, str]] = field(default_factory=set)
-    births: set[date] = field(default_factory=set)
+    #: Per subject: its identifiers and the dates of birth its candidates may have.
+    subjects: list[tuple[frozenset[tuple[str, str]], frozenset[date]]] = field(
+        default_factory=list)
     postcodes: set[str] = field(default_factory=set)
     referral_ids: set[str] = field(default_factory=set)
     #: The earliest assessment time a reuse in this batch may look at.

@@ -160,9 +160,10 @@ class BatchProcessor:
             needs.event_ids.add(str(event.event_id))
             if isinstance(event, Envelope):
                 subject = event.subject
-                needs.identifiers.update(subject_identifiers(subject))
-                needs.births.update(datetime.fromisoformat(d).date()
-                                    for d in birth_dates(subject))
+                pairs = frozenset(subject_identifiers(subject))
+                needs.identifiers.update(pairs)
+                needs.subjects.append((pairs, frozenset(
+                    datetime.fromisoformat(d).date() for d in birth_dates(subject))))
                 if subject.postcode and subject.residence_authority is None:
                     needs.postcodes.add(subject.postcode)
                 since = _earlier(event.occurred_at, self._validity)

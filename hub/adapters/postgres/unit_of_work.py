@@ -97,8 +97,15 @@ class PostgresUnitOfWork:
     # -- reading -------------------------------------------------------------------------------
     async def load(self, needs: Needs) -> Registry:
         registry = Registry()
+        # Which subjects could need a match on demographics: those none of whose identifiers
+        # is known yet (read without locks; read again under them below). Only their dates of
+        # birth are locked and read, so concurrent hubs that see known people do not queue
+        # behind each other's birthdays.
+        known = await self._identifiers(needs.identifiers)
+        births = {day for pairs, days in needs.subjects if not pairs & known.keys()
+                  for day in days}
         keys = ([f"{s}:{v}" for s, v in needs.identifiers]
-                + [f"dob:{d.isoformat()}" for d in needs.births]
+                + [f"dob:{d.isoformat()}" for d in births]
                 + [f"event:{e}" for e in needs.event_ids])
         if keys:
             await self._run(_LOCK, {"keys": keys})
@@ -107,17 +114,14 @@ class PostgresUnitOfWork:
                                           inbound_events.c.content_sha256)
                                    .where(inbound_events.c.event_id.in_(needs.event_ids)))
             registry.events.update({str(r.event_id): r.content_sha256 for r in rows})
-        in_play: set[str] = set()
-        if needs.identifiers:
-            rows = await self._run(select(person_identifiers).where(tuple_(
-                person_identifiers.c.system, person_identifiers.c.value)
-                .in_(sorted(needs.identifiers))))
-            for r in rows:
-                registry.identifiers[(r.system, r.value)] = str(r.person_id)
-                in_play.add(str(r.person_id))
-        if needs.births:
+        registry.identifiers.update(await self._identifiers(needs.identifiers))
+        in_play = set(registry.identifiers.values())
+        if any(not pairs & registry.identifiers.keys() and not days <= births
+               for pairs, days in needs.subjects):
+            raise StaleRead("an identifier was moved while the batch read the registry")
+        if births:
             rows = await self._run(select(person_demographics).where(
-                person_demographics.c.date_of_birth.in_(sorted(needs.births)))
+                person_demographics.c.date_of_birth.in_(sorted(births)))
                 .order_by(person_demographics.c.id))
             for r in rows:
                 registry.demographics[r.date_of_birth].append(DemographicRow(
@@ -140,6 +144,13 @@ class PostgresUnitOfWork:
         if needs.postcodes:
             await self._load_postcodes(registry, needs.postcodes)
         return registry
+
+    async def _identifiers(self, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        if not pairs:
+            return {}
+        rows = await self._run(select(person_identifiers).where(tuple_(
+            person_identifiers.c.system, person_identifiers.c.value).in_(sorted(pairs))))
+        return {(r.system, r.value): str(r.person_id) for r in rows}
 
     async def _load_referrals(self, registry: Registry, in_play: set[str],
                               referral_ids: set[str]) -> None:
