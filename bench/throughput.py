@@ -37,7 +37,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.workloads import FEEDBACK, Event, all_referrals, feedback_for, realistic_mix
-from hub.adapters.kafka.topics import create_topics
+from hub.adapters.kafka.topics import create_topics, delete_topics
 from hub.bootstrap import services as _services
 from hub.core.providers import load_providers
 from hub.core.topics import INPUT_GROUPS, Topics
@@ -132,19 +132,6 @@ async def committed_all(bootstrap: str, groups: dict[str, str], within: float = 
     finally:
         await admin.close()
         await consumer.stop()
-
-
-async def delete_topics(bootstrap: str, prefix: str) -> None:
-    """The line's topics go when it is done (a broker with thousands of partitions left over
-    from earlier runs is slower: every run starts from the same broker)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        mine = [t for t in await admin.list_topics() if t.startswith(prefix)]
-        if mine:
-            await admin.delete_topics(mine)
-    finally:
-        await admin.close()
 
 
 def drop_database(url: str, database_url: str) -> None:

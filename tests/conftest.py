@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from hub.adapters.kafka.topics import delete_topics
 from hub.adapters.local.kafka import run_blocking
 from hub.adapters.postgres.migrate import upgrade
 from tests.ports import free_ports
@@ -111,20 +112,7 @@ def topic_prefix(services: Services) -> Iterator[str]:
     """This test's own topics, deleted afterwards (the broker stays small)."""
     prefix = f"t{uuid.uuid4().hex[:10]}."
     yield prefix
-    run_blocking(_delete_topics(services.bootstrap, prefix))
-
-
-async def _delete_topics(bootstrap: str, prefix: str) -> None:
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        mine = [t for t in await admin.list_topics() if t.startswith(prefix)]
-        if mine:
-            await admin.delete_topics(mine)
-    finally:
-        await admin.close()
+    run_blocking(delete_topics(services.bootstrap, prefix))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

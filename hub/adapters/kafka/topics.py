@@ -28,3 +28,19 @@ async def create_topics(
         return missing
     finally:
         await admin.close()
+
+
+async def delete_topics(kafka: KafkaAccess | str, prefix: str) -> list[str]:
+    """Delete every topic whose name starts with `prefix` (a test's or a bench line's own);
+    return their names."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(**client_options(kafka))
+    await admin.start()
+    try:
+        mine = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if mine:
+            await admin.delete_topics(mine)
+        return mine
+    finally:
+        await admin.close()
