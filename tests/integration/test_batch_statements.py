@@ -118,3 +118,33 @@ async def test_a_dead_letter_is_stored_whatever_text_the_input_held(database_url
         assert stored.reason == "contract_violation"
     finally:
         await engine.dispose()
+
+
+async def test_a_person_merged_under_a_batch_makes_it_read_again(database_url: str) -> None:
+    """Between reading identifiers and locking persons a merge can take a person: the unit of
+    work notices (the locked person is merged) and raises a transient StaleRead, so the batch
+    is read again instead of attaching events to a merged-away person."""
+    from sqlalchemy import update
+
+    from hub.adapters.faults import StaleRead, is_transient
+    from hub.core.registry import Needs
+
+    processor, _, engine = _processor(database_url)
+    try:
+        event = drug_test_event(postcode="B12 9ZZ", with_nhs=False)
+        await processor.process_batch([record("custody.events.v1", encode(event))])
+        async with engine.begin() as conn:
+            person = (await conn.execute(select(persons.c.id))).scalar_one()
+            other = str(uuid.uuid4())
+            await conn.execute(persons.insert().values(id=other))
+            # The state a merge leaves while the batch waits: `person` merged into `other`.
+            await conn.execute(update(persons).where(persons.c.id == person)
+                               .values(merged_into=other))
+        pairs = frozenset({("pnc_id", event["subject"]["pnc_id"])})
+        needs = Needs(identifiers=set(pairs), subjects=[(pairs, frozenset())])
+        async with PostgresUnitOfWork(engine, lambda: datetime.now(UTC)) as uow:
+            with pytest.raises(StaleRead) as raised:
+                await uow.load(needs)
+        assert is_transient(raised.value)
+    finally:
+        await engine.dispose()
