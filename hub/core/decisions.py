@@ -4,7 +4,6 @@ message (topic, key, headers, FHIR value). Handlers never build bytes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from hub.core.context import ReferralContext
 from hub.core.contracts.court import (
@@ -93,9 +92,3 @@ class IdentityReviewRaised:
 
 Decision = (ReferralMade | ReferralUpdated | ReferralRevoked | AssessmentRequested
             | AssessmentShared | RequestAnswered | IdentityReviewRaised)
-
-
-def describe(decision: Decision) -> dict[str, Any]:
-    """A decision as plain data without personal values (for tests and debugging)."""
-    return {"decision": type(decision).__name__, "recipient": decision.context.recipient.id,
-            "subject_id": decision.context.referral_id}

@@ -80,13 +80,6 @@ class Writes:
     #: Dead letters: the row and its outbox message, once per input position.
     dead_letters: list[tuple[dict[str, Any], Queued]] = field(default_factory=list)
 
-    @property
-    def statements(self) -> int:
-        """How many bulk statements writing these takes (a structural guard, not a timing)."""
-        update_shapes = {(t, tuple(sorted(v))) for t, _, v in self.updates}
-        return sum(1 for rows in self.inserts.values() if rows) + len(update_shapes) \
-            + (1 if self.outbox else 0) + (2 if self.dead_letters else 0)
-
 
 _MISSING = object()
 

@@ -101,10 +101,6 @@ class BatchProcessor:
         self._validity = assessment_validity
         self._thresholds = thresholds
 
-    async def process(self, record: InboundRecord) -> Outcome:
-        """One record (a batch of one)."""
-        return (await self.process_batch([record]))[0]
-
     async def process_batch(self, records: list[InboundRecord]) -> list[Outcome]:
         """Handle, store and publish a batch; raises `PartitionStalled` only when transient
         retries run out (nothing of the batch is then committed)."""
@@ -323,8 +319,3 @@ def _earlier(moment: datetime, by: timedelta) -> datetime:
         return moment - by
     except OverflowError:
         return datetime.min.replace(tzinfo=UTC)
-
-
-def describe_batch(outcomes: list[Outcome]) -> dict[str, Any]:
-    """How many of each outcome (for tests and the benchmark)."""
-    return dict(Counter(o.outcome for o in outcomes))
