@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from hub.core.providers import Provider
+
 NewId = Callable[[], str]
 
 
@@ -25,6 +27,12 @@ class Recipient:
     name: str
     endpoint: str
     authority_code: str | None = None
+
+
+def provider_recipient(provider: Provider, endpoint_base: str) -> Recipient:
+    """A treatment provider as the recipient of its referrals."""
+    return Recipient(RecipientKind.PROVIDER, provider.id, provider.name,
+                     f"{endpoint_base}provider/{provider.id}", provider.authority_code)
 
 
 @dataclass(frozen=True)

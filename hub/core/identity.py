@@ -10,6 +10,7 @@ derived from it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from hub.core.context import NewId
 from hub.core.contracts.envelope import Subject
@@ -54,19 +55,16 @@ def subject_identifiers(subject: Subject) -> list[tuple[str, str]]:
                   if (value := getattr(subject, system)) is not None)
 
 
-def birth_dates(subject: Subject) -> list[str]:
-    """The dates of birth a subject's candidates may have (as given, and day/month swapped)."""
-    born = subject.date_of_birth
+def birth_dates(born: date | None) -> list[date]:
+    """The dates of birth a person's candidates may have (as given, and day/month swapped)."""
     if born is None:
         return []
-    return [d.isoformat() for d in (born, swapped(born)) if d is not None]
+    return [d for d in (born, swapped(born)) if d is not None]
 
 
 def candidates(registry: Registry, seen: Demographics) -> list[Candidate]:
-    assert seen.date_of_birth is not None
-    births = [seen.date_of_birth, *filter(None, [swapped(seen.date_of_birth)])]
     best: dict[str, Candidate] = {}
-    for row in registry.born_on(births):
+    for row in registry.born_on(birth_dates(seen.date_of_birth)):
         known = Demographics(row.given, row.family, row.date_of_birth, row.postcode,
                              row.nhs_number)
         found = score(seen, known)

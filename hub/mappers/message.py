@@ -24,10 +24,9 @@ Json = dict[str, Any]
 
 @dataclass(frozen=True)
 class FhirMessage:
-    """A validated Bundle: its model (for reading) and its JSON body (for the wire)."""
+    """A Bundle that passed validation (`validated`); `to_json` writes its wire form."""
 
     model: Bundle
-    body: Json
 
 
 _RESOURCES: dict[str, type[FHIRAbstractModel]] = {}
@@ -47,7 +46,7 @@ def validated(body: Json) -> FhirMessage:
     Each entry's resource is validated by its own model, then the Bundle around them."""
     entries = [{**entry, "resource": _resource(entry["resource"])} if "resource" in entry
                else entry for entry in body.get("entry", ())]
-    return FhirMessage(Bundle.model_validate({**body, "entry": entries}), body)
+    return FhirMessage(Bundle.model_validate({**body, "entry": entries}))
 
 
 #: Per FHIR type: (JSON key, field, is primitive, extension field, extension JSON key).

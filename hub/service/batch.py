@@ -158,8 +158,7 @@ class BatchProcessor:
                 subject = event.subject
                 pairs = frozenset(subject_identifiers(subject))
                 needs.identifiers.update(pairs)
-                needs.subjects.append((pairs, frozenset(
-                    datetime.fromisoformat(d).date() for d in birth_dates(subject))))
+                needs.subjects.append((pairs, frozenset(birth_dates(subject.date_of_birth))))
                 if subject.postcode and subject.residence_authority is None:
                     needs.postcodes.add(subject.postcode)
                 since = _earlier(event.occurred_at, self._validity)

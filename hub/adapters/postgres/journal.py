@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.adapters.postgres.schema import outbox
 from hub.core.contracts.catalogue import shown_event_type
+from hub.core.messages import OutboundMessage
 from hub.core.registry import PendingMessage
 
 __all__ = ["PendingMessage"]
-from hub.adapters.postgres.schema import outbox
-from hub.core.messages import OutboundMessage
 
 
 def encode_headers(message: OutboundMessage) -> list[list[str]]:
@@ -37,13 +37,18 @@ def decode_row(row: Any) -> PendingMessage:
                                                   decode_headers(row.headers)))
 
 
+def outbox_row(source_ref: str, message: OutboundMessage, now: datetime) -> dict[str, Any]:
+    """A message as an outbox row, caused by `source_ref` (an event id, an input position or
+    an operator's decision)."""
+    return {"source_ref": source_ref, "topic": message.topic, "key": message.key,
+            "value": message.value, "headers": encode_headers(message), "created_at": now}
+
+
 async def add_to_outbox(
     conn: AsyncConnection, source_ref: str, messages: list[OutboundMessage], now: datetime
 ) -> None:
     if messages:
-        await conn.execute(outbox.insert(), [
-            {"source_ref": source_ref, "topic": m.topic, "key": m.key, "value": m.value,
-             "headers": encode_headers(m), "created_at": now} for m in messages])
+        await conn.execute(outbox.insert(), [outbox_row(source_ref, m, now) for m in messages])
 
 
 async def pending_outbox(conn: AsyncConnection, source_ref: str) -> list[PendingMessage]:

@@ -1,9 +1,10 @@
 """One batch, one transaction: bulk locks and reads into a `Registry`, bulk writes back.
 
-Locks first, in one sorted statement: an advisory lock per identifier, date of birth and event
-id of the batch, so concurrent hub processes that see the same person or event wait for each
-other (they cannot create two persons for one, or process one event twice); then the rows of
-every person in play, and of every referral named by feedback, in id order. Reads after that see
+Locks first, in one sorted statement: an advisory lock per identifier and event id of the batch,
+and per date of birth of the subjects none of whose identifiers is known yet, so concurrent hub
+processes that see the same person or event wait for each other (they cannot create two persons
+for one, or process one event twice); then the rows of every person in play, and of every
+referral named by feedback, in id order. Reads after that see
 a stable view. Every statement is counted (`statements`), so tests can guard the shape.
 """
 
@@ -20,7 +21,7 @@ from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.adapters.faults import StaleRead
-from hub.adapters.postgres.journal import decode_row, encode_headers, seems, storable
+from hub.adapters.postgres.journal import decode_row, outbox_row, seems, storable
 from hub.adapters.postgres.postcodes import compact
 from hub.adapters.postgres.schema import (
     assessment_requests,
@@ -55,12 +56,6 @@ IDEMPOTENT = frozenset({"person_identifiers"})
 
 _LOCK = text("SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT "
              "hashtextextended(k, 0) AS h FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) s")
-
-
-def _outbox_row(queued: Queued, now: Any) -> dict[str, Any]:
-    m = queued.message
-    return {"source_ref": queued.source_ref, "topic": m.topic, "key": m.key, "value": m.value,
-            "headers": encode_headers(m), "created_at": now}
 
 
 class PostgresUnitOfWork:
@@ -216,6 +211,9 @@ class PostgresUnitOfWork:
     # -- writing -------------------------------------------------------------------------------
     async def commit(self, registry: Registry, republish: list[str]) -> list[PendingMessage]:
         writes = registry.writes
+        unknown = set(writes.inserts) - set(INSERT_ORDER)
+        if unknown:
+            raise ValueError(f"no insert order for {sorted(unknown)}")
         for name in INSERT_ORDER:
             new_rows = writes.inserts.get(name)
             if new_rows:
@@ -223,19 +221,16 @@ class PostgresUnitOfWork:
                 if name in IDEMPOTENT:
                     statement = statement.on_conflict_do_nothing()
                 await self._run(statement, new_rows)
-        unknown = set(writes.inserts) - set(INSERT_ORDER)
-        if unknown:
-            raise ValueError(f"no insert order for {sorted(unknown)}")
         await self._apply_updates(writes.updates)
         now = self._clock()
         queued = list(writes.outbox)
         if writes.dead_letters:
-            queued += await self._dead_letters(writes.dead_letters, republish)
+            queued += await self._dead_letters(writes.dead_letters)
         pending: list[PendingMessage] = []
         if queued:
             stored = await self._run(insert(outbox).returning(
                 outbox.c.id, sort_by_parameter_order=True),
-                [_outbox_row(q, now) for q in queued])
+                [outbox_row(q.source_ref, q.message, now) for q in queued])
             ids = [r.id for r in stored]
             pending = [PendingMessage(i, q.message) for i, q in zip(ids, queued, strict=True)]
         if republish:
@@ -260,10 +255,11 @@ class PostgresUnitOfWork:
                 {c: bindparam(c) for c in columns})
             await self._run(statement, rows)
 
-    async def _dead_letters(self, letters: list[tuple[dict[str, Any], Queued]],
-                            republish: list[str]) -> list[Queued]:
-        """Each input position is recorded once; a position recorded before (a redelivered
-        dead letter) only has its unpublished message sent again (`republish`)."""
+    async def _dead_letters(self, letters: list[tuple[dict[str, Any], Queued]]
+                            ) -> list[Queued]:
+        """Each input position is recorded once: the messages of positions recorded now. A
+        position recorded before (a redelivered dead letter) only has its unpublished message
+        sent again (the caller's `republish`)."""
         rows = await self._run(insert(dead_letters).on_conflict_do_nothing().returning(
             dead_letters.c.topic, dead_letters.c.partition, dead_letters.c.offset,
             sort_by_parameter_order=True),

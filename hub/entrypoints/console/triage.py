@@ -21,7 +21,7 @@ from hub.adapters.postgres.schema import (
     triage_decisions,
     triage_items,
 )
-from hub.core.context import HubIdentity, NewId, Recipient, RecipientKind
+from hub.core.context import HubIdentity, NewId, provider_recipient
 from hub.core.messages import OutboundMessage, output_headers
 from hub.core.providers import ProviderDirectory
 from hub.core.topics import Topics
@@ -95,8 +95,7 @@ async def route(conn: AsyncConnection, item_id: str, authority_code: str, env: T
     if found is None:
         raise AlreadyResolved("the referral sent to triage was not found; it cannot be routed "
                               "from here")
-    recipient = Recipient(RecipientKind.PROVIDER, provider.id, provider.name,
-                          f"{env.endpoint_base}provider/{provider.id}", authority_code)
+    recipient = provider_recipient(provider, env.endpoint_base)
     triaged, triage_headers = found
     value = to_json(readdress_to_provider(triaged, recipient, env.hub, now=now,
                                           new_id=env.new_id))

@@ -14,7 +14,14 @@ from typing import Any
 
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
-from hub.core.context import HubIdentity, NewId, Recipient, RecipientKind, ReferralContext
+from hub.core.context import (
+    HubIdentity,
+    NewId,
+    Recipient,
+    RecipientKind,
+    ReferralContext,
+    provider_recipient,
+)
 from hub.core.contracts.assessment import AssessmentAnswers
 from hub.core.contracts.envelope import Envelope
 from hub.core.decisions import (
@@ -65,8 +72,7 @@ class HandlingEnv:
         provider = self.providers.by_authority(authority_code)
         if provider is None:
             raise LookupError(f"no provider serves {authority_code}")
-        return Recipient(RecipientKind.PROVIDER, provider.id, provider.name,
-                         f"{self.endpoint_base}provider/{provider.id}", authority_code)
+        return provider_recipient(provider, self.endpoint_base)
 
     def triage_recipient(self) -> Recipient:
         return Recipient(RecipientKind.TRIAGE, "arrest-referral-triage",
