@@ -1,7 +1,7 @@
 """Throughput and latency of the hub on the real broker and database, beside raw aiokafka
 passthroughs in the same run (`make bench`).
 
-    python -m bench.throughput [--groups 1000] [--paced-seconds 10]
+    python -m bench.throughput [--groups 1000] [--paced-seconds 10] [--only mix] [--profile DIR]
 
 Uses the local dev services (`hub dev up`) unless HUB_KAFKA_BOOTSTRAP / HUB_DATABASE_URL are
 set. Every line gets its own topics, consumer group and a fresh database. Each run starts its
@@ -45,6 +45,7 @@ from hub.settings import Settings
 from tests.kafka_helpers import read_all, wait_for_members
 
 ROOT = Path(__file__).resolve().parents[1]
+PROFILE_DIR: Path | None = None  # --profile: every `hub run` under cProfile, one file each
 
 
 @dataclass(frozen=True)
@@ -219,9 +220,13 @@ async def hub_processes(settings: Settings, bootstrap: str, url: str,
            "HUB_TOPIC_PREFIX": settings.topic_prefix,
            "HUB_CONSUMER_GROUP": settings.consumer_group}
     hub = str(Path(sys.executable).with_name("hub"))
-    procs = [await asyncio.create_subprocess_exec(
-        hub, "run", env=env, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL) for _ in range(count)]
+    procs = []
+    for i in range(count):
+        profiled = [sys.executable, "-m", "cProfile", "-o",
+                    str(PROFILE_DIR / f"{settings.topic_prefix}{i}.prof")] if PROFILE_DIR else []
+        procs.append(await asyncio.create_subprocess_exec(
+            *profiled, hub, "run", env=env, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL))
     try:
         for group in groups_of(settings, topics, INPUT_GROUPS).values():
             await wait_for_members(bootstrap, group, count, within=120)
@@ -354,7 +359,12 @@ if __name__ == "__main__":
     parser.add_argument("--paced-seconds", type=int, default=10)
     parser.add_argument("--only", default="", help="comma-separated hub lines to run: "
                         "mix, referrals, paced, two (default: all)")
+    parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
+                        help="run every hub under cProfile; write DIR/<prefix><n>.prof")
     options = parser.parse_args()
+    if options.profile:
+        options.profile.mkdir(parents=True, exist_ok=True)
+        PROFILE_DIR = options.profile.resolve()
     run_prefix = f"bench{uuid.uuid4().hex[:6]}."
     bench_settings = Settings(topic_prefix=run_prefix, consumer_group=f"{run_prefix}hub")
     kafka, database = _services(bench_settings)  # the bench's own clients speak PLAINTEXT

@@ -40,7 +40,10 @@ def drug_test_event(
         "family_name": f"Personsyn{letters(n).lower()}",
         "date_of_birth": (date(1950, 1, 1) + timedelta(days=(n * 7) % 18000)).isoformat(),
     }
-    if with_nhs:
+    # A person pinned by its identifiers gets no NHS number of its own (a random one on each
+    # event would be another NHS number for the same PNC ID: an identity conflict).
+    pinned = any(k in subject for k in ("pnc_id", "custody_record_number", "probation_crn"))
+    if with_nhs and not pinned:
         person["nhs_number"] = TEST_NHS_NUMBERS[n % len(TEST_NHS_NUMBERS)]
     if postcode is not None:
         person["postcode"] = postcode

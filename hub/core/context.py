@@ -58,3 +58,5 @@ class ReferralContext:
     hub: HubIdentity
     triage_reason: str | None = None
     triage_candidates: tuple[str, ...] = field(default_factory=tuple)
+    #: Held because the person is under this identity review.
+    review_id: str | None = None

@@ -3,7 +3,8 @@
 Exact identifiers (NHS number, PNC ID, source references) link automatically elsewhere; this is
 for the rest. A wrong merge would send one person's health data to another's provider, so only
 a near-perfect score links automatically; a middling one goes to a human (triage); and different
-NHS numbers or dates of birth that are not a simple day/month swap never match.
+NHS numbers never match. A date of birth that differs (other than a day/month swap) gives no
+points, so it can reach the review band but never link.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from hub.core.contracts.envelope import Subject
+from hub.core.residence import real_postcode
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ class Demographics:
     @classmethod
     def of(cls, subject: Subject) -> Demographics:
         return cls(normalise_name(subject.given_name), normalise_name(subject.family_name),
-                   subject.date_of_birth, subject.postcode, subject.nhs_number)
+                   subject.date_of_birth, real_postcode(subject.postcode), subject.nhs_number)
 
     @property
     def matchable(self) -> bool:
@@ -39,9 +41,10 @@ class Demographics:
 class MatchScore:
     """0-100, with the reasons that made it (shown to the operator who decides).
 
-    Date of birth 40 (15 if day and month are swapped), family name 25 (15 if only one part of a
-    double-barrelled name agrees), given name 20 (5 for the initial, -10 if it differs),
-    postcode 15 (7 for the district, -10 if it differs)."""
+    Date of birth 40 (15 if day and month are swapped, 0 if it differs), family name 25 (15 if
+    only one part of a double-barrelled name agrees), given name 20 (5 for the initial, -10 if
+    it differs), postcode 15 (7 for the district, -10 if it differs). So a date of birth typed
+    wrong, or a father and son of one name at one address, score 60: reviewed, never linked."""
 
     total: int
     reasons: tuple[str, ...]
@@ -113,10 +116,7 @@ def score(a: Demographics, b: Demographics) -> MatchScore:
         return MatchScore(0, ("nhs_number_differs",))
     if not (a.date_of_birth and b.date_of_birth and a.family and b.family):
         return MatchScore(0, ("not_enough_to_match",))
-    birth = _birth(a.date_of_birth, b.date_of_birth)
-    if birth[0] == 0:
-        return MatchScore(0, (str(birth[1]),))
-    evidence = [birth, _family(a.family, b.family), _given(a.given, b.given),
-                _postcode(a.postcode, b.postcode)]
+    evidence = [_birth(a.date_of_birth, b.date_of_birth), _family(a.family, b.family),
+                _given(a.given, b.given), _postcode(a.postcode, b.postcode)]
     total = sum(points for points, _ in evidence)
     return MatchScore(max(total, 0), tuple(reason for _, reason in evidence if reason))

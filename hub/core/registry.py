@@ -16,6 +16,17 @@ from typing import Any
 
 from hub.core.contracts.envelope import Envelope
 from hub.core.messages import OutboundMessage
+from hub.core.residence import real_postcode
+
+#: Identifiers a person has one of: two different values are two people (or a mistake).
+SINGLE_VALUED = frozenset({"nhs_number", "pnc_id", "probation_crn"})
+
+
+def name_key(family: str | None, postcode: str | None) -> tuple[str, str] | None:
+    """The second blocking key of candidate search: (normalised family name, district)."""
+    if not family or not postcode:
+        return None
+    return family, postcode.split(" ")[0]
 
 
 @dataclass(frozen=True)
@@ -26,6 +37,17 @@ class DemographicRow:
     date_of_birth: date
     postcode: str | None
     nhs_number: str | None
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """An open identity review: `person_id` is provisional until an operator decides whether
+    it is one of `candidates`; everything about it goes to triage meanwhile."""
+
+    id: str
+    person_id: str
+    reason: str
+    candidates: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -97,7 +119,14 @@ class Registry:
 
     def __init__(self) -> None:
         self.identifiers: dict[tuple[str, str], str] = {}
+        #: Per person in play: the values it has of each identifier a person has only one of.
+        self.strong: dict[str, dict[str, set[str]]] = defaultdict(dict)
+        #: Open identity reviews by their provisional person.
+        self.reviews: dict[str, ReviewRow] = {}
         self.demographics: dict[date, list[DemographicRow]] = defaultdict(list)
+        #: The same sightings by (normalised family name, postcode district).
+        self.demographics_by_name: dict[tuple[str, str], list[DemographicRow]] = \
+            defaultdict(list)
         self.referrals: dict[str, ReferralRow] = {}
         self.referrals_of: dict[str, list[str]] = defaultdict(list)
         self.assessments_of: dict[str, list[AssessmentRow]] = defaultdict(list)
@@ -165,6 +194,9 @@ class Registry:
         if (system, value) in self.identifiers:
             return
         self._set(self.identifiers, (system, value), person_id)
+        if system in SINGLE_VALUED:
+            values = self.strong[person_id]
+            self._set(values, system, {*values.get(system, ()), value})
         self.insert("person_identifiers", system=system, value=value, person_id=person_id,
                     first_seen_event=event_id)
 
@@ -175,12 +207,27 @@ class Registry:
         """Remember the demographics an event gave for a person (each sighting is kept: the
         console finds a held referral's district by its event)."""
         self._append(self.demographics[row.date_of_birth], row)
+        if (key := name_key(row.family, row.postcode)) is not None:
+            self._append(self.demographics_by_name[key], row)
         self.insert("person_demographics", person_id=row.person_id, given_name=row.given,
                     family_name=row.family, date_of_birth=row.date_of_birth,
                     postcode=row.postcode, nhs_number=row.nhs_number, source_event_id=event_id)
 
     def born_on(self, days: list[date]) -> list[DemographicRow]:
         return [row for day in days for row in self.demographics.get(day, ())]
+
+    def named_in(self, key: tuple[str, str] | None) -> list[DemographicRow]:
+        """Sightings with this (family name, postcode district)."""
+        return list(self.demographics_by_name.get(key, ())) if key is not None else []
+
+    def strong_identifiers(self, person_id: str) -> dict[str, set[str]]:
+        return self.strong.get(person_id, {})
+
+    def open_review(self, row: ReviewRow, **columns: Any) -> None:
+        """A provisional person and its review (a triage item for the arrest referral team)."""
+        self._set(self.reviews, row.person_id, row)
+        self.insert("triage_items", id=row.id, person_id=row.person_id, referral_id=None,
+                    reason=row.reason, **columns)
 
     # -- referrals ---------------------------------------------------------------------------
     def open_referral(self, person_id: str) -> ReferralRow | None:
@@ -246,9 +293,10 @@ class Registry:
         """The loaded postcode directory's authority for the subject, when routing needs it
         (a source's authority code comes first)."""
         subject = event.subject
-        if subject.residence_authority is not None or subject.postcode is None:
+        postcode = real_postcode(subject.postcode)
+        if subject.residence_authority is not None or postcode is None:
             return None
-        return self.postcode_authority.get(subject.postcode)
+        return self.postcode_authority.get(postcode)
 
 
 @dataclass(frozen=True)
@@ -259,15 +307,24 @@ class PendingMessage:
     message: OutboundMessage
 
 
+@dataclass(frozen=True)
+class SubjectKeys:
+    """A subject's identifiers, and the blocking keys of its candidates: the dates of birth
+    they may have and the (family name, district) they may share."""
+
+    identifiers: frozenset[tuple[str, str]]
+    birth_dates: frozenset[date] = frozenset()
+    names: frozenset[tuple[str, str]] = frozenset()
+
+
 @dataclass
 class Needs:
     """What a batch's handlers may ask the registry about."""
 
     event_ids: set[str] = field(default_factory=set)
     identifiers: set[tuple[str, str]] = field(default_factory=set)
-    #: Per subject: its identifiers and the dates of birth its candidates may have.
-    subjects: list[tuple[frozenset[tuple[str, str]], frozenset[date]]] = field(
-        default_factory=list)
+    #: Per subject: what finding its person may read.
+    subjects: list[SubjectKeys] = field(default_factory=list)
     postcodes: set[str] = field(default_factory=set)
     referral_ids: set[str] = field(default_factory=set)
     #: The earliest assessment time a reuse in this batch may look at.

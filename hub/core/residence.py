@@ -15,7 +15,7 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 
-from hub.core.contracts.envelope import Subject
+from hub.core.contracts.envelope import Subject, no_fixed_abode
 
 #: Postcode areas the district table covers completely.
 COVERED_AREAS = frozenset({"B", "CV", "DY", "WS", "WV"})
@@ -25,8 +25,20 @@ class TriageReason(StrEnum):
     """Why a referral could not be routed to one provider automatically."""
 
     RESIDENCE_UNKNOWN = "residence_unknown"
+    NO_FIXED_ABODE = "no_fixed_abode"
     RESIDENCE_SPLIT = "residence_split"
     RESIDENCE_OUTSIDE_AREA = "residence_outside_area"
+
+
+PSEUDO_POSTCODE_AREA = "ZZ99"  # NHS pseudo-postcodes: ZZ99 3VZ no fixed abode, others unknown
+
+
+def real_postcode(postcode: str | None) -> str | None:
+    """The postcode when it names a place (not no fixed abode, not a `ZZ99` pseudo-postcode):
+    only such a postcode is matched on, looked up or shown as a district."""
+    if postcode is None or no_fixed_abode(postcode) or postcode.startswith(PSEUDO_POSTCODE_AREA):
+        return None
+    return postcode
 
 
 @dataclass(frozen=True)
@@ -52,7 +64,8 @@ def resolve_residence(
 ) -> Residence:
     """Decide the authority of residence, or why it cannot be decided automatically.
 
-    Order: the source's GSS code; the unit postcode in the operator's full-postcode directory
+    Order: the source's GSS code; no fixed abode (triage `no_fixed_abode`) or a pseudo-postcode
+    (triage `residence_unknown`); the unit postcode in the operator's full-postcode directory
     (`postcode_authority`, looked up by the caller); the district table."""
     if subject.residence_authority is not None:
         code = subject.residence_authority
@@ -62,6 +75,10 @@ def resolve_residence(
                          basis="source_authority_code")
     if subject.postcode is None:
         return Residence(None, TriageReason.RESIDENCE_UNKNOWN, basis="no_postcode")
+    if no_fixed_abode(subject.postcode):
+        return Residence(None, TriageReason.NO_FIXED_ABODE, basis="no_fixed_abode")
+    if real_postcode(subject.postcode) is None:
+        return Residence(None, TriageReason.RESIDENCE_UNKNOWN, basis="pseudo_postcode")
     if postcode_authority is not None:
         if postcode_authority in served:
             return Residence(postcode_authority, None, (postcode_authority,),

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.core.context import HubIdentity, Recipient, RecipientKind
-from hub.core.contracts.envelope import Subject
+from hub.core.contracts.envelope import Subject, no_fixed_abode
 from hub.mappers.message import FhirMessage, Json, validated
 
 __all__ = ["FhirMessage", "Json", "validated"]
@@ -57,7 +57,9 @@ def patient(subject: Subject, person_id: str, recipient: Recipient, hub: HubIden
         body["name"] = [name]
     if subject.date_of_birth:
         body["birthDate"] = subject.date_of_birth.isoformat()
-    if subject.postcode:
+    if no_fixed_abode(subject.postcode):
+        body["address"] = [{"use": "home", "text": "No fixed abode"}]
+    elif subject.postcode:
         body["address"] = [{"use": "home", "postalCode": subject.postcode}]
     return body
 

@@ -23,8 +23,9 @@ def map_identity_review(
         "intent": "order", "for": ref(context.person_id), "authoredOn": instant(now),
         "code": local("task-type", "identity-review"),
         "businessStatus": local("referral-milestone", "awaiting-triage"),
-        "statusReason": local("triage-reason", "possible_match"),
-        "input": [{"type": local("task-input", "possible-match"),
+        "statusReason": local("triage-reason", context.triage_reason or "possible_match"),
+        "input": [{"type": local("task-input", "identity-conflict" if context.triage_reason
+                                 == "identity_conflict" else "possible-match"),
                    "valueString": f"person {person} score {total}: {', '.join(reasons)}"}
                   for person, total, reasons in candidates],
     })

@@ -41,6 +41,12 @@ def _resource(body: Json) -> FHIRAbstractModel:
     return model.model_validate(body)
 
 
+def validated_resource(body: Json) -> Json:
+    """One resource given as JSON, validated by its model, back as the JSON it writes (the
+    same as `model_dump_json(exclude_none=True)`, read back)."""
+    return dict(orjson.loads(orjson.dumps(_dump(_resource(body)), option=orjson.OPT_UTC_Z)))
+
+
 def validated(body: Json) -> FhirMessage:
     """Validate a Bundle given as JSON; raises (pydantic ValidationError) when it is invalid.
     Each entry's resource is validated by its own model, then the Bundle around them."""

@@ -82,6 +82,11 @@ def referral_bundle(
         task_body["statusReason"] = local("triage-reason", context.triage_reason)
         task_body["input"] = [{"type": local("task-input", "candidate-authority"),
                                "valueCode": code} for code in context.triage_candidates]
+        if context.review_id:
+            task_body["input"].append({
+                "type": local("task-input", "identity-review"),
+                "valueIdentifier": {"system": context.hub.system("identity-review"),
+                                    "value": context.review_id}})
     task = (task_body)
     header = message_header(
         header_id=new_id(), event_code="servicerequest-request", reason=reason,

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
-from fhir.resources.R4B.task import Task
-
 from hub.core.journey import TASK_STATE, Milestone
 from hub.mappers.fhir import instant, ref
+from hub.mappers.message import validated_resource
 from hub.mappers.messages import local
 
 
@@ -33,4 +31,4 @@ def task_after_feedback(
     })
     if reason:
         body["statusReason"] = local(f"{milestone.value.replace('_', '-')}-reason", reason)
-    return dict(json.loads(Task.model_validate(body).model_dump_json(exclude_none=True)))
+    return validated_resource(body)

@@ -21,14 +21,15 @@ from hub import metrics
 from hub.core.context import HubIdentity, NewId
 from hub.core.contracts.envelope import Envelope, Event
 from hub.core.contracts.feedback import FeedbackEvent
-from hub.core.contracts.parse import parse_event
+from hub.core.contracts.parse import content_digest, parse_event
 from hub.core.decisions import ReferralMade
 from hub.core.failures import PartitionStalled, Reason, Rejected, Stage, dead_letter_headers
-from hub.core.identity import Thresholds, birth_dates, subject_identifiers
+from hub.core.identity import Thresholds, blocking_keys
 from hub.core.messages import InboundRecord, OutboundMessage
 from hub.core.providers import ProviderDirectory
 from hub.core.registry import Needs, PendingMessage, Queued, Registry
 from hub.core.report_facts import report_facts
+from hub.core.residence import real_postcode
 from hub.core.topics import Topics
 from hub.service.handlers.common import Handled, Handler, HandlingEnv
 from hub.service.publishing import render, task_of, topic_of
@@ -156,11 +157,12 @@ class BatchProcessor:
             needs.event_ids.add(str(event.event_id))
             if isinstance(event, Envelope):
                 subject = event.subject
-                pairs = frozenset(subject_identifiers(subject))
-                needs.identifiers.update(pairs)
-                needs.subjects.append((pairs, frozenset(birth_dates(subject.date_of_birth))))
-                if subject.postcode and subject.residence_authority is None:
-                    needs.postcodes.add(subject.postcode)
+                keys = blocking_keys(subject)
+                needs.identifiers.update(keys.identifiers)
+                needs.subjects.append(keys)
+                postcode = real_postcode(subject.postcode)
+                if postcode and subject.residence_authority is None:
+                    needs.postcodes.add(postcode)
                 since = _earlier(event.occurred_at, self._validity)
                 if needs.assessments_since is None or since < needs.assessments_since:
                     needs.assessments_since = since
@@ -217,10 +219,11 @@ class BatchProcessor:
         return Outcome(f"dead_letter:{rejection.reason.value}", (message.topic,))
 
     def _handle_event(self, registry: Registry, record: InboundRecord, event: Event) -> Outcome:
-        event_id, digest = str(event.event_id), record.content_sha256
+        event_id, digest = str(event.event_id), content_digest(event)
         earlier = registry.events.get(event_id)
         if earlier is not None:
-            if earlier != digest:
+            # Digests stored before content digests were the bytes' (`record.content_sha256`).
+            if earlier not in (digest, record.content_sha256):
                 raise Rejected(Stage.RESOLVE, Reason.EVENT_ID_REUSED,
                                "event_id was already used for a message with different "
                                "content", "EventIdReused")

@@ -127,7 +127,7 @@ async def test_a_person_merged_under_a_batch_makes_it_read_again(database_url: s
     from sqlalchemy import update
 
     from hub.adapters.faults import StaleRead, is_transient
-    from hub.core.registry import Needs
+    from hub.core.registry import Needs, SubjectKeys
 
     processor, _, engine = _processor(database_url)
     try:
@@ -141,7 +141,7 @@ async def test_a_person_merged_under_a_batch_makes_it_read_again(database_url: s
             await conn.execute(update(persons).where(persons.c.id == person)
                                .values(merged_into=other))
         pairs = frozenset({("pnc_id", event["subject"]["pnc_id"])})
-        needs = Needs(identifiers=set(pairs), subjects=[(pairs, frozenset())])
+        needs = Needs(identifiers=set(pairs), subjects=[SubjectKeys(pairs)])
         async with PostgresUnitOfWork(engine, lambda: datetime.now(UTC)) as uow:
             with pytest.raises(StaleRead) as raised:
                 await uow.load(needs)

@@ -257,7 +257,7 @@ async def test_an_event_from_year_one_is_processed_not_fatal() -> None:
 
 class RefusingStore(MemoryStore):
     """Refuses (not transiently) any batch that would store an event with one of the `refused`
-    contents (SHA-256)."""
+    content digests."""
 
     def __init__(self, refused: set[str]) -> None:
         super().__init__()
@@ -274,6 +274,8 @@ async def test_a_batch_the_database_refuses_is_retried_one_record_at_a_time() ->
     """The record it cannot store is dead-lettered alone; a rejection that depended on it (the
     same event id again, other content) is decided again: the other one is processed."""
     from hub.bootstrap import build_processor
+    from hub.core.contracts.catalogue import ALL_EVENT_TYPES
+    from hub.core.contracts.parse import content_digest, parse_event
     from hub.core.providers import load_providers
     from hub.core.topics import Topics
     from hub.settings import Settings
@@ -283,7 +285,7 @@ async def test_a_batch_the_database_refuses_is_retried_one_record_at_a_time() ->
     other = {**first, "payload": {**first["payload"], "trigger_offence": False}}
     neighbour = drug_test_event()
     first_record = record(CUSTODY, encode(first))
-    store = RefusingStore({first_record.content_sha256})
+    store = RefusingStore({content_digest(parse_event(first_record.value, ALL_EVENT_TYPES))})
     settings = Settings(retry_attempts=1)
     processor = build_processor(
         settings, load_providers(settings.providers_file), Topics(),

@@ -43,7 +43,8 @@ def shares(reason: str) -> str:
 #: already reported never gains referrals afterwards). `triaged`: it went to triage first.
 MADE = ("SELECT r.id, r.person_id, r.authority, r.provider_id, e.site, "
         "e.authority AS event_authority, e.occurred_at AS prompted_at, "
-        "COALESCE(routed.at, e.occurred_at) AS made_at, t.id IS NOT NULL AS triaged "
+        "COALESCE(routed.at, e.occurred_at) AS made_at, t.id IS NOT NULL AS triaged, "
+        "t.reason AS triage_reason "
         "FROM referrals r JOIN inbound_events e ON e.event_id = r.source_event_id "
         "LEFT JOIN triage_items t ON t.referral_id = r.id "
         "LEFT JOIN (SELECT triage_item_id, min(at) AS at FROM triage_decisions "
@@ -51,7 +52,7 @@ MADE = ("SELECT r.id, r.person_id, r.authority, r.provider_id, e.site, "
 REFERRALS = ("SELECT person_id, authority, site, made_at AS at, NULL AS reason "  # noqa: S608
              f"FROM ({MADE}) m WHERE provider_id IS NOT NULL")
 TRIAGED = ("SELECT person_id, event_authority AS authority, site, prompted_at AS at, "  # noqa: S608
-           f"NULL AS reason FROM ({MADE}) m WHERE triaged")
+           f"triage_reason AS reason FROM ({MADE}) m WHERE triaged")
 #: Feedback the hub recorded (anything not dead-lettered: applied, late, repeat or after the
 #: end), dated by the provider's time but never before the referral was made (a provider's
 #: clock or back-dated entry must not put it in an earlier period than its referral).
@@ -175,9 +176,10 @@ INDICATORS: tuple[Indicator, ...] = (
               "the same provider: the open referral was updated instead.", DUPLICATES_AVOIDED),
     Indicator("referrals_to_triage", "+", "Referrals to triage",
               "Referrals the hub could not route to one provider (residence unknown, split "
-              "or outside the seven; or an uncertain identity), by the time of the event that "
-              "prompted them. A referral an operator later routes stays counted here (and "
-              "counts as a referral into treatment when routed).", TRIAGED),
+              "or outside the seven; no fixed abode; or an identity under review), by the time "
+              "of the event that prompted them, with the reason. A referral an operator later "
+              "routes stays counted here (and counts as a referral into treatment when "
+              "routed).", TRIAGED, reasons=True),
 )
 
 

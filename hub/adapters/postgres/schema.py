@@ -41,6 +41,9 @@ person_demographics = Table(
     Column("postcode", String(10)),
     Column("nhs_number", String(10)),
     Column("source_event_id", UUID(as_uuid=False), nullable=False),
+    # Candidate search's second blocking key: family name and postcode district.
+    Index("ix_person_demographics_name_district", "family_name",
+          func.split_part(text("postcode"), " ", 1)),
 )
 
 person_merges = Table(
@@ -151,6 +154,11 @@ triage_items = Table(
     Column("candidates", JSONB, nullable=False),
     Column("status", String(20), nullable=False, server_default="open"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    #: A referral held because its person is under identity review: that review (released
+    #: when an operator decides it).
+    Column("review_id", UUID(as_uuid=False), ForeignKey("triage_items.id"), index=True),
+    # Open reviews of the persons a batch reads.
+    Index("ix_triage_items_open_person", "person_id", postgresql_where=text("status = 'open'")),
 )
 
 dead_letters = Table(

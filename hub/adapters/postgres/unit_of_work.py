@@ -1,7 +1,8 @@
 """One batch, one transaction: bulk locks and reads into a `Registry`, bulk writes back.
 
 Locks first, in one sorted statement: an advisory lock per identifier and event id of the batch,
-and per date of birth of the subjects none of whose identifiers is known yet, so concurrent hub
+and per blocking key (date of birth; family name + postcode district) of the subjects none of
+whose identifiers is known yet, so concurrent hub
 processes that see the same person or event wait for each other (they cannot create two persons
 for one, or process one event twice); then the rows of every person in play, and of every
 referral named by feedback, in id order. Reads after that see
@@ -15,8 +16,20 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Executable, Table, bindparam, or_, select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    Executable,
+    Table,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -35,8 +48,10 @@ from hub.adapters.postgres.schema import (
     persons,
     postcode_directory,
     referrals,
+    triage_items,
 )
 from hub.core.registry import (
+    SINGLE_VALUED,
     AssessmentRow,
     DemographicRow,
     Needs,
@@ -45,6 +60,8 @@ from hub.core.registry import (
     ReferralRow,
     Registry,
     RequestRow,
+    ReviewRow,
+    name_key,
 )
 
 #: Inserted in this order (foreign keys).
@@ -53,6 +70,8 @@ INSERT_ORDER = ("persons", "person_identifiers", "person_demographics", "inbound
                 "referral_changes", "triage_items", "assessment_shares", "referral_feedback")
 #: Rows that may already be there (another process linked the same identifier first).
 IDEMPOTENT = frozenset({"person_identifiers"})
+
+_REVIEW = "review"  # a row of `_load_identities` that is an open review, not an identifier
 
 _LOCK = text("SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT "
              "hashtextextended(k, 0) AS h FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) s")
@@ -97,10 +116,12 @@ class PostgresUnitOfWork:
         # birth are locked and read, so concurrent hubs that see known people do not queue
         # behind each other's birthdays.
         known = await self._identifiers(needs.identifiers)
-        births = {day for pairs, days in needs.subjects if not pairs & known.keys()
-                  for day in days}
+        unknown = [s for s in needs.subjects if not s.identifiers & known.keys()]
+        births = {day for s in unknown for day in s.birth_dates}
+        names = {name for s in unknown for name in s.names}
         keys = ([f"{s}:{v}" for s, v in needs.identifiers]
                 + [f"dob:{d.isoformat()}" for d in births]
+                + [f"name:{family}:{district}" for family, district in names]
                 + [f"event:{e}" for e in needs.event_ids])
         if keys:
             await self._run(_LOCK, {"keys": keys})
@@ -111,18 +132,24 @@ class PostgresUnitOfWork:
             registry.events.update({str(r.event_id): r.content_sha256 for r in rows})
         registry.identifiers.update(await self._identifiers(needs.identifiers))
         in_play = set(registry.identifiers.values())
-        if any(not pairs & registry.identifiers.keys() and not days <= births
-               for pairs, days in needs.subjects):
+        if any(not s.identifiers & registry.identifiers.keys()
+               and not (s.birth_dates <= births and s.names <= names) for s in needs.subjects):
             raise StaleRead("an identifier was moved while the batch read the registry")
-        if births:
-            rows = await self._run(select(person_demographics).where(
-                person_demographics.c.date_of_birth.in_(sorted(births)))
-                .order_by(person_demographics.c.id))
+        if births or names:
+            blocks = [person_demographics.c.date_of_birth.in_(sorted(births))] if births else []
+            if names:
+                blocks.append(tuple_(person_demographics.c.family_name,
+                                     func.split_part(person_demographics.c.postcode, " ", 1))
+                              .in_(sorted(names)))
+            rows = await self._run(select(person_demographics).where(or_(*blocks))
+                                   .order_by(person_demographics.c.id))
             for r in rows:
-                registry.demographics[r.date_of_birth].append(DemographicRow(
-                    str(r.person_id), r.given_name, r.family_name, r.date_of_birth, r.postcode,
-                    r.nhs_number))
-                in_play.add(str(r.person_id))
+                row = DemographicRow(str(r.person_id), r.given_name, r.family_name,
+                                     r.date_of_birth, r.postcode, r.nhs_number)
+                registry.demographics[row.date_of_birth].append(row)
+                if (key := name_key(row.family, row.postcode)) is not None:
+                    registry.demographics_by_name[key].append(row)
+                in_play.add(row.person_id)
         if in_play:
             # FOR NO KEY UPDATE: rows that reference a person (its events, referrals) can still
             # be written by others meanwhile; a merge (FOR UPDATE) waits, and is waited for.
@@ -133,6 +160,7 @@ class PostgresUnitOfWork:
                 raise StaleRead("a person was merged while the batch read the registry")
         await self._load_referrals(registry, in_play, needs.referral_ids)
         if in_play:
+            await self._load_identities(registry, in_play)
             await self._load_requests(registry, in_play)
             if needs.assessments_since is not None:
                 await self._load_assessments(registry, in_play, needs)
@@ -167,6 +195,28 @@ class PostgresUnitOfWork:
                               r.task, r.created_at)
             registry.referrals[row.id] = row
             registry.referrals_of[row.person_id].append(row.id)
+
+    async def _load_identities(self, registry: Registry, in_play: set[str]) -> None:
+        """The single-valued identifiers of every person in play (a different one is a
+        conflict), and their open identity reviews, in one statement."""
+        strong = select(person_identifiers.c.person_id, person_identifiers.c.system,
+                        person_identifiers.c.value, literal(None, JSONB).label("candidates")).where(
+            person_identifiers.c.person_id.in_(sorted(in_play)),
+            person_identifiers.c.system.in_(sorted(SINGLE_VALUED)))
+        reviews = select(triage_items.c.person_id, literal(_REVIEW).label("system"),
+                         func.concat(triage_items.c.reason, ":", triage_items.c.id)
+                         .label("value"), triage_items.c.candidates).where(
+            triage_items.c.person_id.in_(sorted(in_play)), triage_items.c.status == "open",
+            triage_items.c.referral_id.is_(None))
+        for r in await self._run(union_all(strong, reviews)):
+            person_id = str(r.person_id)
+            if r.system == _REVIEW:
+                reason, review_id = r.value.split(":", 1)
+                registry.reviews[person_id] = ReviewRow(
+                    review_id, person_id, reason,
+                    frozenset(str(c["person_id"]) for c in r.candidates or ()))
+            else:
+                registry.strong[person_id].setdefault(r.system, set()).add(r.value)
 
     async def _load_requests(self, registry: Registry, in_play: set[str]) -> None:
         rows = await self._run(select(

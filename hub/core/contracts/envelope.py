@@ -40,7 +40,22 @@ def _nhs_number(value: str) -> str:
     return compact
 
 
+#: What sources write for no fixed abode instead of a postcode (compared upper-case without
+#: spaces), beside the NHS pseudo-postcode for it, `ZZ99 3VZ`.
+NO_FIXED_ABODE_MARKERS = frozenset({"NFA", "N/A", ""})
+
+
+def no_fixed_abode(postcode: str | None) -> bool:
+    """The postcode says the person has no fixed abode ("NFA", "N/A", empty, `ZZ99 3VZ`)."""
+    if postcode is None:
+        return False
+    compact = postcode.upper().replace(" ", "")
+    return compact in NO_FIXED_ABODE_MARKERS or compact == "ZZ993VZ"
+
+
 def _postcode(value: str) -> str:
+    if no_fixed_abode(value) and not value.upper().startswith("ZZ"):
+        return value.upper()  # kept as written: routing and the report read it as no fixed abode
     match = _POSTCODE.match(value.upper().replace(" ", ""))
     if match is None:
         raise ValueError("not a UK postcode or postcode district")
@@ -83,7 +98,11 @@ class Subject(Contract):
     given_name: PersonName | None = None
     family_name: PersonName | None = None
     date_of_birth: Annotated[date, AfterValidator(_past_date)] | None = None
-    postcode: Postcode | None = None
+    postcode: Postcode | None = Field(
+        default=None, description=(
+            "UK postcode or postcode district of residence. No fixed abode: \"NFA\", \"N/A\", "
+            "an empty string or the NHS pseudo-postcode \"ZZ99 3VZ\" (triaged as no_fixed_abode);"
+            " other ZZ99 pseudo-postcodes mean the address is not known (residence_unknown)."))
     residence_authority: GssCode | None = Field(
         default=None, description="ONS GSS code of the local authority of residence, if known."
     )

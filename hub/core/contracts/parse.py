@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from hub.core.contracts.envelope import SUPPORTED_SCHEMA_VERSIONS, EnvelopeHead, Event
@@ -55,3 +57,12 @@ def parse_event(value: bytes, catalogue: Mapping[str, type[Event]]) -> Event:
     except ValidationError as error:
         raise Rejected(Stage.PARSE, Reason.CONTRACT_VIOLATION, describe_validation_error(error),
                        "ValidationError") from None
+
+
+def content_digest(event: Event) -> str:
+    """SHA-256 of what the event says, not of its bytes: the validated event as JSON with sorted
+    keys, so the same event re-serialised (other key order, spacing, escapes, an NHS number
+    with spaces) is recognised as a redelivery."""
+    canonical = orjson.dumps(event.model_dump(mode="json", exclude_none=True),
+                             option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()

@@ -8,7 +8,7 @@ is rejected, and written with the rest of the batch otherwise.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,8 +37,8 @@ from hub.core.decisions import (
 from hub.core.identity import PersonResolution, Thresholds, resolve_person
 from hub.core.journey import Milestone
 from hub.core.providers import ProviderDirectory
-from hub.core.registry import AssessmentRow, ReferralRow, Registry, RequestRow
-from hub.core.residence import resolve_residence
+from hub.core.registry import AssessmentRow, ReferralRow, Registry, RequestRow, ReviewRow
+from hub.core.residence import Residence, TriageReason, resolve_residence
 from hub.mappers.assessment import questionnaire_response
 from hub.mappers.task import task_after_feedback
 from hub.service.publishing import mapping
@@ -96,21 +96,24 @@ class Identified:
 
 
 def identify(registry: Registry, event: Envelope, env: HandlingEnv) -> Identified:
-    """Who the event is about. Possible matches are never merged: they become a triage item
-    and an identity review for the arrest referral team."""
+    """Who the event is about. Possible matches and conflicting identifiers are never merged:
+    they make the person provisional, with an identity review for the arrest referral team
+    (a triage item), until an operator decides."""
     person = resolve_person(registry, event.subject, str(event.event_id), env.new_id,
                             env.thresholds)
     review: list[Decision] = []
     if person.possible_matches:
+        reason = IDENTITY_CONFLICT if person.conflict else POSSIBLE_MATCH
         review_id = env.new_id()
         candidates = tuple((c.person_id, c.score, c.reasons) for c in person.possible_matches)
-        registry.insert("triage_items", id=review_id, person_id=person.person_id,
-                        referral_id=None, reason=POSSIBLE_MATCH,
-                        candidates=[{"person_id": p, "score": s, "reasons": list(r)}
-                                    for p, s, r in candidates], created_at=env.now)
+        registry.open_review(
+            ReviewRow(review_id, person.person_id, reason, frozenset(p for p, _, _ in candidates)),
+            candidates=[{"person_id": p, "score": s, "reasons": list(r)}
+                        for p, s, r in candidates], created_at=env.now, review_id=None)
         context = ReferralContext(person.person_id, review_id, env.triage_recipient(), env.hub,
-                                  POSSIBLE_MATCH)
+                                  reason)
         review.append(IdentityReviewRaised(event, context, candidates))
+        person = replace(person, review_id=review_id, review_reason=reason)
     return Identified(person, review)
 
 
@@ -173,27 +176,33 @@ def refer(
     registry: Registry, event: ReferringEvent, env: HandlingEnv, person: PersonResolution,
     postcode_authority: str | None, assessment_id: str | None = None,
 ) -> Handled:
-    """Route by residence to one provider, or to triage with the reason. An uncertain identity
-    always goes to triage: nobody's health data to a guess."""
+    """Route by residence to one provider, or to triage with the reason. A person under
+    identity review always goes to triage, with the review's reference: nobody's health data
+    to a guess. Without a residence (none given, no fixed abode, a split district that includes
+    the open referral's authority) an open referral is followed: its provider gets the update."""
     person_id = person.person_id
     residence = resolve_residence(event.subject, env.providers.authority_codes,
                                   postcode_authority)
-    reason = (IDENTITY_CONFLICT if person.conflict else POSSIBLE_MATCH
-              if person.possible_matches else residence.triage_reason)
+    reason = (person.review_reason or IDENTITY_CONFLICT) if person.uncertain \
+        else residence.triage_reason
     if reason is None and residence.authority_code is not None:
         recipient = env.provider_recipient(residence.authority_code)
     else:
         recipient = env.triage_recipient()
     decisions: list[Decision] = []
-    if reason is None:
-        current = registry.open_referral(person_id)
-        if current is not None and current.provider_id == recipient.id:
+    current = None if person.uncertain else registry.open_referral(person_id)
+    if current is not None and reason is not None and _follows(residence, current, env):
+        recipient = env.provider_recipient(
+            env.providers.by_id(str(current.provider_id)).authority_code)
+        return _update_referral(registry, event, env, current, recipient, assessment_id)
+    if reason is None and current is not None:
+        if current.provider_id == recipient.id:
             return _update_referral(registry, event, env, current, recipient, assessment_id)
-        if current is not None:
-            decisions.append(_revoke_referral(registry, event, env, current))
+        decisions.append(_revoke_referral(registry, event, env, current))
     referral_id = env.new_id()
     context = ReferralContext(person_id, referral_id, recipient, env.hub,
-                              str(reason) if reason else None, residence.candidates)
+                              str(reason) if reason else None, residence.candidates,
+                              person.review_id)
     registry.add_referral(
         ReferralRow(referral_id, person_id,
                     recipient.id if recipient.kind is RecipientKind.PROVIDER else None,
@@ -202,9 +211,20 @@ def refer(
     if reason:
         registry.insert("triage_items", id=env.new_id(), referral_id=referral_id,
                         person_id=None, reason=str(reason),
-                        candidates=list(residence.candidates), created_at=env.now)
+                        candidates=list(residence.candidates), created_at=env.now,
+                        review_id=person.review_id)
     decisions.append(ReferralMade(event, context, assessment_id))
     return Handled("triaged" if reason else "referred", person_id, decisions)
+
+
+def _follows(residence: Residence, current: ReferralRow, env: HandlingEnv) -> bool:
+    """An event that does not say where the person lives keeps them with the provider of
+    their open referral (a split district only when the open referral's authority is in it)."""
+    if residence.triage_reason in (TriageReason.RESIDENCE_UNKNOWN, TriageReason.NO_FIXED_ABODE):
+        return True
+    authority = env.providers.by_id(str(current.provider_id)).authority_code
+    return residence.triage_reason is TriageReason.RESIDENCE_SPLIT \
+        and authority in residence.candidates
 
 
 def _update_referral(registry: Registry, event: ReferringEvent, env: HandlingEnv,
