@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from hub.core.context import HubIdentity, Recipient, RecipientKind
+from hub.core.context import HubIdentity, Recipient
 from hub.core.contracts.envelope import Subject, no_fixed_abode
 from hub.mappers.message import FhirMessage, Json, validated
+from hub.mappers.projection import SEES_ADDRESS, VISIBLE_REFERENCES
 
 __all__ = ["FhirMessage", "Json", "validated"]
 
@@ -29,17 +30,9 @@ def instant(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-#: Which of the source's references each kind of recipient may see (besides the NHS number).
-VISIBLE_REFERENCES: dict[RecipientKind, tuple[tuple[str, str], ...]] = {
-    RecipientKind.PROVIDER: (),
-    RecipientKind.TRIAGE: (("pnc_id", "pnc-id"), ("custody_record_number", "custody-record")),
-    RecipientKind.COURT: (("pnc_id", "pnc-id"), ("court_case_number", "court-case")),
-    RecipientKind.PROBATION: (("pnc_id", "pnc-id"), ("probation_crn", "probation-crn")),
-}
-
-
 def patient(subject: Subject, person_id: str, recipient: Recipient, hub: HubIdentity) -> Json:
-    """The person, minimised for the recipient: providers get no police references."""
+    """The person, minimised for the recipient (`hub.mappers.projection`): providers get no
+    police references, courts and probation no address."""
     identifiers: list[dict[str, Any]] = []
     if subject.nhs_number:
         identifiers.append({"system": NHS_NUMBER_SYSTEM, "value": subject.nhs_number})
@@ -57,10 +50,10 @@ def patient(subject: Subject, person_id: str, recipient: Recipient, hub: HubIden
         body["name"] = [name]
     if subject.date_of_birth:
         body["birthDate"] = subject.date_of_birth.isoformat()
-    if no_fixed_abode(subject.postcode):
-        body["address"] = [{"use": "home", "text": "No fixed abode"}]
-    elif subject.postcode:
-        body["address"] = [{"use": "home", "postalCode": subject.postcode}]
+    if recipient.kind in SEES_ADDRESS and subject.postcode is not None:
+        body["address"] = [{"use": "home", "text": "No fixed abode"}
+                           if no_fixed_abode(subject.postcode)
+                           else {"use": "home", "postalCode": subject.postcode}]
     return body
 
 

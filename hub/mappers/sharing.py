@@ -10,6 +10,7 @@ from hub.core.contracts.envelope import Subject
 from hub.mappers.fhir import instant, message_bundle, message_header, patient, ref
 from hub.mappers.message import FhirMessage, Json
 from hub.mappers.messages import local
+from hub.mappers.projection import assessment_items
 
 
 def _suitability(suitability: dict[str, str], person_id: str, assessed_at: datetime,
@@ -29,9 +30,11 @@ def map_assessment_share(
 ) -> FhirMessage:
     """A BaRS-style response answering the court's or probation's request with the assessment
     already on record (so the person is not assessed again): MessageHeader (response to the
-    request event), the QuestionnaireResponse, suitability where the court assessed it, and the
-    Patient as that recipient may see them."""
-    response = dict(stored_response)
+    request event), the QuestionnaireResponse with the items that recipient may see (a summary
+    for courts and probation), suitability where the court assessed it, and the Patient as that
+    recipient may see them (`hub.mappers.projection`)."""
+    response = {**stored_response,
+                "item": assessment_items(stored_response["item"], context.recipient.kind)}
     resources: list[Json] = [
         response, *_suitability(suitability or {}, context.person_id, assessed_at, new_id)]
     header = message_header(
