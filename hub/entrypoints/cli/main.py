@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -151,14 +151,10 @@ def person_merges_list(
     import json
 
     from rich.table import Table
-    from sqlalchemy import select
 
-    from hub.adapters.postgres.schema import person_merges
+    from hub.adapters.postgres.merges import merges
 
-    async def read(conn: Any) -> list[Any]:
-        return list(await conn.execute(select(person_merges).order_by(person_merges.c.id)))
-
-    rows = in_transaction(read)
+    rows = in_transaction(merges)
     if as_json:
         fields = ("id", "kept_person_id", "merged_person_id", "operator", "reason", "merged_at",
                   "unmerged_by", "unmerge_reason", "unmerged_at")
@@ -333,11 +329,13 @@ def run(
         console.print(f"metrics on http://{settings.metrics_host}:{settings.metrics_port}"
                       "/metrics")
     if demo:
+        from hub.bootstrap import operations
         from hub.entrypoints.cli.demo import publish_samples
 
         async def show_samples() -> None:
             console.print("[bold green]hub running[/bold green]; publishing the samples:")
-            await publish_samples(bootstrap, hub.topics, hub.engine, examples, console)
+            await publish_samples(bootstrap, hub.topics, operations(hub.engine).outcomes,
+                                  examples, console)
             console.print("[bold green]samples done[/bold green]; the hub keeps running "
                           "(Ctrl-C stops it)")
 
