@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from hub.bootstrap import database, in_transaction, services
 from hub.settings import Settings
+
+if TYPE_CHECKING:
+    from hub.adapters.postgres.report import Report
+    from hub.core.providers import ProviderDirectory
 
 app = typer.Typer(help="Referral Hub: custody, court and probation events to one shared "
                        "assessment, routed to the right treatment provider.",
@@ -169,6 +173,14 @@ def person_merges_list(
     console.print(table)
 
 
+def _report(first: date, last: date, providers: ProviderDirectory) -> Report:
+    """The KPI report for the days `first` to `last` (included), from the hub's registry."""
+    from hub.adapters.postgres.report import compute
+
+    report: Report = in_transaction(lambda conn: compute(conn, first, last, providers))
+    return report
+
+
 class ReportFormat(StrEnum):
     TABLE = "table"
     CSV = "csv"
@@ -189,7 +201,6 @@ def report_kpis(
     """The commissioner's indicators for a period, by authority, site and month."""
     from datetime import UTC
 
-    from hub.adapters.postgres.report import compute
     from hub.core.providers import load_providers
     from hub.entrypoints.report.html import as_html
     from hub.entrypoints.report.render import as_csv, as_json, print_table
@@ -198,7 +209,7 @@ def report_kpis(
         console.print("[red]--to is before --from[/red]")
         raise typer.Exit(2)
     providers = load_providers(Settings().providers_file)
-    report = in_transaction(lambda conn: compute(conn, start.date(), end.date(), providers))
+    report = _report(start.date(), end.date(), providers)
     if output_format is ReportFormat.TABLE:
         if output is None:
             print_table(report, console)
@@ -293,10 +304,11 @@ def simulate(
         raise typer.Exit(2)
     settings = Settings()
     bootstrap, _ = services(settings)
+    providers = load_providers(settings.providers_file)
     passed = run_simulation(
         year=year, seed=seed, scale=scale, bootstrap=bootstrap,
         topics=Topics(settings.topic_prefix), group_base=settings.consumer_group,
-        providers=load_providers(settings.providers_file), report_in=in_transaction,
+        providers=providers, report_of=lambda first, last: _report(first, last, providers),
         console=console)
     if not passed:
         raise typer.Exit(1)
