@@ -4,26 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from aiokafka import AIOKafkaProducer
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub import __version__
 from hub.adapters.faults import is_transient
-from hub.adapters.kafka.access import KafkaAccess, as_access, kafka_access
-from hub.adapters.kafka.emitter import Emitter
+from hub.adapters.kafka.access import KafkaAccess, as_access, client_options, kafka_access
+from hub.adapters.kafka.emitter import Emitter, send_one_by_one
+from hub.adapters.kafka.lag import broker_state
 from hub.adapters.kafka.outbox import LockedOutbox, OutboxRelay, RelaySettings
-from hub.adapters.postgres.db import create_engine
+from hub.adapters.postgres.db import Transactions, create_engine
+from hub.adapters.postgres.deadletters import PostgresDeadLetters
+from hub.adapters.postgres.health import PostgresHealth
 from hub.adapters.postgres.migrate import upgrade
+from hub.adapters.postgres.outcomes import PostgresOutcomes
+from hub.adapters.postgres.triage import PostgresTriage
 from hub.adapters.postgres.unit_of_work import PostgresUnitOfWork
+from hub.adapters.postgres.users import PostgresUsers
 from hub.consumers.court import court_router
 from hub.consumers.custody import custody_router
 from hub.consumers.feedback import feedback_router
@@ -41,11 +49,17 @@ from hub.service.handlers.court import COURT_HANDLERS
 from hub.service.handlers.custody import CUSTODY_HANDLERS
 from hub.service.handlers.feedback import FEEDBACK_HANDLERS
 from hub.service.handlers.probation import PROBATION_HANDLERS
+from hub.service.operations.deadletters import DeadLetterStore
+from hub.service.operations.health import BrokerProbe, HealthStore
+from hub.service.operations.outcomes import OutcomeStore
+from hub.service.operations.triage import TriageEnv, TriageStore
+from hub.service.operations.users import UserStore
 from hub.service.retry import RetryPolicy
 from hub.service.unit_of_work import Outbox, UnitOfWork
 from hub.settings import Settings
 
 log = logging.getLogger("hub")
+T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -170,20 +184,71 @@ def database(settings: Settings) -> str:
     return settings.database_url_or_dev()
 
 
-def in_transaction(action: Any) -> Any:
-    """Run `action(conn)` in one transaction on the hub's database (migrated first)."""
-    from hub.adapters.postgres.db import create_engine
-    from hub.adapters.postgres.migrate import upgrade
-
+def on_database(action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Run `action(engine)` on the hub's database (migrated first), for a command line."""
     url = database(Settings())
     upgrade(url)
 
-    async def go() -> Any:
+    async def go() -> T:
         engine = create_engine(url)
         try:
-            async with engine.begin() as conn:
-                return await action(conn)
+            return await action(engine)
         finally:
             await engine.dispose()
 
     return asyncio.run(go())
+
+
+def in_transaction(action: Any) -> Any:
+    """Run `action(conn)` in one transaction on the hub's database (migrated first)."""
+    async def go(engine: AsyncEngine) -> Any:
+        async with engine.begin() as conn:
+            return await action(conn)
+
+    return on_database(go)
+
+
+@dataclass(frozen=True)
+class Operations:
+    """The stores the operator use cases (`hub.service.operations`) are given: PostgreSQL."""
+
+    dead_letters: DeadLetterStore
+    triage: TriageStore
+    users: UserStore
+    health: HealthStore
+    outcomes: OutcomeStore
+    engine: AsyncEngine
+
+    def outbox(self, producer: AIOKafkaProducer, clock: Callable[[], datetime]) -> Outbox:
+        """Publishing operators' decisions with `producer`, one message after another; what
+        the broker does not acknowledge stays for the outbox relay."""
+        return LockedOutbox(self.engine, send_one_by_one(producer), clock)
+
+
+def operations(engine: AsyncEngine) -> Operations:
+    return Operations(
+        dead_letters=Transactions(engine, PostgresDeadLetters),
+        triage=Transactions(engine, PostgresTriage), users=Transactions(engine, PostgresUsers),
+        health=Transactions(engine, PostgresHealth),
+        outcomes=Transactions(engine, PostgresOutcomes), engine=engine)
+
+
+def run_operations(action: Callable[[Operations], Awaitable[T]]) -> T:
+    """Run `action(operations)` on the hub's database (migrated first), for a command line."""
+    return on_database(lambda engine: action(operations(engine)))
+
+
+def broker_probe(kafka: KafkaAccess | str, topics: Topics, group_base: str) -> BrokerProbe:
+    """The hub's consumer groups (`group_base.*`) as the broker sees them, when called."""
+    return functools.partial(broker_state, kafka, topics, group_base)
+
+
+def operator_producer(kafka: KafkaAccess | str, **options: Any) -> AIOKafkaProducer:
+    """A producer for what operators send (replays, triage decisions): acks=all, idempotent."""
+    return AIOKafkaProducer(**client_options(kafka), acks="all", enable_idempotence=True,
+                            **options)
+
+
+def triage_env(settings: Settings, providers: ProviderDirectory, topics: Topics) -> TriageEnv:
+    return TriageEnv(providers, topics, hub_identity(settings), settings.endpoint_base,
+                     new_uuid)

@@ -12,7 +12,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from sqlalchemy import select
 
 from hub.adapters.postgres.schema import assessments, referrals
-from hub.bootstrap import Hub
+from hub.bootstrap import Hub, operations
 from hub.entrypoints.cli.demo import SAMPLE_TOPICS, about_latest_referral
 from hub.mappers.questionnaire import CANONICAL
 from tests.conftest import ROOT, Services
@@ -63,7 +63,7 @@ async def test_every_example_produces_exactly_its_outputs(hub: Hub, services: Se
             topic = hub.topics.name(SAMPLE_TOPICS[name.split("/")[0]])
             value = as_own_person(name, (EXAMPLES / name).read_bytes())
             if name.startswith("feedback/"):
-                value = await about_latest_referral(hub.engine, value)
+                value = await about_latest_referral(operations(hub.engine).outcomes, value)
             await produce(services.bootstrap, topic, [value],
                           headers=[("correlation-id", name.encode())])
         for base, group in groups.items():

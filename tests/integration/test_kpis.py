@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from hub.adapters.postgres.report import Report, compute
 from hub.adapters.postgres.schema import referrals, triage_items
-from hub.bootstrap import Hub, new_uuid
+from hub.bootstrap import Hub, new_uuid, operations
 from hub.core.context import HubIdentity
 from hub.entrypoints.cli.main import app
-from hub.entrypoints.console.triage import TriageEnv, route
+from hub.service.operations.triage import TriageEnv, route
 from tests.conftest import Services
 from tests.factories import encode, from_example
 from tests.kafka_helpers import produce, wait_until_committed
@@ -228,15 +228,15 @@ async def test_edges_late_feedback_moves_and_routing_from_triage(
     year = await _report(hub, date(2022, 1, 1), date(2022, 12, 31))
     assert year.figures["referrals_to_triage"].total == 1
     assert year.figures["referrals"].total == 9
-    async with hub.engine.begin() as conn:
+    async with hub.engine.connect() as conn:
         item = (await conn.execute(select(triage_items.c.id).where(
             triage_items.c.referral_id.is_not(None)))).scalar_one()
-        identity = HubIdentity("Referral Hub", "https://referral-hub.example/endpoint/hub",
-                               "test", "https://referral-hub.example/id/")
-        await route(conn, item, WOLVERHAMPTON, TriageEnv(
-            hub.providers, hub.topics, identity, "https://referral-hub.example/endpoint/",
-            new_uuid), actor="otto", reason="lives in WV1 (told the worker)",
-            now=datetime(2022, 9, 15, 10, tzinfo=UTC))
+    identity = HubIdentity("Referral Hub", "https://referral-hub.example/endpoint/hub",
+                           "test", "https://referral-hub.example/id/")
+    await route(operations(hub.engine).triage, item, WOLVERHAMPTON, TriageEnv(
+        hub.providers, hub.topics, identity, "https://referral-hub.example/endpoint/",
+        new_uuid), actor="otto", reason="lives in WV1 (told the worker)",
+        now=datetime(2022, 9, 15, 10, tzinfo=UTC))
 
     year = await _report(hub, date(2022, 1, 1), date(2022, 12, 31))
     totals = {key: fig.total for key, fig in year.figures.items()}

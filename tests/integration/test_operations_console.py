@@ -37,13 +37,15 @@ from hub.adapters.postgres.schema import (
     triage_decisions,
     triage_items,
 )
-from hub.bootstrap import Hub, new_uuid
+from hub.bootstrap import Hub, broker_probe, new_uuid, operations
 from hub.core.context import HubIdentity
+from hub.core.dead_letters import AlreadyActedOn
+from hub.core.operators import Role
 from hub.entrypoints.cli.main import app
-from hub.entrypoints.console import deadletters as dl
-from hub.entrypoints.console.triage import TriageEnv
-from hub.entrypoints.console.users import Role, authenticate, change_user, save_user
 from hub.entrypoints.console.web import Console, create_app
+from hub.service.operations import deadletters as dl
+from hub.service.operations.triage import TriageEnv
+from hub.service.operations.users import authenticate, change_user, save_user
 from tests.conftest import ROOT, Services
 from tests.factories import drug_test_event, encode
 from tests.kafka_helpers import (
@@ -76,13 +78,14 @@ class Ops:
 
 @pytest.fixture
 async def ops(hub: Hub, services: Services) -> AsyncIterator[Ops]:
-    async with hub.engine.begin() as conn:
-        for name, role in (("vera", Role.VIEWER), ("otto", Role.OPERATOR)):
-            await save_user(conn, name, PASSWORD, role, datetime.now(UTC), actor="test-setup")
+    users = operations(hub.engine).users
+    for name, role in (("vera", Role.VIEWER), ("otto", Role.OPERATOR)):
+        await save_user(users, name, PASSWORD, role, datetime.now(UTC), actor="test-setup")
     identity = HubIdentity("Referral Hub", "https://referral-hub.example/endpoint/hub", "test",
                            "https://referral-hub.example/id/")
     clock = Clock(datetime.now(UTC))
-    console = Console(hub.engine, services.bootstrap, hub.topics, f"{hub.topics.prefix}hub",
+    console = Console(operations(hub.engine), services.bootstrap, hub.topics,
+                      broker_probe(services.bootstrap, hub.topics, f"{hub.topics.prefix}hub"),
                       TriageEnv(hub.providers, hub.topics, identity,
                                 "https://referral-hub.example/endpoint/", new_uuid),
                       session_minutes=30, clock=clock)
@@ -428,8 +431,8 @@ async def test_no_value_is_shown_without_a_recorded_reveal(
     edits = [("subject", json.dumps(whole["subject"])),
              ("payload", json.dumps(whole["payload"]))]
     assert ops.console.producer is not None
-    await dl.replay(hub.engine, ops.console.producer, letter2, version=0, actor="otto",
-                    now=ops.clock(), edits=edits, reason="resent by custody")
+    await dl.replay(ops.console.ops.dead_letters, ops.console.producer, letter2, version=0,
+                    actor="otto", now=ops.clock(), edits=edits, reason="resent by custody")
     for page in (f"/dead-letters/{letter2}", "/audit"):
         text = (await ops.client.get(page)).text
         assert "subject = " in text and "replay_edited" in text
@@ -448,8 +451,9 @@ async def test_the_claim_and_the_action_are_one_transaction_and_a_stuck_replay_i
 
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(1):
-            await dl.replay(hub.engine, Hangs(), letter, version=0, actor="otto",
-                            now=ops.clock(), edits=[("payload.results.opiates", "positive")])
+            await dl.replay(ops.console.ops.dead_letters, Hangs(), letter, version=0,
+                            actor="otto", now=ops.clock(),
+                            edits=[("payload.results.opiates", "positive")])
     (claimed,) = await action_rows(hub)
     assert (claimed.action, claimed.replay_offset) == ("replay_edited", None)
     csrf = await login(ops.client, "otto")
@@ -486,10 +490,11 @@ async def test_two_replays_at_once_send_exactly_one(
     letter = await dead_letter_of(hub, services, b"not json")
     assert ops.console.producer is not None
     results = await asyncio.gather(*(
-        dl.replay(hub.engine, ops.console.producer, letter, version=0, actor=who,
-                  now=ops.clock()) for who in ("otto", "olga")), return_exceptions=True)
+        dl.replay(ops.console.ops.dead_letters, ops.console.producer, letter, version=0,
+                  actor=who, now=ops.clock()) for who in ("otto", "olga")),
+        return_exceptions=True)
     sent = [r for r in results if isinstance(r, dict)]
-    refused = [r for r in results if isinstance(r, dl.AlreadyActedOn)]
+    refused = [r for r in results if isinstance(r, AlreadyActedOn)]
     assert (len(sent), len(refused)) == (1, 1), results
     records = (await read_all(services.bootstrap, [hub.topics.custody_events])
                )[hub.topics.custody_events]
@@ -668,29 +673,27 @@ async def test_a_viewer_can_do_nothing_and_role_changes_apply_on_the_next_reques
         assert (await conn.execute(select(triage_decisions))).all() == []
         assert (await conn.execute(select(dead_letters.c.status))).scalars().all() == ["open"]
 
-    async with hub.engine.begin() as conn:  # an admin promotes vera: her next request
-        await change_user(conn, "vera", role=Role.OPERATOR, actor="ada", now=datetime.now(UTC))
+    users = operations(hub.engine).users  # an admin promotes vera: her next request
+    await change_user(users, "vera", role=Role.OPERATOR, actor="ada", now=datetime.now(UTC))
     page = (await ops.client.get(f"/dead-letters/{letter}")).text
     assert 'id="replay"' in page
-    async with hub.engine.begin() as conn:  # and disables her
-        await change_user(conn, "vera", disabled=True, actor="ada", now=datetime.now(UTC))
+    await change_user(users, "vera", disabled=True, actor="ada", now=datetime.now(UTC))  # off
     gone = await ops.client.get("/")
     assert gone.status_code == 303 and gone.headers["location"] == "/login"
     form = await ops.client.get("/login")
     again = await ops.client.post("/login", data={"username": "vera", "password": PASSWORD,
                                                   "csrf": csrf_of(form.text)})
     assert again.status_code == 401
-    async with hub.engine.begin() as conn:  # a new password does not re-enable her
-        await save_user(conn, "vera", PASSWORD, Role.VIEWER, datetime.now(UTC), actor="ada")
+    # a new password does not re-enable her
+    await save_user(users, "vera", PASSWORD, Role.VIEWER, datetime.now(UTC), actor="ada")
     again = await ops.client.post("/login", data={"username": "vera", "password": PASSWORD,
                                                   "csrf": csrf_of(form.text)})
     assert again.status_code == 401
 
 
 async def test_only_an_admin_manages_users(hub: Hub, ops: Ops) -> None:
-    async with hub.engine.begin() as conn:
-        await save_user(conn, "ada", PASSWORD, Role.ADMIN, datetime.now(UTC),
-                        actor="test-setup")
+    users = operations(hub.engine).users
+    await save_user(users, "ada", PASSWORD, Role.ADMIN, datetime.now(UTC), actor="test-setup")
     csrf = await login(ops.client, "otto")
     assert (await ops.client.get("/admin/users")).status_code == 403
     assert 'href="/admin/users"' not in (await ops.client.get("/")).text
@@ -717,12 +720,10 @@ async def test_only_an_admin_manages_users(hub: Hub, ops: Ops) -> None:
     listed = (await ops.client.get("/admin/users")).text
     row = listed.split('data-user="nia"', 1)[1].split("</tr>", 1)[0]
     assert '"role">operator' in row and "disabled" in row
-    async with hub.engine.connect() as conn:
-        assert await authenticate(conn, "nia", PASSWORD) is None  # disabled
+    assert await authenticate(users, "nia", PASSWORD) is None  # disabled
     assert (await ops.client.post("/admin/users/nia", data={
         "csrf": csrf, "disabled": "no"})).status_code == 303
-    async with hub.engine.connect() as conn:
-        assert await authenticate(conn, "nia", PASSWORD) == Role.OPERATOR
+    assert await authenticate(users, "nia", PASSWORD) == Role.OPERATOR
     demoted = await ops.client.post("/admin/users", data={  # nor demote yourself by re-creating
         "csrf": csrf, "username": "ada", "password": PASSWORD, "role": "viewer"})
     assert demoted.status_code == 400
@@ -742,8 +743,7 @@ def test_the_command_line_disables_and_enables_a_user(
     assert made.exit_code == 0, made.output
 
     async def role() -> Role | None:
-        async with hub.engine.connect() as conn:
-            return await authenticate(conn, "cli-nia", PASSWORD)
+        return await authenticate(operations(hub.engine).users, "cli-nia", PASSWORD)
 
     assert runner.invoke(app, ["ops", "user", "cli-nia", "--disable"]).exit_code == 0
     assert run_blocking(role()) is None

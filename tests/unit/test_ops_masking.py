@@ -7,8 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from hub.core.contracts.validate import field_problems, problems
-from hub.entrypoints.console.masking import MASK, masked, masked_edit
-from hub.entrypoints.console.users import LoginThrottle
+from hub.core.masking import MASK, masked, masked_edit
+from hub.core.operators import LoginThrottle
 from tests.factories import drug_test_event, encode
 
 SECRETS = ("Smithers", "1990-02-03", "9990000018", "theft from a Mr Smithers", "Jonesy",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import (
     InvalidTopicError,
+    KafkaError,
     MessageSizeTooLargeError,
     TopicAuthorizationFailedError,
     UnknownTopicOrPartitionError,
@@ -66,3 +68,23 @@ class Emitter:
             failure = refused or next(r for r in results if isinstance(r, BaseException))
             raise failure  # nothing got through: the broker is away (or the producer)
         return acked
+
+
+def send_one_by_one(producer: AIOKafkaProducer
+                    ) -> Callable[[list[OutboundMessage]], Awaitable[list[bool]]]:
+    """Sending an operator's messages in order, each waiting for its acknowledgement; nothing
+    after the first the broker did not acknowledge."""
+    async def send(messages: list[OutboundMessage]) -> list[bool]:
+        acked: list[bool] = []
+        for m in messages:
+            if acked and not acked[-1]:
+                acked.append(False)  # keep the order: nothing after a failure
+                continue
+            try:
+                await producer.send_and_wait(m.topic, m.value, key=m.key,
+                                             headers=list(m.headers))
+                acked.append(True)
+            except KafkaError:
+                acked.append(False)
+        return acked
+    return send

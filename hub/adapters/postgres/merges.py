@@ -84,3 +84,8 @@ async def unmerge(conn: AsyncConnection, merge_id: int, *, operator: str, reason
                        .values(merged_into=None))
     await conn.execute(update(person_merges).where(person_merges.c.id == merge_id).values(
         unmerged_by=operator, unmerge_reason=reason, unmerged_at=now))
+
+
+async def merges(conn: AsyncConnection) -> list[Any]:
+    """The merge audit, oldest first."""
+    return list(await conn.execute(select(person_merges).order_by(person_merges.c.id)))

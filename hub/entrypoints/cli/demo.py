@@ -10,18 +10,10 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 from rich.console import Console
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.adapters.kafka.access import KafkaAccess, client_options
-from hub.adapters.postgres.schema import (
-    dead_letters,
-    inbound_events,
-    outbox,
-    referrals,
-    triage_items,
-)
 from hub.core.topics import Topics
+from hub.service.operations.outcomes import OutcomeStore, latest_referral, where_it_ended
 
 #: Example folder → the base topic its messages are published to.
 SAMPLE_TOPICS = {"custody": "custody.events.v1", "court": "court.events.v1",
@@ -45,48 +37,18 @@ def _fresh(sample: bytes) -> bytes:
     return json.dumps(body).encode()
 
 
-async def about_latest_referral(engine: AsyncEngine, sample: bytes) -> bytes:
+async def about_latest_referral(outcomes: OutcomeStore, sample: bytes) -> bytes:
     """A feedback sample made to name the provider's newest referral (the samples' referral ids
     are placeholders: a provider learns the real id from the referral it received)."""
     body = json.loads(sample)
-    async with engine.connect() as conn:
-        latest = (await conn.execute(
-            select(referrals.c.id).where(referrals.c.provider_id == body["provider_id"])
-            .order_by(referrals.c.created_at.desc()).limit(1))).scalar()
+    latest = await latest_referral(outcomes, body["provider_id"])
     if latest is not None:
-        body["referral_id"] = str(latest)
+        body["referral_id"] = latest
     return json.dumps(body).encode()
 
 
-async def _where_it_ended(engine: AsyncEngine, topic: str, partition: int, offset: int
-                          ) -> str | None:
-    async with engine.connect() as conn:
-        letter = (await conn.execute(select(dead_letters.c.dlq_topic, dead_letters.c.reason).where(
-            dead_letters.c.topic == topic, dead_letters.c.partition == partition,
-            dead_letters.c.offset == offset))).first()
-        if letter is not None:
-            return f"{letter.dlq_topic}  (dead letter: {letter.reason})"
-        event = (await conn.execute(select(inbound_events.c.event_id, inbound_events.c.outcome)
-                                    .where(inbound_events.c.topic == topic,
-                                           inbound_events.c.partition == partition,
-                                           inbound_events.c.offset == offset))).first()
-        if event is None or event.outcome == "processing":
-            return None
-        sent = (await conn.execute(select(outbox.c.topic, outbox.c.published_at).where(
-            outbox.c.source_ref == str(event.event_id)).order_by(outbox.c.id))).all()
-        if any(row.published_at is None for row in sent):
-            return None
-        if not sent:
-            return f"(no output: {event.outcome})"
-        reason = (await conn.execute(select(triage_items.c.reason).join(
-            referrals, referrals.c.id == triage_items.c.referral_id).where(
-            referrals.c.source_event_id == event.event_id))).scalar()
-        why = f"  ({event.outcome}: {reason})" if reason else f"  ({event.outcome})"
-        return ", ".join(row.topic for row in sent) + why
-
-
 async def publish_samples(
-    kafka: KafkaAccess | str, topics: Topics, engine: AsyncEngine, examples: Path,
+    kafka: KafkaAccess | str, topics: Topics, outcomes: OutcomeStore, examples: Path,
     console: Console,
     within: float = 60.0,
 ) -> dict[str, str]:
@@ -102,11 +64,11 @@ async def publish_samples(
             topic = topics.name(SAMPLE_TOPICS[path.parent.name])
             value = path.read_bytes()
             if path.parent.name == "feedback":
-                value = await about_latest_referral(engine, value)
+                value = await about_latest_referral(outcomes, value)
             meta = await producer.send_and_wait(topic, _fresh(value), headers=headers)
             where = None
             while where is None and time.monotonic() < deadline:
-                where = await _where_it_ended(engine, topic, meta.partition, meta.offset)
+                where = await where_it_ended(outcomes, topic, meta.partition, meta.offset)
                 if where is None:
                     await asyncio.sleep(0.05)
             name = f"{path.parent.name}/{path.name}"

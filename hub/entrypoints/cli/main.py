@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from hub.bootstrap import database, in_transaction, services
 from hub.settings import Settings
+
+if TYPE_CHECKING:
+    from hub.adapters.postgres.report import Report
+    from hub.core.providers import ProviderDirectory
 
 app = typer.Typer(help="Referral Hub: custody, court and probation events to one shared "
                        "assessment, routed to the right treatment provider.",
@@ -151,14 +155,10 @@ def person_merges_list(
     import json
 
     from rich.table import Table
-    from sqlalchemy import select
 
-    from hub.adapters.postgres.schema import person_merges
+    from hub.adapters.postgres.merges import merges
 
-    async def read(conn: Any) -> list[Any]:
-        return list(await conn.execute(select(person_merges).order_by(person_merges.c.id)))
-
-    rows = in_transaction(read)
+    rows = in_transaction(merges)
     if as_json:
         fields = ("id", "kept_person_id", "merged_person_id", "operator", "reason", "merged_at",
                   "unmerged_by", "unmerge_reason", "unmerged_at")
@@ -171,6 +171,14 @@ def person_merges_list(
         table.add_row(str(row.id), row.kept_person_id, row.merged_person_id, row.operator,
                       f"{row.merged_at:%Y-%m-%d %H:%M}", row.reason, undone)
     console.print(table)
+
+
+def _report(first: date, last: date, providers: ProviderDirectory) -> Report:
+    """The KPI report for the days `first` to `last` (included), from the hub's registry."""
+    from hub.adapters.postgres.report import compute
+
+    report: Report = in_transaction(lambda conn: compute(conn, first, last, providers))
+    return report
 
 
 class ReportFormat(StrEnum):
@@ -193,7 +201,6 @@ def report_kpis(
     """The commissioner's indicators for a period, by authority, site and month."""
     from datetime import UTC
 
-    from hub.adapters.postgres.report import compute
     from hub.core.providers import load_providers
     from hub.entrypoints.report.html import as_html
     from hub.entrypoints.report.render import as_csv, as_json, print_table
@@ -202,7 +209,7 @@ def report_kpis(
         console.print("[red]--to is before --from[/red]")
         raise typer.Exit(2)
     providers = load_providers(Settings().providers_file)
-    report = in_transaction(lambda conn: compute(conn, start.date(), end.date(), providers))
+    report = _report(start.date(), end.date(), providers)
     if output_format is ReportFormat.TABLE:
         if output is None:
             print_table(report, console)
@@ -297,10 +304,11 @@ def simulate(
         raise typer.Exit(2)
     settings = Settings()
     bootstrap, _ = services(settings)
+    providers = load_providers(settings.providers_file)
     passed = run_simulation(
         year=year, seed=seed, scale=scale, bootstrap=bootstrap,
         topics=Topics(settings.topic_prefix), group_base=settings.consumer_group,
-        providers=load_providers(settings.providers_file), report_in=in_transaction,
+        providers=providers, report_of=lambda first, last: _report(first, last, providers),
         console=console)
     if not passed:
         raise typer.Exit(1)
@@ -333,11 +341,13 @@ def run(
         console.print(f"metrics on http://{settings.metrics_host}:{settings.metrics_port}"
                       "/metrics")
     if demo:
+        from hub.bootstrap import operations
         from hub.entrypoints.cli.demo import publish_samples
 
         async def show_samples() -> None:
             console.print("[bold green]hub running[/bold green]; publishing the samples:")
-            await publish_samples(bootstrap, hub.topics, hub.engine, examples, console)
+            await publish_samples(bootstrap, hub.topics, operations(hub.engine).outcomes,
+                                  examples, console)
             console.print("[bold green]samples done[/bold green]; the hub keeps running "
                           "(Ctrl-C stops it)")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import time
@@ -54,14 +53,15 @@ def user(
     """Create a console user, or set a new password and role; or disable / enable one."""
     import getpass
 
-    from hub.bootstrap import in_transaction as _in_transaction
-    from hub.entrypoints.console.users import Role, change_user, save_user
+    from hub.bootstrap import run_operations
+    from hub.core.operators import Role
+    from hub.service.operations.users import change_user, save_user
 
     actor = f"cli:{getpass.getuser()}"  # whoever has the database's credentials here
     if disable is not None:
         try:
-            _in_transaction(lambda conn: change_user(conn, username, disabled=disable,
-                                                     actor=actor, now=datetime.now(UTC)))
+            run_operations(lambda ops: change_user(ops.users, username, disabled=disable,
+                                                   actor=actor, now=datetime.now(UTC)))
         except LookupError as missing:
             console.print(f"[red]{missing}[/red]")
             raise typer.Exit(1) from None
@@ -70,8 +70,8 @@ def user(
     password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
         "Password", hide_input=True, confirmation_prompt=True)
     try:
-        _in_transaction(lambda conn: save_user(conn, username, password, Role(role),
-                                               datetime.now(UTC), actor=actor))
+        run_operations(lambda ops: save_user(ops.users, username, password, Role(role),
+                                             datetime.now(UTC), actor=actor))
     except ValueError as refused:
         console.print(f"[red]{refused}[/red]")
         raise typer.Exit(1) from None
@@ -91,12 +91,13 @@ def dlq_list(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Dead letters, newest first."""
-    from hub.bootstrap import in_transaction as _in_transaction
-    from hub.entrypoints.console.deadletters import Filters, find
+    from hub.bootstrap import run_operations
+    from hub.core.dead_letters import Filters
+    from hub.service.operations.deadletters import find
 
     filters = Filters(topic, reason, source, None if status == "any" else status,
                       _moment(since, "--since"), _moment(until, "--until"))
-    rows = _in_transaction(lambda conn: find(conn, filters))
+    rows = run_operations(lambda ops: find(ops.dead_letters, filters))
     fields = ("id", "recorded_at", "dlq_topic", "source_system", "event_type", "stage",
               "reason", "status")
     if as_json:
@@ -118,11 +119,11 @@ def dlq_show(
     reason: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """One dead letter: why it failed, its error headers, the message (masked) and history."""
-    from hub.bootstrap import in_transaction as _in_transaction
-    from hub.entrypoints.console import deadletters as dl
-    from hub.entrypoints.console.masking import masked
+    from hub.bootstrap import run_operations
+    from hub.core.masking import masked
+    from hub.service.operations import deadletters as dl
 
-    letter = _in_transaction(lambda conn: dl.load(conn, letter_id, datetime.now(UTC)))
+    letter = run_operations(lambda ops: dl.show(ops.dead_letters, letter_id, datetime.now(UTC)))
     if letter is None:
         console.print(f"[red]no dead letter {letter_id}[/red]")
         raise typer.Exit(1)
@@ -139,15 +140,15 @@ def dlq_show(
         if not (operator and reason):
             console.print("[red]--reveal needs --operator and --reason[/red]")
             raise typer.Exit(2)
-        value = asyncio.run(_with_engine(lambda engine: dl.reveal(
-            engine, letter_id, actor=operator, now=datetime.now(UTC), reason=reason)))
-        console.print(value.decode(errors="replace"), highlight=False, markup=False)
+        revealed = run_operations(lambda ops: dl.reveal(
+            ops.dead_letters, letter_id, actor=operator, now=datetime.now(UTC), reason=reason))
+        console.print(revealed.decode(errors="replace"), highlight=False, markup=False)
     else:
         console.print(masked(letter.value), highlight=False, markup=False)
     for action in letter.actions:
-        changed = dl.edits_shown(row.event_type, action["edits"])
         console.print(f"{action['at']:%Y-%m-%d %H:%M} {action['actor']} {action['action']}"
-                      f" {action['reason'] or ''} {changed} {action['outcome'] or ''}",
+                      f" {action['reason'] or ''} {action['edits_shown']}"
+                      f" {action['outcome'] or ''}",
                       highlight=False, markup=False)
 
 
@@ -160,37 +161,39 @@ def dlq_replay(
     wait: Annotated[float, typer.Option(help="Seconds to wait for the outcome.")] = 30.0,
 ) -> None:
     """Republish the original (or corrected) message to its source topic; once only."""
-    from hub.bootstrap import in_transaction as _in_transaction
-    from hub.entrypoints.console import deadletters as dl
+    from hub.bootstrap import Operations, run_operations
+    from hub.core.dead_letters import AlreadyActedOn, EditRefused
+    from hub.service.operations import deadletters as dl
 
     edits = [tuple(s.split("=", 1)) for s in set_field or []]
     if any(len(e) != 2 for e in edits):
         console.print("[red]--set needs path=value[/red]")
         raise typer.Exit(2)
-    letter = _in_transaction(lambda conn: dl.load(conn, letter_id))
+    letter = run_operations(lambda ops: dl.show(ops.dead_letters, letter_id))
     if letter is None:
         console.print(f"[red]no dead letter {letter_id}[/red]")
         raise typer.Exit(1)
 
-    async def go(engine: Any) -> dict[str, Any]:
+    async def go(ops: Operations) -> dict[str, Any]:
         producer = await _producer()
         try:
-            return await dl.replay(engine, producer, letter_id, version=letter.row.version,
+            return await dl.replay(ops.dead_letters, producer, letter_id,
+                                   version=letter.row.version,
                                    actor=operator, now=datetime.now(UTC),
                                    edits=edits or None, reason=reason)  # type: ignore[arg-type]
         finally:
             await producer.stop()
 
     try:
-        action = asyncio.run(_with_engine(go))
-    except (dl.AlreadyActedOn, dl.EditRefused) as refused:
+        action = run_operations(go)
+    except (AlreadyActedOn, EditRefused) as refused:
         console.print(f"[red]not replayed[/red]: {refused}")
         raise typer.Exit(1) from None
     console.print(f"replayed to {action['replay_topic']} partition "
                   f"{action['replay_partition']} offset {action['replay_offset']}")
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        found = _in_transaction(lambda conn: dl.load(conn, letter_id))
+        found = run_operations(lambda ops: dl.show(ops.dead_letters, letter_id))
         result = found.actions[-1]["outcome"] if found and found.actions else None
         if result and result != "waiting for the hub":
             console.print(f"outcome: {result}")
@@ -205,25 +208,26 @@ def dlq_discard(
     reason: Annotated[str, typer.Option(help="Why (required, recorded).")],
 ) -> None:
     """Give up on a dead letter, saying why; once only."""
-    from hub.bootstrap import in_transaction as _in_transaction
-    from hub.entrypoints.console import deadletters as dl
+    from hub.bootstrap import run_operations
+    from hub.core.dead_letters import AlreadyActedOn
+    from hub.service.operations import deadletters as dl
 
-    letter = _in_transaction(lambda conn: dl.load(conn, letter_id))
+    letter = run_operations(lambda ops: dl.show(ops.dead_letters, letter_id))
     if letter is None:
         console.print(f"[red]no dead letter {letter_id}[/red]")
         raise typer.Exit(1)
     try:
-        asyncio.run(_with_engine(lambda engine: dl.discard(
-            engine, letter_id, version=letter.row.version, actor=operator, reason=reason,
-            now=datetime.now(UTC))))
-    except (dl.AlreadyActedOn, ValueError) as refused:
+        run_operations(lambda ops: dl.discard(
+            ops.dead_letters, letter_id, version=letter.row.version, actor=operator,
+            reason=reason, now=datetime.now(UTC)))
+    except (AlreadyActedOn, ValueError) as refused:
         console.print(f"[red]not discarded[/red]: {refused}")
         raise typer.Exit(1) from None
     console.print(f"dead letter {letter_id} discarded")
 
 
 def _moment(text: str | None, option: str) -> datetime | None:
-    from hub.entrypoints.console.deadletters import uk_moment
+    from hub.core.dead_letters import uk_moment
 
     try:
         return uk_moment(text)
@@ -232,25 +236,11 @@ def _moment(text: str | None, option: str) -> datetime | None:
         raise typer.Exit(2) from None
 
 
-async def _with_engine(action: Any) -> Any:
-    from hub.adapters.postgres.db import create_engine
-    from hub.bootstrap import database as _database
-
-    engine = create_engine(_database(Settings()))
-    try:
-        return await action(engine)
-    finally:
-        await engine.dispose()
-
-
 async def _producer() -> Any:
-    from aiokafka import AIOKafkaProducer
-
-    from hub.adapters.kafka.access import client_options
+    from hub.bootstrap import operator_producer
     from hub.bootstrap import services as _services
 
     bootstrap, _ = _services(Settings())
-    producer = AIOKafkaProducer(**client_options(bootstrap), acks="all",
-                                enable_idempotence=True)
+    producer = operator_producer(bootstrap)
     await producer.start()
     return producer

@@ -1,1 +1,2 @@
-"""The operations console and its command-line twin: dead letters, triage, health."""
+"""The operations console: pages over the operator use cases (dead letters, triage, users,
+health); `hub dlq` and `hub ops user` are its command-line twin."""

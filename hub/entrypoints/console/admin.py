@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from hub.core.operators import Role
 from hub.entrypoints.console.session import Admin, Posted, Session, console_of, page, require
-from hub.entrypoints.console.users import Role, change_user, list_users, save_user
+from hub.service.operations.users import change_user, list_users, save_user
 
 router = APIRouter()
 log = logging.getLogger("hub.ops")
@@ -17,8 +18,7 @@ log = logging.getLogger("hub.ops")
 
 async def users_page(request: Request, session: Session, status: int = 200,
                      error: str | None = None) -> HTMLResponse:
-    async with console_of(request).engine.connect() as conn:
-        users = await list_users(conn)
+    users = await list_users(console_of(request).ops.users)
     return page("users", request, session, status, users=users, roles=list(Role), error=error)
 
 
@@ -44,9 +44,8 @@ async def create_user(request: Request, session: Posted,
         return await users_page(request, session, 400, "you cannot disable or demote yourself")
     console = console_of(request)
     try:
-        async with console.engine.begin() as conn:
-            await save_user(conn, username.strip(), password, role_of(role), console.clock(),
-                            actor=session.user)
+        await save_user(console.ops.users, username.strip(), password, role_of(role),
+                        console.clock(), actor=session.user)
     except ValueError as refused:
         return await users_page(request, session, 400, str(refused))
     log.info("console user saved by %s (role %s)", session.user, role)
@@ -63,10 +62,9 @@ async def change(request: Request, username: str, session: Posted,
         return await users_page(request, session, 400, "you cannot disable or demote yourself")
     try:
         console = console_of(request)
-        async with console.engine.begin() as conn:
-            await change_user(conn, username, role=role_of(role) if role else None,
-                              disabled={"yes": True, "no": False}.get(disabled),
-                              actor=session.user, now=console.clock())
+        await change_user(console.ops.users, username, role=role_of(role) if role else None,
+                          disabled={"yes": True, "no": False}.get(disabled),
+                          actor=session.user, now=console.clock())
     except LookupError:
         raise HTTPException(404, "no such user") from None
     request.session["flash"] = f"User {username} changed."

@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from hub.core.dead_letters import AlreadyActedOn, EditRefused, Filters
+from hub.core.masking import masked
+from hub.core.operators import Role
 from hub.core.topics import Topics
-from hub.entrypoints.console import deadletters as dl
-from hub.entrypoints.console.masking import masked
 from hub.entrypoints.console.session import (
     Posted,
     Session,
@@ -20,17 +21,17 @@ from hub.entrypoints.console.session import (
     page,
     require,
 )
-from hub.entrypoints.console.users import Role
+from hub.service.operations import deadletters as dl
 
 router = APIRouter()
 STATUSES = ("open", "replaying", "replayed", "discarded", "")
 
 
 def filters_of(topic: str | None, reason: str | None, source: str | None,
-               status: str | None, since: str | None, until: str | None) -> dl.Filters:
+               status: str | None, since: str | None, until: str | None) -> Filters:
     if status and status not in STATUSES:
         raise HTTPException(400, f"status: one of {', '.join(s for s in STATUSES if s)}")
-    return dl.Filters(topic or None, reason or None, source or None, status or None,
+    return Filters(topic or None, reason or None, source or None, status or None,
                       local_moment(since, "from"), local_moment(until, "to"))
 
 
@@ -41,8 +42,7 @@ async def list_letters(request: Request, session: Viewer, topic: str | None = No
                        until: str | None = None) -> HTMLResponse:
     console = console_of(request)
     filters = filters_of(topic, reason, source, status, since, until)
-    async with console.engine.connect() as conn:
-        rows = await dl.find(conn, filters)
+    rows = await dl.find(console.ops.dead_letters, filters)
     return page("list", request, session, rows=rows, filters=filters, statuses=STATUSES,
                 since=since or "", until=until or "",
                 dlq_topics=[Topics.dead_letter(t) for t in console.topics.inputs],
@@ -54,12 +54,9 @@ async def detail(request: Request, session: Session, letter_id: int, *,
                  status: int = 200) -> HTMLResponse:
     console = console_of(request)
     now = console.clock()
-    async with console.engine.connect() as conn:
-        letter = await dl.load(conn, letter_id, now)
+    letter = await dl.show(console.ops.dead_letters, letter_id, now)
     if letter is None:
         raise HTTPException(404, "no such dead letter")
-    for action in letter.actions:
-        action["edits_shown"] = dl.edits_shown(letter.row.event_type, action["edits"])
     stuck = letter.row.status == "replaying" and bool(letter.actions) and \
         (letter.actions[-1]["outcome"] or "").startswith("stuck")
     payload = revealed.decode(errors="replace") if revealed is not None else \
@@ -81,7 +78,7 @@ async def reveal_letter(request: Request, letter_id: int, session: Posted,
     require(session, Role.OPERATOR)
     console = console_of(request)
     try:
-        value = await dl.reveal(console.engine, letter_id, actor=session.user,
+        value = await dl.reveal(console.ops.dead_letters, letter_id, actor=session.user,
                                 now=console.clock(), reason=reason)
     except KeyError:
         raise HTTPException(404, "no such dead letter") from None
@@ -100,12 +97,12 @@ async def replay_letter(request: Request, letter_id: int, session: Posted,
     edits = [(path.strip(), value)] if path.strip() else None
     assert console.producer is not None
     try:
-        await dl.replay(console.engine, console.producer, letter_id, version=version,
+        await dl.replay(console.ops.dead_letters, console.producer, letter_id, version=version,
                         actor=session.user, now=console.clock(), edits=edits,
                         reason=reason or None)
-    except dl.AlreadyActedOn as taken:
+    except AlreadyActedOn as taken:
         return await detail(request, session, letter_id, error=str(taken), status=409)
-    except dl.EditRefused as refused:
+    except EditRefused as refused:
         return await detail(request, session, letter_id, status=400,
                             error="Not replayed: the edited message would still be refused: "
                                   + "; ".join(refused.problems))
@@ -125,9 +122,9 @@ async def retry_letter(request: Request, letter_id: int, session: Posted,
     console = console_of(request)
     assert console.producer is not None
     try:
-        await dl.retry(console.engine, console.producer, letter_id, version=version,
+        await dl.retry(console.ops.dead_letters, console.producer, letter_id, version=version,
                        actor=session.user, now=console.clock(), reason=reason or None)
-    except dl.AlreadyActedOn as taken:
+    except AlreadyActedOn as taken:
         return await detail(request, session, letter_id, error=str(taken), status=409)
     except Exception as error:
         return await detail(request, session, letter_id, status=503,
@@ -143,9 +140,9 @@ async def discard_letter(request: Request, letter_id: int, session: Posted,
     require(session, Role.OPERATOR)
     console = console_of(request)
     try:
-        await dl.discard(console.engine, letter_id, version=version, actor=session.user,
+        await dl.discard(console.ops.dead_letters, letter_id, version=version, actor=session.user,
                          reason=reason, now=console.clock())
-    except dl.AlreadyActedOn as taken:
+    except AlreadyActedOn as taken:
         return await detail(request, session, letter_id, error=str(taken), status=409)
     except ValueError as refused:
         return await detail(request, session, letter_id, error=str(refused), status=400)
@@ -169,7 +166,7 @@ async def replay_selected(request: Request, session: Posted,
     if not chosen:
         raise HTTPException(400, "no dead letters were listed")
     assert console.producer is not None
-    results = await dl.replay_chosen(console.engine, console.producer, chosen,
+    results = await dl.replay_chosen(console.ops.dead_letters, console.producer, chosen,
                                      actor=session.user, now=console.clock(),
                                      reason=reason.strip())
     done = [i for i, r in results.items() if r == "replayed"]

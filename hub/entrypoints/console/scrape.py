@@ -8,14 +8,11 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.adapters.postgres.schema import dead_letters
-from hub.entrypoints.console.health import BrokerState
+from hub.core.health import BrokerState
 
 
-async def console_metrics(engine: AsyncEngine, broker: BrokerState) -> bytes:
+def console_metrics(broker: BrokerState, open_letters: list[tuple[str, str, int]]) -> bytes:
     lag = GaugeMetricFamily("hub_consumer_lag", "Records not yet committed by the hub's "
                             "consumer group.", labels=["topic", "partition"])
     members = GaugeMetricFamily("hub_consumer_group_members", "Hub instances in each "
@@ -29,12 +26,8 @@ async def console_metrics(engine: AsyncEngine, broker: BrokerState) -> bytes:
         lag.add_metric([p.topic, str(p.partition)], p.lag)
     for group, n in broker.members.items():
         members.add_metric([group], n)
-    async with engine.connect() as conn:
-        for row in await conn.execute(
-                select(dead_letters.c.topic, dead_letters.c.reason, func.count())
-                .where(dead_letters.c.status == "open")
-                .group_by(dead_letters.c.topic, dead_letters.c.reason)):
-            letters.add_metric([row[0], row[1]], row[2])
+    for topic, reason, n in open_letters:
+        letters.add_metric([topic, reason], n)
     registry = CollectorRegistry()
     registry.register(_Fixed([lag, members, letters, reachable]))
     return generate_latest(registry)

@@ -13,24 +13,26 @@ from typing import Annotated, Any
 from aiokafka import AIOKafkaProducer
 from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.adapters.kafka.access import KafkaAccess
+from hub.bootstrap import Operations
+from hub.core.dead_letters import uk_moment
+from hub.core.operators import LoginThrottle, Role
 from hub.core.topics import Topics
-from hub.entrypoints.console.deadletters import uk_moment
 from hub.entrypoints.console.pages import PAGES
-from hub.entrypoints.console.triage import TriageEnv
-from hub.entrypoints.console.users import LoginThrottle, Role, current_role
+from hub.service.operations.health import BrokerProbe
+from hub.service.operations.triage import TriageEnv
+from hub.service.operations.users import current_role
 
 
 @dataclass
 class Console:
     """What the console needs; built once, kept on `app.state.console`."""
 
-    engine: AsyncEngine
+    ops: Operations
     bootstrap: KafkaAccess | str
     topics: Topics
-    group_base: str
+    broker: BrokerProbe
     triage: TriageEnv
     session_minutes: int
     clock: Callable[[], datetime]
@@ -65,8 +67,7 @@ async def signed_in(request: Request) -> Session:
     if not user or console.clock().timestamp() > expires:
         request.session.clear()
         raise LoginNeeded
-    async with console.engine.connect() as conn:
-        role = await current_role(conn, user)
+    role = await current_role(console.ops.users, user)
     if role is None:
         request.session.clear()
         raise LoginNeeded

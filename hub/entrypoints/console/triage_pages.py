@@ -6,17 +6,14 @@ reject a possible match; an identity review's details side by side, masked unles
 
 import logging
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from hub.adapters.kafka.outbox import publish_rows
-from hub.adapters.postgres import journal
-from hub.core.messages import OutboundMessage
+from hub.core.operators import Role
+from hub.core.triage import DEMOGRAPHICS, AlreadyResolved
 from hub.entrypoints.console.session import (
-    Console,
     Posted,
     Session,
     Viewer,
@@ -24,18 +21,7 @@ from hub.entrypoints.console.session import (
     page,
     require,
 )
-from hub.entrypoints.console.triage import (
-    DEMOGRAPHICS,
-    AlreadyResolved,
-    compared,
-    decide_match,
-    demographics,
-    open_items,
-    postcode_districts,
-    record_reveal,
-    route,
-)
-from hub.entrypoints.console.users import Role
+from hub.service.operations import triage as tr
 
 router = APIRouter()
 log = logging.getLogger("hub.ops")
@@ -44,25 +30,12 @@ log = logging.getLogger("hub.ops")
 async def queue(request: Request, session: Session, *, revealed: str | None = None,
                 status: int = 200, error: str | None = None) -> HTMLResponse:
     console = console_of(request)
-    async with console.engine.connect() as conn:
-        items = await open_items(conn)
-        people = await demographics(conn, [p for i in items if not i.referral_id for p in (
-            str(i.person_id), *(c["person_id"] for c in i.candidates))])
-        districts = await postcode_districts(conn, [str(i.referral_id) for i in items
-                                                    if i.referral_id])
-    reviews: dict[str, list[dict[str, Any]]] = {}
-    for item in items:
-        if item.referral_id:
-            continue
-        mine = people.get(str(item.person_id), {})
-        reviews[str(item.id)] = [
-            {"person_id": c["person_id"], "score": c["score"], "reasons": c["reasons"],
-             "compared": compared(mine, people.get(c["person_id"], {})),
-             "values": people.get(c["person_id"], {})} for c in item.candidates]
+    found = await tr.queue(console.ops.triage)
     authorities = [(p.authority_code, p.authority_name)
                    for p in console.triage.providers.providers]
-    return page("triage", request, session, status, items=items, authorities=authorities,
-                reviews=reviews, people=people, fields=DEMOGRAPHICS, districts=districts,
+    return page("triage", request, session, status, items=found.items,
+                authorities=authorities, reviews=found.reviews, people=found.people,
+                fields=DEMOGRAPHICS, districts=found.districts,
                 revealed=revealed, can_act=session.role.allows(Role.OPERATOR), error=error)
 
 
@@ -77,9 +50,8 @@ async def reveal_item(request: Request, item_id: uuid.UUID, session: Posted,
     require(session, Role.OPERATOR)
     console = console_of(request)
     try:
-        async with console.engine.begin() as conn:
-            await record_reveal(conn, str(item_id), actor=session.user, reason=reason,
-                                now=console.clock())
+        await tr.record_reveal(console.ops.triage, str(item_id), actor=session.user,
+                               reason=reason, now=console.clock())
     except ValueError as refused:
         return await queue(request, session, status=400, error=str(refused))
     except AlreadyResolved as refused:
@@ -94,15 +66,15 @@ async def route_item(request: Request, item_id: uuid.UUID, session: Posted,
     require(session, Role.OPERATOR)
     console = console_of(request)
     try:
-        async with console.engine.begin() as conn:
-            pending = await route(conn, str(item_id), authority, console.triage,
-                                  actor=session.user, reason=reason, now=console.clock())
+        pending = await tr.route(console.ops.triage, str(item_id), authority, console.triage,
+                                 actor=session.user, reason=reason, now=console.clock())
     except ValueError as refused:
         raise HTTPException(400, str(refused)) from None
     except AlreadyResolved as refused:
         raise HTTPException(409, str(refused)) from None
     try:
-        await publish(console, pending)
+        assert console.producer is not None
+        await tr.publish(console.ops.outbox(console.producer, console.clock), pending)
         request.session["flash"] = "Routed to the provider."
     except Exception as error:  # committed: the hub's outbox relay sends it
         log.warning("triage decision committed, publish failed (%s); the outbox relay "
@@ -119,39 +91,11 @@ async def match_item(request: Request, item_id: uuid.UUID, session: Posted,
     require(session, Role.OPERATOR)
     console = console_of(request)
     try:
-        async with console.engine.begin() as conn:
-            await decide_match(conn, str(item_id), same_person=same_person or None,
-                               actor=session.user, reason=reason, now=console.clock())
+        await tr.decide_match(console.ops.triage, str(item_id), same_person=same_person or None,
+                              actor=session.user, reason=reason, now=console.clock())
     except ValueError as refused:
         raise HTTPException(400, str(refused)) from None
     except AlreadyResolved as refused:
         raise HTTPException(409, str(refused)) from None
     request.session["flash"] = "Merged." if same_person else "Kept apart."
     return RedirectResponse("/triage", status_code=303)
-
-
-async def publish(console: Console, pending: list[journal.PendingMessage]) -> None:
-    """Send once, holding the rows' locks (so the relay never sends them too); what is not
-    acknowledged stays in the outbox for the relay."""
-    producer = console.producer
-    assert producer is not None
-
-    async def send(messages: list[OutboundMessage]) -> list[bool]:
-        acked: list[bool] = []
-        for m in messages:
-            if acked and not acked[-1]:
-                acked.append(False)  # keep the order: nothing after a failure
-                continue
-            try:
-                await producer.send_and_wait(m.topic, m.value, key=m.key,
-                                             headers=list(m.headers))
-                acked.append(True)
-            except KafkaError:
-                acked.append(False)
-        return acked
-
-    # Not cancelled on a deadline: a cancelled send may still be delivered, and the rows would
-    # then be sent again by the relay. The producer's request timeout bounds it instead.
-    left = await publish_rows(console.engine, send, pending, console.clock)
-    if left:
-        raise KafkaError(f"{len(left)} message(s) not acknowledged")

@@ -10,17 +10,12 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated
 
-from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
-from sqlalchemy import func, select
 from starlette.middleware.sessions import SessionMiddleware
 
-from hub.adapters.kafka.access import client_options
-from hub.adapters.postgres.schema import dead_letters, triage_decisions, triage_items
-from hub.entrypoints.console import deadletters as dl
-from hub.entrypoints.console import health
+from hub.bootstrap import operator_producer
 from hub.entrypoints.console.admin import router as admin_router
 from hub.entrypoints.console.deadletter_pages import router as dead_letter_router
 from hub.entrypoints.console.scrape import console_metrics
@@ -35,7 +30,10 @@ from hub.entrypoints.console.session import (
     same_token,
 )
 from hub.entrypoints.console.triage_pages import router as triage_router
-from hub.entrypoints.console.users import authenticate, user_changes
+from hub.service.operations import deadletters as dl
+from hub.service.operations import health
+from hub.service.operations.triage import decisions as triage_decisions
+from hub.service.operations.users import authenticate, user_changes
 
 __all__ = ["Console", "Session", "create_app"]
 
@@ -46,9 +44,8 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
         if console.producer is not None:  # given by the caller (tests): theirs to stop
             yield
             return
-        console.producer = AIOKafkaProducer(  # a send gives up after 10 s: the relay takes over
-            **client_options(console.bootstrap), acks="all", enable_idempotence=True,
-            request_timeout_ms=10_000)
+        # A send gives up after 10 s: the relay takes over.
+        console.producer = operator_producer(console.bootstrap, request_timeout_ms=10_000)
         await console.producer.start()
         try:
             yield
@@ -84,8 +81,7 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
         if console.throttle.blocked(username, now):
             return page("login", request, None, 429, error="Too many failed logins for this "
                         "user; try again in a few minutes.")
-        async with console.engine.connect() as conn:
-            role = await authenticate(conn, username, password)
+        role = await authenticate(console.ops.users, username, password)
         if role is None:
             console.throttle.failed(username, now)
             return page("login", request, None, 401, error="Wrong user name or password.")
@@ -103,26 +99,17 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
 
     @app.get("/", response_class=HTMLResponse)
     async def overview(request: Request, session: Viewer) -> HTMLResponse:
-        now = console.clock()
-        async with console.engine.connect() as conn:
-            open_letters = (await conn.execute(select(func.count()).select_from(dead_letters)
-                                               .where(dead_letters.c.status == "open"))).scalar()
-            open_triage = (await conn.execute(select(func.count()).select_from(triage_items)
-                                              .where(triage_items.c.status == "open"))).scalar()
-        return page("overview", request, session,
-                    database=await health.database_ok(console.engine),
-                    broker=await health.broker_state(console.bootstrap, console.topics,
-                                                     console.group_base),
-                    flow=await health.flow(console.engine, console.topics, now),
-                    open_dead_letters=open_letters, open_triage=open_triage)
+        found = await health.overview(console.ops.health, console.broker, console.topics,
+                                      console.clock())
+        return page("overview", request, session, database=found.database,
+                    broker=found.broker, flow=found.flow,
+                    open_dead_letters=found.open_dead_letters, open_triage=found.open_triage)
 
     @app.get("/audit", response_class=HTMLResponse)
     async def audit(request: Request, session: Viewer) -> HTMLResponse:
-        async with console.engine.connect() as conn:
-            actions = await dl.audit(conn, console.clock())
-            decisions = (await conn.execute(select(triage_decisions).order_by(
-                triage_decisions.c.id.desc()).limit(500))).all()
-            users = await user_changes(conn)
+        actions = await dl.audit(console.ops.dead_letters, console.clock())
+        decisions = await triage_decisions(console.ops.triage)
+        users = await user_changes(console.ops.users)
         return page("audit", request, session, actions=actions, decisions=decisions,
                     user_changes=users)
 
@@ -132,9 +119,8 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
 
     @app.get("/readyz", response_class=PlainTextResponse)
     async def readyz() -> Response:
-        database = await health.database_ok(console.engine)
-        broker = await health.broker_state(console.bootstrap, console.topics,
-                                           console.group_base)
+        database = await health.database_ok(console.ops.health)
+        broker = await console.broker()
         ready = database and broker.reachable
         return PlainTextResponse(
             f"database {'ok' if database else 'unreachable'}\n"
@@ -144,8 +130,8 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
     @app.get("/metrics")
     async def metrics(request: Request) -> Response:
         here = console_of(request)
-        broker = await health.broker_state(here.bootstrap, here.topics, here.group_base)
-        return Response(await console_metrics(here.engine, broker),
+        broker = await here.broker()
+        return Response(console_metrics(broker, await health.open_dead_letters(here.ops.health)),
                         media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -4,17 +4,16 @@ compare the hub's own report with the published figures and with what was simula
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.adapters.kafka.access import KafkaAccess
-from hub.adapters.postgres.report import Report, compute
+from hub.adapters.postgres.report import Report
 from hub.core.providers import ProviderDirectory
 from hub.core.topics import Topics
 from hub.entrypoints.simulation import run as runner
@@ -73,10 +72,10 @@ def print_checks(found: list[Check], console: Console) -> None:
 def run_simulation(
     *, year: int, seed: int, scale: float, bootstrap: KafkaAccess | str, topics: Topics,
     group_base: str,
-    providers: ProviderDirectory, report_in: Any, console: Console,
+    providers: ProviderDirectory, report_of: Callable[[date, date], Report], console: Console,
 ) -> bool:
-    """The whole `hub simulate`; `report_in(action)` runs `action(conn)` on the hub's database.
-    True when every check passed."""
+    """The whole `hub simulate`; `report_of(first, last)` is the hub's own report for those
+    days. True when every check passed."""
     plan = plan_year(year, seed, scale)
     first, last = financial_year(year)
     console.print(f"planned {year}/{(year + 1) % 100:02d} ({first:%-d %B %Y} to {last:%-d %B %Y}"
@@ -101,10 +100,7 @@ def run_simulation(
             plan, bootstrap, topics, group_base, provider_topics, seed=seed, progress=progress))
     console.print("published: " + ", ".join(f"{t} {n:,}" for t, n in published.items()))
 
-    async def year_report(conn: AsyncConnection) -> Report:
-        return await compute(conn, *financial_year(year), providers)
-
-    report: Report = report_in(year_report)
+    report = report_of(*financial_year(year))
     found = checks(plan, report, scale)
     print_checks(found, console)
     console.print(f"assessments avoided by reuse: {report.figures['assessments_avoided'].total:,}"

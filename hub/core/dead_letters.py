@@ -1,0 +1,156 @@
+"""Dead letters as operations staff see them: the record, the filters of a search, the rules of
+an edit, and what the history shows of one. No I/O: the use cases are in
+`hub.service.operations.deadletters`."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hub.core.contracts.catalogue import catalogue_of
+from hub.core.contracts.validate import field_problems
+from hub.core.masking import masked_edit
+
+REPLAYS = ("replay", "replay_edited", "replay_retry")
+#: A replay claimed this long ago whose send never completed may be retried (a crash, a kill).
+STUCK_AFTER = timedelta(minutes=2)
+#: Headers the hub added when dead-lettering; a replay sends the original headers only.
+_DLQ_HEADER_PREFIXES = ("hub.dlq.", "hub.version", "hub.replay.")
+UK = ZoneInfo("Europe/London")
+
+
+class AlreadyActedOn(Exception):  # noqa: N818 - a domain outcome
+    """Someone else acted on this dead letter first (or the page was out of date)."""
+
+
+class EditRefused(Exception):  # noqa: N818
+    """The edited message would still be refused; nothing was sent."""
+
+    def __init__(self, found: list[str]) -> None:
+        super().__init__("; ".join(found))
+        self.problems = found
+
+
+def uk_moment(text: str | None) -> datetime | None:
+    """A time typed by staff (ISO, or a browser's datetime-local: no zone, meaning UK time);
+    None when empty. Raises ValueError when it is not a date and time."""
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("not a date and time (YYYY-MM-DDTHH:MM)") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UK)
+
+
+@dataclass(frozen=True)
+class Filters:
+    topic: str | None = None
+    reason: str | None = None
+    source: str | None = None
+    status: str | None = "open"
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DeadLetterRecord:
+    """One row of `dead_letters`: where the record was, why it failed, and its state (with the
+    optimistic lock, `version`)."""
+
+    id: int
+    topic: str
+    partition: int
+    offset: int
+    dlq_topic: str
+    stage: str
+    reason: str
+    error_class: str
+    error_message: str
+    event_id: str | None
+    status: str
+    recorded_at: datetime
+    source_system: str | None
+    event_type: str | None
+    version: int
+    acted_by: str | None
+    acted_at: datetime | None
+
+    @property
+    def position(self) -> str:
+        """The input position, as the outbox names what it caused."""
+        return f"{self.topic}:{self.partition}:{self.offset}"
+
+
+@dataclass(frozen=True)
+class KeptMessage:
+    """The original record as the hub kept it (the dead letter's outbox row)."""
+
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+@dataclass
+class DeadLetter:
+    """One dead letter with its original message and its history."""
+
+    row: DeadLetterRecord
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+    actions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def error_headers(self) -> list[tuple[str, str]]:
+        return [(k, v.decode(errors="replace")) for k, v in self.headers
+                if k.startswith(("hub.dlq.", "hub.version"))]
+
+    @property
+    def original_headers(self) -> list[tuple[str, bytes]]:
+        return [(k, v) for k, v in self.headers if not k.startswith(_DLQ_HEADER_PREFIXES)]
+
+
+def edited(value: bytes, edits: list[tuple[str, str]]) -> bytes:
+    """The message with each `path` (dotted, e.g. `payload.results.opiates`) set to `value`
+    (read as JSON when it is JSON, else as text)."""
+    body = json.loads(value)
+    changed = copy.deepcopy(body)
+    for path, raw in edits:
+        parts = [p for p in path.split(".") if p]
+        if not parts:
+            raise EditRefused([f"{path!r}: not a field path"])
+        node = changed
+        for part in parts[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+        try:
+            new: Any = json.loads(raw)
+        except ValueError:
+            new = raw
+        if isinstance(node, list):
+            node[int(parts[-1])] = new
+        else:
+            node[parts[-1]] = new
+    return json.dumps(changed).encode()
+
+
+def checked_edit(letter: DeadLetter, edits: list[tuple[str, str]]) -> bytes:
+    """The letter's message with the edits applied, if its source topic's contracts would now
+    accept it; else EditRefused with what is still wrong."""
+    try:
+        value = edited(letter.value, edits)
+    except (ValueError, KeyError, IndexError, TypeError) as error:
+        raise EditRefused([f"cannot apply the edit: {type(error).__name__}"]) from None
+    if found := field_problems(value, catalogue_of(letter.row.topic)):
+        raise EditRefused(found)
+    return value
+
+
+def edits_shown(event_type: str | None, edits: list[dict[str, str]] | None) -> str:
+    """An action's edits as staff see them: paths, and values only where safe."""
+    return ", ".join(f"{e['path']} = {masked_edit(event_type, e['path'], e['value'])}"
+                     for e in edits or [])
