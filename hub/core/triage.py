@@ -8,6 +8,13 @@ from datetime import datetime
 from typing import Any
 
 DEMOGRAPHICS = ("given_name", "family_name", "date_of_birth", "postcode", "nhs_number")
+#: Why an identity review was raised (a triage item about a person, not a referral).
+IDENTITY_REVIEWS = frozenset({"possible_match", "identity_conflict"})
+#: How a referral held for its residence may be closed without routing, and what that means.
+CLOSE_OUTCOMES = {
+    "signposted": "lives outside the seven authorities: signposted to services where they live",
+    "no_contact_possible": "residence unknown and no way to reach the person",
+}
 
 
 class AlreadyResolved(Exception):  # noqa: N818 - a domain outcome
@@ -23,9 +30,14 @@ class TriageItem:
     referral_id: str | None
     person_id: str | None
     reason: str
-    candidates: list[dict[str, Any]]
+    #: A review's candidates (person id, score, reasons); a held referral's authority codes.
+    candidates: list[Any]
     status: str
     created_at: datetime
+    #: A referral held because its person is under this identity review.
+    review_id: str | None
+    #: What would still hold such a referral once the review is decided (None: it routes).
+    residence_reason: str | None
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,13 @@ class OpenItem(TriageItem):
 
     site: str | None
     event_type: str | None
+
+
+def preselected(item: TriageItem, served: frozenset[str]) -> str | None:
+    """The authority an operator's routing form may start at: only when the district lies
+    wholly in one of the seven (one candidate authority). Otherwise the operator chooses."""
+    codes = [c for c in item.candidates if isinstance(c, str)]
+    return codes[0] if len(codes) == 1 and codes[0] in served else None
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from hub.core.context import HubIdentity, NewId, Recipient
-from hub.mappers.fhir import NHS_NUMBER_SYSTEM, instant, ref
+from hub.mappers.fhir import BARS_REASON, NHS_NUMBER_SYSTEM, instant, ref
 from hub.mappers.message import FhirMessage, validated
 from hub.mappers.messages import local
 
 
 def readdress_to_provider(triage: dict[str, Any], recipient: Recipient, hub: HubIdentity, *,
-                          now: datetime, new_id: NewId) -> FhirMessage:
+                          now: datetime, new_id: NewId, reason: str = "new") -> FhirMessage:
     """The triage Bundle as a referral for `recipient`: addressed to it, performed by it, the
-    Task back at `referred`, and the Patient minimised for a provider (no police references)."""
+    Task back at `referred`, and the Patient minimised for a provider (no police references).
+    `reason="update"`: it updates the provider's open referral (BaRS message reason)."""
     bundle = copy.deepcopy(triage)
     organization_id = new_id()
     entries = []
@@ -26,6 +27,7 @@ def readdress_to_provider(triage: dict[str, Any], recipient: Recipient, hub: Hub
             resource["id"] = new_id()
             resource["destination"] = [{"name": recipient.name,
                                         "endpoint": recipient.endpoint}]
+            resource["reason"] = {"coding": [{"system": BARS_REASON, "code": reason}]}
         elif kind == "ServiceRequest":
             resource["status"] = "active"
             resource["performer"] = [ref(organization_id)]

@@ -10,6 +10,7 @@ from hub.adapters.kafka.topics import create_topics
 from hub.bootstrap import Hub, build_hub
 from hub.settings import Settings
 from tests.conftest import Services
+from tests.integration.console import ops  # noqa: F401 - the console fixture, shared
 
 
 def hub_settings(topic_prefix: str, **overrides: object) -> Settings:

@@ -14,11 +14,13 @@ from sqlalchemy import select
 from hub.adapters.postgres.schema import assessments, referrals
 from hub.bootstrap import Hub, operations
 from hub.entrypoints.cli.demo import SAMPLE_TOPICS, about_latest_referral
+from hub.mappers.projection import outside_projection
 from hub.mappers.questionnaire import CANONICAL
 from tests.conftest import ROOT, Services
 from tests.expected import EXPECTED
 from tests.factories import letters
 from tests.kafka_helpers import produce, read_all, wait_until_committed
+from tests.recipient_bundles import recipient_kind
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 EXAMPLES = ROOT / "contracts" / "examples"
@@ -98,6 +100,7 @@ async def test_every_example_produces_exactly_its_outputs(hub: Hub, services: Se
             continue
         Bundle.model_validate_json(record.value)
         bundle = json.loads(record.value)
+        assert outside_projection(bundle, recipient_kind(bundle)) == [], name
         patient = next(e["resource"] for e in bundle["entry"]
                        if e["resource"]["resourceType"] == "Patient")
         assert record.key.decode() == patient["id"]

@@ -147,7 +147,7 @@ async def test_each_indicator_counts_what_its_definition_says(history: Hub) -> N
         "suitable_atr": 0, "suitable_drr_or_atr": 1, "drr_granted": 1, "atr_granted": 0,
         "referrals": 4, "entries": 1, "not_converted": 1, "cases_closed": 1,
         "assessments_avoided": 1, "requests_answered_later": 1,
-        "duplicate_referrals_avoided": 1, "referrals_to_triage": 1}
+        "duplicate_referrals_avoided": 1, "referrals_to_triage": 1, "closed_in_triage": 0}
     f = report.figures
     assert f["engaged"].by_month == {"2022-01": 1, "2022-03": 1, "2022-04": 1, "2022-05": 1,
                                      "2022-07": 1, "2022-12": 1}

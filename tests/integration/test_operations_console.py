@@ -11,16 +11,12 @@ import re
 import signal
 import subprocess
 import urllib.request
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import psycopg
 import pytest
-from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -37,17 +33,15 @@ from hub.adapters.postgres.schema import (
     triage_decisions,
     triage_items,
 )
-from hub.bootstrap import Hub, broker_probe, new_uuid, operations
-from hub.core.context import HubIdentity
+from hub.bootstrap import Hub, operations
 from hub.core.dead_letters import AlreadyActedOn
 from hub.core.operators import Role
 from hub.entrypoints.cli.main import app
-from hub.entrypoints.console.web import Console, create_app
 from hub.service.operations import deadletters as dl
-from hub.service.operations.triage import TriageEnv
 from hub.service.operations.users import authenticate, change_user, save_user
 from tests.conftest import ROOT, Services
 from tests.factories import drug_test_event, encode
+from tests.integration.console import PASSWORD, Ops, csrf_of, login
 from tests.kafka_helpers import (
     poll_until,
     poll_until_sync,
@@ -58,61 +52,6 @@ from tests.kafka_helpers import (
 )
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-PASSWORD = "correct horse battery"
-
-
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
-class Ops:
-    client: httpx.AsyncClient
-    console: Console
-    clock: Clock
-
-
-@pytest.fixture
-async def ops(hub: Hub, services: Services) -> AsyncIterator[Ops]:
-    users = operations(hub.engine).users
-    for name, role in (("vera", Role.VIEWER), ("otto", Role.OPERATOR)):
-        await save_user(users, name, PASSWORD, role, datetime.now(UTC), actor="test-setup")
-    identity = HubIdentity("Referral Hub", "https://referral-hub.example/endpoint/hub", "test",
-                           "https://referral-hub.example/id/")
-    clock = Clock(datetime.now(UTC))
-    console = Console(operations(hub.engine), services.bootstrap, hub.topics,
-                      broker_probe(services.bootstrap, hub.topics, f"{hub.topics.prefix}hub"),
-                      TriageEnv(hub.providers, hub.topics, identity,
-                                "https://referral-hub.example/endpoint/", new_uuid),
-                      session_minutes=30, clock=clock)
-    console.producer = AIOKafkaProducer(bootstrap_servers=services.bootstrap, acks="all",
-                                        request_timeout_ms=2_000)  # the console's is 10 s
-    await console.producer.start()
-    app = create_app(console, secret_key="test-secret")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://console") as client:
-        yield Ops(client, console, clock)
-    await console.producer.stop()
-
-
-def csrf_of(page: str) -> str:
-    found = re.search(r'name="csrf"\s+value="([^"]+)"', page)
-    assert found, page[:500]
-    return found.group(1)
-
-
-async def login(client: httpx.AsyncClient, user: str) -> str:
-    form = await client.get("/login")
-    answer = await client.post("/login", data={"username": user, "password": PASSWORD,
-                                               "csrf": csrf_of(form.text)})
-    assert answer.status_code == 303, answer.text
-    return csrf_of((await client.get("/")).text)
-
-
 async def dead_letter_of(hub: Hub, services: Services, value: bytes) -> int:
     await produce(services.bootstrap, hub.topics.custody_events, [value], key=b"k")
     await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",

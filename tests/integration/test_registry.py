@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from hub.adapters.postgres.schema import person_identifiers, person_merges, persons
-from hub.bootstrap import Hub
+from hub.adapters.postgres.schema import (
+    person_identifiers,
+    person_merges,
+    persons,
+    triage_items,
+)
+from hub.bootstrap import Hub, new_uuid, operations
+from hub.core.context import HubIdentity
 from hub.entrypoints.cli.main import app
+from hub.service.operations.triage import TriageEnv, decide_match
 from tests.conftest import Services
 from tests.factories import drug_test_event
 from tests.integration.test_not_assessed_again import outputs, resource, send
@@ -75,6 +83,20 @@ async def test_operators_merge_and_unmerge_with_an_audit(
                                              person_identifiers.c.person_id))
             return dict(rows.all())  # type: ignore[arg-type]
 
+    before = await owners()
+    # While Morgan's identity review is open it is decided in the console, not behind its back.
+    refused = await asyncio.to_thread(hub_cli, database_url, "person", "merge", jamie, morgan,
+                                      "--operator", "ops.tester", "--reason", "same")
+    assert refused.exit_code == 1 and "identity review" in refused.output
+    async with hub.engine.connect() as conn:
+        review = (await conn.execute(select(triage_items.c.id).where(
+            triage_items.c.person_id == morgan))).scalar_one()
+    identity = HubIdentity("Referral Hub", "https://referral-hub.example/endpoint/hub", "test",
+                           "https://referral-hub.example/id/")
+    await decide_match(operations(hub.engine).triage, str(review), TriageEnv(
+        hub.providers, hub.topics, identity, "https://referral-hub.example/endpoint/",
+        new_uuid), same_person=None, actor="ops.tester", reason="kept apart for now",
+        now=datetime.now(UTC))
     before = await owners()
     merged = await asyncio.to_thread(hub_cli, database_url, "person", "merge", jamie, morgan,
                                      "--operator", "ops.tester", "--reason", "confirmed: same")

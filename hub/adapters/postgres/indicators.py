@@ -53,6 +53,12 @@ REFERRALS = ("SELECT person_id, authority, site, made_at AS at, NULL AS reason "
              f"FROM ({MADE}) m WHERE provider_id IS NOT NULL")
 TRIAGED = ("SELECT person_id, event_authority AS authority, site, prompted_at AS at, "  # noqa: S608
            f"triage_reason AS reason FROM ({MADE}) m WHERE triaged")
+#: Referrals an operator closed in triage without routing them, with how it ended.
+CLOSED_IN_TRIAGE = (
+    "SELECT r.person_id, e.authority, e.site, d.at, d.detail AS reason "
+    "FROM triage_decisions d JOIN triage_items t ON t.id = d.triage_item_id "
+    "JOIN referrals r ON r.id = t.referral_id "
+    "JOIN inbound_events e ON e.event_id = r.source_event_id WHERE d.decision = 'close'")
 #: Feedback the hub recorded (anything not dead-lettered: applied, late, repeat or after the
 #: end), dated by the provider's time but never before the referral was made (a provider's
 #: clock or back-dated entry must not put it in an earlier period than its referral).
@@ -180,6 +186,11 @@ INDICATORS: tuple[Indicator, ...] = (
               "of the event that prompted them, with the reason. A referral an operator later "
               "routes stays counted here (and counts as a referral into treatment when "
               "routed).", TRIAGED, reasons=True),
+    Indicator("closed_in_triage", "+", "Referrals closed in triage without routing",
+              "Referrals held in triage that an operator closed without sending them to a "
+              "provider, by when it was decided, with how it ended (signposted: lives outside "
+              "the seven; no_contact_possible: residence unknown).", CLOSED_IN_TRIAGE,
+              reasons=True),
 )
 
 

@@ -157,6 +157,8 @@ triage_items = Table(
     #: A referral held because its person is under identity review: that review (released
     #: when an operator decides it).
     Column("review_id", UUID(as_uuid=False), ForeignKey("triage_items.id"), index=True),
+    #: And why its residence would hold it too, if it would (None: its one candidate routes).
+    Column("residence_reason", String(40)),
     # Open reviews of the persons a batch reads.
     Index("ix_triage_items_open_person", "person_id", postgresql_where=text("status = 'open'")),
 )

@@ -15,6 +15,7 @@ from hub.adapters.postgres.schema import (
     inbound_events,
     outbox,
     person_demographics,
+    referral_changes,
     referrals,
     triage_decisions,
     triage_items,
@@ -108,6 +109,32 @@ class PostgresTriage:
                   person_demographics.c.source_event_id == referrals.c.source_event_id)
             .where(referrals.c.id.in_(referral_ids)))
         return [(str(row.id), row.postcode) for row in rows]
+
+    async def held_for_review(self, review_id: str) -> list[TriageItem]:
+        rows = await self._conn.execute(select(triage_items).where(
+            triage_items.c.review_id == review_id, triage_items.c.status == "open")
+            .order_by(triage_items.c.created_at.desc(), triage_items.c.id).with_for_update())
+        return [TriageItem(**row._mapping) for row in rows]
+
+    async def close_referral(self, referral_id: str, *, now: datetime) -> None:
+        await self._conn.execute(update(referrals).where(referrals.c.id == referral_id).values(
+            status="closed", updated_at=now))
+
+    async def rehold(self, item_id: str, reason: str) -> None:
+        await self._conn.execute(update(triage_items).where(triage_items.c.id == item_id)
+                                 .values(reason=reason, review_id=None))
+
+    async def open_referrals(self, person_id: str) -> dict[str, str]:
+        rows = await self._conn.execute(select(referrals.c.provider_id, referrals.c.id).where(
+            referrals.c.person_id == person_id, referrals.c.status == "active",
+            referrals.c.provider_id.is_not(None)).order_by(referrals.c.created_at))
+        return {str(r.provider_id): str(r.id) for r in rows}
+
+    async def record_update(self, referral_id: str, event_id: str, *, now: datetime) -> None:
+        await self._conn.execute(referral_changes.insert().values(
+            referral_id=referral_id, event_id=event_id, change="update", created_at=now))
+        await self._conn.execute(update(referrals).where(referrals.c.id == referral_id)
+                                 .values(updated_at=now))
 
     async def recent_decisions(self, limit: int) -> list[TriageDecision]:
         rows = await self._conn.execute(select(triage_decisions).order_by(

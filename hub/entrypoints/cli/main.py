@@ -7,7 +7,7 @@ import logging
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -119,11 +119,15 @@ def person_merge(keep: str, other: str, operator: Operator, reason: Reason) -> N
     """Merge person OTHER into person KEEP (e.g. a confirmed possible match)."""
     from datetime import UTC, datetime
 
-    from hub.adapters.postgres.merges import MergeRefused, merge
+    from hub.adapters.postgres.merges import MergeRefused, merge, refuse_under_review
+
+    async def merged(conn: Any) -> int:
+        await refuse_under_review(conn, keep, other)
+        return await merge(conn, keep, other, operator=operator, reason=reason,
+                           now=datetime.now(UTC))
 
     try:
-        merge_id = in_transaction(lambda conn: merge(
-            conn, keep, other, operator=operator, reason=reason, now=datetime.now(UTC)))
+        merge_id = in_transaction(merged)
     except MergeRefused as refused:
         console.print(f"[red]refused[/red]: {refused}")
         raise typer.Exit(1) from None

@@ -120,9 +120,11 @@ value="{{ row.version }}"><p>Optionally correct one field first (both versions a
 </table>{% endblock %}"""
 
 _TRIAGE = """{% extends "base" %}{% block main %}<h1>Triage queue</h1>
-<p>Identity reviews (a possible match of a person) show the new person beside each candidate:
-field by field whether they agree, values masked unless revealed (recorded). Referrals held
-because of their residence show why and, at most, the postcode district.</p>
+<p>Identity reviews (a possible match of a person, or identifiers that disagree) show the new
+person beside each candidate: field by field whether they agree, values masked unless revealed
+(recorded); deciding one releases the referrals it held. Referrals held because of their
+residence show why and, at most, the postcode district: route one to the authority you choose,
+or close it without routing.</p>
 <table id="triage"><tr><th>since</th><th>why</th><th>from</th><th>details</th>
 <th>action</th></tr>{% for i in items %}<tr class="item" data-id="{{ i.id }}">
 <td>{{ i.created_at.strftime('%Y-%m-%d %H:%M') }}</td><td class="why">{{ i.reason }}</td>
@@ -139,7 +141,8 @@ because of their residence show why and, at most, the postcode district.</p>
 placeholder="why you need to see them" required><button class="reveal">Reveal (recorded)
 </button></form>{% endif %}{% else %}
 postcode district: <span class="district">{{ districts.get(i.referral_id|string, 'none given') }}
-</span>{% endif %}</td><td>{% if can_act %}
+</span>{% if i.review_id %}<p class="held">held until identity review {{ i.review_id }} is
+decided</p>{% endif %}{% endif %}</td><td>{% if can_act %}
 {% if not i.referral_id %}{% for c in i.candidates %}
 <form method="post" action="/triage/{{ i.id }}/match"><input type="hidden" name="csrf"
 value="{{ csrf }}"><input type="hidden" name="same_person" value="{{ c.person_id }}">
@@ -147,10 +150,18 @@ value="{{ csrf }}"><input type="hidden" name="same_person" value="{{ c.person_id
 {% endfor %}<form method="post" action="/triage/{{ i.id }}/match"><input type="hidden"
 name="csrf" value="{{ csrf }}"><input name="reason" placeholder="reason" required>
 <button>Not the same person</button></form>{% else %}
+{% if not i.review_id %}{% set chosen_code = chosen[i.id|string] %}
 <form method="post" action="/triage/{{ i.id }}/route"><input type="hidden" name="csrf"
-value="{{ csrf }}"><select name="authority">{% for code, name in authorities %}
-<option value="{{ code }}">{{ name }}</option>{% endfor %}</select>
-<input name="reason" placeholder="reason" required><button>Route</button></form>{% endif %}
+value="{{ csrf }}"><select name="authority" required><option value=""
+{{ '' if chosen_code else 'selected' }} disabled>choose the authority</option>
+{% for code, name in authorities %}<option value="{{ code }}"
+{{ 'selected' if code == chosen_code else '' }}>{{ name }}</option>{% endfor %}</select>
+<input name="reason" placeholder="reason" autocomplete="off" required><button>Route</button>
+</form><form method="post" action="/triage/{{ i.id }}/close"><input type="hidden" name="csrf"
+value="{{ csrf }}"><select name="outcome" required><option value="" selected disabled>close
+without routing…</option>{% for code, meaning in outcomes.items() %}<option value="{{ code }}">
+{{ code }}: {{ meaning }}</option>{% endfor %}</select><input name="reason" placeholder="reason"
+autocomplete="off" required><button>Close</button></form>{% endif %}{% endif %}
 {% endif %}</td></tr>{% endfor %}</table>{% endblock %}"""
 
 _AUDIT = """{% extends "base" %}{% block main %}<h1>Audit</h1><h2>Dead letters</h2>

@@ -6,13 +6,16 @@ reject a possible match; an identity review's details side by side, masked unles
 
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hub.core.operators import Role
-from hub.core.triage import DEMOGRAPHICS, AlreadyResolved
+from hub.core.registry import PendingMessage
+from hub.core.triage import CLOSE_OUTCOMES, DEMOGRAPHICS, AlreadyResolved, preselected
 from hub.entrypoints.console.session import (
     Posted,
     Session,
@@ -24,6 +27,17 @@ from hub.entrypoints.console.session import (
 from hub.service.operations import triage as tr
 
 router = APIRouter()
+
+
+@contextmanager
+def _refused_as_http() -> Iterator[None]:
+    """A refused decision as the page's answer: 400 (the form), 409 (already decided)."""
+    try:
+        yield
+    except ValueError as refused:
+        raise HTTPException(400, str(refused)) from None
+    except AlreadyResolved as refused:
+        raise HTTPException(409, str(refused)) from None
 log = logging.getLogger("hub.ops")
 
 
@@ -31,12 +45,14 @@ async def queue(request: Request, session: Session, *, revealed: str | None = No
                 status: int = 200, error: str | None = None) -> HTMLResponse:
     console = console_of(request)
     found = await tr.queue(console.ops.triage)
-    authorities = [(p.authority_code, p.authority_name)
-                   for p in console.triage.providers.providers]
+    providers = console.triage.providers
+    authorities = [(p.authority_code, p.authority_name) for p in providers.providers]
+    chosen = {str(i.id): preselected(i, providers.authority_codes) for i in found.items}
     return page("triage", request, session, status, items=found.items,
-                authorities=authorities, reviews=found.reviews, people=found.people,
-                fields=DEMOGRAPHICS, districts=found.districts,
-                revealed=revealed, can_act=session.role.allows(Role.OPERATOR), error=error)
+                authorities=authorities, chosen=chosen, outcomes=CLOSE_OUTCOMES,
+                reviews=found.reviews, people=found.people, fields=DEMOGRAPHICS,
+                districts=found.districts, revealed=revealed,
+                can_act=session.role.allows(Role.OPERATOR), error=error)
 
 
 @router.get("/triage", response_class=HTMLResponse)
@@ -65,22 +81,39 @@ async def route_item(request: Request, item_id: uuid.UUID, session: Posted,
                      reason: Annotated[str, Form()] = "") -> Response:
     require(session, Role.OPERATOR)
     console = console_of(request)
-    try:
-        pending = await tr.route(console.ops.triage, str(item_id), authority, console.triage,
-                                 actor=session.user, reason=reason, now=console.clock())
-    except ValueError as refused:
-        raise HTTPException(400, str(refused)) from None
-    except AlreadyResolved as refused:
-        raise HTTPException(409, str(refused)) from None
+    with _refused_as_http():
+        provider, pending = await tr.route(console.ops.triage, str(item_id), authority,
+                                           console.triage, actor=session.user, reason=reason,
+                                           now=console.clock())
+    await _send(request, pending, f"Routed to {provider.name} ({provider.authority_name}).")
+    return RedirectResponse("/triage", status_code=303)
+
+
+async def _send(request: Request, pending: list[PendingMessage], done: str) -> None:
+    """Publish a committed decision's messages once; the flash says what happened (the hub's
+    outbox relay sends what the broker did not acknowledge)."""
+    console = console_of(request)
     try:
         assert console.producer is not None
         await tr.publish(console.ops.outbox(console.producer, console.clock), pending)
-        request.session["flash"] = "Routed to the provider."
+        request.session["flash"] = done
     except Exception as error:  # committed: the hub's outbox relay sends it
         log.warning("triage decision committed, publish failed (%s); the outbox relay "
                     "will send it", type(error).__name__)
-        request.session["flash"] = ("Decision recorded; the referral is queued and will be "
-                                    "sent when the broker is reachable.")
+        request.session["flash"] = (f"{done} Decision recorded; the referral is queued and "
+                                    "will be sent when the broker is reachable.")
+
+
+@router.post("/triage/{item_id}/close")
+async def close_item(request: Request, item_id: uuid.UUID, session: Posted,
+                     outcome: Annotated[str, Form()] = "",
+                     reason: Annotated[str, Form()] = "") -> Response:
+    require(session, Role.OPERATOR)
+    console = console_of(request)
+    with _refused_as_http():
+        await tr.close(console.ops.triage, str(item_id), outcome, actor=session.user,
+                       reason=reason, now=console.clock())
+    request.session["flash"] = f"Closed without routing: {CLOSE_OUTCOMES[outcome]}."
     return RedirectResponse("/triage", status_code=303)
 
 
@@ -90,12 +123,12 @@ async def match_item(request: Request, item_id: uuid.UUID, session: Posted,
                      reason: Annotated[str, Form()] = "") -> Response:
     require(session, Role.OPERATOR)
     console = console_of(request)
-    try:
-        await tr.decide_match(console.ops.triage, str(item_id), same_person=same_person or None,
-                              actor=session.user, reason=reason, now=console.clock())
-    except ValueError as refused:
-        raise HTTPException(400, str(refused)) from None
-    except AlreadyResolved as refused:
-        raise HTTPException(409, str(refused)) from None
-    request.session["flash"] = "Merged." if same_person else "Kept apart."
+    with _refused_as_http():
+        decided = await tr.decide_match(console.ops.triage, str(item_id), console.triage,
+                                        same_person=same_person or None, actor=session.user,
+                                        reason=reason, now=console.clock())
+    done = "Merged." if same_person else "Kept apart."
+    if decided.released_to is not None:
+        done += f" The held referral was sent to {decided.released_to.name}."
+    await _send(request, decided.pending, done)
     return RedirectResponse("/triage", status_code=303)

@@ -109,7 +109,8 @@ def identify(registry: Registry, event: Envelope, env: HandlingEnv) -> Identifie
         registry.open_review(
             ReviewRow(review_id, person.person_id, reason, frozenset(p for p, _, _ in candidates)),
             candidates=[{"person_id": p, "score": s, "reasons": list(r)}
-                        for p, s, r in candidates], created_at=env.now, review_id=None)
+                        for p, s, r in candidates], created_at=env.now, review_id=None,
+            residence_reason=None)
         context = ReferralContext(person.person_id, review_id, env.triage_recipient(), env.hub,
                                   reason)
         review.append(IdentityReviewRaised(event, context, candidates))
@@ -212,7 +213,10 @@ def refer(
         registry.insert("triage_items", id=env.new_id(), referral_id=referral_id,
                         person_id=None, reason=str(reason),
                         candidates=list(residence.candidates), created_at=env.now,
-                        review_id=person.review_id)
+                        review_id=person.review_id,
+                        # what would still hold it once its person's review is decided
+                        residence_reason=str(residence.triage_reason)
+                        if person.uncertain and residence.triage_reason else None)
     decisions.append(ReferralMade(event, context, assessment_id))
     return Handled("triaged" if reason else "referred", person_id, decisions)
 

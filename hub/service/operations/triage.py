@@ -10,20 +10,22 @@ from typing import Any, Protocol
 
 from hub.core.context import HubIdentity, NewId, provider_recipient
 from hub.core.messages import OutboundMessage, output_headers
-from hub.core.providers import ProviderDirectory
+from hub.core.providers import Provider, ProviderDirectory
 from hub.core.registry import PendingMessage
 from hub.core.topics import Topics
 from hub.core.triage import (
+    CLOSE_OUTCOMES,
+    IDENTITY_REVIEWS,
     AlreadyResolved,
     OpenItem,
     TriageDecision,
     TriagedReferral,
     TriageItem,
     compared,
+    preselected,
 )
 from hub.mappers.message import to_json
 from hub.mappers.triage import readdress_to_provider
-from hub.service.handlers.common import POSSIBLE_MATCH
 from hub.service.operations import Store
 from hub.service.publishing import task_of
 from hub.service.unit_of_work import Outbox
@@ -88,6 +90,26 @@ class TriageRecords(Protocol):
         """Newest first."""
         ...
 
+    async def held_for_review(self, review_id: str) -> list[TriageItem]:
+        """The open referrals held because of this identity review, newest first."""
+        ...
+
+    async def close_referral(self, referral_id: str, *, now: datetime) -> None:
+        """The referral is closed without being sent to any provider."""
+        ...
+
+    async def rehold(self, item_id: str, reason: str) -> None:
+        """The item stays open, now for its residence (`reason`), no longer for a review."""
+        ...
+
+    async def open_referrals(self, person_id: str) -> dict[str, str]:
+        """The person's open referrals: provider id → referral id."""
+        ...
+
+    async def record_update(self, referral_id: str, event_id: str, *, now: datetime) -> None:
+        """An open referral was updated by another event (a duplicate referral avoided)."""
+        ...
+
 
 TriageStore = Store[TriageRecords]
 
@@ -143,37 +165,81 @@ async def _decided(records: TriageRecords, item_id: str, decision: str, detail: 
 
 
 async def route(store: TriageStore, item_id: str, authority_code: str, env: TriageEnv, *,
-                actor: str, reason: str, now: datetime) -> list[PendingMessage]:
+                actor: str, reason: str, now: datetime) -> tuple[Provider, list[PendingMessage]]:
     """Send a triaged referral to the provider of the chosen authority (as a new referral);
-    returns the messages to publish, committed to the outbox."""
+    returns the provider and the messages to publish, committed to the outbox. A referral
+    held for its person's identity review is released by deciding the review, not here."""
+    if not authority_code:
+        raise ValueError("choose the authority the person lives in")
     async with store.transaction() as records:
         item = await _claim(records, item_id)
         provider = env.providers.by_authority(authority_code)
         if item.referral_id is None or provider is None:
             raise AlreadyResolved("only a referral can be routed, and only to one of the seven")
-        referral = await records.referral(item.referral_id)
-        sent = await records.sent_messages(str(referral.source_event_id), env.topics.triage)
-        found = next(((json.loads(value), headers) for value, headers in sent
-                      if str(referral.id) in value.decode()), None)
-        if found is None:
-            raise AlreadyResolved("the referral sent to triage was not found; it cannot be "
-                                  "routed from here")
-        recipient = provider_recipient(provider, env.endpoint_base)
-        triaged, triage_headers = found
-        value = to_json(readdress_to_provider(triaged, recipient, env.hub, now=now,
-                                              new_id=env.new_id))
-        await records.route_referral(referral.id, provider_id=provider.id,
-                                     authority=authority_code, task=task_of(value), now=now)
+        if item.review_id is not None:
+            raise AlreadyResolved("this referral is held until its person's identity review "
+                                  "is decided")
+        if not reason.strip():
+            raise ValueError("a reason is required")
+        await _route_held(records, item, provider, env, now=now)
         await _decided(records, item_id, "route", provider.id, actor, reason, now)
-        source_ref = f"triage:{item_id}"
-        # The same headers as every output: the triaged message's correlation id and trace go
-        # on.
-        headers = output_headers(triage_headers, event_id=source_ref,
-                                 message_type="referral-new", hub_version=env.hub.version)
-        await records.add_to_outbox(source_ref, [OutboundMessage(
-            env.topics.provider(provider.topic), str(referral.person_id).encode(), value,
-            headers)], now)
-        return await records.pending_outbox(source_ref)
+        return provider, await records.pending_outbox(f"triage:{item_id}")
+
+
+async def _route_held(records: TriageRecords, item: TriageItem, provider: Provider,
+                      env: TriageEnv, *, now: datetime, update_of: str | None = None) -> None:
+    """The held Bundle, re-addressed and minimised for the provider (and for the person the
+    referral now belongs to, after a merge), into the outbox: a new referral, or an update
+    of the provider's open referral `update_of` (the held one is then closed)."""
+    assert item.referral_id is not None
+    referral = await records.referral(item.referral_id)
+    sent = await records.sent_messages(str(referral.source_event_id), env.topics.triage)
+    found = next(((value.decode(), headers) for value, headers in sent
+                  if str(referral.id) in value.decode()), None)
+    if found is None:
+        raise AlreadyResolved("the referral sent to triage was not found; it cannot be "
+                              "routed from here")
+    text, triage_headers = found
+    triaged = json.loads(text)
+    held_for = next(e["resource"]["id"] for e in triaged["entry"]
+                    if e["resource"]["resourceType"] == "Patient")
+    if held_for != str(referral.person_id):  # merged since: the kept person's id throughout
+        text = text.replace(held_for, str(referral.person_id))
+    if update_of is not None:  # the provider's open referral, updated with what was held
+        text = text.replace(str(referral.id), update_of)
+    recipient = provider_recipient(provider, env.endpoint_base)
+    value = to_json(readdress_to_provider(json.loads(text), recipient, env.hub, now=now,
+                                          new_id=env.new_id,
+                                          reason="update" if update_of else "new"))
+    if update_of is None:
+        await records.route_referral(referral.id, provider_id=provider.id,
+                                     authority=provider.authority_code, task=task_of(value),
+                                     now=now)
+    else:
+        await records.close_referral(referral.id, now=now)
+        await records.record_update(update_of, str(referral.source_event_id), now=now)
+    source_ref = f"triage:{item.id}"
+    # The same headers as every output: the triaged message's correlation id and trace go on.
+    headers = output_headers(triage_headers, event_id=source_ref,
+                             message_type="referral-update" if update_of else "referral-new",
+                             hub_version=env.hub.version)
+    await records.add_to_outbox(source_ref, [OutboundMessage(
+        env.topics.provider(provider.topic), str(referral.person_id).encode(), value,
+        headers)], now)
+
+
+async def close(store: TriageStore, item_id: str, outcome: str, *, actor: str, reason: str,
+                now: datetime) -> None:
+    """Close a referral held for its residence without routing it (`CLOSE_OUTCOMES`), so the
+    queue can be emptied; audited, and counted in the KPI report."""
+    if outcome not in CLOSE_OUTCOMES:
+        raise ValueError(f"choose how it ends: {', '.join(CLOSE_OUTCOMES)}")
+    async with store.transaction() as records:
+        item = await _claim(records, item_id)
+        if item.referral_id is None or item.review_id is not None:
+            raise AlreadyResolved("only a referral held for its residence can be closed")
+        await records.close_referral(item.referral_id, now=now)
+        await _decided(records, item_id, "close", outcome, actor, reason, now)
 
 
 async def publish(outbox: Outbox, pending: list[PendingMessage]) -> None:
@@ -184,23 +250,66 @@ async def publish(outbox: Outbox, pending: list[PendingMessage]) -> None:
         raise NotAcknowledged(f"{len(left)} message(s) not acknowledged")
 
 
-async def decide_match(store: TriageStore, item_id: str, *, same_person: str | None,
-                       actor: str, reason: str, now: datetime) -> int | None:
-    """Confirm a possible match (merge into the candidate `same_person`; undoable with
-    `hub person unmerge`) or reject it (`same_person` None). Returns the merge id."""
+@dataclass(frozen=True)
+class MatchDecided:
+    merge_id: int | None
+    #: The held referral released to a provider (None: nothing held, or held for residence).
+    released_to: Provider | None
+    pending: list[PendingMessage]
+
+
+async def decide_match(store: TriageStore, item_id: str, env: TriageEnv, *,
+                       same_person: str | None, actor: str, reason: str,
+                       now: datetime) -> MatchDecided:
+    """Confirm an identity review (merge into the candidate `same_person`; undoable with
+    `hub person unmerge`) or reject it (`same_person` None), then release what it held: the
+    newest held referral goes to the provider of its residence as one referral of the
+    (merged) person — an update of that provider's open referral if it has one — or stays in
+    triage for its residence; older ones are closed as superseded by it."""
     async with store.transaction() as records:
         item = await _claim(records, item_id)
-        if item.reason != POSSIBLE_MATCH or item.referral_id is not None:
+        if item.reason not in IDENTITY_REVIEWS or item.referral_id is not None:
             raise AlreadyResolved("only an identity review can be confirmed or rejected")
+        if not reason.strip():
+            raise ValueError("a reason is required")
+        merge_id = None
         if same_person is None:
             await _decided(records, item_id, "reject_match", None, actor, reason, now)
-            return None
-        if same_person not in {c["person_id"] for c in item.candidates}:
-            raise AlreadyResolved("that person is not one of the candidates")
-        merge_id = await records.merge(same_person, str(item.person_id), operator=actor,
-                                       reason=reason, now=now)
-        await _decided(records, item_id, "confirm_match", same_person, actor, reason, now)
-        return merge_id
+        else:
+            if same_person not in {c["person_id"] for c in item.candidates}:
+                raise AlreadyResolved("that person is not one of the candidates")
+            merge_id = await records.merge(same_person, str(item.person_id), operator=actor,
+                                           reason=reason, now=now)
+            await _decided(records, item_id, "confirm_match", same_person, actor, reason, now)
+        person = same_person or str(item.person_id)
+        released = await _release(records, item_id, person, env, actor=actor, now=now)
+        pending = await records.pending_outbox(f"triage:{released[0]}") if released[1] else []
+        return MatchDecided(merge_id, released[1], pending)
+
+
+async def _release(records: TriageRecords, review_id: str, person_id: str, env: TriageEnv, *,
+                   actor: str, now: datetime) -> tuple[str, Provider | None]:
+    """What a decided review held: (the released item, the provider it went to, if any)."""
+    held = await records.held_for_review(review_id)
+    if not held:
+        return "", None
+    newest, *older = held
+    why = f"identity review {review_id} decided"
+    for item in older:
+        await _decided(records, item.id, "superseded", newest.id, actor, why, now)
+        assert item.referral_id is not None
+        await records.close_referral(item.referral_id, now=now)
+    code = preselected(newest, env.providers.authority_codes)
+    provider = env.providers.by_authority(code) if code and newest.residence_reason is None \
+        else None
+    if provider is None:  # its residence holds it: an operator routes or closes it
+        await records.rehold(newest.id, newest.residence_reason or "residence_unknown")
+        return newest.id, None
+    # The provider already holding this person's open referral gets it as an update.
+    update_of = (await records.open_referrals(person_id)).get(provider.id)
+    await _route_held(records, newest, provider, env, now=now, update_of=update_of)
+    await _decided(records, newest.id, "route", provider.id, actor, why, now)
+    return newest.id, provider
 
 
 async def record_reveal(store: TriageStore, item_id: str, *, actor: str, reason: str,
@@ -210,7 +319,7 @@ async def record_reveal(store: TriageStore, item_id: str, *, actor: str, reason:
         raise ValueError("a reason is required to reveal personal data")
     async with store.transaction() as records:
         item = await records.item(item_id)
-        if item is None or item.reason != POSSIBLE_MATCH or item.referral_id is not None:
+        if item is None or item.reason not in IDENTITY_REVIEWS or item.referral_id is not None:
             raise AlreadyResolved("only an identity review has details to reveal")
         await records.add_decision(item_id, "reveal", None, actor=actor,
                                    reason=reason.strip(), now=now)

@@ -17,6 +17,8 @@ depends_on = None
 def upgrade() -> None:
     op.add_column('triage_items', sa.Column('review_id', postgresql.UUID(as_uuid=False),
                                             nullable=True))
+    op.add_column('triage_items', sa.Column('residence_reason', sa.String(length=40),
+                                            nullable=True))
     op.create_foreign_key('triage_items_review_id_fkey', 'triage_items', 'triage_items',
                           ['review_id'], ['id'])
     op.create_index(op.f('ix_triage_items_review_id'), 'triage_items', ['review_id'],
@@ -32,4 +34,5 @@ def downgrade() -> None:
     op.drop_index('ix_triage_items_open_person', table_name='triage_items')
     op.drop_index(op.f('ix_triage_items_review_id'), table_name='triage_items')
     op.drop_constraint('triage_items_review_id_fkey', 'triage_items', type_='foreignkey')
+    op.drop_column('triage_items', 'residence_reason')
     op.drop_column('triage_items', 'review_id')

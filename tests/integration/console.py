@@ -1,0 +1,75 @@
+"""The operations console as a test drives it: a console app over the test's hub (the `ops`
+fixture, registered in conftest.py), users, and logging in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from hub.bootstrap import Hub, broker_probe, new_uuid, operations
+from hub.core.context import HubIdentity
+from hub.core.operators import Role
+from hub.entrypoints.console.web import Console, create_app
+from hub.service.operations.triage import TriageEnv
+from hub.service.operations.users import save_user
+from tests.conftest import Services
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Ops:
+    client: httpx.AsyncClient
+    console: Console
+    clock: Clock
+
+
+@pytest.fixture
+async def ops(hub: Hub, services: Services) -> AsyncIterator[Ops]:
+    users = operations(hub.engine).users
+    for name, role in (("vera", Role.VIEWER), ("otto", Role.OPERATOR)):
+        await save_user(users, name, PASSWORD, role, datetime.now(UTC), actor="test-setup")
+    identity = HubIdentity("Referral Hub", "https://referral-hub.example/endpoint/hub", "test",
+                           "https://referral-hub.example/id/")
+    clock = Clock(datetime.now(UTC))
+    console = Console(operations(hub.engine), services.bootstrap, hub.topics,
+                      broker_probe(services.bootstrap, hub.topics, f"{hub.topics.prefix}hub"),
+                      TriageEnv(hub.providers, hub.topics, identity,
+                                "https://referral-hub.example/endpoint/", new_uuid),
+                      session_minutes=30, clock=clock)
+    console.producer = AIOKafkaProducer(bootstrap_servers=services.bootstrap, acks="all",
+                                        request_timeout_ms=2_000)  # the console's is 10 s
+    await console.producer.start()
+    app = create_app(console, secret_key="test-secret")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://console") as client:
+        yield Ops(client, console, clock)
+    await console.producer.stop()
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf"\s+value="([^"]+)"', page)
+    assert found, page[:500]
+    return found.group(1)
+
+
+async def login(client: httpx.AsyncClient, user: str) -> str:
+    form = await client.get("/login")
+    answer = await client.post("/login", data={"username": user, "password": PASSWORD,
+                                               "csrf": csrf_of(form.text)})
+    assert answer.status_code == 303, answer.text
+    return csrf_of((await client.get("/")).text)

@@ -1,0 +1,175 @@
+"""Triage in the console, one click must not misroute (issue #8), on the real broker and
+PostgreSQL: no authority is preselected, the confirmation names the provider, a referral can be
+closed without routing (audited, counted), a referral held for an identity review cannot be
+routed by hand and is released when the review is decided."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from hub.adapters.postgres.report import compute
+from hub.adapters.postgres.schema import referrals, triage_decisions, triage_items
+from hub.bootstrap import Hub
+from tests.conftest import Services
+from tests.factories import drug_test_event
+from tests.integration.console import Ops, login
+from tests.integration.test_not_assessed_again import resource, send
+from tests.integration.test_right_person_right_provider import jonathan
+from tests.kafka_helpers import read_all
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+COVENTRY = "E08000026"
+
+
+async def open_items(hub: Hub) -> list[Any]:
+    async with hub.engine.connect() as conn:
+        return list((await conn.execute(select(triage_items).where(
+            triage_items.c.status == "open").order_by(triage_items.c.created_at))).all())
+
+
+async def in_order(services: Services, topic: str) -> list[Any]:
+    """A topic's records in the order they were written (across its partitions)."""
+    found = (await read_all(services.bootstrap, [topic]))[topic]
+    return sorted(found, key=lambda r: (r.timestamp, r.partition, r.offset))
+
+
+def route_form(page: str, item_id: str) -> str:
+    return page.split(f'action="/triage/{item_id}/route"', 1)[1].split("</form>", 1)[0]
+
+
+async def test_nothing_is_preselected_and_the_confirmation_names_the_provider(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    await send(hub, services, drug_test_event(postcode="B16 9ZZ"))  # a split district
+    csrf = await login(ops.client, "otto")
+    [item] = await open_items(hub)
+    form = route_form((await ops.client.get("/triage")).text, str(item.id))
+    assert re.search(r'<option value=""\s+selected disabled>', form)
+    assert not re.search(r'value="E\d+"\s+selected', form)
+    unchosen = await ops.client.post(f"/triage/{item.id}/route", data={
+        "csrf": csrf, "authority": "", "reason": "clicked too soon"})
+    assert unchosen.status_code == 400
+    routed = await ops.client.post(f"/triage/{item.id}/route", data={
+        "csrf": csrf, "authority": "E08000029", "reason": "lives in Solihull (phoned)"})
+    assert routed.status_code == 303
+    assert "Routed to" in (page := (await ops.client.get("/triage")).text)
+    assert "Solihull" in page.split("Routed to", 1)[1][:120]
+
+
+@pytest.mark.parametrize(("postcode", "outcome"), [("SW1A 1ZZ", "signposted"),
+                                                    (None, "no_contact_possible")])
+async def test_a_referral_is_closed_without_routing_audited_and_counted(
+    hub: Hub, services: Services, ops: Ops, postcode: str | None, outcome: str
+) -> None:
+    await send(hub, services, drug_test_event(postcode=postcode))
+    csrf = await login(ops.client, "otto")
+    [item] = await open_items(hub)
+    no_reason = await ops.client.post(f"/triage/{item.id}/close", data={
+        "csrf": csrf, "outcome": outcome, "reason": " "})
+    assert no_reason.status_code == 400
+    closed = await ops.client.post(f"/triage/{item.id}/close", data={
+        "csrf": csrf, "outcome": outcome, "reason": "told by the arrest referral worker"})
+    assert closed.status_code == 303
+    assert await open_items(hub) == []
+    async with hub.engine.connect() as conn:
+        referral = (await conn.execute(select(referrals))).one()
+        decision = (await conn.execute(select(triage_decisions))).one()
+        report = await compute(conn, date(2026, 1, 1), date(2026, 12, 31), hub.providers)
+    assert referral.status == "closed" and referral.provider_id is None
+    assert (decision.decision, decision.detail, decision.actor) == ("close", outcome, "otto")
+    assert report.figures["closed_in_triage"].by_reason == {outcome: 1}
+    assert report.figures["referrals"].total == 0
+    outputs = await read_all(services.bootstrap, hub.topics.outputs(hub.providers))
+    assert not any(records for topic, records in outputs.items()
+                   if topic.startswith(f"{hub.topics.prefix}referrals.")
+                   and not topic.endswith("triage.v1"))
+
+
+async def _under_review(hub: Hub, services: Services) -> tuple[Any, Any]:
+    """Jonathan referred to Coventry; "Jonathon" held for review: (the review, the held)."""
+    await send(hub, services, jonathan(), jonathan(given_name="Jonathon"))
+    review, held = sorted(await open_items(hub), key=lambda i: i.referral_id is not None)
+    assert review.reason == "possible_match" and held.review_id == review.id
+    return review, held
+
+
+async def test_a_held_referral_is_released_to_the_provider_as_the_merged_person(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    review, held = await _under_review(hub, services)
+    csrf = await login(ops.client, "otto")
+    page = (await ops.client.get("/triage")).text
+    assert f'action="/triage/{held.id}/route"' not in page  # not routable by hand
+    assert f"held until identity review {review.id}" in " ".join(page.split())
+    refused = await ops.client.post(f"/triage/{held.id}/route", data={
+        "csrf": csrf, "authority": COVENTRY, "reason": "guess"})
+    assert refused.status_code == 409
+    kept = review.candidates[0]["person_id"]
+    same = await ops.client.post(f"/triage/{review.id}/match", data={
+        "csrf": csrf, "same_person": kept, "reason": "same custody photo"})
+    assert same.status_code == 303
+    assert "The held referral was sent to" in (await ops.client.get("/triage")).text
+    assert await open_items(hub) == []
+    topic = hub.topics.provider("referrals.coventry.v1")
+    first, released = await in_order(services, topic)
+    assert released.key == kept.encode() == first.key  # one person, keyed alike
+    # Coventry already has Jonathan's open referral: what was held comes as its update.
+    assert dict(released.headers)["message-type"] == b"referral-update"
+    assert resource(released, "ServiceRequest")["id"] == resource(first, "ServiceRequest")["id"]
+    assert resource(released, "MessageHeader")["reason"]["coding"][0]["code"] == "update"
+    assert resource(released, "Patient")["id"] == kept
+    assert str(review.person_id) not in released.value.decode()  # no merged-away id
+    async with hub.engine.connect() as conn:
+        row = (await conn.execute(select(referrals).where(
+            referrals.c.id == held.referral_id))).one()
+        decisions = {(d.triage_item_id, d.decision) for d in await conn.execute(
+            select(triage_decisions))}
+    assert (row.status, str(row.person_id)) == ("closed", kept)
+    assert decisions == {(review.id, "confirm_match"), (held.id, "route")}
+
+
+async def test_a_rejected_review_routes_the_person_as_themselves(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    review, held = await _under_review(hub, services)
+    csrf = await login(ops.client, "otto")
+    apart = await ops.client.post(f"/triage/{review.id}/match", data={
+        "csrf": csrf, "reason": "different people (checked the PNC)"})
+    assert apart.status_code == 303
+    topic = hub.topics.provider("referrals.coventry.v1")
+    first, released = await in_order(services, topic)  # different keys: other partitions
+    assert released.key == str(review.person_id).encode() != first.key
+    assert resource(released, "ServiceRequest")["id"] == str(held.referral_id)
+    # Their next event goes to Coventry directly: no longer under review.
+    await send(hub, services, jonathan(given_name="Jonathon",
+                                       custody_record_number="CV-later01"))
+    after = await in_order(services, topic)
+    assert len(after) == 3 and after[2].key == str(review.person_id).encode()
+
+
+async def test_a_conflict_review_is_shown_side_by_side_and_decided(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    pnc = "26/0000991C"
+    await send(hub, services, jonathan(pnc_id=pnc, nhs_number="9990002010"))
+    await send(hub, services, jonathan(pnc_id=pnc, nhs_number="9990002029"))
+    [review] = [i for i in await open_items(hub) if i.referral_id is None]
+    assert review.reason == "identity_conflict"
+    csrf = await login(ops.client, "otto")
+    page = (await ops.client.get("/triage")).text
+    row = page.split(f'data-id="{review.id}"', 1)[1].split('<tr class="item"', 1)[0]
+    assert re.search(r'<td>nhs_number</td>\s*<td>•••</td>\s*<td>•••</td>\s*'
+                     r'<td class="different"', row)
+    revealed = await ops.client.post(f"/triage/{review.id}/reveal", data={
+        "csrf": csrf, "reason": "to check the NHS numbers"})
+    assert "9990002010" in revealed.text and "9990002029" in revealed.text
+    apart = await ops.client.post(f"/triage/{review.id}/match", data={
+        "csrf": csrf, "reason": "two people share a PNC record in error"})
+    assert apart.status_code == 303
+    assert await open_items(hub) == []
