@@ -110,11 +110,13 @@ def _agreement(registry: Registry, person_id: str,
 
 
 def _provisional_holder(registry: Registry, known: set[str]) -> str | None:
-    """Of the persons the identifiers point at, the one provisional person whose open review
-    names all the others (a later event of a conflict already under review)."""
-    holders = [p for p in known if (review := registry.reviews.get(p)) is not None
-               and known - {p} <= review.candidates]
-    return holders[0] if len(holders) == 1 else None
+    """The one provisional person under review for exactly these persons (a later event of a
+    conflict already under review): one of them whose review names all the others, or one
+    whose review names them all."""
+    holders = {review.person_id for review in registry.reviews.values()
+               if known - {review.person_id} <= review.candidates
+               and (review.person_id in known or known <= review.candidates)}
+    return holders.pop() if len(holders) == 1 else None
 
 
 def _conflict(registry: Registry, new_id: NewId, pairs: list[tuple[str, str]],

@@ -56,6 +56,14 @@ def preselected(item: TriageItem, served: frozenset[str]) -> str | None:
 
 
 @dataclass(frozen=True)
+class OpenReferral:
+    """A person's referral open at a provider, with the Task it was sent with."""
+
+    id: str
+    task: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
 class TriagedReferral:
     id: str
     person_id: str

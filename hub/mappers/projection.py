@@ -21,6 +21,8 @@ recipient receives" says the same in words.
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from typing import Any
 
 from hub.core.context import RecipientKind
@@ -47,6 +49,14 @@ VISIBLE_REFERENCES: dict[RecipientKind, tuple[tuple[str, str], ...]] = {
     COURT: (("pnc_id", "pnc-id"), ("court_case_number", "court-case")),
     PROBATION: (("pnc_id", "pnc-id"), ("probation_crn", "probation-crn")),
 }
+
+#: The hub's own identifier systems each recipient may see on any resource (besides the
+#: person's identifiers above): referral, assessment request, organisation, identity review.
+_HUB_IDS = frozenset({"nhs-number", "person", "referral", "assessment-request", "organisation"})
+IDENTIFIER_SYSTEMS: dict[RecipientKind, frozenset[str]] = {
+    kind: _HUB_IDS | {system for _, system in references}
+    | ({"identity-review"} if kind is TRIAGE else set())
+    for kind, references in VISIBLE_REFERENCES.items()}
 
 #: Who may receive the person's home address (to contact them).
 SEES_ADDRESS = frozenset({PROVIDER, TRIAGE})
@@ -100,12 +110,64 @@ def assessment_items(items: list[dict[str, Any]], kind: RecipientKind) -> list[d
     return [item for item in items if item["linkId"] in allowed]
 
 
+def _system_name(system: str) -> str:
+    return system.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _identifiers(value: Any) -> list[dict[str, Any]]:
+    """Every Identifier anywhere in a resource (`identifier`, `valueIdentifier`, ...)."""
+    found: list[dict[str, Any]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("identifier", "valueIdentifier"):
+                found += [i for i in (item if isinstance(item, list) else [item])
+                          if isinstance(i, dict) and "system" in i]
+            found += _identifiers(item)
+    elif isinstance(value, list):
+        for item in value:
+            found += _identifiers(item)
+    return found
+
+
+def _items_outside(items: list[dict[str, Any]], allowed: frozenset[str],
+                   path: str) -> list[str]:
+    """QuestionnaireResponse items (and their nested items) the recipient may not see: a
+    nested item must be a child of its group in the Questionnaire."""
+    found = []
+    for item in items:
+        link = item["linkId"]
+        if link not in allowed:
+            found.append(f"{path} {link}")
+            continue
+        found += _items_outside(item.get("item", []),
+                                _questionnaire_groups().get(link, frozenset()),
+                                f"{path} {link}.item")
+    return found
+
+
+def _children(items: list[dict[str, Any]]) -> dict[str, frozenset[str]]:
+    found: dict[str, frozenset[str]] = {}
+    for item in items:
+        nested = item.get("item", [])
+        found[item["linkId"]] = frozenset(i["linkId"] for i in nested)
+        found.update(_children(nested))
+    return found
+
+
+@cache
+def _questionnaire_groups() -> dict[str, frozenset[str]]:
+    """Each Questionnaire group's items (what may be nested under it)."""
+    from hub.mappers.questionnaire import shared_assessment_questionnaire  # it reads fhir.py
+
+    return _children(json.loads(
+        shared_assessment_questionnaire().model_dump_json(exclude_none=True))["item"])
+
+
 def outside_projection(bundle: dict[str, Any], kind: RecipientKind) -> list[str]:
     """What in a Bundle (as JSON) the table does not allow this recipient: empty when it
     keeps to its projection."""
     found: list[str] = []
     allowed = RESOURCES[kind]
-    visible = {"nhs-number", "person", *(system for _, system in VISIBLE_REFERENCES[kind])}
     for entry in bundle.get("entry", ()):
         resource = entry["resource"]
         kind_of = resource["resourceType"]
@@ -114,14 +176,12 @@ def outside_projection(bundle: dict[str, Any], kind: RecipientKind) -> list[str]
             continue
         found += [f"{kind_of}.{key}" for key in resource
                   if key != "resourceType" and key not in allowed[kind_of]]
-        if kind_of == "Patient":
-            found += [f"Patient.identifier {name}" for i in resource.get("identifier", ())
-                      if (name := i["system"].rstrip("/").rsplit("/", 1)[-1]) not in visible]
-        elif kind_of == "QuestionnaireResponse":
-            found += [f"QuestionnaireResponse.item {i['linkId']}" for i in resource["item"]
-                      if i["linkId"] not in ASSESSMENT_ITEMS[kind]]
+        found += [f"{kind_of} identifier {name}" for i in _identifiers(resource)
+                  if (name := _system_name(i["system"])) not in IDENTIFIER_SYSTEMS[kind]]
+        if kind_of == "QuestionnaireResponse":
+            found += _items_outside(resource["item"], ASSESSMENT_ITEMS[kind],
+                                    "QuestionnaireResponse.item")
         elif kind_of == "Observation":
             found += [f"Observation.code {system}" for c in resource["code"]["coding"]
-                      if (system := c["system"].rstrip("/").rsplit("/", 1)[-1])
-                      not in OBSERVATIONS[kind]]
+                      if (system := _system_name(c["system"])) not in OBSERVATIONS[kind]]
     return found

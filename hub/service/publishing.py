@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from hub.core.context import NewId, RecipientKind
+from hub.core.context import NewId, RecipientKind, ReferralContext
 from hub.core.contracts.court import AdjournedForSuitabilityAssessmentEvent, SentenceImposedEvent
 from hub.core.contracts.custody import (
     DrugTestResultEvent,
@@ -88,6 +88,12 @@ def _request(event: RequestingEvent, decision: AssessmentRequested, *, now: date
             return map_pre_sentence_report_request(event, context, now=now, new_id=new_id)
 
 
+def revocation(context: ReferralContext, *, now: datetime, new_id: NewId) -> FhirMessage:
+    """The update that revokes an open referral at a provider (the person moved)."""
+    return status_update_bundle(context, now=now, new_id=new_id, request_status="revoked",
+                                task_status="cancelled", milestone="revoked-moved")
+
+
 def bundle_of(decision: Decision, *, now: datetime, new_id: NewId) -> tuple[FhirMessage, str]:
     """The FHIR message for a decision, and its `message-type` header."""
     context = decision.context
@@ -100,9 +106,7 @@ def bundle_of(decision: Decision, *, now: datetime, new_id: NewId) -> tuple[Fhir
             return (_referral(decision.event, decision, now=now, new_id=new_id,
                               reason="update"), "referral-update")
         case ReferralRevoked():
-            return (status_update_bundle(context, now=now, new_id=new_id,
-                                         request_status="revoked", task_status="cancelled",
-                                         milestone="revoked-moved"), "referral-revoke")
+            return revocation(context, now=now, new_id=new_id), "referral-revoke"
         case AssessmentRequested():
             return _request(decision.event, decision, now=now, new_id=new_id), \
                 "assessment-request"

@@ -162,7 +162,8 @@ async def test_a_triaged_referral_is_routed_by_an_operator(
     item = re.search(r'action="/triage/([0-9a-f-]+)/route"', queue)
     assert item and "residence_unknown" in queue
     routed = await ops.client.post(f"/triage/{item.group(1)}/route", data={
-        "csrf": csrf, "authority": "E08000030", "reason": "lives in Walsall (phoned)"})
+        "csrf": csrf, "authority": "E08000030", "reason": "lives in Walsall (phoned)",
+        "confirm": "E08000030"})
     assert routed.status_code == 303
     topic = hub.topics.provider("referrals.walsall.v1")
     (sent,) = (await read_all(services.bootstrap, [topic]))[topic]
@@ -183,7 +184,8 @@ async def test_a_triaged_referral_is_routed_by_an_operator(
     assert (referral.provider_id, referral.status) == ("walsall", "active")
     assert (decision.decision, decision.actor) == ("route", "otto")
     assert (await ops.client.post(f"/triage/{item.group(1)}/route", data={
-        "csrf": csrf, "authority": "E08000030", "reason": "again"})).status_code == 409
+        "csrf": csrf, "authority": "E08000030", "reason": "again",
+        "confirm": "E08000030"})).status_code == 409
 
 
 async def test_health_readiness_and_the_consoles_own_metrics(
@@ -713,15 +715,18 @@ async def test_bad_input_is_a_4xx_not_a_crash(hub: Hub, services: Services, ops:
     assert (await ops.client.get("/dead-letters", params={"until": "2026-13-40"})
             ).status_code == 400
     assert (await ops.client.post("/triage/not-a-uuid/route", data={
-        "csrf": csrf, "authority": "E08000030", "reason": "x"})).status_code == 422
+        "csrf": csrf, "authority": "E08000030", "reason": "x",
+        "confirm": "E08000030"})).status_code == 422
     item = await held_for_residence(hub, services, None)
     async with hub.engine.begin() as conn:  # what was sent to triage is gone: no match
         await conn.execute(outbox.delete().where(outbox.c.topic == hub.topics.triage))
     lost = await ops.client.post(f"/triage/{item}/route", data={
-        "csrf": csrf, "authority": "E08000030", "reason": "lives in Walsall"})
+        "csrf": csrf, "authority": "E08000030", "reason": "lives in Walsall",
+        "confirm": "E08000030"})
     assert lost.status_code == 409 and "not found" in lost.text
     no_reason = await ops.client.post(f"/triage/{item}/route", data={
-        "csrf": csrf, "authority": "E08000030", "reason": " "})
+        "csrf": csrf, "authority": "E08000030", "reason": " ",
+        "confirm": "E08000030"})
     assert no_reason.status_code in (400, 409)
     ops.client.cookies.clear()
     form = csrf_of((await ops.client.get("/login")).text)
@@ -754,7 +759,8 @@ async def test_a_route_decision_is_kept_when_the_broker_is_away(
         await admin.close()
     async with asyncio.timeout(30):
         routed = await ops.client.post(f"/triage/{item}/route", data={
-            "csrf": csrf, "authority": "E08000030", "reason": "lives in Walsall (phoned)"})
+            "csrf": csrf, "authority": "E08000030", "reason": "lives in Walsall (phoned)",
+        "confirm": "E08000030"})
     assert routed.status_code == 303
     flash = (await ops.client.get("/triage")).text
     assert "queued and will be sent" in flash

@@ -55,11 +55,23 @@ async def test_nothing_is_preselected_and_the_confirmation_names_the_provider(
     unchosen = await ops.client.post(f"/triage/{item.id}/route", data={
         "csrf": csrf, "authority": "", "reason": "clicked too soon"})
     assert unchosen.status_code == 400
-    routed = await ops.client.post(f"/triage/{item.id}/route", data={
+    asked = await ops.client.post(f"/triage/{item.id}/route", data={
         "csrf": csrf, "authority": "E08000029", "reason": "lives in Solihull (phoned)"})
+    assert asked.status_code == 200  # the confirmation names the provider; nothing sent yet
+    named = " ".join(asked.text.split("confirm-provider", 1)[1].split("</p>", 1)[0].split())
+    assert "Solihull" in named
+    assert (await open_items(hub))[0].status == "open"
+    confirm = re.search(r'name="confirm"\s+value="([^"]+)"', asked.text)
+    assert confirm and confirm.group(1) == "E08000029"
+    routed = await ops.client.post(f"/triage/{item.id}/route", data={
+        "csrf": csrf, "authority": "E08000029", "reason": "lives in Solihull (phoned)",
+        "confirm": confirm.group(1)})
     assert routed.status_code == 303
     assert "Routed to" in (page := (await ops.client.get("/triage")).text)
     assert "Solihull" in page.split("Routed to", 1)[1][:120]
+    mismatched = await ops.client.post(f"/triage/{item.id}/route", data={
+        "csrf": csrf, "authority": "E08000025", "reason": "x", "confirm": "E08000029"})
+    assert mismatched.status_code == 200 and "Birmingham" in mismatched.text  # asked again
 
 
 @pytest.mark.parametrize(("postcode", "outcome"), [("SW1A 1ZZ", "signposted"),
@@ -108,7 +120,7 @@ async def test_a_held_referral_is_released_to_the_provider_as_the_merged_person(
     assert f'action="/triage/{held.id}/route"' not in page  # not routable by hand
     assert f"held until identity review {review.id}" in " ".join(page.split())
     refused = await ops.client.post(f"/triage/{held.id}/route", data={
-        "csrf": csrf, "authority": COVENTRY, "reason": "guess"})
+        "csrf": csrf, "authority": COVENTRY, "reason": "guess", "confirm": COVENTRY})
     assert refused.status_code == 409
     kept = review.candidates[0]["person_id"]
     same = await ops.client.post(f"/triage/{review.id}/match", data={
@@ -173,3 +185,43 @@ async def test_a_conflict_review_is_shown_side_by_side_and_decided(
         "csrf": csrf, "reason": "two people share a PNC record in error"})
     assert apart.status_code == 303
     assert await open_items(hub) == []
+
+
+async def test_same_person_as_someone_still_under_review_is_refused(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    await send(hub, services, jonathan(), jonathan(given_name="Jonathon"),
+               jonathan(given_name="Jon"))
+    reviews = {i.person_id: i for i in await open_items(hub) if i.referral_id is None}
+    assert len(reviews) == 2
+    jon = next(r for r in reviews.values() if len(r.candidates) == 2)
+    provisional = next(p for p in reviews if p != jon.person_id)  # Jonathon, under review
+    csrf = await login(ops.client, "otto")
+    refused = await ops.client.post(f"/triage/{jon.id}/match", data={
+        "csrf": csrf, "same_person": str(provisional), "reason": "looks alike"})
+    assert refused.status_code == 409
+    assert "under identity review" in refused.text
+    topic = hub.topics.provider("referrals.coventry.v1")
+    assert len((await read_all(services.bootstrap, [topic]))[topic]) == 1  # Jonathan's only
+
+
+async def test_released_to_another_provider_the_old_referral_is_revoked(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    await send(hub, services, jonathan(), jonathan(given_name="Jonathon", postcode="B12 9ZZ"))
+    review = next(i for i in await open_items(hub) if i.referral_id is None)
+    csrf = await login(ops.client, "otto")
+    kept = review.candidates[0]["person_id"]
+    same = await ops.client.post(f"/triage/{review.id}/match", data={
+        "csrf": csrf, "same_person": kept, "reason": "moved to Birmingham"})
+    assert same.status_code == 303
+    coventry = hub.topics.provider("referrals.coventry.v1")
+    birmingham = hub.topics.provider("referrals.birmingham.v1")
+    found = await read_all(services.bootstrap, [coventry, birmingham])
+    assert [dict(r.headers)["message-type"] for r in found[coventry]] == [
+        b"referral-new", b"referral-revoke"]
+    [new] = found[birmingham]
+    assert dict(new.headers)["message-type"] == b"referral-new" and new.key == kept.encode()
+    async with hub.engine.connect() as conn:
+        statuses = {r.provider_id: r.status for r in await conn.execute(select(referrals))}
+    assert statuses == {"coventry": "revoked", "birmingham": "active"}

@@ -80,7 +80,7 @@ CASES: dict[str, tuple[Callable[..., FhirMessage], ReferralContext]] = {
 
 def message(case: str) -> FhirMessage:
     raw = json.loads((GOLDEN / f"{case}.in.json").read_text())
-    event = ALL_EVENT_TYPES[raw["event_type"]].model_validate(raw)
+    event = ALL_EVENT_TYPES[raw["event_type"]].model_validate_json(json.dumps(raw))
     mapper, ctx = CASES[case]
     ids = (str(uuid.UUID(int=i)) for i in itertools.count(1))
     return mapper(event, ctx, now=datetime(2026, 10, 1, 9, 5, tzinfo=UTC),

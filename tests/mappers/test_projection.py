@@ -47,6 +47,20 @@ def test_an_item_outside_the_table_is_caught(element: str, kind: RecipientKind) 
     assert outside_projection(bundle, kind) == [f"QuestionnaireResponse.item {element}"]
 
 
+def test_nested_items_and_identifiers_outside_the_table_are_caught() -> None:
+    bundle = {"entry": [
+        {"resource": {"resourceType": "QuestionnaireResponse", "id": "x", "item": [
+            {"linkId": "substances", "item": [{"linkId": "substance"}, {"linkId": "sex-work"}]},
+        ]}},
+        {"resource": {"resourceType": "ServiceRequest", "id": "y", "identifier": [
+            {"system": "https://referral-hub.example/id/custody-record", "value": "C1"}]}}]}
+    assert outside_projection(bundle, RecipientKind.COURT) == [
+        "QuestionnaireResponse.item substances.item sex-work", "ServiceRequest"]
+    assert outside_projection(bundle, RecipientKind.PROVIDER) == [
+        "QuestionnaireResponse.item substances.item sex-work",
+        "ServiceRequest identifier custody-record"]
+
+
 def test_an_element_no_recipient_was_given_is_caught() -> None:
     bundle = {"entry": [{"resource": {"resourceType": "Patient", "id": "x", "telecom": []}},
                         {"resource": {"resourceType": "Encounter", "id": "y"}}]}

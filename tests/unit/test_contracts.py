@@ -34,9 +34,13 @@ def test_nhs_number_check_digit(number: str, valid: bool) -> None:
     assert nhs_number_is_valid(number) is valid
 
 
-def test_postcodes_are_normalised() -> None:
-    assert Subject(custody_record_number="X", postcode=" b12  9zz").postcode == "B12 9ZZ"
+def test_postcodes_are_normalised_but_never_unpadded() -> None:
+    assert Subject(custody_record_number="X", postcode="b12 9zz").postcode == "B12 9ZZ"
+    assert Subject(custody_record_number="X", postcode="B129ZZ").postcode == "B12 9ZZ"
     assert Subject(custody_record_number="X", postcode="wv1").postcode == "WV1"
+    for padded in (" B12 9ZZ", "B12 9ZZ ", "B12  9ZZ"):
+        with pytest.raises(ValueError, match="should match pattern"):
+            Subject(custody_record_number="X", postcode=padded)
 
 
 @pytest.mark.parametrize(("value", "reason"), [

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from hub.core.messages import OutboundMessage
-from tests.factories import TEST_NHS_NUMBERS, drug_test_event, encode
+from tests.factories import TEST_NHS_NUMBERS, drug_test_event, encode, from_example
 from tests.fakes import memory_processor, record
 
 CUSTODY = "custody.events.v1"
@@ -174,3 +174,44 @@ async def test_an_event_without_residence_follows_the_open_referral(postcode: st
     assert repeat.outcome == "referral_updated"
     assert repeat.topics == (COVENTRY,)
     assert not store.rows["triage_items"]
+
+
+async def test_identifiers_of_two_persons_again_join_the_same_provisional_person() -> None:
+    processor, store = memory_processor()
+    a, b = pnc(), TEST_NHS_NUMBERS[3]
+    await processor.process_batch([record(CUSTODY, event(jonathan(pnc_id=a))),
+                                   record(CUSTODY, event({
+                                       "nhs_number": b, "given_name": "Other",
+                                       "family_name": "Personsynelse",
+                                       "date_of_birth": "1990-01-01", "postcode": "CV1 9ZZ"}))])
+    for _ in range(3):
+        await processor.process_batch([record(CUSTODY, event(jonathan(pnc_id=a,
+                                                                      nhs_number=b)))])
+    assert len(store.rows["persons"]) == 3  # the two, and one provisional person
+    assert len([t for t in store.rows["triage_items"] if t["person_id"]]) == 1
+
+
+async def test_an_assessment_of_a_person_under_review_answers_no_request() -> None:
+    processor, store = memory_processor()
+    await processor.process_batch([record(CUSTODY, event(jonathan()))])
+    typo = jonathan(given_name="Jonathon")
+    court = "court.events.v1"
+    asked = from_example("court.adjourned_for_suitability_assessment",
+                         at="2026-09-01T10:00:00+00:00", site="Court", subject=typo)
+    [first] = await processor.process_batch([record(court, encode(asked))])
+    assert first.outcome == "assessment_requested"
+    assessed = from_example("court.suitability_assessment_completed",
+                            at="2026-09-02T10:00:00+00:00", site="Court", subject=typo)
+    await processor.process_batch([record(court, encode(assessed))])
+    assert not [m for m in store.published if m.topic == "assessments.shared.v1"]
+    assert [r.get("status", "open") for r in store.rows["assessment_requests"]] == ["open"]
+
+
+async def test_the_same_moment_in_another_offset_is_a_redelivery() -> None:
+    processor, store = memory_processor()
+    sent = drug_test_event()
+    await processor.process_batch([record(CUSTODY, encode(sent))])
+    again = {**sent, "occurred_at": "2026-10-01T10:00:00+01:00"}  # 09:00 UTC, as sent
+    [outcome] = await processor.process_batch([record(CUSTODY, encode(again))])
+    assert outcome.outcome == "duplicate"
+    assert len(store.published) == 1 and not store.rows["dead_letters"]

@@ -29,7 +29,7 @@ def test_adding_an_optional_field_keeps_old_messages_valid(name: str) -> None:
     message = VALID[name]
     model = ALL_EVENT_TYPES[message["event_type"]]
     newer = with_optional_payload_field(model)
-    newer.model_validate(message)  # an old message is still valid under the new contract
+    newer.model_validate_json(json.dumps(message))  # an old message is valid under the new one
     old_required = set(model.model_json_schema()["required"])
     assert set(newer.model_json_schema()["required"]) == old_required
 

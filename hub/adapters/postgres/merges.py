@@ -43,14 +43,19 @@ def _key(table: Table, columns: tuple[str, ...]) -> Any:
     return tuple_(*(table.c[c] for c in columns))
 
 
+async def open_review(conn: AsyncConnection, *person_ids: str) -> str | None:
+    """The open identity review of any of these (provisional) persons."""
+    found = (await conn.execute(select(triage_items.c.id).where(
+        triage_items.c.person_id.in_(person_ids), triage_items.c.referral_id.is_(None),
+        triage_items.c.status == "open").limit(1))).scalar()
+    return None if found is None else str(found)
+
+
 async def refuse_under_review(conn: AsyncConnection, *person_ids: str) -> None:
     """A person under an open identity review is merged by deciding the review (the console),
     which also releases the referrals it holds: never behind its back."""
-    open_review = (await conn.execute(select(triage_items.c.id).where(
-        triage_items.c.person_id.in_(person_ids), triage_items.c.referral_id.is_(None),
-        triage_items.c.status == "open").limit(1))).scalar()
-    if open_review is not None:
-        raise MergeRefused(f"identity review {open_review} is open for one of them: decide it "
+    if (open_review_id := await open_review(conn, *person_ids)) is not None:
+        raise MergeRefused(f"identity review {open_review_id} is open for one of them: decide it "
                            "in the console (hub ops), which merges and releases what it holds")
 
 

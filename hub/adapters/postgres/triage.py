@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.adapters.postgres import journal
-from hub.adapters.postgres.merges import merge
+from hub.adapters.postgres.merges import merge, open_review
 from hub.adapters.postgres.schema import (
     inbound_events,
     outbox,
@@ -25,6 +25,7 @@ from hub.core.registry import PendingMessage
 from hub.core.triage import (
     DEMOGRAPHICS,
     OpenItem,
+    OpenReferral,
     TriageDecision,
     TriagedReferral,
     TriageItem,
@@ -124,11 +125,23 @@ class PostgresTriage:
         await self._conn.execute(update(triage_items).where(triage_items.c.id == item_id)
                                  .values(reason=reason, review_id=None))
 
-    async def open_referrals(self, person_id: str) -> dict[str, str]:
-        rows = await self._conn.execute(select(referrals.c.provider_id, referrals.c.id).where(
+    async def open_review_of(self, person_id: str) -> str | None:
+        return await open_review(self._conn, person_id)
+
+    async def open_referrals(self, person_id: str) -> dict[str, OpenReferral]:
+        rows = await self._conn.execute(select(
+            referrals.c.provider_id, referrals.c.id, referrals.c.task).where(
             referrals.c.person_id == person_id, referrals.c.status == "active",
-            referrals.c.provider_id.is_not(None)).order_by(referrals.c.created_at))
-        return {str(r.provider_id): str(r.id) for r in rows}
+            referrals.c.provider_id.is_not(None)).order_by(referrals.c.created_at)
+            .with_for_update())
+        return {str(r.provider_id): OpenReferral(str(r.id), r.task) for r in rows}
+
+    async def revoke_referral(self, referral_id: str, event_id: str, *, task: dict[str, Any],
+                              now: datetime) -> None:
+        await self._conn.execute(update(referrals).where(referrals.c.id == referral_id).values(
+            status="revoked", milestone="revoked", task=task, updated_at=now))
+        await self._conn.execute(referral_changes.insert().values(
+            referral_id=referral_id, event_id=event_id, change="revoke", created_at=now))
 
     async def record_update(self, referral_id: str, event_id: str, *, now: datetime) -> None:
         await self._conn.execute(referral_changes.insert().values(

@@ -72,6 +72,10 @@ INSERT_ORDER = ("persons", "person_identifiers", "person_demographics", "inbound
 IDEMPOTENT = frozenset({"person_identifiers"})
 
 _REVIEW = "review"  # a row of `_load_identities` that is an open review, not an identifier
+IDENTITY_CONFLICT = "identity_conflict"
+_NAMES_A_CANDIDATE = text(
+    "EXISTS (SELECT 1 FROM jsonb_array_elements(triage_items.candidates) AS c "
+    "WHERE c->>'person_id' = ANY(CAST(:ids AS text[])))")
 
 _LOCK = text("SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT "
              "hashtextextended(k, 0) AS h FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) s")
@@ -151,16 +155,14 @@ class PostgresUnitOfWork:
                     registry.demographics_by_name[key].append(row)
                 in_play.add(row.person_id)
         if in_play:
-            # FOR NO KEY UPDATE: rows that reference a person (its events, referrals) can still
-            # be written by others meanwhile; a merge (FOR UPDATE) waits, and is waited for.
-            locked = await self._run(select(persons.c.id, persons.c.merged_into)
-                                     .where(persons.c.id.in_(sorted(in_play)))
-                                     .order_by(persons.c.id).with_for_update(key_share=True))
-            if any(row.merged_into is not None for row in locked):
-                raise StaleRead("a person was merged while the batch read the registry")
+            await self._lock_persons(in_play)
         await self._load_referrals(registry, in_play, needs.referral_ids)
         if in_play:
             await self._load_identities(registry, in_play)
+            # Provisional persons of conflicts over persons in play (none of their own
+            # identifiers need be in the batch): locked too, as they may be decided meanwhile.
+            if provisional := set(registry.reviews) - in_play:
+                await self._lock_persons(provisional)
             await self._load_requests(registry, in_play)
             if needs.assessments_since is not None:
                 await self._load_assessments(registry, in_play, needs)
@@ -196,9 +198,19 @@ class PostgresUnitOfWork:
             registry.referrals[row.id] = row
             registry.referrals_of[row.person_id].append(row.id)
 
+    async def _lock_persons(self, ids: set[str]) -> None:
+        # FOR NO KEY UPDATE: rows that reference a person (its events, referrals) can still
+        # be written by others meanwhile; a merge (FOR UPDATE) waits, and is waited for.
+        locked = await self._run(select(persons.c.id, persons.c.merged_into)
+                                 .where(persons.c.id.in_(sorted(ids)))
+                                 .order_by(persons.c.id).with_for_update(key_share=True))
+        if any(row.merged_into is not None for row in locked):
+            raise StaleRead("a person was merged while the batch read the registry")
+
     async def _load_identities(self, registry: Registry, in_play: set[str]) -> None:
         """The single-valued identifiers of every person in play (a different one is a
-        conflict), and their open identity reviews, in one statement."""
+        conflict), their open identity reviews, and the open conflict reviews that name one
+        of them as a candidate, in one statement."""
         strong = select(person_identifiers.c.person_id, person_identifiers.c.system,
                         person_identifiers.c.value, literal(None, JSONB).label("candidates")).where(
             person_identifiers.c.person_id.in_(sorted(in_play)),
@@ -206,8 +218,10 @@ class PostgresUnitOfWork:
         reviews = select(triage_items.c.person_id, literal(_REVIEW).label("system"),
                          func.concat(triage_items.c.reason, ":", triage_items.c.id)
                          .label("value"), triage_items.c.candidates).where(
-            triage_items.c.person_id.in_(sorted(in_play)), triage_items.c.status == "open",
-            triage_items.c.referral_id.is_(None))
+            triage_items.c.status == "open", triage_items.c.referral_id.is_(None),
+            or_(triage_items.c.person_id.in_(sorted(in_play)),
+                (triage_items.c.reason == IDENTITY_CONFLICT) & _NAMES_A_CANDIDATE.bindparams(
+                    ids=sorted(in_play))))
         for r in await self._run(union_all(strong, reviews)):
             person_id = str(r.person_id)
             if r.system == _REVIEW:

@@ -6,10 +6,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from hub.core.contracts.assessment import AssessmentAnswers
-from hub.core.contracts.envelope import Contract, Envelope, event_types
+from hub.core.contracts.envelope import UNIQUE, Contract, Envelope, distinct, event_types
 
 
 class Requirement(StrEnum):
@@ -25,12 +25,16 @@ class Suitability(StrEnum):
     NOT_ASSESSED = "not_assessed"
 
 
-Requirements = Annotated[frozenset[Requirement], Field(min_length=1)]
+#: DRR and/or ATR, each once.
+AnyRequirements = Annotated[tuple[Requirement, ...], Field(json_schema_extra=UNIQUE),
+                            AfterValidator(distinct)]
+Requirements = Annotated[tuple[Requirement, ...],
+                         Field(min_length=1, json_schema_extra=UNIQUE), AfterValidator(distinct)]
 
 
 class AdjournedForAssessment(Contract):
     hearing_date: date
-    adjourned_to: date
+    adjourned_to: date = Field(description="Not before hearing_date.")
     requirements: Requirements
 
     @model_validator(mode="after")

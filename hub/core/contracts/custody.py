@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Literal
-from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from hub.core.contracts.assessment import AssessmentAnswers, AssessmentOutcome
-from hub.core.contracts.envelope import Contract, Envelope, Reference, Text, event_types
+from hub.core.contracts.envelope import (
+    Contract,
+    Envelope,
+    Instant,
+    Reference,
+    Text,
+    Uuid,
+    event_types,
+)
 
 
 class TestOutcome(StrEnum):
@@ -38,7 +45,7 @@ class DrugTestResults(Contract):
 class DrugTestResult(Contract):
     """The outcome of a drug test on arrest."""
 
-    tested_at: AwareDatetime
+    tested_at: Instant
     sample_type: SampleType = SampleType.ORAL_FLUID
     trigger_offence: bool = Field(description="Arrested for a trigger offence (the testing power).")
     results: DrugTestResults
@@ -61,7 +68,7 @@ class DrugTestResultEvent(Envelope):
 
 
 class BookedIn(Contract):
-    booked_in_at: AwareDatetime
+    booked_in_at: Instant
     arrest_offence: Text = Field(description="Offence category, e.g. 'theft from shop'.")
     trigger_offence: bool
 
@@ -75,8 +82,8 @@ class BookedInEvent(Envelope):
 
 
 class RequiredAssessmentRequested(Contract):
-    requested_at: AwareDatetime
-    drug_test_event_id: UUID | None = Field(
+    requested_at: Instant
+    drug_test_event_id: Uuid | None = Field(
         default=None, description="The positive test that led to it.")
 
 
@@ -103,7 +110,7 @@ class RequiredAssessmentCompletedEvent(Envelope):
 
 
 class FailedToAttend(Contract):
-    appointment_at: AwareDatetime
+    appointment_at: Instant
 
 
 class RequiredAssessmentFailedToAttendEvent(Envelope):
@@ -115,7 +122,7 @@ class RequiredAssessmentFailedToAttendEvent(Envelope):
 
 
 class VoluntaryAssessmentStep(Contract):
-    at: AwareDatetime
+    at: Instant
 
 
 class VoluntaryAssessmentOfferedEvent(Envelope):
@@ -143,7 +150,7 @@ class VoluntaryAssessmentCompletedEvent(Envelope):
 
 
 class OutOfHoursAppointment(Contract):
-    appointment_at: AwareDatetime
+    appointment_at: Instant
     place: Text
     booking_reference: Reference
 
@@ -157,7 +164,7 @@ class OutOfHoursAppointmentBookedEvent(Envelope):
 
 
 class Released(Contract):
-    released_at: AwareDatetime
+    released_at: Instant
     naloxone_supplied: bool
 
 

@@ -7,18 +7,29 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, TypeVar
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 SUPPORTED_SCHEMA_VERSIONS = frozenset({"1.0"})
+T = TypeVar("T")
 
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})?$")
 _CLOCK_SKEW = timedelta(minutes=5)
 
 
 class Contract(BaseModel):
-    """Base of every message contract: immutable and strict about unknown fields."""
+    """Base of every message contract: immutable, no unknown fields, and strict: no coercion
+    (a boolean is `true`/`false`, a number is a JSON number, a date is `YYYY-MM-DD`), nothing
+    padded or de-duplicated silently. Parsed from JSON (`model_validate_json`)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
 def nhs_number_is_valid(value: str) -> bool:
@@ -71,13 +82,69 @@ def _past_date(value: date) -> date:
     return value
 
 
-NhsNumber = Annotated[str, Field(max_length=12), AfterValidator(_nhs_number)]
-Postcode = Annotated[str, Field(max_length=10), AfterValidator(_postcode)]
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_INSTANT = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+            r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$")
+
+
+def _uuid_text(value: object) -> object:
+    """8-4-4-4-12 text → the UUID (the strict model takes nothing else)."""
+    if not isinstance(value, str):
+        return value  # refused as not a UUID
+    if re.match(_UUID, value) is None:
+        raise ValueError("a UUID written as 8-4-4-4-12 hexadecimal digits")
+    return UUID(value)
+
+
+def _instant_text(value: object) -> object:
+    """RFC 3339 text → the moment (the strict model takes nothing else)."""
+    if not isinstance(value, str):
+        return value  # refused as not a date and time
+    if re.match(_INSTANT, value) is None:
+        raise ValueError("a date and time as RFC 3339, with its offset "
+                         "(YYYY-MM-DDTHH:MM:SS+01:00 or Z)")
+    try:
+        return datetime.fromisoformat(value.upper())
+    except ValueError:
+        raise ValueError("a date and time that exists") from None
+
+
+def distinct(values: tuple[T, ...]) -> tuple[T, ...]:
+    """A list's values each appear once (its schema says `uniqueItems`: `UNIQUE`)."""
+    if len(set(values)) != len(values):
+        raise ValueError("each value may be listed once")
+    return values
+
+
+UNIQUE = {"uniqueItems": True}
+
+
+def _unpadded(excluded: str) -> str:
+    """Text of characters not in `excluded`, with no whitespace at either end."""
+    return rf"^[^\s{excluded}](?:[^{excluded}]*[^\s{excluded}])?$"
+
+
+#: A moment as RFC 3339 text with its UTC offset (JSON Schema `date-time`).
+Instant = Annotated[AwareDatetime, BeforeValidator(_instant_text),
+                    Field(json_schema_extra={"pattern": _INSTANT})]
+#: A UUID as JSON text (the hub's ids and the sources' event ids).
+Uuid = Annotated[UUID, BeforeValidator(_uuid_text), Field(json_schema_extra={"pattern": _UUID})]
+#: NHS number: 10 digits, or 3 3 4 with single spaces; its mod-11 check digit is checked too.
+NhsNumber = Annotated[str, Field(pattern=r"^(?:[0-9]{10}|[0-9]{3} [0-9]{3} [0-9]{4})$",
+                                 description="10 digits (or 3 3 4 with spaces) with a valid "
+                                             "mod-11 check digit."),
+                      AfterValidator(_nhs_number)]
+#: A postcode or district (upper or lower case, the space optional), or no fixed abode.
+POSTCODE_PATTERN = (r"^(?:[A-Za-z]{1,2}[0-9][A-Za-z0-9]?(?: ?[0-9][A-Za-z]{2})?"
+                    r"|[Nn][Ff][Aa]|[Nn]/[Aa]|)$")
+Postcode = Annotated[str, Field(max_length=10, pattern=POSTCODE_PATTERN),
+                     AfterValidator(_postcode)]
 GssCode = Annotated[str, Field(pattern=r"^[EWSN][0-9]{8}$")]
 PncId = Annotated[str, Field(pattern=r"^[0-9]{2,4}/[0-9]{1,7}[A-Z]$")]
 Reference = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9/_.:-]+$")]
-PersonName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f<>{}\[\]]+$")]
-Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
+PersonName = Annotated[str, Field(min_length=1, max_length=100,
+                                  pattern=_unpadded(r"\x00-\x1f<>{}\[\]"))]
+Text = Annotated[str, Field(min_length=1, max_length=200, pattern=_unpadded(r"\x00-\x1f"))]
 
 
 class Source(Contract):
@@ -87,8 +154,15 @@ class Source(Contract):
     site: Text
 
 
+IDENTIFIERS = ("nhs_number", "pnc_id", "custody_record_number", "court_case_number",
+               "probation_crn")
+
+
 class Subject(Contract):
     """What the source knows about the person. At least one identifier is required."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": [name], "properties": {name: {"type": "string"}}} for name in IDENTIFIERS]})
 
     nhs_number: NhsNumber | None = None
     pnc_id: PncId | None = None
@@ -97,7 +171,8 @@ class Subject(Contract):
     probation_crn: Reference | None = None
     given_name: PersonName | None = None
     family_name: PersonName | None = None
-    date_of_birth: Annotated[date, AfterValidator(_past_date)] | None = None
+    date_of_birth: Annotated[date, AfterValidator(_past_date)] | None = Field(
+        default=None, description="Not in the future, not before 1900.")
     postcode: Postcode | None = Field(
         default=None, description=(
             "UK postcode or postcode district of residence. No fixed abode: \"NFA\", \"N/A\", "
@@ -120,7 +195,7 @@ class EnvelopeHead(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="allow")
 
-    event_id: UUID
+    event_id: Uuid
     event_type: Annotated[str, Field(max_length=100)]
     schema_version: Annotated[str, Field(max_length=20)]
 
@@ -128,10 +203,11 @@ class EnvelopeHead(BaseModel):
 class Event(Contract):
     """Fields common to every inbound event; subclasses fix `event_type` and `payload`."""
 
-    event_id: UUID
+    event_id: Uuid
     event_type: str
     schema_version: str
-    occurred_at: AwareDatetime
+    occurred_at: Instant = Field(description="With its UTC offset; not in the future "
+                                            "(5 minutes' clock skew allowed).")
     source: Source
 
     @model_validator(mode="after")

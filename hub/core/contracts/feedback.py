@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated, Literal
-from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from hub.core.contracts.envelope import Contract, Event, event_types
+from hub.core.contracts.envelope import Contract, Event, Instant, Uuid, event_types
 
 ProviderId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$",
                                   description="The provider's id in the hub's directory.")]
@@ -52,7 +51,7 @@ class ClosureReason(StrEnum):
 
 
 class Step(Contract):
-    at: AwareDatetime = Field(description="When it happened at the provider.")
+    at: Instant = Field(description="When it happened at the provider.")
 
 
 class Rejection(Step):
@@ -60,7 +59,7 @@ class Rejection(Step):
 
 
 class Appointment(Step):
-    appointment_at: AwareDatetime
+    appointment_at: Instant
 
 
 class NonConversion(Step):
@@ -75,7 +74,7 @@ class FeedbackEvent(Event):
     """Feedback about one referral, from the provider it was sent to."""
 
     provider_id: ProviderId
-    referral_id: UUID = Field(description="The referral's id (the hub's ServiceRequest id).")
+    referral_id: Uuid = Field(description="The referral's id (the hub's ServiceRequest id).")
     payload: Step
 
 

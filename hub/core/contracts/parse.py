@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -53,7 +54,7 @@ def parse_event(value: bytes, catalogue: Mapping[str, type[Event]]) -> Event:
                        f"(supported: {', '.join(sorted(SUPPORTED_SCHEMA_VERSIONS))})",
                        "UnsupportedSchemaVersion")
     try:
-        return model.model_validate(raw)
+        return model.model_validate_json(value)
     except ValidationError as error:
         raise Rejected(Stage.PARSE, Reason.CONTRACT_VIOLATION, describe_validation_error(error),
                        "ValidationError") from None
@@ -61,8 +62,19 @@ def parse_event(value: bytes, catalogue: Mapping[str, type[Event]]) -> Event:
 
 def content_digest(event: Event) -> str:
     """SHA-256 of what the event says, not of its bytes: the validated event as JSON with sorted
-    keys, so the same event re-serialised (other key order, spacing, escapes, an NHS number
-    with spaces) is recognised as a redelivery."""
-    canonical = orjson.dumps(event.model_dump(mode="json", exclude_none=True),
-                             option=orjson.OPT_SORT_KEYS)
+    keys and every moment in UTC, so the same event re-serialised (other key order, spacing,
+    escapes, an NHS number with spaces, a time written in another offset) is recognised as a
+    redelivery."""
+    canonical = orjson.dumps(_in_utc(event.model_dump(exclude_none=True)),
+                             option=orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z)
     return hashlib.sha256(canonical).hexdigest()
+
+
+def _in_utc(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if isinstance(value, dict):
+        return {k: _in_utc(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_in_utc(v) for v in value]
+    return value

@@ -6,14 +6,14 @@ from datetime import date
 from enum import StrEnum
 from typing import Literal
 
-from hub.core.contracts.court import Requirement
+from hub.core.contracts.court import AnyRequirements
 from hub.core.contracts.envelope import Contract, Envelope, event_types
 
 
 class PreSentenceReportRequested(Contract):
     requested_on: date
     due_on: date
-    requirements_considered: frozenset[Requirement] = frozenset()
+    requirements_considered: AnyRequirements = ()
 
 
 class PreSentenceReportRequestedEvent(Envelope):
@@ -26,7 +26,7 @@ class PreSentenceReportRequestedEvent(Envelope):
 
 class OrderCommenced(Contract):
     commenced_on: date
-    requirements: frozenset[Requirement] = frozenset()
+    requirements: AnyRequirements = ()
 
 
 class OrderCommencedEvent(Envelope):

@@ -85,7 +85,7 @@ def _details(value: bytes, *, quote: bool, catalogue: Catalogue) -> list[str]:
         return [f"schema_version: expected one of {', '.join(sorted(SUPPORTED_SCHEMA_VERSIONS))}"
                 f"{got(version)}"]
     try:
-        model.model_validate(raw)
+        model.model_validate_json(value)
     except ValidationError as error:
         return [f"{_path(item['loc'], quote)}: expected "
                 f"{_expected(item['msg'] if quote else _QUOTED.sub('•••', item['msg']))}"

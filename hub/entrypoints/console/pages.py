@@ -198,8 +198,17 @@ autocomplete="new-password" required></label><label>Role <select name="role">{% 
 %}<option>{{ r }}</option>{% endfor %}</select></label><button>Save user</button></form>
 {% endblock %}"""
 
+_CONFIRM_ROUTE = """{% extends "base" %}{% block main %}<h1>Route this referral?</h1>
+<p id="confirm-provider">Send the referral to <strong>{{ provider.name }}</strong>, the
+provider for <strong>{{ provider.authority_name }}</strong>?</p><p>Reason: {{ reason }}</p>
+<form method="post" action="/triage/{{ item_id }}/route"><input type="hidden" name="csrf"
+value="{{ csrf }}"><input type="hidden" name="authority" value="{{ provider.authority_code }}">
+<input type="hidden" name="reason" value="{{ reason }}"><input type="hidden" name="confirm"
+value="{{ provider.authority_code }}"><button id="confirm">Send to {{ provider.name }}
+</button></form><p><a href="/triage">Back to the queue (nothing sent)</a></p>{% endblock %}"""
+
 PAGES = Environment(
     loader=DictLoader({"base": _BASE, "login": _LOGIN, "overview": _OVERVIEW, "list": _LIST,
                        "detail": _DETAIL, "triage": _TRIAGE, "audit": _AUDIT,
-                       "users": _USERS}),
+                       "users": _USERS, "confirm_route": _CONFIRM_ROUTE}),
     autoescape=select_autoescape(default=True, default_for_string=True))

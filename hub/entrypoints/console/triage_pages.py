@@ -78,9 +78,20 @@ async def reveal_item(request: Request, item_id: uuid.UUID, session: Posted,
 @router.post("/triage/{item_id}/route")
 async def route_item(request: Request, item_id: uuid.UUID, session: Posted,
                      authority: Annotated[str, Form()] = "",
-                     reason: Annotated[str, Form()] = "") -> Response:
+                     reason: Annotated[str, Form()] = "",
+                     confirm: Annotated[str, Form()] = "") -> Response:
+    """Two steps: the chosen authority is named back with its provider, and only a second
+    POST that confirms that same authority sends anything."""
     require(session, Role.OPERATOR)
     console = console_of(request)
+    chosen = console.triage.providers.by_authority(authority) if authority else None
+    if chosen is None:
+        raise HTTPException(400, "choose the authority the person lives in")
+    if not reason.strip():
+        raise HTTPException(400, "a reason is required")
+    if confirm != authority:
+        return page("confirm_route", request, session, item_id=str(item_id), provider=chosen,
+                    reason=reason.strip())
     with _refused_as_http():
         provider, pending = await tr.route(console.ops.triage, str(item_id), authority,
                                            console.triage, actor=session.user, reason=reason,

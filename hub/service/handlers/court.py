@@ -24,7 +24,7 @@ def suitability_assessment_completed(
     stored = store_assessment(registry, event, person_id, answers, env, outcome=None,
                               voluntary=False,
                               suitability=event.payload.suitability.model_dump(mode="json"))
-    answered = answer_open_requests(registry, event, env, person_id=person_id,
+    answered = answer_open_requests(registry, event, env, person=who.person,
                                     assessment=stored, answers=answers, voluntary=False)
     return Handled("assessed", person_id, [*who.review, *answered])
 

@@ -49,7 +49,7 @@ def assessment_completed(
     answers, outcome = event.payload.assessment, event.payload.outcome
     stored = store_assessment(registry, event, person_id, answers, env, outcome=outcome.value,
                               voluntary=voluntary)
-    answered = answer_open_requests(registry, event, env, person_id=person_id,
+    answered = answer_open_requests(registry, event, env, person=who.person,
                                     assessment=stored, answers=answers, voluntary=voluntary)
     if outcome is not AssessmentOutcome.REFER_TO_TREATMENT:
         return Handled("assessed", person_id, [*who.review, *answered])

@@ -9,6 +9,7 @@ from hub.core.context import Recipient, RecipientKind, ReferralContext
 from hub.core.contracts.assessment import AssessmentAnswers
 from hub.core.contracts.envelope import Envelope
 from hub.core.decisions import AssessmentShared, Decision, RequestAnswered, RequestingEvent
+from hub.core.identity import PersonResolution
 from hub.core.registry import AssessmentRow, Registry
 from hub.service.handlers.common import (
     Handled,
@@ -64,12 +65,16 @@ def requesting_or_reusing(assessment_type: str, requester_kind: str) -> Handler:
 
 
 def answer_open_requests(
-    registry: Registry, event: Envelope, env: HandlingEnv, *, person_id: str,
+    registry: Registry, event: Envelope, env: HandlingEnv, *, person: PersonResolution,
     assessment: AssessmentRow, answers: AssessmentAnswers, voluntary: bool,
 ) -> list[Decision]:
     """A new assessment answers the court/probation requests still open for the person: share it
-    with each requester it may go to, and close the request for the arrest referral team."""
+    with each requester it may go to, and close the request for the arrest referral team. A
+    person under identity review is nobody's to share yet: their requests stay open."""
     decisions: list[Decision] = []
+    if person.uncertain:
+        return decisions
+    person_id = person.person_id
     for request in registry.open_requests(person_id):
         kind = request.requester_kind
         if voluntary and not getattr(answers.consent, CONSENT_FIELD[kind]):

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from hub.core.context import HubIdentity, NewId, provider_recipient
+from hub.core.context import HubIdentity, NewId, ReferralContext, provider_recipient
+from hub.core.journey import Milestone
 from hub.core.messages import OutboundMessage, output_headers
 from hub.core.providers import Provider, ProviderDirectory
 from hub.core.registry import PendingMessage
@@ -18,6 +19,7 @@ from hub.core.triage import (
     IDENTITY_REVIEWS,
     AlreadyResolved,
     OpenItem,
+    OpenReferral,
     TriageDecision,
     TriagedReferral,
     TriageItem,
@@ -25,9 +27,10 @@ from hub.core.triage import (
     preselected,
 )
 from hub.mappers.message import to_json
+from hub.mappers.task import task_after_feedback
 from hub.mappers.triage import readdress_to_provider
 from hub.service.operations import Store
-from hub.service.publishing import task_of
+from hub.service.publishing import revocation, task_of
 from hub.service.unit_of_work import Outbox
 
 
@@ -102,8 +105,18 @@ class TriageRecords(Protocol):
         """The item stays open, now for its residence (`reason`), no longer for a review."""
         ...
 
-    async def open_referrals(self, person_id: str) -> dict[str, str]:
-        """The person's open referrals: provider id → referral id."""
+    async def open_review_of(self, person_id: str) -> str | None:
+        """The open identity review of a provisional person, if any."""
+        ...
+
+    async def open_referrals(self, person_id: str) -> dict[str, OpenReferral]:
+        """The person's open referrals, by provider id."""
+        ...
+
+    async def revoke_referral(self, referral_id: str, event_id: str, *, task: dict[str, Any],
+                              now: datetime) -> None:
+        """The person moved: their open referral at a provider is revoked (`event_id` made
+        it happen)."""
         ...
 
     async def record_update(self, referral_id: str, event_id: str, *, now: datetime) -> None:
@@ -187,12 +200,14 @@ async def route(store: TriageStore, item_id: str, authority_code: str, env: Tria
 
 
 async def _route_held(records: TriageRecords, item: TriageItem, provider: Provider,
-                      env: TriageEnv, *, now: datetime, update_of: str | None = None) -> None:
+                      env: TriageEnv, *, now: datetime) -> None:
     """The held Bundle, re-addressed and minimised for the provider (and for the person the
-    referral now belongs to, after a merge), into the outbox: a new referral, or an update
-    of the provider's open referral `update_of` (the held one is then closed)."""
+    referral now belongs to, after a merge), into the outbox, keeping one open referral per
+    person: an update of the provider's open referral when it has one (the held one is then
+    closed), and a revocation of an open referral at any other provider."""
     assert item.referral_id is not None
     referral = await records.referral(item.referral_id)
+    person_id = str(referral.person_id)
     sent = await records.sent_messages(str(referral.source_event_id), env.topics.triage)
     found = next(((value.decode(), headers) for value, headers in sent
                   if str(referral.id) in value.decode()), None)
@@ -200,13 +215,33 @@ async def _route_held(records: TriageRecords, item: TriageItem, provider: Provid
         raise AlreadyResolved("the referral sent to triage was not found; it cannot be "
                               "routed from here")
     text, triage_headers = found
-    triaged = json.loads(text)
-    held_for = next(e["resource"]["id"] for e in triaged["entry"]
+    held_for = next(e["resource"]["id"] for e in json.loads(text)["entry"]
                     if e["resource"]["resourceType"] == "Patient")
-    if held_for != str(referral.person_id):  # merged since: the kept person's id throughout
-        text = text.replace(held_for, str(referral.person_id))
+    if held_for != person_id:  # merged since: the kept person's id throughout
+        text = text.replace(held_for, person_id)
+    open_now = await records.open_referrals(person_id)
+    update_of = open_now.pop(provider.id, None)
     if update_of is not None:  # the provider's open referral, updated with what was held
-        text = text.replace(str(referral.id), update_of)
+        text = text.replace(str(referral.id), update_of.id)
+    source_ref = f"triage:{item.id}"
+
+    def message(topic: str, value: bytes, message_type: str) -> OutboundMessage:
+        # The same headers as every output: the triaged message's correlation id and trace.
+        return OutboundMessage(topic, person_id.encode(), value, output_headers(
+            triage_headers, event_id=source_ref, message_type=message_type,
+            hub_version=env.hub.version))
+
+    messages = []
+    for other_id, other in sorted(open_now.items()):  # the person moved: revoked there
+        other_provider = env.providers.by_id(other_id)
+        context = ReferralContext(person_id, other.id,
+                                  provider_recipient(other_provider, env.endpoint_base), env.hub)
+        await records.revoke_referral(other.id, str(referral.source_event_id), task=(
+            task_after_feedback(other.task, referral_id=other.id, person_id=person_id,
+                                milestone=Milestone.REVOKED, reason=None, at=now)), now=now)
+        messages.append(message(env.topics.provider(other_provider.topic),
+                                to_json(revocation(context, now=now, new_id=env.new_id)),
+                                "referral-revoke"))
     recipient = provider_recipient(provider, env.endpoint_base)
     value = to_json(readdress_to_provider(json.loads(text), recipient, env.hub, now=now,
                                           new_id=env.new_id,
@@ -217,15 +252,10 @@ async def _route_held(records: TriageRecords, item: TriageItem, provider: Provid
                                      now=now)
     else:
         await records.close_referral(referral.id, now=now)
-        await records.record_update(update_of, str(referral.source_event_id), now=now)
-    source_ref = f"triage:{item.id}"
-    # The same headers as every output: the triaged message's correlation id and trace go on.
-    headers = output_headers(triage_headers, event_id=source_ref,
-                             message_type="referral-update" if update_of else "referral-new",
-                             hub_version=env.hub.version)
-    await records.add_to_outbox(source_ref, [OutboundMessage(
-        env.topics.provider(provider.topic), str(referral.person_id).encode(), value,
-        headers)], now)
+        await records.record_update(update_of.id, str(referral.source_event_id), now=now)
+    messages.append(message(env.topics.provider(provider.topic), value,
+                            "referral-update" if update_of else "referral-new"))
+    await records.add_to_outbox(source_ref, messages, now)
 
 
 async def close(store: TriageStore, item_id: str, outcome: str, *, actor: str, reason: str,
@@ -278,6 +308,9 @@ async def decide_match(store: TriageStore, item_id: str, env: TriageEnv, *,
         else:
             if same_person not in {c["person_id"] for c in item.candidates}:
                 raise AlreadyResolved("that person is not one of the candidates")
+            if (other := await records.open_review_of(same_person)) is not None:
+                raise AlreadyResolved(f"that person is under identity review {other} "
+                                      "themselves: decide that review first")
             merge_id = await records.merge(same_person, str(item.person_id), operator=actor,
                                            reason=reason, now=now)
             await _decided(records, item_id, "confirm_match", same_person, actor, reason, now)
@@ -305,9 +338,7 @@ async def _release(records: TriageRecords, review_id: str, person_id: str, env: 
     if provider is None:  # its residence holds it: an operator routes or closes it
         await records.rehold(newest.id, newest.residence_reason or "residence_unknown")
         return newest.id, None
-    # The provider already holding this person's open referral gets it as an update.
-    update_of = (await records.open_referrals(person_id)).get(provider.id)
-    await _route_held(records, newest, provider, env, now=now, update_of=update_of)
+    await _route_held(records, newest, provider, env, now=now)
     await _decided(records, newest.id, "route", provider.id, actor, why, now)
     return newest.id, provider
 
