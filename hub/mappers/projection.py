@@ -52,7 +52,7 @@ VISIBLE_REFERENCES: dict[RecipientKind, tuple[tuple[str, str], ...]] = {
 SEES_ADDRESS = frozenset({PROVIDER, TRIAGE})
 
 _HEADER = frozenset({"id", "eventCoding", "reason", "destination", "source", "focus",
-                     "response"})
+                     "definition", "response"})
 _PATIENT = frozenset({"id", "identifier", "name", "birthDate"})
 _OBSERVATION = frozenset({"id", "status", "category", "code", "subject", "effectiveDateTime",
                           "method", "valueCodeableConcept", "valueInteger", "dataAbsentReason"})
@@ -79,6 +79,7 @@ _ANSWER = {
     "QuestionnaireResponse": _REFERRAL["QuestionnaireResponse"],
     "Observation": frozenset({"id", "status", "code", "subject", "effectiveDateTime",
                               "valueCodeableConcept"}),
+    "Organization": _REFERRAL["Organization"],  # the court or probation office (receiver)
 }
 #: Per recipient: resource type → the elements it may have.
 RESOURCES: dict[RecipientKind, dict[str, frozenset[str]]] = {
