@@ -10,6 +10,7 @@ Also a command: `python -m tests.fhir_validator FILE-OR-DIR...` prints every iss
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import re
@@ -61,14 +62,19 @@ def build() -> str:
             "Maven (.ci/run installs them; on Debian: apt-get install openjdk-17-jdk-headless "
             "maven)")
     jar, stamp = HOME / "fhir-validator.jar", HOME / f".built-{_sources_digest()}"
-    if not (stamp.exists() and jar.exists()):
-        shutil.rmtree(HOME, ignore_errors=True)
-        result = subprocess.run(["mvn", "-q", "-B", "-f", str(PROJECT / "pom.xml"), "package"],
-                                capture_output=True, text=True, check=False)
-        if result.returncode != 0 or not jar.exists():
-            raise FhirValidatorError("mvn could not build tools/fhir-validator:\n"
-                                       + (result.stdout + result.stderr)[-4000:])
-        stamp.touch()
+    HOME.parent.mkdir(parents=True, exist_ok=True)
+    # Two test runs of one clone at once: one builds, the other waits for it.
+    with (HOME.parent / "fhir-validator.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (stamp.exists() and jar.exists()):
+            shutil.rmtree(HOME, ignore_errors=True)
+            result = subprocess.run(
+                ["mvn", "-q", "-B", "-f", str(PROJECT / "pom.xml"), "package"],
+                capture_output=True, text=True, check=False)
+            if result.returncode != 0 or not jar.exists():
+                raise FhirValidatorError("mvn could not build tools/fhir-validator:\n"
+                                         + (result.stdout + result.stderr)[-4000:])
+            stamp.touch()
     return f"{jar}:{HOME / 'libs'}/*"
 
 
