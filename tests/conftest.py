@@ -118,3 +118,15 @@ def topic_prefix(services: Services) -> Iterator[str]:
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-goldens", action="store_true",
                      help="rewrite the mapper golden files from the current mappers")
+
+
+@pytest.fixture(scope="session")
+def fhir_validator() -> str:
+    """The HAPI FHIR validator's class path, built once (`tests.fhir_validator`). Without Java or
+    Maven the tests that need it fail, saying so: they are never skipped."""
+    from tests.fhir_validator import FhirValidatorError, build
+
+    try:
+        return build()
+    except FhirValidatorError as error:
+        pytest.fail(str(error), pytrace=False)

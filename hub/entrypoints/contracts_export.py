@@ -1,5 +1,7 @@
 """The published contracts, generated from the code: JSON Schema per event type, an AsyncAPI 3.0
-document, and the canonical FHIR Questionnaire. CI checks the committed files for drift.
+document, and the FHIR conformance resources (the canonical Questionnaire, one CodeSystem per
+project code system, one MessageDefinition per output message type). CI checks the committed
+files for drift.
 
 FastStream derives AsyncAPI payloads from handler signatures; ours take raw bytes (so that bad
 input can reach the dead-letter topic), so the document is built here from the contract catalogue.
@@ -15,6 +17,9 @@ from hub import __version__
 from hub.core.contracts.catalogue import INBOUND
 from hub.core.providers import load_providers
 from hub.core.topics import Topics
+from hub.mappers.codes import LOCAL_CODE_SYSTEMS, code_system_resource
+from hub.mappers.definitions import MessageType, message_definition
+from hub.mappers.message import validated_resource
 from hub.mappers.questionnaire import shared_assessment_questionnaire
 
 SCHEMA_BASE = "https://referral-hub.example/contracts/schemas/"
@@ -36,9 +41,9 @@ _OUTPUT_HEADERS = {
                          "for an operator's routing decision) that caused this message."},
         "traceparent": {"type": "string", "description": "W3C trace context; the input's "
                         "trace continues."},
-        "message-type": {"enum": ["referral-new", "referral-update", "referral-revoke",
-                                  "triage", "identity-review", "assessment-request",
-                                  "assessment-request-update", "assessment-shared"]},
+        "message-type": {"enum": [t.value for t in MessageType], "description": "The "
+                         "MessageDefinition (contracts/fhir/<type>.messagedefinition.json) "
+                         "named by MessageHeader.definition."},
         "hub-version": {"type": "string"},
         "triage-reason": {"type": "string", "description": "On referrals.triage.v1: why the "
                           "hub could not route it."},
@@ -122,23 +127,39 @@ def asyncapi() -> dict[str, Any]:
     }
 
 
+def fhir_conformance() -> dict[str, dict[str, Any]]:
+    """`fhir/<name>.<kind>.json` → the FHIR conformance resource (validated with the R4B models):
+    what a receiver (or the HAPI validator) needs to check the hub's messages."""
+    resources = {"fhir/shared-assessment.questionnaire.json": json.loads(
+        shared_assessment_questionnaire().model_dump_json(exclude_none=True))}
+    for system in LOCAL_CODE_SYSTEMS:
+        resources[f"fhir/{system.name}.codesystem.json"] = validated_resource(
+            code_system_resource(system))
+    for message_type in MessageType:
+        resources[f"fhir/{message_type.value}.messagedefinition.json"] = validated_resource(
+            message_definition(message_type))
+    return resources
+
+
 def rendered() -> dict[str, str]:
     """Every generated contract file, path (relative to `contracts/`) → text."""
     files = {f"schemas/{name}": _dump(schema) for name, schema in event_schemas().items()}
     files["asyncapi.json"] = _dump(asyncapi())
-    files["fhir/shared-assessment.questionnaire.json"] = _dump(json.loads(
-        shared_assessment_questionnaire().model_dump_json(exclude_none=True)))
+    files.update({path: _dump(resource) for path, resource in fhir_conformance().items()})
     return files
 
 
+def _stale(root: Path, files: dict[str, str]) -> list[Path]:
+    return [p for folder in ("schemas", "fhir") for p in (root / folder).glob("*.json")
+            if str(p.relative_to(root)) not in files]
+
+
 def drift(root: Path) -> list[str]:
-    """Generated files that differ from (or are missing in) `root`, and stale schema files."""
+    """Generated files that differ from (or are missing in) `root`, and stale generated files."""
     files = rendered()
     found = [path for path, text in files.items()
              if not (root / path).exists() or (root / path).read_text() != text]
-    stale = [str(p.relative_to(root)) for p in (root / "schemas").glob("*.json")
-             if str(p.relative_to(root)) not in files]
-    return sorted(found + stale)
+    return sorted(found + [str(p.relative_to(root)) for p in _stale(root, files)])
 
 
 def write(root: Path) -> list[str]:
@@ -146,7 +167,6 @@ def write(root: Path) -> list[str]:
     for path, text in files.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(text)
-    for stale in (root / "schemas").glob("*.json"):
-        if str(stale.relative_to(root)) not in files:
-            stale.unlink()
+    for stale in _stale(root, files):
+        stale.unlink()
     return sorted(files)

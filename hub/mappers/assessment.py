@@ -75,13 +75,12 @@ def consent(answers: AssessmentAnswers, person_id: str, consent_id: str) -> Json
 def assessment_resources(
     answers: AssessmentAnswers, person_id: str, new_id: NewId, *, voluntary: bool,
     response_id: str | None = None,
-) -> tuple[str, list[Json]]:
-    """The assessment's resources, and the QuestionnaireResponse id (the referral's reason):
-    `response_id` is the stored assessment's, so the one assessment has one id wherever it is
-    sent (the provider's referral, a court's or probation's answer)."""
-    response_id = response_id or new_id()
-    found: list[Json] = [questionnaire_response(answers, person_id, response_id),
-                             *audit_observations(answers, person_id, new_id)]
+) -> list[Json]:
+    """The assessment's resources, QuestionnaireResponse first: `response_id` is the stored
+    assessment's, so the one assessment has one id wherever it is sent (the provider's
+    referral, a court's or probation's answer)."""
+    found: list[Json] = [questionnaire_response(answers, person_id, response_id or new_id()),
+                         *audit_observations(answers, person_id, new_id)]
     if voluntary:
         found.append(consent(answers, person_id, new_id()))
-    return response_id, found
+    return found

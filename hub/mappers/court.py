@@ -6,6 +6,7 @@ from datetime import datetime
 
 from hub.core.context import NewId, ReferralContext
 from hub.core.contracts.court import AdjournedForSuitabilityAssessmentEvent, SentenceImposedEvent
+from hub.mappers.codes import AssessmentType
 from hub.mappers.message import FhirMessage
 from hub.mappers.messages import assessment_request_bundle, due_on, referral_bundle
 
@@ -17,7 +18,7 @@ def map_suitability_assessment_request(
     """An adjournment for a DRR/ATR suitability assessment → a request, due on the new date."""
     payload = event.payload
     return assessment_request_bundle(
-        event.subject, context, now=now, new_id=new_id, assessment_type="suitability-assessment",
+        event.subject, context, now=now, new_id=new_id, assessment_type=AssessmentType.SUITABILITY,
         requested_by=event.source.site,
         due=due_on(payload.adjourned_to),
         requirements=sorted(r.value for r in payload.requirements))

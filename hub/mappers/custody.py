@@ -17,7 +17,8 @@ from hub.core.contracts.custody import (
     VoluntaryAssessmentCompletedEvent,
 )
 from hub.mappers.assessment import assessment_resources
-from hub.mappers.fhir import LOCAL_CODES, LOINC, SNOMED, instant, ref
+from hub.mappers.codes import DRUG_TEST_ON_ARREST, SAMPLE_TYPE, AssessmentType
+from hub.mappers.fhir import LOINC, SNOMED, instant, ref
 from hub.mappers.message import FhirMessage, Json
 from hub.mappers.messages import assessment_request_bundle, referral_bundle
 
@@ -33,9 +34,7 @@ def _test_code(substance: Substance, sample: SampleType) -> dict[str, Any]:
     if sample is SampleType.URINE:
         code, display = _URINE_LOINC[substance]
         return {"coding": [{"system": LOINC, "code": code, "display": display}]}
-    return {"coding": [{"system": f"{LOCAL_CODES}drug-test-on-arrest",
-                        "code": f"{substance.value}-oral-fluid",
-                        "display": f"{substance.value.capitalize()} screen, oral fluid"}]}
+    return DRUG_TEST_ON_ARREST.concept(f"{substance.value}-oral-fluid")
 
 
 def drug_test_observation(
@@ -54,8 +53,7 @@ def drug_test_observation(
         "code": _test_code(substance, test.sample_type),
         "subject": ref(patient_id),
         "effectiveDateTime": instant(test.tested_at),
-        "method": {"coding": [{"system": f"{LOCAL_CODES}sample-type",
-                               "code": test.sample_type.value}]},
+        "method": SAMPLE_TYPE.concept(test.sample_type.value),
     }
     if outcome is TestOutcome.REFUSED:
         body["dataAbsentReason"] = {"coding": [{"system": _DATA_ABSENT, "code": "asked-declined"}]}
@@ -84,17 +82,18 @@ def map_assessment_referral(
     context: ReferralContext, *, now: datetime, new_id: NewId, reason: str = "new",
     assessment_id: str | None = None,
 ) -> FhirMessage:
-    """A completed custody assessment that recommends treatment → a referral carrying it (its
-    QuestionnaireResponse has the stored assessment's id, `assessment_id`, when given).
+    """A completed custody assessment that recommends treatment → a referral carrying it as
+    supporting info (its QuestionnaireResponse has the stored assessment's id, `assessment_id`,
+    when given; a QuestionnaireResponse cannot be a ServiceRequest's reasonReference).
 
     Voluntary assessments carry the person's Consent; required ones rest on the Drugs Act 2005.
     """
     voluntary = isinstance(event, VoluntaryAssessmentCompletedEvent)
-    response_id, clinical = assessment_resources(
+    clinical = assessment_resources(
         event.payload.assessment, context.person_id, new_id, voluntary=voluntary,
         response_id=assessment_id)
     return referral_bundle(event.subject, context, now=now, new_id=new_id, clinical=clinical,
-                           reason_ids=[response_id], reason=reason)
+                           reason_ids=[], reason=reason)
 
 
 def map_required_assessment_request(
@@ -103,7 +102,7 @@ def map_required_assessment_request(
 ) -> FhirMessage:
     """A required assessment (Drugs Act 2005 s.9) → a request to the arrest referral team."""
     return assessment_request_bundle(
-        event.subject, context, now=now, new_id=new_id, assessment_type="required-assessment",
+        event.subject, context, now=now, new_id=new_id, assessment_type=AssessmentType.REQUIRED,
         requested_by=event.source.site)
 
 
@@ -114,5 +113,5 @@ def map_out_of_hours_request(
     """An out-of-hours appointment booked by police → a request to assess at that time."""
     return assessment_request_bundle(
         event.subject, context, now=now, new_id=new_id,
-        assessment_type="out-of-hours-appointment", requested_by=event.source.site,
+        assessment_type=AssessmentType.OUT_OF_HOURS, requested_by=event.source.site,
         due=event.payload.appointment_at)

@@ -7,18 +7,16 @@ from typing import Any
 
 from hub.core.context import HubIdentity, Recipient
 from hub.core.contracts.envelope import Subject, no_fixed_abode
+from hub.mappers.definitions import DEFINITIONS, MessageType, definition_url
 from hub.mappers.message import FhirMessage, Json, validated
 from hub.mappers.projection import SEES_ADDRESS, VISIBLE_REFERENCES
 
 __all__ = ["FhirMessage", "Json", "validated"]
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
-BARS_EVENTS = "https://fhir.nhs.uk/CodeSystem/message-events-bars"
 BARS_REASON = "https://fhir.nhs.uk/CodeSystem/message-reason-bars"
 SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
-#: Project-owned code systems (where no national code was verified).
-LOCAL_CODES = "https://referral-hub.example/CodeSystem/"
 
 
 def ref(resource_id: str) -> dict[str, str]:
@@ -57,22 +55,42 @@ def patient(subject: Subject, person_id: str, recipient: Recipient, hub: HubIden
     return body
 
 
+def recipient_organization(organization_id: str, recipient: Recipient, hub: HubIdentity
+                           ) -> Json:
+    """The Organization a message is for (its MessageHeader's `destination.receiver`)."""
+    return organization(organization_id, recipient.name, recipient.id, hub)
+
+
+def organization(organization_id: str, name: str, identifier: str, hub: HubIdentity) -> Json:
+    return {"resourceType": "Organization", "id": organization_id, "name": name,
+            "identifier": [{"system": hub.system("organisation"), "value": identifier}]}
+
+
+def destination(recipient: Recipient, receiver_id: str) -> list[Json]:
+    """Where a message goes: the recipient's endpoint and its Organization in the Bundle."""
+    return [{"name": recipient.name, "receiver": ref(receiver_id),
+             "endpoint": recipient.endpoint}]
+
+
 def message_header(
-    *, header_id: str, event_code: str, reason: str, recipient: Recipient, hub: HubIdentity,
-    focus_id: str, event_system: str = BARS_EVENTS, response_to: str | None = None,
+    *, header_id: str, message_type: MessageType, reason: str, recipient: Recipient,
+    receiver_id: str, hub: HubIdentity, focus_id: str, response_to: str | None = None,
 ) -> Json:
-    """A BaRS-style MessageHeader: event, reason (new | update), source, destination, focus."""
-    return ({
+    """A BaRS-style MessageHeader: the message type's event and definition, reason (new |
+    update), destination (with the receiving Organization), source, focus."""
+    definition = DEFINITIONS[message_type]
+    return {
         "resourceType": "MessageHeader",
         "id": header_id,
-        "eventCoding": {"system": event_system, "code": event_code},
+        "eventCoding": {"system": definition.event_system, "code": definition.event_code},
         "reason": {"coding": [{"system": BARS_REASON, "code": reason}]},
-        "destination": [{"name": recipient.name, "endpoint": recipient.endpoint}],
+        "destination": destination(recipient, receiver_id),
         "source": {"name": hub.name, "software": "referral-hub", "version": hub.version,
                    "endpoint": hub.endpoint},
         "focus": [ref(focus_id)],
+        "definition": definition_url(message_type),
         **({"response": {"identifier": response_to, "code": "ok"}} if response_to else {}),
-    })
+    }
 
 
 def message_bundle(bundle_id: str, now: datetime, resources: list[Json]) -> FhirMessage:

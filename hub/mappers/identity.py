@@ -7,9 +7,26 @@ from datetime import datetime
 
 from hub.core.context import NewId, ReferralContext
 from hub.core.contracts.envelope import Envelope
-from hub.mappers.fhir import instant, message_bundle, message_header, patient, ref
+from hub.mappers.codes import (
+    AWAITING_TRIAGE,
+    IDENTITY_CONFLICT,
+    POSSIBLE_MATCH,
+    REFERRAL_MILESTONE,
+    TASK_INPUT,
+    TASK_TYPE,
+    TRIAGE_REASON,
+    TaskInput,
+)
+from hub.mappers.definitions import MessageType
+from hub.mappers.fhir import (
+    instant,
+    message_bundle,
+    message_header,
+    patient,
+    recipient_organization,
+    ref,
+)
 from hub.mappers.message import FhirMessage
-from hub.mappers.messages import LOCAL_EVENTS, local
 
 
 def map_identity_review(
@@ -18,19 +35,24 @@ def map_identity_review(
 ) -> FhirMessage:
     """A Task asking a person to confirm or reject possible matches (person id, score, reasons);
     nothing is merged until they do (`hub person merge`)."""
-    task = ({
+    conflict = context.triage_reason == IDENTITY_CONFLICT
+    task = {
         "resourceType": "Task", "id": context.referral_id, "status": "requested",
         "intent": "order", "for": ref(context.person_id), "authoredOn": instant(now),
-        "code": local("task-type", "identity-review"),
-        "businessStatus": local("referral-milestone", "awaiting-triage"),
-        "statusReason": local("triage-reason", context.triage_reason or "possible_match"),
-        "input": [{"type": local("task-input", "identity-conflict" if context.triage_reason
-                                 == "identity_conflict" else "possible-match"),
+        "code": TASK_TYPE.concept("identity-review"),
+        "businessStatus": REFERRAL_MILESTONE.concept(AWAITING_TRIAGE),
+        "statusReason": TRIAGE_REASON.concept(context.triage_reason or POSSIBLE_MATCH),
+        "input": [{"type": TASK_INPUT.concept(TaskInput.IDENTITY_CONFLICT if conflict
+                                              else TaskInput.POSSIBLE_MATCH),
                    "valueString": f"person {person} score {total}: {', '.join(reasons)}"}
                   for person, total, reasons in candidates],
-    })
+    }
+    receiver_id = new_id()
     header = message_header(
-        header_id=new_id(), event_code="identity-review", event_system=LOCAL_EVENTS,
-        reason="new", recipient=context.recipient, hub=context.hub, focus_id=context.referral_id)
+        header_id=new_id(), message_type=MessageType.IDENTITY_REVIEW, reason="new",
+        recipient=context.recipient, receiver_id=receiver_id, hub=context.hub,
+        focus_id=context.referral_id)
     person = patient(event.subject, context.person_id, context.recipient, context.hub)
-    return message_bundle(new_id(), now, [header, task, person])
+    return message_bundle(new_id(), now, [
+        header, task, person,
+        recipient_organization(receiver_id, context.recipient, context.hub)])

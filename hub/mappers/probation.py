@@ -6,6 +6,7 @@ from datetime import datetime
 
 from hub.core.context import NewId, ReferralContext
 from hub.core.contracts.probation import PreSentenceReportRequestedEvent
+from hub.mappers.codes import AssessmentType
 from hub.mappers.message import FhirMessage
 from hub.mappers.messages import assessment_request_bundle, due_on
 
@@ -18,6 +19,6 @@ def map_pre_sentence_report_request(
     payload = event.payload
     return assessment_request_bundle(
         event.subject, context, now=now, new_id=new_id,
-        assessment_type="pre-sentence-report-assessment", requested_by=event.source.site,
+        assessment_type=AssessmentType.PRE_SENTENCE_REPORT, requested_by=event.source.site,
         due=due_on(payload.due_on),
         requirements=sorted(r.value for r in payload.requirements_considered))

@@ -26,6 +26,7 @@ from functools import cache
 from typing import Any
 
 from hub.core.context import RecipientKind
+from hub.mappers.questionnaire import shared_assessment_questionnaire
 
 PROVIDER, TRIAGE = RecipientKind.PROVIDER, RecipientKind.TRIAGE
 COURT, PROBATION = RecipientKind.COURT, RecipientKind.PROBATION
@@ -62,7 +63,7 @@ IDENTIFIER_SYSTEMS: dict[RecipientKind, frozenset[str]] = {
 SEES_ADDRESS = frozenset({PROVIDER, TRIAGE})
 
 _HEADER = frozenset({"id", "eventCoding", "reason", "destination", "source", "focus",
-                     "response"})
+                     "definition", "response"})
 _PATIENT = frozenset({"id", "identifier", "name", "birthDate"})
 _OBSERVATION = frozenset({"id", "status", "category", "code", "subject", "effectiveDateTime",
                           "method", "valueCodeableConcept", "valueInteger", "dataAbsentReason"})
@@ -89,6 +90,7 @@ _ANSWER = {
     "QuestionnaireResponse": _REFERRAL["QuestionnaireResponse"],
     "Observation": frozenset({"id", "status", "code", "subject", "effectiveDateTime",
                               "valueCodeableConcept"}),
+    "Organization": _REFERRAL["Organization"],  # the court or probation office (receiver)
 }
 #: Per recipient: resource type → the elements it may have.
 RESOURCES: dict[RecipientKind, dict[str, frozenset[str]]] = {
@@ -157,8 +159,6 @@ def _children(items: list[dict[str, Any]]) -> dict[str, frozenset[str]]:
 @cache
 def _questionnaire_groups() -> dict[str, frozenset[str]]:
     """Each Questionnaire group's items (what may be nested under it)."""
-    from hub.mappers.questionnaire import shared_assessment_questionnaire  # it reads fhir.py
-
     return _children(json.loads(
         shared_assessment_questionnaire().model_dump_json(exclude_none=True))["item"])
 

@@ -20,22 +20,11 @@ from hub.core.contracts.assessment import (
     TreatmentHistory,
     Vulnerability,
 )
-from hub.mappers.fhir import LOCAL_CODES
+from hub.mappers.codes import coding
 
 QUESTIONNAIRE_URL = "https://referral-hub.example/fhir/Questionnaire/shared-assessment"
 QUESTIONNAIRE_VERSION = "1.0"
 CANONICAL = f"{QUESTIONNAIRE_URL}|{QUESTIONNAIRE_VERSION}"
-
-
-def code_system(enum: type[StrEnum]) -> str:
-    """`SubstanceCode` → `https://referral-hub.example/CodeSystem/substance-code`."""
-    name = "".join(f"-{c.lower()}" if c.isupper() else c for c in enum.__name__).lstrip("-")
-    return f"{LOCAL_CODES}{name}"
-
-
-def coding(value: StrEnum) -> dict[str, str]:
-    return {"system": code_system(type(value)), "code": value.value,
-            "display": value.value.replace("_", " ")}
 
 
 def _choice(link_id: str, text: str, enum: type[StrEnum], *, repeats: bool = False

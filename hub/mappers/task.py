@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from hub.core.journey import TASK_STATE, Milestone
+from hub.mappers.codes import FEEDBACK_REASON_SYSTEMS, REFERRAL_MILESTONE
 from hub.mappers.fhir import instant, ref
 from hub.mappers.message import validated_resource
-from hub.mappers.messages import local
 
 
 def task_after_feedback(
@@ -26,9 +26,9 @@ def task_after_feedback(
     body.pop("statusReason", None)
     body.update({
         "status": state.task_status,
-        "businessStatus": local("referral-milestone", state.business_status),
+        "businessStatus": REFERRAL_MILESTONE.concept(state.business_status),
         "lastModified": instant(at),
     })
     if reason:
-        body["statusReason"] = local(f"{milestone.value.replace('_', '-')}-reason", reason)
+        body["statusReason"] = FEEDBACK_REASON_SYSTEMS[milestone].concept(reason)
     return validated_resource(body)

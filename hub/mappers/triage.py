@@ -7,16 +7,25 @@ from datetime import datetime
 from typing import Any
 
 from hub.core.context import HubIdentity, NewId, Recipient
-from hub.mappers.fhir import BARS_REASON, NHS_NUMBER_SYSTEM, instant, ref
+from hub.mappers.codes import REFERRAL_MILESTONE
+from hub.mappers.definitions import DEFINITIONS, MessageType, definition_url
+from hub.mappers.fhir import (
+    BARS_REASON,
+    NHS_NUMBER_SYSTEM,
+    destination,
+    instant,
+    recipient_organization,
+    ref,
+)
 from hub.mappers.message import FhirMessage, validated
-from hub.mappers.messages import local
 
 
 def readdress_to_provider(triage: dict[str, Any], recipient: Recipient, hub: HubIdentity, *,
                           now: datetime, new_id: NewId, reason: str = "new") -> FhirMessage:
-    """The triage Bundle as a referral for `recipient`: addressed to it, performed by it, the
-    Task back at `referred`, and the Patient minimised for a provider (no police references).
-    `reason="update"`: it updates the provider's open referral (BaRS message reason)."""
+    """The triage Bundle as a new referral for `recipient`: addressed to it (its Organization the
+    receiver), performed by it, the Task back at `referred`, and the Patient minimised for a
+    provider (no police references). `reason="update"`: it updates the provider's open
+    referral (BaRS message reason; the caller gives it that referral's id)."""
     bundle = copy.deepcopy(triage)
     organization_id = new_id()
     entries = []
@@ -24,17 +33,19 @@ def readdress_to_provider(triage: dict[str, Any], recipient: Recipient, hub: Hub
         resource = entry["resource"]
         kind = resource["resourceType"]
         if kind == "MessageHeader":
-            resource["id"] = new_id()
-            resource["destination"] = [{"name": recipient.name,
-                                        "endpoint": recipient.endpoint}]
-            resource["reason"] = {"coding": [{"system": BARS_REASON, "code": reason}]}
+            message_type = MessageType.REFERRAL_UPDATE if reason == "update" \
+                else MessageType.REFERRAL_NEW
+            definition = DEFINITIONS[message_type]
+            resource.update(
+                id=new_id(), destination=destination(recipient, organization_id),
+                definition=definition_url(message_type),
+                reason={"coding": [{"system": BARS_REASON, "code": reason}]},
+                eventCoding={"system": definition.event_system, "code": definition.event_code})
         elif kind == "ServiceRequest":
             resource["status"] = "active"
             resource["performer"] = [ref(organization_id)]
         elif kind == "Organization":
-            resource = {"resourceType": "Organization", "id": organization_id,
-                        "name": recipient.name, "identifier": [
-                            {"system": hub.system("organisation"), "value": recipient.id}]}
+            resource = recipient_organization(organization_id, recipient, hub)
         elif kind == "Patient":
             resource["identifier"] = [i for i in resource.get("identifier", []) if i["system"]
                                       in (NHS_NUMBER_SYSTEM, hub.system("person"))]
@@ -42,7 +53,7 @@ def readdress_to_provider(triage: dict[str, Any], recipient: Recipient, hub: Hub
             resource.pop("statusReason", None)
             resource.pop("input", None)
             resource.update(status="requested", owner=ref(organization_id),
-                            businessStatus=local("referral-milestone", "referred"))
+                            businessStatus=REFERRAL_MILESTONE.concept("referred"))
         entries.append({"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource})
     bundle.update(id=new_id(), timestamp=instant(now), entry=entries)
     return validated(bundle)

@@ -35,6 +35,7 @@ from hub.core.decisions import (
 from hub.core.failures import Reason, Rejected, Stage
 from hub.core.messages import InboundRecord, OutboundMessage, output_headers
 from hub.core.topics import Topics
+from hub.mappers.codes import ANSWERED_BY_ASSESSMENT, REQUEST_CATEGORY
 from hub.mappers.court import map_sentence_referral, map_suitability_assessment_request
 from hub.mappers.custody import (
     map_assessment_referral,
@@ -42,9 +43,10 @@ from hub.mappers.custody import (
     map_out_of_hours_request,
     map_required_assessment_request,
 )
+from hub.mappers.definitions import MessageType
 from hub.mappers.identity import map_identity_review
 from hub.mappers.message import FhirMessage, to_json
-from hub.mappers.messages import LOCAL_EVENTS, local, status_update_bundle
+from hub.mappers.messages import status_update_bundle
 from hub.mappers.probation import map_pre_sentence_report_request
 from hub.mappers.sharing import map_assessment_share
 
@@ -90,43 +92,47 @@ def _request(event: RequestingEvent, decision: AssessmentRequested, *, now: date
 
 def revocation(context: ReferralContext, *, now: datetime, new_id: NewId) -> FhirMessage:
     """The update that revokes an open referral at a provider (the person moved)."""
-    return status_update_bundle(context, now=now, new_id=new_id, request_status="revoked",
-                                task_status="cancelled", milestone="revoked-moved")
+    return status_update_bundle(context, now=now, new_id=new_id,
+                                message_type=MessageType.REFERRAL_REVOKE,
+                                request_status="revoked", task_status="cancelled",
+                                milestone="revoked-moved")
 
 
-def bundle_of(decision: Decision, *, now: datetime, new_id: NewId) -> tuple[FhirMessage, str]:
+def bundle_of(decision: Decision, *, now: datetime, new_id: NewId
+              ) -> tuple[FhirMessage, MessageType]:
     """The FHIR message for a decision, and its `message-type` header."""
     context = decision.context
     match decision:
         case ReferralMade():
             triage = context.recipient.kind is RecipientKind.TRIAGE
             return (_referral(decision.event, decision, now=now, new_id=new_id, reason="new"),
-                    "triage" if triage else "referral-new")
+                    MessageType.TRIAGE if triage else MessageType.REFERRAL_NEW)
         case ReferralUpdated():
             return (_referral(decision.event, decision, now=now, new_id=new_id,
-                              reason="update"), "referral-update")
+                              reason="update"), MessageType.REFERRAL_UPDATE)
         case ReferralRevoked():
-            return revocation(context, now=now, new_id=new_id), "referral-revoke"
+            return revocation(context, now=now, new_id=new_id), MessageType.REFERRAL_REVOKE
         case AssessmentRequested():
-            return _request(decision.event, decision, now=now, new_id=new_id), \
-                "assessment-request"
+            return (_request(decision.event, decision, now=now, new_id=new_id),
+                    MessageType.ASSESSMENT_REQUEST)
         case AssessmentShared():
             stored = decision.assessment
             return (map_assessment_share(
                 decision.event.subject, stored.questionnaire_response, context, now=now,
                 new_id=new_id, request_event_id=decision.request_event_id,
                 assessed_at=stored.assessed_at, suitability=stored.suitability),
-                "assessment-shared")
+                MessageType.ASSESSMENT_SHARED)
         case RequestAnswered():
             return (status_update_bundle(
-                context, now=now, new_id=new_id, request_status="completed",
-                task_status="completed", milestone="answered-by-assessment",
-                event_code="assessment-request", event_system=LOCAL_EVENTS,
-                category=local("request-category", "assessment")), "assessment-request-update")
+                context, now=now, new_id=new_id,
+                message_type=MessageType.ASSESSMENT_REQUEST_UPDATE, request_status="completed",
+                task_status="completed", milestone=ANSWERED_BY_ASSESSMENT,
+                category=REQUEST_CATEGORY.concept("assessment")),
+                MessageType.ASSESSMENT_REQUEST_UPDATE)
         case IdentityReviewRaised():
             candidates = [(p, s, list(r)) for p, s, r in decision.candidates]
             return (map_identity_review(decision.event, context, now=now, new_id=new_id,
-                                        candidates=candidates), "identity-review")
+                                        candidates=candidates), MessageType.IDENTITY_REVIEW)
 
 
 def topic_of(decision: Decision, topics: Topics,

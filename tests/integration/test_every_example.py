@@ -1,10 +1,12 @@
 """Every example in `contracts/examples/`, sent to its source topic on the real broker: each
-output is on the right topic, valid FHIR, keyed by the person, shaped for its recipient."""
+output is on the right topic, valid FHIR (fhir.resources, and the HAPI validator over all the
+Bundles at once), keyed by the person, shaped for its recipient."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
@@ -19,6 +21,7 @@ from hub.mappers.questionnaire import CANONICAL
 from tests.conftest import ROOT, Services
 from tests.expected import EXPECTED
 from tests.factories import letters
+from tests.fhir_validator import allowed_warnings, errors, unexplained_warnings, validate
 from tests.kafka_helpers import produce, read_all, wait_until_committed
 from tests.recipient_bundles import recipient_kind
 
@@ -59,7 +62,9 @@ def as_own_person(name: str, value: bytes) -> bytes:
     return json.dumps({**message, "subject": subject}).encode()
 
 
-async def test_every_example_produces_exactly_its_outputs(hub: Hub, services: Services) -> None:
+async def test_every_example_produces_exactly_its_outputs(
+    hub: Hub, services: Services, fhir_validator: str, tmp_path: Path,
+) -> None:
     async def send(names: list[str], groups: dict[str, str]) -> None:
         for name in names:
             topic = hub.topics.name(SAMPLE_TOPICS[name.split("/")[0]])
@@ -94,11 +99,14 @@ async def test_every_example_produces_exactly_its_outputs(hub: Hub, services: Se
     expected = {name: hub.topics.name(t) for name, t in EXPECTED.items() if t}
     assert {name: topic for name, (topic, _) in landed.items()} == expected
 
+    bundles = []
     for name, (topic, record) in landed.items():
         if topic.endswith(".dlq.v1"):
             assert record.value == as_own_person(name, (EXAMPLES / name).read_bytes())
             continue
         Bundle.model_validate_json(record.value)
+        bundles.append(tmp_path / f"{name.replace('/', '--')}.bundle.json")
+        bundles[-1].write_bytes(record.value)
         bundle = json.loads(record.value)
         assert outside_projection(bundle, recipient_kind(bundle)) == [], name
         patient = next(e["resource"] for e in bundle["entry"]
@@ -116,6 +124,12 @@ async def test_every_example_produces_exactly_its_outputs(hub: Hub, services: Se
             assert found["Consent"] == (1 if "voluntary" in name else 0)
         if "required_assessment_completed" in name:
             assert found["Observation"] == 2  # AUDIT and AUDIT-C
+
+    # The HAPI validator (R4 core, offline) agrees: no error, only the allowed warnings.
+    issues = validate(bundles, fhir_validator)
+    assert len(bundles) >= 10
+    assert [str(i) for i in errors(issues)] == []
+    assert [str(i) for i in unexplained_warnings(issues, allowed_warnings())] == []
 
     # Every completed assessment, whoever recorded it, is kept as a QuestionnaireResponse.
     async with hub.engine.connect() as conn:

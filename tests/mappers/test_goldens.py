@@ -1,4 +1,6 @@
-"""Golden files: `golden/<source>/<case>.in.json` → `<case>.bundle.json`, for every mapper.
+"""Golden files: `golden/<source>/<case>.in.json` → `<case>.bundle.json`, for every mapper and
+every output message type (`hub.mappers.definitions.MessageType`, and a triaged referral an
+operator routes to a provider). The HAPI validator checks every golden (test_hapi_validation.py).
 
 Regenerate explicitly with `pytest tests/mappers --update-goldens` and review the diff.
 """
@@ -17,12 +19,23 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
-from hub.core.context import HubIdentity, Recipient, RecipientKind, ReferralContext
+from hub.core.context import HubIdentity, NewId, Recipient, RecipientKind, ReferralContext
 from hub.core.contracts.catalogue import ALL_EVENT_TYPES
+from hub.core.contracts.court import SuitabilityAssessmentCompletedEvent
+from hub.core.contracts.custody import (
+    DrugTestResultEvent,
+    RequiredAssessmentCompletedEvent,
+)
+from hub.core.decisions import ReferralRevoked, RequestAnswered
 from hub.mappers import court, custody, probation
+from hub.mappers.assessment import questionnaire_response
+from hub.mappers.definitions import MessageType
 from hub.mappers.identity import map_identity_review
 from hub.mappers.message import FhirMessage, to_json
 from hub.mappers.questionnaire import shared_assessment_questionnaire
+from hub.mappers.sharing import map_assessment_share
+from hub.mappers.triage import readdress_to_provider
+from hub.service.publishing import bundle_of
 
 GOLDEN = Path(__file__).parent / "golden"
 HUB = HubIdentity("Referral Hub", "https://referral-hub.example/endpoint/hub", "golden",
@@ -41,9 +54,53 @@ TEAM = Recipient(RecipientKind.TRIAGE, "arrest-referral-team", "Arrest referral 
                  "https://referral-hub.example/endpoint/assessment-requests")
 
 
+COURT = Recipient(RecipientKind.COURT, "golden-magistrates-court", "Golden Magistrates' Court",
+                  "https://referral-hub.example/endpoint/court/golden-magistrates-court")
+PROBATION = Recipient(RecipientKind.PROBATION, "golden-probation-office",
+                      "Golden probation office",
+                      "https://referral-hub.example/endpoint/probation/golden-probation-office")
+REQUEST_EVENT_ID = "11111111-0000-4000-8000-0000000000ee"
+
+
 def context(n: int, recipient: Recipient, *triage: Any) -> ReferralContext:
     return ReferralContext(f"5f1c9a2e-0000-4000-8000-00000000000{n}",
                            f"5f1c9a2e-0000-4000-8000-0000000000a{n}", recipient, HUB, *triage)
+
+
+def revoked(event: DrugTestResultEvent, ctx: ReferralContext, *, now: datetime,
+            new_id: NewId) -> FhirMessage:
+    """The person moved: the old provider's referral revoked (as publishing makes it)."""
+    bundle, kind = bundle_of(ReferralRevoked(event, ctx), now=now, new_id=new_id)
+    assert kind is MessageType.REFERRAL_REVOKE
+    return bundle
+
+
+def request_answered(event: SuitabilityAssessmentCompletedEvent, ctx: ReferralContext, *,
+                     now: datetime, new_id: NewId) -> FhirMessage:
+    """The team's open request closed: an assessment on record answered it."""
+    bundle, kind = bundle_of(RequestAnswered(event, ctx), now=now, new_id=new_id)
+    assert kind is MessageType.ASSESSMENT_REQUEST_UPDATE
+    return bundle
+
+
+def shared(event: SuitabilityAssessmentCompletedEvent | RequiredAssessmentCompletedEvent,
+           ctx: ReferralContext, *, now: datetime, new_id: NewId) -> FhirMessage:
+    """The stored assessment (with the court's suitability, if any) answering a request."""
+    answers = event.payload.assessment
+    stored = questionnaire_response(answers, ctx.person_id, new_id())
+    suitability = getattr(event.payload, "suitability", None)
+    return map_assessment_share(
+        event.subject, stored, ctx, now=now, new_id=new_id, request_event_id=REQUEST_EVENT_ID,
+        assessed_at=answers.assessed_at,
+        suitability=suitability.model_dump(mode="json") if suitability else None)
+
+
+def routed_from_triage(event: DrugTestResultEvent, ctx: ReferralContext, *, now: datetime,
+                       new_id: NewId) -> FhirMessage:
+    """A referral held in triage, then sent on by an operator to Birmingham's provider."""
+    triaged = json.loads(to_json(custody.map_drug_test_referral(event, ctx, now=now,
+                                                                new_id=new_id)))
+    return readdress_to_provider(triaged, BIRMINGHAM, HUB, now=now, new_id=new_id)
 
 
 CASES: dict[str, tuple[Callable[..., FhirMessage], ReferralContext]] = {
@@ -75,6 +132,14 @@ CASES: dict[str, tuple[Callable[..., FhirMessage], ReferralContext]] = {
             ("date_of_birth_equal", "family_name_differs", "given_name_equal",
              "postcode_equal"))]),
         context(1, TRIAGE)),
+    "custody/referral-update": (partial(custody.map_drug_test_referral, reason="update"),
+                                context(1, BIRMINGHAM)),
+    "custody/referral-revoke": (revoked, context(1, BIRMINGHAM)),
+    "custody/triage-routed-to-provider": (
+        routed_from_triage, context(3, TRIAGE, "residence_split", ("E08000025", "E08000029"))),
+    "court/assessment-shared": (shared, context(8, COURT)),
+    "court/assessment-request-update": (request_answered, context(8, TEAM)),
+    "probation/assessment-shared": (shared, context(0, PROBATION)),
 }
 
 

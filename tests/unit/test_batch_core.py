@@ -242,8 +242,10 @@ async def test_one_assessment_has_one_identity_wherever_it_is_sent() -> None:
     assert {**whole, "item": [i for i in whole["item"] if i in summary["item"]]} == summary
     assert {i["linkId"] for i in summary["item"]} == {"substances", "alcohol",
                                                       "treatment-history"}
-    assert resource(referral, "ServiceRequest")["reasonReference"] == [
-        {"reference": f"urn:uuid:{stored_id}"}]
+    # The assessment supports the referral (a QuestionnaireResponse cannot be its reason).
+    request = resource(referral, "ServiceRequest")
+    assert {"reference": f"urn:uuid:{stored_id}"} in request["supportingInfo"]
+    assert "reasonReference" not in request
 
 
 async def test_an_event_from_year_one_is_processed_not_fatal() -> None:
