@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint down status bench
+.PHONY: setup run test lint down status bench test-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,10 @@ lint: setup
 	$(BIN)/lint-imports
 	$(BIN)/hub contracts export --check
 
-test: lint
+test-tools:
+	bash tools/install-test-tools.sh
+
+test: test-tools lint
 	$(BIN)/pytest
 
 down: setup

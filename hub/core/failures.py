@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -54,12 +56,44 @@ class PartitionStalled(Exception):  # noqa: N818
     """Transient retries ran out; the partition must stop here rather than skip the record."""
 
 
+#: A path segment that is a field name or a list index (anything else came from the input).
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,60}$|^[0-9]{1,6}$")
+_QUOTED = re.compile(r"`[^`]*`")  # pydantic quotes a piece of the input between backticks
+_SHOULD = re.compile(r"^(?:Input|String|List|Tuple|Set|Value|Dictionary|Object|Decimal) should ")
+MASK = "•••"
+
+
+def field_path(loc: tuple[Any, ...], *, quote: bool = False, unknown: bool = False) -> str:
+    """`payload.results.opiates`; a segment that is not a name is masked unless `quote`, and
+    so is the last one when it names a field the contract does not have (`unknown`)."""
+    parts = [str(p) if quote or _NAME.match(str(p)) else MASK for p in loc]
+    if unknown and parts and not quote:
+        parts[-1] = MASK
+    return ".".join(parts) or "(message)"
+
+
+def expectation(message: str, *, quote: bool = False) -> str:
+    """What a pydantic error message says was expected, as the words after "expected": the
+    pieces of input it quotes are masked unless `quote`."""
+    if not quote:
+        message = _QUOTED.sub(MASK, message)
+    message = message.removeprefix("Value error, ")
+    if message == "Field required":
+        return "a value (the field is required)"
+    if message == "Extra inputs are not permitted":
+        return "no such field"
+    if (found := _SHOULD.match(message)) is not None:
+        rest = message[found.end():]
+        message = rest.removeprefix("be ") if rest.startswith("be ") else f"to {rest}"
+    return message[:1].lower() + message[1:]
+
+
 def describe_validation_error(error: ValidationError, limit: int = 10) -> str:
-    """Field paths and what was wrong, never the offending values (they may be personal data)."""
-    parts = []
-    for item in error.errors(include_input=False, include_url=False)[:limit]:
-        path = ".".join(str(p) for p in item["loc"]) or "(message)"
-        parts.append(f"{path}: {item['msg']}")
+    """`path: expected …` per problem, from field names and the contract only: never a value
+    from the message (it may be personal data), nor a field name it made up."""
+    parts = [f"{field_path(item['loc'], unknown=item['type'] == 'extra_forbidden')}: "
+             f"expected {expectation(item['msg'])}"
+             for item in error.errors(include_input=False, include_url=False)[:limit]]
     more = error.error_count() - limit
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 

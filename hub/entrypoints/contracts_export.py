@@ -23,6 +23,13 @@ from hub.mappers.message import validated_resource
 from hub.mappers.questionnaire import shared_assessment_questionnaire
 
 SCHEMA_BASE = "https://referral-hub.example/contracts/schemas/"
+#: Every payload and header schema here is JSON Schema 2020-12 (what pydantic writes).
+SCHEMA_FORMAT = "application/schema+json;version=draft-2020-12"
+
+
+def _schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """An AsyncAPI Multi Format Schema Object: the schema and the format it is written in."""
+    return {"schemaFormat": SCHEMA_FORMAT, "schema": schema}
 _HEADERS = {
     "type": "object",
     "properties": {
@@ -87,8 +94,9 @@ def asyncapi() -> dict[str, Any]:
         for event_type in catalogue:
             name = event_type.replace(".", "-")
             messages[name] = {
-                "name": event_type, "contentType": "application/json", "headers": _HEADERS,
-                "payload": {"$ref": f"schemas/{event_type}.schema.json"}}
+                "name": event_type, "contentType": "application/json",
+                "headers": _schema(_HEADERS),
+                "payload": _schema({"$ref": f"schemas/{event_type}.schema.json"})}
             refs[name] = {"$ref": f"#/components/messages/{name}"}
         channels[key] = {"address": topic, "messages": refs,
                          "description": "Key: any; value: the JSON envelope."}
@@ -113,9 +121,10 @@ def asyncapi() -> dict[str, Any]:
         operations[f"send-{key}"] = {"action": "send", "channel": {"$ref": f"#/channels/{key}"}}
     messages["fhir-message-bundle"] = {"name": "fhir-message-bundle",
                                        "contentType": "application/fhir+json",
-                                       "headers": _OUTPUT_HEADERS, "payload": _FHIR}
-    messages["dead-letter"] = {"name": "dead-letter", "headers": _DLQ_HEADERS,
-                               "payload": {"description": "The original bytes."}}
+                                       "headers": _schema(_OUTPUT_HEADERS),
+                                       "payload": _schema(_FHIR)}
+    messages["dead-letter"] = {"name": "dead-letter", "headers": _schema(_DLQ_HEADERS),
+                               "payload": _schema({"description": "The original bytes."})}
     return {
         "asyncapi": "3.0.0",
         "info": {"title": "Referral Hub", "version": __version__.split("+")[0],

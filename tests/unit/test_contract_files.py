@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -13,6 +14,7 @@ from hub.core.providers import load_providers
 from hub.core.topics import Topics
 from hub.entrypoints.cli.main import app
 from hub.entrypoints.contracts_export import drift, rendered
+from tests.asyncapi_check import diagnostics
 from tests.conftest import ROOT
 
 CONTRACTS = ROOT / "contracts"
@@ -40,9 +42,27 @@ def test_asyncapi_names_every_topic() -> None:
     assert addresses == set(topics.all(load_providers()))
     assert "assessments.shared.v1" in addresses
     assert document["asyncapi"] == "3.0.0"
-    headers = document["components"]["messages"]["fhir-message-bundle"]["headers"]
+    messages = document["components"]["messages"]
+    assert {m["payload"]["schemaFormat"] for m in messages.values()} == {
+        "application/schema+json;version=draft-2020-12"}
+    headers = messages["fhir-message-bundle"]["headers"]["schema"]
     assert set(headers["required"]) == {"content-type", "correlation-id", "causation-id",
                                         "traceparent", "message-type", "hub-version"}
+
+
+def test_asyncapi_is_valid_for_the_asyncapi_parser() -> None:
+    """The parser @asyncapi/cli uses, with every referenced schema: no error, no warning."""
+    found = diagnostics(CONTRACTS / "asyncapi.json")
+    assert [d for d in found if d["severity"] <= 1] == []
+
+
+def test_the_asyncapi_check_catches_a_broken_document(tmp_path: Path) -> None:
+    document = json.loads((CONTRACTS / "asyncapi.json").read_text())
+    document["operations"]["broken"] = {"action": "sideways",
+                                        "channel": {"$ref": "#/channels/missing"}}
+    (tmp_path / "asyncapi.json").write_text(json.dumps(document))
+    shutil.copytree(CONTRACTS / "schemas", tmp_path / "schemas")
+    assert [d for d in diagnostics(tmp_path / "asyncapi.json") if d["severity"] == 0]
 
 
 def test_validation_errors_give_path_expected_and_got() -> None:

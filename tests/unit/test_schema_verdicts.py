@@ -30,14 +30,14 @@ SCHEMAS = ROOT / "contracts" / "schemas"
 #: Rules only the hub checks (JSON Schema cannot compare with today or another field, or
 #: compute a check digit): the words of the hub's message for each.
 PYTHON_ONLY = {
-    "nhs_number_check_digit": "not a valid NHS number",
-    "date_of_birth_in_the_future": "date of birth is in the future",
-    "date_of_birth_before_1900": "date of birth is before 1900",
-    "occurred_at_in_the_future": "occurred_at is in the future",
-    "adjourned_before_the_hearing": "adjourned_to is before hearing_date",
-    "substance_listed_twice": "each substance may be listed once",
+    "nhs_number_check_digit": "expected a valid NHS number",
+    "date_of_birth_in_the_future": "expected a date of birth that is not in the future",
+    "date_of_birth_before_1900": "expected a date of birth in 1900 or later",
+    "occurred_at_in_the_future": "occurred_at: expected a time that is not in the future",
+    "adjourned_before_the_hearing": "adjourned_to: expected a date on or after hearing_date",
+    "substance_listed_twice": "expected each substance listed once",
     # JSON Schema's "integer" includes 14.0; the hub wants an integer written as one.
-    "integer_written_with_a_fraction": "Input should be a valid integer",
+    "integer_written_with_a_fraction": "expected a valid integer",
 }
 
 Json = Any

@@ -39,7 +39,17 @@ def test_an_unknown_version_is_refused_with_that_reason() -> None:
     with pytest.raises(Rejected) as caught:
         parse_event(json.dumps(message).encode(), ALL_EVENT_TYPES)
     assert caught.value.reason is Reason.UNSUPPORTED_SCHEMA_VERSION
-    assert "'2.0'" in caught.value.message
+    # Says what is supported; never repeats the value sent (the text reaches logs and headers).
+    assert caught.value.message == "schema_version: expected one of 1.0"
+
+
+def test_an_unknown_event_type_is_not_echoed() -> None:
+    message = {**next(iter(VALID.values())), "event_type": "custody.Jamie Smithers 1990"}
+    with pytest.raises(Rejected) as caught:
+        parse_event(json.dumps(message).encode(), ALL_EVENT_TYPES)
+    assert caught.value.reason is Reason.UNKNOWN_EVENT_TYPE
+    assert "Smithers" not in caught.value.message
+    assert caught.value.message.startswith("event_type: expected one handled on this topic: ")
 
 
 def test_an_event_type_on_the_wrong_topic_is_unknown_there() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
 from hub.core.contracts.envelope import UNIQUE, Contract, Instant, Text, distinct
 
@@ -95,7 +95,7 @@ class AlcoholUse(Contract):
     @model_validator(mode="after")
     def _has_a_measure(self) -> AlcoholUse:
         if self.audit_score is None and self.audit_c_score is None and self.units_per_week is None:
-            raise ValueError("alcohol needs an AUDIT score, an AUDIT-C score or weekly units")
+            raise ValueError("an AUDIT score, an AUDIT-C score or weekly units")
         return self
 
 
@@ -129,12 +129,13 @@ class AssessmentAnswers(Contract):
     goals_note: Text | None = Field(default=None, description="The person's goals, briefly.")
     consent: ConsentToShare
 
-    @model_validator(mode="after")
-    def _substances_distinct(self) -> AssessmentAnswers:
-        codes = [s.substance for s in self.substances]
+    @field_validator("substances")
+    @classmethod
+    def _substances_distinct(cls, uses: tuple[SubstanceUse, ...]) -> tuple[SubstanceUse, ...]:
+        codes = [s.substance for s in uses]
         if len(codes) != len(set(codes)):
-            raise ValueError("each substance may be listed once")
-        return self
+            raise ValueError("each substance listed once")
+        return uses
 
     @property
     def injecting_now(self) -> bool:

@@ -6,7 +6,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from hub.core.contracts.assessment import AssessmentAnswers
 from hub.core.contracts.envelope import UNIQUE, Contract, Envelope, distinct, event_types
@@ -37,11 +37,13 @@ class AdjournedForAssessment(Contract):
     adjourned_to: date = Field(description="Not before hearing_date.")
     requirements: Requirements
 
-    @model_validator(mode="after")
-    def _adjourned_forward(self) -> AdjournedForAssessment:
-        if self.adjourned_to < self.hearing_date:
-            raise ValueError("adjourned_to is before hearing_date")
-        return self
+    @field_validator("adjourned_to")
+    @classmethod
+    def _adjourned_forward(cls, adjourned_to: date, info: ValidationInfo) -> date:
+        hearing = info.data.get("hearing_date")
+        if hearing is not None and adjourned_to < hearing:
+            raise ValueError("a date on or after hearing_date")
+        return adjourned_to
 
 
 class AdjournedForSuitabilityAssessmentEvent(Envelope):

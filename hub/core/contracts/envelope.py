@@ -47,7 +47,7 @@ def nhs_number_is_valid(value: str) -> bool:
 def _nhs_number(value: str) -> str:
     compact = value.replace(" ", "")
     if not nhs_number_is_valid(compact):
-        raise ValueError("not a valid NHS number (10 digits with a mod-11 check digit)")
+        raise ValueError("a valid NHS number (10 digits with a mod-11 check digit)")
     return compact
 
 
@@ -69,16 +69,22 @@ def _postcode(value: str) -> str:
         return value.upper()  # kept as written: routing and the report read it as no fixed abode
     match = _POSTCODE.match(value.upper().replace(" ", ""))
     if match is None:
-        raise ValueError("not a UK postcode or postcode district")
+        raise ValueError("a UK postcode or postcode district")
     outward, inward = match.groups()
     return f"{outward} {inward}" if inward else outward
 
 
+def _not_in_the_future(moment: datetime) -> datetime:
+    if moment > datetime.now(UTC) + _CLOCK_SKEW:
+        raise ValueError("a time that is not in the future")
+    return moment
+
+
 def _past_date(value: date) -> date:
     if value > date.today():
-        raise ValueError("date of birth is in the future")
+        raise ValueError("a date of birth that is not in the future")
     if value.year < 1900:
-        raise ValueError("date of birth is before 1900")
+        raise ValueError("a date of birth in 1900 or later")
     return value
 
 
@@ -112,7 +118,7 @@ def _instant_text(value: object) -> object:
 def distinct(values: tuple[T, ...]) -> tuple[T, ...]:
     """A list's values each appear once (its schema says `uniqueItems`: `UNIQUE`)."""
     if len(set(values)) != len(values):
-        raise ValueError("each value may be listed once")
+        raise ValueError("each value listed once")
     return values
 
 
@@ -186,7 +192,7 @@ class Subject(Contract):
     def _has_identifier(self) -> Subject:
         if not any((self.nhs_number, self.pnc_id, self.custody_record_number,
                     self.court_case_number, self.probation_crn)):
-            raise ValueError("subject needs at least one identifier")
+            raise ValueError("at least one identifier (" + ", ".join(IDENTIFIERS) + ")")
         return self
 
 
@@ -206,15 +212,9 @@ class Event(Contract):
     event_id: Uuid
     event_type: str
     schema_version: str
-    occurred_at: Instant = Field(description="With its UTC offset; not in the future "
-                                            "(5 minutes' clock skew allowed).")
+    occurred_at: Annotated[Instant, AfterValidator(_not_in_the_future)] = Field(
+        description="With its UTC offset; not in the future (5 minutes' clock skew allowed).")
     source: Source
-
-    @model_validator(mode="after")
-    def _occurred_in_the_past(self) -> Event:
-        if self.occurred_at > datetime.now(UTC) + _CLOCK_SKEW:
-            raise ValueError("occurred_at is in the future")
-        return self
 
 
 E = TypeVar("E", bound=Event)

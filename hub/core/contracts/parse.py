@@ -46,12 +46,13 @@ def parse_event(value: bytes, catalogue: Mapping[str, type[Event]]) -> Event:
     model = catalogue.get(head.event_type)
     if model is None:
         raise Rejected(Stage.PARSE, Reason.UNKNOWN_EVENT_TYPE,
-                       f"event_type {head.event_type!r} is not handled on this topic",
+                       "event_type: expected one handled on this topic: "
+                       + ", ".join(sorted(catalogue)),
                        "UnknownEventType")
     if head.schema_version not in SUPPORTED_SCHEMA_VERSIONS:
         raise Rejected(Stage.PARSE, Reason.UNSUPPORTED_SCHEMA_VERSION,
-                       f"schema_version {head.schema_version!r} is not supported "
-                       f"(supported: {', '.join(sorted(SUPPORTED_SCHEMA_VERSIONS))})",
+                       "schema_version: expected one of "
+                       + ", ".join(sorted(SUPPORTED_SCHEMA_VERSIONS)),
                        "UnsupportedSchemaVersion")
     try:
         return model.model_validate_json(value)

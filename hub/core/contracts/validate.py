@@ -9,7 +9,6 @@ a value from the message (an operator has not revealed it).
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,21 +16,12 @@ from pydantic import ValidationError
 from hub.core.contracts.catalogue import ALL_EVENT_TYPES, Catalogue
 from hub.core.contracts.envelope import SUPPORTED_SCHEMA_VERSIONS
 from hub.core.contracts.parse import parse_event
-from hub.core.failures import Rejected
-
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,60}$|^[0-9]{1,6}$")
-_QUOTED = re.compile(r"`[^`]*`")  # pydantic quotes a piece of the input between backticks
+from hub.core.failures import Rejected, expectation, field_path
 
 
 def _got(value: Any) -> str:
     text = json.dumps(value, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _expected(message: str) -> str:
-    for prefix in ("Input should be ", "Value error, "):
-        message = message.removeprefix(prefix)
-    return message[0].lower() + message[1:]
 
 
 def problems(value: bytes, catalogue: Catalogue = ALL_EVENT_TYPES) -> list[str]:
@@ -44,11 +34,6 @@ def field_problems(value: bytes, catalogue: Catalogue = ALL_EVENT_TYPES) -> list
     """Each problem as `path: expected …`, without any value from the message (for operators
     who have not revealed it); field names that do not look like names are masked too."""
     return _problems(value, quote=False, catalogue=catalogue)
-
-
-def _path(loc: tuple[Any, ...], quote: bool) -> str:
-    parts = [str(p) if quote or _NAME.match(str(p)) else "•••" for p in loc]
-    return ".".join(parts) or "(message)"
 
 
 def _problems(value: bytes, *, quote: bool, catalogue: Catalogue) -> list[str]:
@@ -87,7 +72,8 @@ def _details(value: bytes, *, quote: bool, catalogue: Catalogue) -> list[str]:
     try:
         model.model_validate_json(value)
     except ValidationError as error:
-        return [f"{_path(item['loc'], quote)}: expected "
-                f"{_expected(item['msg'] if quote else _QUOTED.sub('•••', item['msg']))}"
-                f"{got(item.get('input'))}" for item in error.errors(include_url=False)]
+        return [f"{field_path(item['loc'], quote=quote, unknown=item['type'] == 'extra_forbidden')}"
+                ": expected "
+                f"{expectation(item['msg'], quote=quote)}{got(item.get('input'))}"
+                for item in error.errors(include_url=False)]
     return []
