@@ -122,6 +122,8 @@ def build_processor(
         clock=clock, new_id=new_id,
         assessment_validity=timedelta(days=settings.assessment_validity_days),
         thresholds=Thresholds(settings.match_auto_link_score, settings.match_possible_score),
+        code_error_retries=settings.code_error_retries,
+        code_error_limit=settings.code_error_limit,
     )
 
 

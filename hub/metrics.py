@@ -12,6 +12,8 @@ ROUTED = Counter("hub_messages_published", "Messages published, by destination t
                  ["topic"])
 DEAD_LETTERED = Counter("hub_events_dead_lettered", "Input records sent to a dead-letter "
                         "topic, by reason.", ["topic", "reason"])
+CODE_ERRORS = Counter("hub_code_errors", "Records whose handling raised a code error (each "
+                      "attempt), by topic.", ["topic"])
 RETRIES = Counter("hub_retries", "Transient failures retried, by step.", ["step"])
 LATENCY = Histogram("hub_processing_seconds", "Time to process one input record, from "
                     "consuming it to its outputs being acknowledged.", ["topic"],

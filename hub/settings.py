@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     retry_attempts: int = Field(default=6, ge=1, le=20)
     retry_initial_seconds: float = Field(default=0.2, gt=0)
     retry_max_seconds: float = Field(default=5.0, gt=0)
+    code_error_retries: int = Field(
+        default=2, ge=0, le=10, description="A record whose handling raised a code error (not "
+        "bad input, not transient) is tried again this many times, with backoff, before it is "
+        "dead-lettered as internal_error.")
+    code_error_limit: int = Field(
+        default=5, ge=1, le=1000, description="After this many internal_error dead letters in "
+        "a row on one partition, the partition is paused with an ALERT (a circuit breaker: a "
+        "bad deploy does not dead-letter a whole topic).")
     partition_pause_seconds: float = Field(
         default=60.0, gt=0, description="How long a partition rests after retries are exhausted."
     )

@@ -39,6 +39,10 @@ class Reason(StrEnum):
     UNKNOWN_REFERRAL = "unknown_referral"
     NOT_PROVIDERS_REFERRAL = "not_providers_referral"
     CONTRADICTS_EARLIER_FEEDBACK = "contradicts_earlier_feedback"
+    #: The hub's own code failed on it (not the content, not a passing fault).
+    INTERNAL_ERROR = "internal_error"
+    #: Not even its full dead letter could be stored: a minimal one (position, bytes) was.
+    UNSTORABLE = "unstorable"
 
 
 class Rejected(Exception):  # noqa: N818 - a domain outcome, not a programming error

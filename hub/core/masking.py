@@ -93,12 +93,20 @@ def mask(body: Any, event_type: Any = None, at: str = "") -> Any:
     return _mask(body, at, rules)
 
 
-def _mask(node: Any, path: str, rules: dict[str, Rule]) -> Any:
+#: Deeper than any contract goes: what lies below is masked whole (a 700-deep payload must not
+#: exhaust the stack of the page or command that shows it).
+MAX_DEPTH = 32
+
+
+def _mask(node: Any, path: str, rules: dict[str, Rule], depth: int = 0) -> Any:
+    if isinstance(node, dict | list) and depth >= MAX_DEPTH:
+        return f"{MASK} (nested deeper than {MAX_DEPTH})"
     if isinstance(node, dict):
-        return {(k if _NAME.match(k) else f"{MASK}{i}"): _mask(v, _join(path, k), rules)
+        return {(k if _NAME.match(k) else f"{MASK}{i}"):
+                _mask(v, _join(path, k), rules, depth + 1)
                 for i, (k, v) in enumerate(node.items())}
     if isinstance(node, list):
-        return [_mask(v, _join(path, "*"), rules) for v in node]
+        return [_mask(v, _join(path, "*"), rules, depth + 1) for v in node]
     if node is None:
         return node
     rule = rules.get(path)

@@ -9,11 +9,12 @@ time, so the record that caused it is isolated. A batch of one behaves as the hu
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -66,6 +67,17 @@ class StorageRefused(Exception):  # noqa: N818 - the database refused the batch'
     store); the batch is processed again one record at a time to find the one."""
 
 
+class CodeError(Exception):
+    """Handling one record raised an exception that is neither a rejection of its content nor
+    transient: the hub's own code failed. The batch is not stored; the record is tried again
+    (bounded, with backoff), then dead-lettered as `internal_error`."""
+
+    def __init__(self, item: _Item, error: Exception) -> None:
+        super().__init__(f"{type(error).__name__} while processing {item.record.position}")
+        self.item = item
+        self.error = error
+
+
 @dataclass
 class _Item:
     record: InboundRecord
@@ -77,6 +89,11 @@ class _Item:
     rejection: Rejected | None = None
     #: The attempt could not store it: dead-lettered on its own.
     storing_refused: Rejected | None = None
+    #: Attempts whose handling raised a code error, and (once they ran out) its dead letter.
+    code_errors: int = 0
+    internal_error: Rejected | None = None
+    #: Its full dead letter could not be stored: only the position, the bytes, the reason.
+    minimal: bool = False
 
 
 class BatchProcessor:
@@ -87,7 +104,7 @@ class BatchProcessor:
         routes: dict[str, Route], providers: ProviderDirectory, topics: Topics,
         hub: HubIdentity, endpoint_base: str, retry: RetryPolicy,
         clock: Callable[[], datetime], new_id: NewId, assessment_validity: timedelta,
-        thresholds: Thresholds,
+        thresholds: Thresholds, code_error_retries: int = 2, code_error_limit: int = 5,
     ) -> None:
         self._unit_of_work = unit_of_work
         self._outbox = outbox
@@ -101,6 +118,10 @@ class BatchProcessor:
         self._new_id = new_id
         self._validity = assessment_validity
         self._thresholds = thresholds
+        self._code_error_retries = code_error_retries
+        self._code_error_limit = code_error_limit
+        #: Per partition: internal_error dead letters in a row (the circuit breaker's count).
+        self._code_error_streak: Counter[tuple[str, int]] = Counter()
 
     async def process_batch(self, records: list[InboundRecord]) -> list[Outcome]:
         """Handle, store and publish a batch; raises `PartitionStalled` only when transient
@@ -110,7 +131,7 @@ class BatchProcessor:
         started = time.monotonic()
         items = [self._parse(record) for record in records]
         try:
-            outcomes, pending = await self._retry.call("record", lambda: self._store(items))
+            outcomes, pending = await self._stored(items)
         except StorageRefused:
             outcomes, pending = [], []
             for item in items:  # one at a time, so the record that cannot be stored is found
@@ -123,6 +144,47 @@ class BatchProcessor:
         self._count(items, outcomes, time.monotonic() - started, stored - started)
         return outcomes
 
+    async def _stored(self, items: list[_Item]) -> tuple[list[Outcome], list[PendingMessage]]:
+        """Store the batch; a record whose handling raises a code error is tried again after a
+        backoff, then dead-lettered as `internal_error` — unless the partition has had
+        `code_error_limit` of those in a row: then it stops there (PartitionStalled, ALERT).
+        Any other failure that is neither transient nor a refusal to store also stops it."""
+        while True:
+            try:
+                return await self._retry.call("record", lambda: self._store(items))
+            except CodeError as failed:
+                await self._code_error(failed, items)
+            except (StorageRefused, PartitionStalled):
+                raise
+            except Exception as error:  # not from a record's handling: nothing to dead-letter
+                log.critical("ALERT a batch of %s failed (%s), not transiently: the "
+                             "partitions rest", items[0].record.topic, type(error).__name__)
+                raise PartitionStalled(f"{type(error).__name__} while storing") from error
+
+    async def _code_error(self, failed: CodeError, items: list[_Item]) -> None:
+        item, error = failed.item, failed.error
+        item.code_errors += 1
+        metrics.CODE_ERRORS.labels(item.record.topic).inc()
+        if item.code_errors <= self._code_error_retries:
+            log.error("code error on %s (%s), attempt %d: trying again", item.record.position,
+                      type(error).__name__, item.code_errors, exc_info=error)
+            await asyncio.sleep(self._retry.initial * 2 ** (item.code_errors - 1))
+            return
+        partition = (item.record.topic, item.record.partition)
+        in_batch = sum(1 for i in items if i.internal_error is not None
+                       and (i.record.topic, i.record.partition) == partition)
+        if self._code_error_streak[partition] + in_batch + 1 >= self._code_error_limit:
+            log.critical("ALERT %d code errors in a row on %s:%d (now %s, %s): the partition "
+                         "is paused", self._code_error_limit, *partition, item.record.position,
+                         type(error).__name__)
+            raise PartitionStalled(f"{item.record.position}: code errors") from error
+        log.critical("ALERT code error on %s (%s) after %d attempts: dead-lettered as "
+                     "internal_error", item.record.position, type(error).__name__,
+                     item.code_errors)
+        item.internal_error = Rejected(Stage.RESOLVE, Reason.INTERNAL_ERROR,
+                                       f"{type(error).__name__} while processing",
+                                       type(error).__name__)
+
     def _parse(self, record: InboundRecord) -> _Item:
         now = self._clock()
         try:
@@ -133,7 +195,7 @@ class BatchProcessor:
 
     async def _store_alone(self, item: _Item) -> tuple[list[Outcome], list[PendingMessage]]:
         try:
-            return await self._retry.call("record", lambda: self._store([item]))
+            return await self._stored([item])
         except StorageRefused as refused:
             cause = refused.__cause__ or refused
             log.error("storing %s failed (%s): dead-lettered", item.record.position,
@@ -142,11 +204,20 @@ class BatchProcessor:
                                             f"{type(cause).__name__} while storing",
                                             type(cause).__name__)
             try:
-                return await self._retry.call("dead-letter", lambda: self._store([item]))
-            except StorageRefused as again:  # not even its dead letter: stop, do not spin
-                log.critical("ALERT %s: its dead letter cannot be stored either (%s)",
-                             item.record.position, type(again.__cause__ or again).__name__)
-                raise PartitionStalled(f"{item.record.position}: unstorable") from again
+                return await self._stored([item])
+            except StorageRefused as again:  # then a minimal one: where it was, its bytes
+                log.critical("ALERT %s: its dead letter cannot be stored (%s); a minimal one "
+                             "is", item.record.position, type(again.__cause__ or again).__name__)
+                item.storing_refused = Rejected(Stage.RESOLVE, Reason.UNSTORABLE,
+                                                "its dead letter could not be stored",
+                                                type(again.__cause__ or again).__name__)
+                item.minimal = True
+            try:
+                return await self._stored([item])
+            except StorageRefused as last:  # not even that: stop here, do not spin
+                log.critical("ALERT %s: not even a minimal dead letter can be stored (%s)",
+                             item.record.position, type(last.__cause__ or last).__name__)
+                raise PartitionStalled(f"{item.record.position}: unstorable") from last
 
     def _needs(self, items: list[_Item]) -> Needs:
         needs = Needs()
@@ -172,7 +243,8 @@ class BatchProcessor:
 
     async def _store(self, items: list[_Item]) -> tuple[list[Outcome], list[PendingMessage]]:
         for item in items:  # decided again on every attempt
-            item.rejection = item.parse_rejection or item.storing_refused
+            item.rejection = item.storing_refused if item.minimal else (
+                item.parse_rejection or item.storing_refused or item.internal_error)
         async with self._unit_of_work() as uow:
             registry = await uow.load(self._needs(items))
             outcomes: list[Outcome] = []
@@ -198,27 +270,32 @@ class BatchProcessor:
             assert item.event is not None
             point = registry.savepoint()
             try:
-                return self._handle_event(registry, item.record, item.event)
+                return self._handle_event(registry, item, item.event)
             except Rejected as rejected:
                 registry.rollback_to(point)
                 item.rejection = rejected
         rejection = item.rejection
-        headers = dead_letter_headers(item.record, rejection, hub_version=self._hub.version,
-                                      first_failure=item.first_failure)
         record = item.record
+        # A minimal dead letter keeps none of the original headers (nor what the value seems).
+        source = replace(record, headers=()) if item.minimal else record
+        headers = dead_letter_headers(source, rejection, hub_version=self._hub.version,
+                                      first_failure=item.first_failure)
         message = OutboundMessage(Topics.dead_letter(record.topic), record.key, record.value,
                                   headers)
-        event_id = str(item.event.event_id) if item.event is not None else None
+        event_id = str(item.event.event_id) if item.event is not None and not item.minimal \
+            else None
         registry.writes.dead_letters.append((
             {"topic": record.topic, "partition": record.partition, "offset": record.offset,
              "dlq_topic": message.topic, "stage": rejection.stage.value,
              "reason": rejection.reason.value, "error_class": rejection.error_class,
              "error_message": rejection.message, "event_id": event_id,
-             "recorded_at": self._clock()},
+             "recorded_at": self._clock(),
+             **({"event_type": None, "source_system": None} if item.minimal else {})},
             Queued(record.position, message)))
         return Outcome(f"dead_letter:{rejection.reason.value}", (message.topic,))
 
-    def _handle_event(self, registry: Registry, record: InboundRecord, event: Event) -> Outcome:
+    def _handle_event(self, registry: Registry, item: _Item, event: Event) -> Outcome:
+        record = item.record
         event_id, digest = str(event.event_id), content_digest(event)
         earlier = registry.events.get(event_id)
         if earlier is not None:
@@ -239,10 +316,7 @@ class BatchProcessor:
         except Exception as error:
             if self._retry.transient(error):
                 raise
-            log.exception("processing %s failed", record.position)
-            raise Rejected(Stage.RESOLVE, Reason.UNMAPPABLE,
-                           f"{type(error).__name__} while processing",
-                           type(error).__name__) from error
+            raise CodeError(item, error) from error
         authority = registry.authority_of(event) if isinstance(event, Envelope) else None
         facts = report_facts(event, self._providers, authority)
         registry.insert("inbound_events", event_id=event_id, event_type=event.event_type,
@@ -291,6 +365,11 @@ class BatchProcessor:
         debug = log.isEnabledFor(logging.DEBUG)
         for item, outcome in zip(items, outcomes, strict=True):
             topic = item.record.topic
+            partition = (topic, item.record.partition)
+            if item.rejection is not None and item.rejection.reason is Reason.INTERNAL_ERROR:
+                self._code_error_streak[partition] += 1
+            else:
+                self._code_error_streak[partition] = 0
             counted["consumed", topic] += 1
             counted["outcome", topic, outcome.outcome.split(":")[0]] += 1
             if item.rejection is not None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 
 from hub.core.context import NewId, RecipientKind, ReferralContext
 from hub.core.contracts.court import AdjournedForSuitabilityAssessmentEvent, SentenceImposedEvent
@@ -53,12 +54,12 @@ from hub.mappers.sharing import map_assessment_share
 
 @contextmanager
 def mapping() -> Iterator[None]:
-    """Around pure FHIR mapping: any failure means the content cannot be mapped (dead letter)."""
+    """Around pure FHIR mapping: a Bundle the FHIR models refuse means the content cannot be
+    mapped (a dead letter, `unmappable`); any other failure is the hub's own code error and
+    propagates as one (retried, then `internal_error`)."""
     try:
         yield
-    except Rejected:
-        raise
-    except Exception as error:
+    except ValidationError as error:
         raise Rejected(Stage.MAP, Reason.UNMAPPABLE, f"{type(error).__name__} while mapping",
                        type(error).__name__) from error
 

@@ -327,9 +327,8 @@ class PostgresUnitOfWork:
         rows = await self._run(insert(dead_letters).on_conflict_do_nothing().returning(
             dead_letters.c.topic, dead_letters.c.partition, dead_letters.c.offset,
             sort_by_parameter_order=True),
-            [{**row, "error_message": storable(row["error_message"]),
-              "error_class": storable(row["error_class"], 200), **seems(q.message.value)}
-             for row, q in letters])
+            [{**seems(q.message.value), **row, "error_message": storable(row["error_message"]),
+              "error_class": storable(row["error_class"], 200)} for row, q in letters])
         inserted = {f"{r.topic}:{r.partition}:{r.offset}" for r in rows}
         return [q for _, q in letters if q.source_ref in inserted]
 
