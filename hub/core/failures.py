@@ -104,7 +104,7 @@ def describe_validation_error(error: ValidationError, limit: int = 10) -> str:
 
 def dead_letter_headers(
     record: InboundRecord, rejection: Rejected, *, hub_version: str, first_failure: datetime,
-    attempts: int = 1,
+    attempts: int = 1, message_id: str | None = None,
 ) -> Headers:
     """The original headers plus error headers in the style of Kafka Connect and Spring."""
     return (
@@ -120,4 +120,5 @@ def dead_letter_headers(
         ("hub.dlq.attempts", str(attempts).encode()),
         ("hub.dlq.first.failure", first_failure.isoformat(timespec="milliseconds").encode()),
         ("hub.version", hub_version.encode()),
+        *((("message-id", message_id.encode()),) if message_id else ()),
     )

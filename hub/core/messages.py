@@ -69,14 +69,17 @@ def child_traceparent(parent: str | None) -> str:
 
 
 def output_headers(
-    cause: Headers, *, event_id: str, message_type: str, hub_version: str,
+    cause: Headers, *, event_id: str, message_id: str, message_type: str, hub_version: str,
     extra: Headers = (),
 ) -> Headers:
     """Headers for a message the hub emits because of a message with headers `cause` (an input
     record, or the triaged message an operator routed) and the event or decision `event_id`:
-    the same correlation id and trace, the hub's version. Every output gets them here."""
+    its own stable id (`message-id`: the Bundle's id, stored with it, so a re-send after a
+    crash or an outage carries the same one and a receiver deduplicates by it), the same
+    correlation id and trace, the hub's version. Every output gets them here."""
     correlation = header(cause, "correlation-id") or event_id
     return (
+        ("message-id", message_id.encode()),
         ("content-type", FHIR_JSON),
         ("correlation-id", correlation.encode()),
         ("causation-id", event_id.encode()),

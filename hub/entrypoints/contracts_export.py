@@ -39,9 +39,12 @@ _HEADERS = {
 }
 _OUTPUT_HEADERS = {
     "type": "object",
-    "required": ["content-type", "correlation-id", "causation-id", "traceparent",
+    "required": ["message-id", "content-type", "correlation-id", "causation-id", "traceparent",
                  "message-type", "hub-version"],
     "properties": {
+        "message-id": {"type": "string", "description": "The message's own id (its Bundle's "
+                       "id), the same on every send: delivery is at-least-once, so a receiver "
+                       "deduplicates by it."},
         "content-type": {"const": "application/fhir+json; fhirVersion=4.0"},
         "correlation-id": {"type": "string", "description": "The input's, else its event id."},
         "causation-id": {"type": "string", "description": "The event id (or `triage:<item>` "
@@ -63,7 +66,8 @@ _FHIR = {"type": "object", "description": "FHIR R4 Bundle of type message (Messa
 _DLQ_HEADERS = {"type": "object", "properties": {name: {"type": "string"} for name in (
     "hub.dlq.original.topic", "hub.dlq.original.partition", "hub.dlq.original.offset",
     "hub.dlq.original.timestamp", "hub.dlq.stage", "hub.dlq.reason", "hub.dlq.error.class",
-    "hub.dlq.error.message", "hub.dlq.attempts", "hub.dlq.first.failure", "hub.version")}}
+    "hub.dlq.error.message", "hub.dlq.attempts", "hub.dlq.first.failure", "hub.version",
+    "message-id")}}
 
 
 def _dump(document: Any) -> str:
@@ -129,7 +133,12 @@ def asyncapi() -> dict[str, Any]:
         "asyncapi": "3.0.0",
         "info": {"title": "Referral Hub", "version": __version__.split("+")[0],
                  "description": "Custody, court and probation events in; one shared "
-                                "assessment (FHIR R4) out, routed to the right provider."},
+                                "assessment (FHIR R4) out, routed to the right provider. "
+                                "Delivery to Kafka is at-least-once: after a crash or a "
+                                "database outage between the broker's acknowledgement and the "
+                                "hub recording it, a message is sent again, byte-identical, "
+                                "with the same message-id header; receivers deduplicate by "
+                                "it."},
         "defaultContentType": "application/json",
         "channels": channels, "operations": operations,
         "components": {"messages": messages},

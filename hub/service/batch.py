@@ -279,7 +279,8 @@ class BatchProcessor:
         # A minimal dead letter keeps none of the original headers (nor what the value seems).
         source = replace(record, headers=()) if item.minimal else record
         headers = dead_letter_headers(source, rejection, hub_version=self._hub.version,
-                                      first_failure=item.first_failure)
+                                      first_failure=item.first_failure,
+                                      message_id=self._new_id())
         message = OutboundMessage(Topics.dead_letter(record.topic), record.key, record.value,
                                   headers)
         event_id = str(item.event.event_id) if item.event is not None and not item.minimal \

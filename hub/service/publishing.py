@@ -161,7 +161,8 @@ def render(
     reason = decision.context.triage_reason
     extra = (("triage-reason", reason.encode()),) if reason else ()
     headers = output_headers(record.headers, event_id=str(decision.event.event_id),
-                             hub_version=hub_version, message_type=message_type, extra=extra)
+                             message_id=str(bundle.model.id), hub_version=hub_version,
+                             message_type=message_type, extra=extra)
     return OutboundMessage(topic, decision.context.person_id.encode(), value, headers)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -19,10 +20,12 @@ from hub.adapters.kafka.topics import create_topics
 from hub.adapters.postgres import journal
 from hub.adapters.postgres.db import create_engine
 from hub.adapters.postgres.schema import outbox
+from hub.bootstrap import Hub
 from hub.core.messages import OutboundMessage
 from tests.conftest import Services
+from tests.factories import drug_test_event, encode
 from tests.integration.conftest import hub_settings, start_hub
-from tests.kafka_helpers import poll_until, read_all
+from tests.kafka_helpers import poll_until, produce, read_all, wait_until_committed
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -255,3 +258,31 @@ async def test_the_watch_still_alerts_while_nothing_can_be_sent(
         await engine.dispose()
     assert any("outbox relay sweep failed" in r.getMessage() for r in caplog.records)
     assert await unpublished(database_url) == 1
+
+
+async def test_a_message_sent_again_after_a_lost_mark_published_keeps_its_message_id(
+    hub: Hub, services: Services
+) -> None:
+    """Fault hook between the broker's acknowledgement and mark-published (the database goes
+    away then): the message is sent again, byte-identical, with the same `message-id`."""
+    outbox = hub.pipeline._outbox  # type: ignore[attr-defined]  # the hub's own
+    send, lost = outbox._send, []
+
+    async def acknowledged_then_database_gone(messages: list[OutboundMessage]) -> list[bool]:
+        acked = await send(messages)
+        if not lost:
+            lost.append(len(messages))
+            raise ConnectionRefusedError("database gone before mark-published")
+        return acked
+
+    outbox._send = acknowledged_then_database_gone
+    event = drug_test_event(postcode="B12 9ZZ")
+    await produce(services.bootstrap, hub.topics.custody_events, [encode(event)])
+    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
+                               hub.topics.custody_events)
+    topic = hub.topics.provider("referrals.birmingham.v1")
+    first, again = (await read_all(services.bootstrap, [topic]))[topic]
+    assert lost == [1]
+    assert again.value == first.value
+    ids = [dict(r.headers)["message-id"] for r in (first, again)]
+    assert ids[0] == ids[1] == json.loads(first.value)["id"].encode()

@@ -46,7 +46,8 @@ def test_asyncapi_names_every_topic() -> None:
     assert {m["payload"]["schemaFormat"] for m in messages.values()} == {
         "application/schema+json;version=draft-2020-12"}
     headers = messages["fhir-message-bundle"]["headers"]["schema"]
-    assert set(headers["required"]) == {"content-type", "correlation-id", "causation-id",
+    assert set(headers["required"]) == {"message-id", "content-type", "correlation-id",
+                                        "causation-id",
                                         "traceparent", "message-type", "hub-version"}
 
 

@@ -26,7 +26,7 @@ from hub.core.triage import (
     compared,
     preselected,
 )
-from hub.mappers.message import to_json
+from hub.mappers.message import FhirMessage, to_json
 from hub.mappers.task import task_after_feedback
 from hub.mappers.triage import readdress_to_provider
 from hub.service.operations import Store
@@ -225,11 +225,11 @@ async def _route_held(records: TriageRecords, item: TriageItem, provider: Provid
         text = text.replace(str(referral.id), update_of.id)
     source_ref = f"triage:{item.id}"
 
-    def message(topic: str, value: bytes, message_type: str) -> OutboundMessage:
+    def message(topic: str, bundle: FhirMessage, message_type: str) -> OutboundMessage:
         # The same headers as every output: the triaged message's correlation id and trace.
-        return OutboundMessage(topic, person_id.encode(), value, output_headers(
-            triage_headers, event_id=source_ref, message_type=message_type,
-            hub_version=env.hub.version))
+        return OutboundMessage(topic, person_id.encode(), to_json(bundle), output_headers(
+            triage_headers, event_id=source_ref, message_id=str(bundle.model.id),
+            message_type=message_type, hub_version=env.hub.version))
 
     messages = []
     for other_id, other in sorted(open_now.items()):  # the person moved: revoked there
@@ -240,12 +240,12 @@ async def _route_held(records: TriageRecords, item: TriageItem, provider: Provid
             task_after_feedback(other.task, referral_id=other.id, person_id=person_id,
                                 milestone=Milestone.REVOKED, reason=None, at=now)), now=now)
         messages.append(message(env.topics.provider(other_provider.topic),
-                                to_json(revocation(context, now=now, new_id=env.new_id)),
+                                revocation(context, now=now, new_id=env.new_id),
                                 "referral-revoke"))
     recipient = provider_recipient(provider, env.endpoint_base)
-    value = to_json(readdress_to_provider(json.loads(text), recipient, env.hub, now=now,
-                                          new_id=env.new_id,
-                                          reason="update" if update_of else "new"))
+    bundle = readdress_to_provider(json.loads(text), recipient, env.hub, now=now,
+                                   new_id=env.new_id, reason="update" if update_of else "new")
+    value = to_json(bundle)
     if update_of is None:
         await records.route_referral(referral.id, provider_id=provider.id,
                                      authority=provider.authority_code, task=task_of(value),
@@ -253,7 +253,7 @@ async def _route_held(records: TriageRecords, item: TriageItem, provider: Provid
     else:
         await records.close_referral(referral.id, now=now)
         await records.record_update(update_of.id, str(referral.source_event_id), now=now)
-    messages.append(message(env.topics.provider(provider.topic), value,
+    messages.append(message(env.topics.provider(provider.topic), bundle,
                             "referral-update" if update_of else "referral-new"))
     await records.add_to_outbox(source_ref, messages, now)
 
