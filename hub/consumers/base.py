@@ -10,6 +10,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka.errors import (
+    CommitFailedError,
+    IllegalGenerationError,
+    RebalanceInProgressError,
+    UnknownMemberIdError,
+)
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage, KafkaRouter
 
@@ -19,6 +25,10 @@ from hub.service.batch import BatchProcessor
 from hub.settings import Settings
 
 log = logging.getLogger("hub.consumers")
+#: What committing reports when the group rebalanced under the batch (its records go to their
+#: new owner, uncommitted).
+REBALANCED = (CommitFailedError, IllegalGenerationError, RebalanceInProgressError,
+              UnknownMemberIdError)
 
 
 async def raw_body(message: KafkaMessage) -> Any:
@@ -66,30 +76,47 @@ def inbound_records(message: KafkaMessage) -> list[InboundRecord]:
 
 async def consume(processor: BatchProcessor, message: KafkaMessage,
                   pause_seconds: float) -> None:
-    """Process one batch. On any failure nothing of it is committed: every partition of the
-    batch is sought back to its first record here (not left to the framework's nack), and when
-    transient retries ran out those partitions also rest, with an ALERT."""
+    """Process one batch, then commit its offsets (the framework's own acknowledgement is off).
+    On any failure nothing of it is committed: every partition of the batch is sought back to
+    its first record, and when transient retries ran out those partitions also rest, with an
+    ALERT. A commit lost to a rebalance is a WARNING: the new owner reads the batch again."""
     records = inbound_records(message)
     try:
         await processor.process_batch(records)
     except BaseException as failure:
-        consumer: Any = message.consumer  # the aiokafka consumer of this subscriber
-        firsts: dict[tuple[str, int], int] = {}
-        for r in records:
-            key = (r.topic, r.partition)
-            firsts[key] = min(firsts.get(key, r.offset), r.offset)
-        for (topic, number), first in sorted(firsts.items()):
-            partition = TopicPartition(topic, number)
-            if not hasattr(consumer, "seek") or partition not in consumer.assignment():
-                continue  # revoked meanwhile: its new owner starts from the committed offset
-            consumer.seek(partition, first)
-            if isinstance(failure, PartitionStalled):
-                consumer.pause(partition)
-                asyncio.get_running_loop().call_later(pause_seconds, _resume, consumer,
-                                                      partition)
-                log.critical("ALERT partition %s:%d stalled at offset %d; paused for %.0fs",
-                             topic, number, first, pause_seconds)
+        _rewind(message, records, failure, pause_seconds)
         raise
+    try:
+        await message.ack()  # the offsets, now that the outputs are durable
+    except REBALANCED as lost:
+        # The group rebalanced meanwhile: the partitions' new owner reads the batch again,
+        # which is harmless (redelivery is recognised). Not a stall: a WARNING, no traceback.
+        log.warning("offsets of %d record(s) of %s not committed (%s): the group rebalanced; "
+                    "the new owner reads them again", len(records),
+                    records[0].topic if records else "-", type(lost).__name__)
+
+
+def _rewind(message: KafkaMessage, records: list[InboundRecord], failure: BaseException,
+            pause_seconds: float) -> None:
+    """Seek every partition of a failed batch back to its first record (nothing of it was
+    committed); when it stalled (retries ran out), pause those partitions too, with an
+    ALERT."""
+    consumer: Any = message.consumer  # the aiokafka consumer of this subscriber
+    firsts: dict[tuple[str, int], int] = {}
+    for r in records:
+        key = (r.topic, r.partition)
+        firsts[key] = min(firsts.get(key, r.offset), r.offset)
+    for (topic, number), first in sorted(firsts.items()):
+        partition = TopicPartition(topic, number)
+        if not hasattr(consumer, "seek") or partition not in consumer.assignment():
+            continue  # revoked meanwhile: its new owner starts from the committed offset
+        consumer.seek(partition, first)
+        if isinstance(failure, PartitionStalled):
+            consumer.pause(partition)
+            asyncio.get_running_loop().call_later(pause_seconds, _resume, consumer,
+                                                  partition)
+            log.critical("ALERT partition %s:%d stalled at offset %d; paused for %.0fs",
+                         topic, number, first, pause_seconds)
 
 
 def _resume(consumer: Any, partition: TopicPartition) -> None:
@@ -115,7 +142,7 @@ def source_router(
         topic,
         group_id=consumer_group(settings, title),
         auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        ack_policy=AckPolicy.MANUAL,  # `consume` commits, or seeks back and pauses
         batch=True,
         max_records=settings.batch_max_records,
         batch_timeout_ms=settings.batch_wait_ms,
