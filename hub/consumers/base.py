@@ -84,7 +84,7 @@ async def consume(processor: BatchProcessor, message: KafkaMessage,
     try:
         await processor.process_batch(records)
     except BaseException as failure:
-        _rewind(message, records, failure, pause_seconds)
+        _rewind(message, records, failure, pause_seconds, processor.ready)
         raise
     try:
         await message.ack()  # the offsets, now that the outputs are durable
@@ -97,7 +97,7 @@ async def consume(processor: BatchProcessor, message: KafkaMessage,
 
 
 def _rewind(message: KafkaMessage, records: list[InboundRecord], failure: BaseException,
-            pause_seconds: float) -> None:
+            pause_seconds: float, probe: Callable[[], Awaitable[bool]] | None) -> None:
     """Seek every partition of a failed batch back to its first record (nothing of it was
     committed); when it stalled (retries ran out), pause those partitions too, with an
     ALERT."""
@@ -113,13 +113,31 @@ def _rewind(message: KafkaMessage, records: list[InboundRecord], failure: BaseEx
         consumer.seek(partition, first)
         if isinstance(failure, PartitionStalled):
             consumer.pause(partition)
-            asyncio.get_running_loop().call_later(pause_seconds, _resume, consumer,
-                                                  partition)
-            log.critical("ALERT partition %s:%d stalled at offset %d; paused for %.0fs",
-                         topic, number, first, pause_seconds)
+            task = asyncio.create_task(_resume_when_ready(consumer, partition, probe,
+                                                          pause_seconds))
+            _RESUMING.add(task)
+            task.add_done_callback(_RESUMING.discard)
+            log.critical("ALERT partition %s:%d stalled at offset %d; paused until the "
+                         "database answers again (at most %.0fs)", topic, number, first,
+                         pause_seconds)
 
 
-def _resume(consumer: Any, partition: TopicPartition) -> None:
+_RESUMING: set[asyncio.Task[None]] = set()  # the pauses waiting to end (kept referenced)
+_FIRST_PROBE_SECONDS = 0.5
+
+
+async def _resume_when_ready(consumer: Any, partition: TopicPartition,
+                             probe: Callable[[], Awaitable[bool]] | None,
+                             pause_seconds: float) -> None:
+    """Resume a paused partition as soon as `probe` says the hub can store again (probing with
+    bounded, doubling backoff), and after `pause_seconds` at the latest."""
+    loop = asyncio.get_running_loop()
+    until, delay = loop.time() + pause_seconds, _FIRST_PROBE_SECONDS
+    while (left := until - loop.time()) > 0:
+        await asyncio.sleep(min(delay, left))
+        if probe is not None and await probe():
+            break
+        delay = min(delay * 2, pause_seconds)
     if partition in consumer.assignment():
         consumer.resume(partition)
         log.warning("partition %s:%d resumed", partition.topic, partition.partition)

@@ -185,6 +185,14 @@ class BatchProcessor:
                                        f"{type(error).__name__} while processing",
                                        type(error).__name__)
 
+    async def ready(self) -> bool:
+        """Whether the unit of work can be opened again (a paused partition's health probe)."""
+        try:
+            async with self._unit_of_work():
+                return True
+        except Exception:  # any failure means: not yet
+            return False
+
     def _parse(self, record: InboundRecord) -> _Item:
         now = self._clock()
         try:

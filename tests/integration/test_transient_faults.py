@@ -23,8 +23,10 @@ async def test_database_outage_pauses_the_partition_and_recovers(
     services: Services, topic_prefix: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     database = LocalPostgres(home=tmp_path / "pg", port=free_ports())
+    # A pause far longer than the test: the partition must resume because the database
+    # answers its health probe again, not because the pause ran out.
     settings = hub_settings(topic_prefix, retry_attempts=2, retry_initial_seconds=0.05,
-                            retry_max_seconds=0.1, partition_pause_seconds=1.0)
+                            retry_max_seconds=0.1, partition_pause_seconds=600.0)
     hub = None
     try:
         url = await asyncio.to_thread(database.up)
