@@ -138,7 +138,7 @@ def build_hub(settings: Settings, *, bootstrap: KafkaAccess | str, database_url:
         settings, providers, topics,
         unit_of_work=lambda: PostgresUnitOfWork(engine, utc_now),
         outbox=LockedOutbox(engine, emitter.send, utc_now), clock=utc_now, new_id=new_uuid)
-    broker = KafkaBroker(kafka.bootstrap, security=kafka.security, client_id="referral-hub",
+    broker = KafkaBroker(kafka.servers, security=kafka.security, client_id="referral-hub",
                          graceful_timeout=30.0, log_level=logging.DEBUG)
     for router in (custody_router, court_router, probation_router, feedback_router):
         broker.include_router(router(pipeline, topics, settings))

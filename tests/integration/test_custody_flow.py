@@ -8,6 +8,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import func, select
 
+from hub.adapters.kafka.topics import create_topics
 from hub.adapters.postgres.schema import (
     dead_letters,
     drug_tests,
@@ -15,11 +16,12 @@ from hub.adapters.postgres.schema import (
     referrals,
     triage_items,
 )
-from hub.bootstrap import Hub
+from hub.bootstrap import Hub, build_hub
 from tests.conftest import Services
 from tests.factories import drug_test_event, encode
 from tests.integration.conftest import hub_settings, start_hub
 from tests.kafka_helpers import produce, read_all, wait_until_committed
+from tests.ports import free_ports
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -164,3 +166,24 @@ async def test_replay_from_the_start_changes_nothing(
     assert {t: len(r) for t, r in after.items()} == {t: len(r) for t, r in before.items()}
     assert len(before[hub.topics.triage]) == 1  # M1 is outside the seven authorities
     assert dict(before[hub.topics.triage][0].headers)["triage-reason"] == b"residence_outside_area"
+
+
+async def test_the_hub_runs_with_several_bootstrap_servers(
+    services: Services, database_url: str, topic_prefix: str
+) -> None:
+    """`HUB_KAFKA_BOOTSTRAP` listing several brokers (one of them down here) is a list, not one
+    host named "a:1,b:2" (issue #16)."""
+    dead = f"127.0.0.1:{free_ports()}"
+    listed = f"{dead}, {services.bootstrap}"
+    hub = build_hub(hub_settings(topic_prefix), bootstrap=listed, database_url=database_url)
+    await create_topics(listed, hub.topics.all(hub.providers), partitions=3)
+    await hub.app.start()
+    try:
+        await produce(services.bootstrap, hub.topics.custody_events,
+                      [encode(drug_test_event(postcode="B12 9ZZ"))])
+        await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
+                                   hub.topics.custody_events)
+    finally:
+        await hub.app.stop()
+    topic = hub.topics.provider("referrals.birmingham.v1")
+    assert len((await read_all(services.bootstrap, [topic]))[topic]) == 1

@@ -28,11 +28,25 @@ class KafkaAccess:
     bootstrap: str
     security: BaseSecurity | None = None
 
+    @property
+    def servers(self) -> list[str]:
+        """The bootstrap servers one by one (`HUB_KAFKA_BOOTSTRAP` may list several, comma
+        separated, as a cluster is usually given): every client is given the list."""
+        return servers_of(self.bootstrap)
+
     def __str__(self) -> str:  # never the credentials
         return self.bootstrap
 
     def __repr__(self) -> str:
         return f"KafkaAccess({self.bootstrap!r})"
+
+
+def servers_of(bootstrap: str) -> list[str]:
+    """`"a:9092, b:9092"` → `["a:9092", "b:9092"]`; refuses an empty list."""
+    found = [server.strip() for server in bootstrap.split(",") if server.strip()]
+    if not found:
+        raise ValueError("no Kafka bootstrap server given")
+    return found
 
 
 def kafka_access(settings: Settings, bootstrap: str) -> KafkaAccess:
@@ -62,5 +76,5 @@ def as_access(settings: Settings, kafka: KafkaAccess | str) -> KafkaAccess:
 def client_options(kafka: KafkaAccess | str) -> dict[str, Any]:
     """Keyword arguments for an aiokafka client: servers, and security when there is some."""
     if isinstance(kafka, str):
-        return {"bootstrap_servers": kafka}
-    return {"bootstrap_servers": kafka.bootstrap, **parse_security(kafka.security)}
+        return {"bootstrap_servers": servers_of(kafka)}
+    return {"bootstrap_servers": kafka.servers, **parse_security(kafka.security)}
