@@ -154,7 +154,12 @@ def run_settings(base: Settings, label: str) -> Settings:
 
 
 def groups_of(settings: Settings, topics: Topics, names: Iterable[str]) -> dict[str, str]:
-    return {topics.name(n): f"{settings.consumer_group}.{INPUT_GROUPS[n]}" for n in names}
+    """Each input topic named (base names; FEEDBACK: every provider's) → the hub's group."""
+    wanted = set(names)
+    return {topic: f"{settings.consumer_group}.{suffix}"
+            for topic, suffix in topics.input_groups.items()
+            if topic.removeprefix(topics.prefix) in wanted
+            or (FEEDBACK in wanted and topic in topics.feedback_topics)}
 
 
 async def simulated_providers(bootstrap: str, topics: Topics, settings: Settings,
@@ -179,7 +184,7 @@ async def simulated_providers(bootstrap: str, topics: Topics, settings: Settings
                 for r in records:
                     if dict(r.headers).get("causation-id", b"").decode() not in causes:
                         continue  # the warm-up's
-                    await producer.send(topics.provider_feedback,
+                    await producer.send(topics.feedback(topic_of[r.topic]),
                                         feedback_for(json.loads(r.value), topic_of[r.topic]))
                     answered += 1
             await producer.flush()
@@ -212,8 +217,8 @@ async def hub_processes(settings: Settings, bootstrap: str, url: str,
     """`count` `hub run` processes on a fresh database (processes of their own: the bench's
     clients do not share their event loop)."""
     database = fresh_database(url)
-    topics = Topics(settings.topic_prefix)
     providers = load_providers(settings.providers_file)
+    topics = Topics.of(providers, settings.topic_prefix)
     await create_topics(bootstrap, topics.all(providers), settings.topic_partitions)
     await leaders_ready(bootstrap, topics.all(providers))
     env = {**os.environ, "HUB_KAFKA_BOOTSTRAP": bootstrap, "HUB_DATABASE_URL": database,
@@ -228,7 +233,7 @@ async def hub_processes(settings: Settings, bootstrap: str, url: str,
             *profiled, hub, "run", env=env, stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL))
     try:
-        for group in groups_of(settings, topics, INPUT_GROUPS).values():
+        for group in groups_of(settings, topics, [*INPUT_GROUPS, FEEDBACK]).values():
             await wait_for_members(bootstrap, group, count, within=120)
         yield topics
     finally:

@@ -15,7 +15,9 @@ from tests.factories import from_example, letters
 
 #: One district wholly inside each of the seven authorities.
 DISTRICTS = ("B12", "CV1", "DY1", "B66", "B91", "WS1", "WV1")
-CUSTODY, PROBATION, FEEDBACK = "custody.events.v1", "probation.events.v1", "provider.feedback.v1"
+CUSTODY, PROBATION = "custody.events.v1", "probation.events.v1"
+#: Every provider's own feedback topic (`provider.<provider>.feedback.v1`).
+FEEDBACK = "provider.<provider>.feedback.v1"
 AT = "2026-10-01T09:00:00+00:00"
 
 

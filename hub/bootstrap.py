@@ -47,7 +47,7 @@ from hub.core.topics import Topics
 from hub.service.batch import BatchProcessor, Route
 from hub.service.handlers.court import COURT_HANDLERS
 from hub.service.handlers.custody import CUSTODY_HANDLERS
-from hub.service.handlers.feedback import FEEDBACK_HANDLERS
+from hub.service.handlers.feedback import feedback_handlers
 from hub.service.handlers.probation import PROBATION_HANDLERS
 from hub.service.operations.deadletters import DeadLetterStore
 from hub.service.operations.health import BrokerProbe, HealthStore
@@ -103,7 +103,8 @@ def input_routes(topics: Topics) -> dict[str, Route]:
         topics.custody_events: Route(CUSTODY_EVENT_TYPES, CUSTODY_HANDLERS),
         topics.court_events: Route(COURT_EVENT_TYPES, COURT_HANDLERS),
         topics.probation_events: Route(PROBATION_EVENT_TYPES, PROBATION_HANDLERS),
-        topics.provider_feedback: Route(FEEDBACK_EVENT_TYPES, FEEDBACK_HANDLERS),
+        **{topics.feedback(sender): Route(FEEDBACK_EVENT_TYPES, feedback_handlers(sender))
+           for sender in topics.feedback_senders},
     }
 
 
@@ -131,7 +132,7 @@ def build_hub(settings: Settings, *, bootstrap: KafkaAccess | str, database_url:
     """Wire the hub from settings. Migrations run when the application starts."""
     kafka = as_access(settings, bootstrap)
     providers = load_providers(settings.providers_file)
-    topics = Topics(settings.topic_prefix)
+    topics = Topics.of(providers, settings.topic_prefix)
     engine = create_engine(database_url)
     emitter = Emitter(kafka)
     pipeline = build_processor(
@@ -170,11 +171,16 @@ def build_hub(settings: Settings, *, bootstrap: KafkaAccess | str, database_url:
 def services(settings: Settings) -> tuple[KafkaAccess, str]:
     """The configured broker and database; the local ones (started if need be) where unset."""
     url = database(settings)
+    return broker_access(settings), url
+
+
+def broker_access(settings: Settings) -> KafkaAccess:
+    """The configured broker; the local one (started if need be) where unset."""
     if settings.kafka_bootstrap is None:
         from hub.adapters.local.services import LocalServices
 
         LocalServices.from_settings(settings).kafka.up()
-    return kafka_access(settings, settings.kafka_bootstrap_or_dev), url
+    return kafka_access(settings, settings.kafka_bootstrap_or_dev)
 
 
 def database(settings: Settings) -> str:

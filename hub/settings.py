@@ -34,6 +34,9 @@ class Settings(BaseSettings):
         default=None, description="Where the Kafka jars are cached; unset means <var>/kafka/libs.")
 
     topic_prefix: str = Field(default="", description="Prepended to every topic name.")
+    access_namespace: str = Field(
+        default="", description="Prepended to every principal of the access plan (`hub "
+                                "access`), so deployments sharing a cluster keep apart.")
     consumer_group: str = "referral-hub"
     topic_partitions: int = 6
     topic_replication_factor: int = 1

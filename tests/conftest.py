@@ -29,15 +29,13 @@ TEST_VAR = ROOT / "var" / "test" / f"run-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 KAFKA_LIBS = ROOT / "var" / "kafka" / "libs"
 
 
-#: The test broker's SASL user (synthetic credentials of a throwaway local broker).
-SASL_USER, SASL_PASSWORD = "hub-test", "test-only-sasl-password"
-
-
 @dataclass(frozen=True)
 class Services:
-    bootstrap: str
+    bootstrap: str  # PLAINTEXT on loopback: a super user (the quick start's listener)
     database_url: str  # the server's maintenance database; tests get their own databases
-    sasl_bootstrap: str | None = None  # a SASL_PLAINTEXT (PLAIN) listener for SASL_USER
+    #: SASL_SSL (SCRAM-SHA-512) with the StandardAuthorizer, and the CA its certificate is from.
+    secure_bootstrap: str | None = None
+    ca_file: Path | None = None
 
 
 def _docker_answers() -> bool:
@@ -53,7 +51,9 @@ def services() -> Iterator[Services]:
     bootstrap = os.environ.get("HUB_TEST_KAFKA_BOOTSTRAP")
     url = os.environ.get("HUB_TEST_DATABASE_URL")
     if bootstrap and url:
-        yield Services(bootstrap, url, os.environ.get("HUB_TEST_KAFKA_SASL_BOOTSTRAP"))
+        ca = os.environ.get("HUB_TEST_KAFKA_CA_FILE")
+        yield Services(bootstrap, url, os.environ.get("HUB_TEST_KAFKA_SECURE_BOOTSTRAP"),
+                       Path(ca) if ca else None)
         return
     if _docker_answers():
         from testcontainers.kafka import KafkaContainer
@@ -66,16 +66,16 @@ def services() -> Iterator[Services]:
     from hub.adapters.local.kafka import LocalKafka
     from hub.adapters.local.postgres import LocalPostgres
 
-    kafka_port = free_ports(3)  # listener, controller (+1), SASL listener (+2)
-    kafka = LocalKafka(home=TEST_VAR / "kafka", port=kafka_port, libs_dir=KAFKA_LIBS,
-                       heap="-Xmx1g", sasl_port=kafka_port + 2,
-                       sasl_users=((SASL_USER, SASL_PASSWORD),))
+    # listener, controller (+1), SASL_SSL listener (+2)
+    kafka = LocalKafka(home=TEST_VAR / "kafka", port=free_ports(3), libs_dir=KAFKA_LIBS,
+                       heap="-Xmx1g")
     postgres = LocalPostgres(home=TEST_VAR / "postgres", port=free_ports())
     # Every session starts from empty services of its own: nothing left over, nothing shared.
     shutil.rmtree(TEST_VAR, ignore_errors=True)
     try:
         database_url = postgres.up()
-        yield Services(kafka.up(), database_url, f"127.0.0.1:{kafka.sasl_port}")
+        yield Services(kafka.up(), database_url, kafka.secure_bootstrap,
+                       kafka.certificates.ca_file)
     finally:
         kafka.down()
         postgres.down()

@@ -107,9 +107,10 @@ class Clock:
 def memory_processor(settings: Settings | None = None) -> tuple[BatchProcessor, MemoryStore]:
     settings = settings or Settings(retry_attempts=1)
     store = MemoryStore()
-    topics = Topics(settings.topic_prefix)
+    providers = load_providers(settings.providers_file)
+    topics = Topics.of(providers, settings.topic_prefix)
     processor = build_processor(
-        settings, load_providers(settings.providers_file), topics,
+        settings, providers, topics,
         unit_of_work=lambda: MemoryUnitOfWork(store), outbox=MemoryOutbox(store), clock=Clock(),
         new_id=lambda: str(uuid.uuid4()))
     return processor, store

@@ -149,15 +149,16 @@ def consumer_group(settings: Settings, title: str) -> str:
 
 
 def source_router(
-    processor: BatchProcessor, topic: str, settings: Settings, *, title: str, description: str
+    processor: BatchProcessor, topics: tuple[str, ...], settings: Settings, *, title: str,
+    description: str,
 ) -> KafkaRouter:
-    """A router with one batch subscriber on a source topic: each batch is processed, then its
-    offsets committed (on failure FastStream nacks: the consumer seeks back, nothing is
-    skipped)."""
+    """A router with one batch subscriber (one consumer group) on a source's topics: each
+    batch is processed, then its offsets committed (on failure FastStream nacks: the consumer
+    seeks back, nothing is skipped)."""
     router = KafkaRouter()
 
     @router.subscriber(
-        topic,
+        *topics,
         group_id=consumer_group(settings, title),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,  # `consume` commits, or seeks back and pauses

@@ -11,5 +11,5 @@ from hub.settings import Settings
 
 
 def custody_router(processor: BatchProcessor, topics: Topics, settings: Settings) -> KafkaRouter:
-    return source_router(processor, topics.custody_events, settings, title="custody-events",
+    return source_router(processor, (topics.custody_events,), settings, title="custody-events",
                          description="Custody events from police custody systems.")

@@ -1,4 +1,5 @@
-"""Provider feedback (`provider.feedback.v1`) from the seven treatment providers."""
+"""Provider feedback from the seven treatment providers, each on its own topic
+(`provider.<provider>.feedback.v1`, which only that provider may write), in one consumer group."""
 
 from __future__ import annotations
 
@@ -11,5 +12,5 @@ from hub.settings import Settings
 
 
 def feedback_router(processor: BatchProcessor, topics: Topics, settings: Settings) -> KafkaRouter:
-    return source_router(processor, topics.provider_feedback, settings, title="provider-feedback",
+    return source_router(processor, topics.feedback_topics, settings, title="provider-feedback",
                          description="What became of each referral, from its provider.")

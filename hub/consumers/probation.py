@@ -11,5 +11,5 @@ from hub.settings import Settings
 
 
 def probation_router(processor: BatchProcessor, topics: Topics, settings: Settings) -> KafkaRouter:
-    return source_router(processor, topics.probation_events, settings, title="probation-events",
+    return source_router(processor, (topics.probation_events,), settings, title="probation-events",
                          description="Pre-sentence report requests and orders.")

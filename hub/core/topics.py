@@ -5,22 +5,48 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hub.core.providers import ProviderDirectory
+from hub.core.providers import Provider, ProviderDirectory
 
-#: Each input topic (base name) → its consumer group's suffix (`<HUB_CONSUMER_GROUP>.<suffix>`).
-INPUT_GROUPS = {"custody.events.v1": "custody-events", "court.events.v1": "court-events",
-                "probation.events.v1": "probation-events",
-                "provider.feedback.v1": "provider-feedback"}
+#: The sources, each writing its own input topic `<source>.events.v1`.
+SOURCES = ("custody", "court", "probation")
+#: Each source's input topic (base name) → its consumer group's suffix
+#: (`<HUB_CONSUMER_GROUP>.<suffix>`).
+INPUT_GROUPS = {f"{source}.events.v1": f"{source}-events" for source in SOURCES}
+#: The one consumer group reading every provider's feedback topic.
+FEEDBACK_GROUP = "provider-feedback"
+
+
+def feedback_base(provider_id: str) -> str:
+    """A provider's own feedback topic (base name): only that provider may write it."""
+    return f"provider.{provider_id}.feedback.v1"
 
 
 @dataclass(frozen=True)
 class Topics:
-    """Every topic the hub reads or writes, with the deployment's prefix applied."""
+    """Every topic the hub reads or writes, with the deployment's prefix applied. The feedback
+    topics are one per provider (`feedback_senders`: the directory's provider ids)."""
 
     prefix: str = ""
+    feedback_senders: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, providers: ProviderDirectory, prefix: str = "") -> Topics:
+        return cls(prefix, tuple(p.id for p in providers.providers))
 
     def name(self, base: str) -> str:
         return f"{self.prefix}{base}"
+
+    def feedback(self, provider: Provider | str) -> str:
+        """The provider's own feedback topic."""
+        return self.name(feedback_base(provider if isinstance(provider, str) else provider.id))
+
+    @property
+    def feedback_topics(self) -> tuple[str, ...]:
+        return tuple(self.feedback(p) for p in self.feedback_senders)
+
+    def feedback_sender(self, topic: str) -> str | None:
+        """Which provider's feedback topic `topic` is (None: not a feedback topic)."""
+        return next((p for p in self.feedback_senders if self.feedback(p) == topic), None)
 
     @property
     def custody_events(self) -> str:
@@ -33,10 +59,6 @@ class Topics:
     @property
     def probation_events(self) -> str:
         return self.name("probation.events.v1")
-
-    @property
-    def provider_feedback(self) -> str:
-        return self.name("provider.feedback.v1")
 
     @property
     def triage(self) -> str:
@@ -60,9 +82,19 @@ class Topics:
         return f"{stem}.dlq.{version}"
 
     @property
+    def source_inputs(self) -> tuple[str, ...]:
+        """The sources' input topics, in the order of `SOURCES`."""
+        return (self.custody_events, self.court_events, self.probation_events)
+
+    @property
     def inputs(self) -> tuple[str, ...]:
-        return (self.custody_events, self.court_events, self.probation_events,
-                self.provider_feedback)
+        return (*self.source_inputs, *self.feedback_topics)
+
+    @property
+    def input_groups(self) -> dict[str, str]:
+        """Each input topic → its consumer group's suffix."""
+        return {**{self.name(base): group for base, group in INPUT_GROUPS.items()},
+                **dict.fromkeys(self.feedback_topics, FEEDBACK_GROUP)}
 
     def outputs(self, providers: ProviderDirectory) -> tuple[str, ...]:
         return (*(self.provider(p.topic) for p in providers.providers), self.triage,

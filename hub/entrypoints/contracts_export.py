@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hub import __version__
-from hub.core.contracts.catalogue import INBOUND
+from hub.core.contracts.catalogue import INBOUND, catalogue_of
 from hub.core.providers import load_providers
 from hub.core.topics import Topics
 from hub.mappers.codes import LOCAL_CODE_SYSTEMS, code_system_resource
@@ -87,12 +87,13 @@ def event_schemas() -> dict[str, dict[str, Any]]:
 
 
 def asyncapi() -> dict[str, Any]:
-    topics = Topics()
     providers = load_providers()
+    topics = Topics.of(providers)
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
-    for topic, catalogue in INBOUND.items():
+    for topic in topics.inputs:
+        catalogue = catalogue_of(topic)
         key = topic.replace(".", "-")
         refs = {}
         for event_type in catalogue:
@@ -102,8 +103,11 @@ def asyncapi() -> dict[str, Any]:
                 "headers": _schema(_HEADERS),
                 "payload": _schema({"$ref": f"schemas/{event_type}.schema.json"})}
             refs[name] = {"$ref": f"#/components/messages/{name}"}
-        channels[key] = {"address": topic, "messages": refs,
-                         "description": "Key: any; value: the JSON envelope."}
+        sender = topics.feedback_sender(topic)
+        channels[key] = {"address": topic, "messages": refs, "description": (
+            f"Feedback from the {sender} provider only (the broker lets no one else write "
+            "here); the payload's provider_id must be the same. " if sender else "")
+            + "Key: any; value: the JSON envelope."}
         operations[f"receive-{key}"] = {"action": "receive",
                                         "channel": {"$ref": f"#/channels/{key}"}}
         dlq = Topics.dead_letter(topic)

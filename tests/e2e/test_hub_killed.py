@@ -41,7 +41,7 @@ def _count(database_url: str, table: str) -> int:
 async def test_a_hub_killed_mid_stream_loses_and_duplicates_nothing(
     services: Services, database_url: str, topic_prefix: str
 ) -> None:
-    topics = Topics(topic_prefix)
+    topics = Topics.of(load_providers(), topic_prefix)
     await create_topics(services.bootstrap, topics.all(load_providers()), partitions=3)
     env = {**os.environ, "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
            "HUB_DATABASE_URL": database_url, "HUB_TOPIC_PREFIX": topic_prefix,

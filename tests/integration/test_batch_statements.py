@@ -42,7 +42,8 @@ def _processor(url: str) -> tuple[BatchProcessor, list[PostgresUnitOfWork], Any]
 
     settings = Settings()
     processor = build_processor(
-        settings, load_providers(settings.providers_file), Topics(),
+        settings, load_providers(settings.providers_file),
+        Topics.of(load_providers(settings.providers_file)),
         unit_of_work=unit_of_work, outbox=Acknowledged(), clock=lambda: datetime.now(UTC),
         new_id=lambda: str(uuid.uuid4()))
     return processor, made, engine

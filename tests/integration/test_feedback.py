@@ -64,7 +64,7 @@ async def test_feedback_moves_the_referral_and_keeps_its_history(
                  reason="treatment_completed"),
         feedback(referral_id, "referral_received"),                      # after the end
     ]
-    await _send(hub, services, hub.topics.provider_feedback, "provider-feedback",
+    await _send(hub, services, hub.topics.feedback("birmingham"), "provider-feedback",
                 [encode(s) for s in steps], referral_id.encode())
 
     async with hub.engine.connect() as conn:
@@ -88,7 +88,7 @@ async def test_feedback_moves_the_referral_and_keeps_its_history(
     assert task.businessStatus.coding[0].code == "closed"
     assert task.statusReason.coding[0].code == "treatment_completed"
 
-    dlq = hub.topics.dead_letter(hub.topics.provider_feedback)
+    dlq = hub.topics.dead_letter(hub.topics.feedback("birmingham"))
     letters = (await read_all(services.bootstrap, [dlq]))[dlq]
     assert [dict(r.headers)["hub.dlq.reason"] for r in letters] == [
         b"not_providers_referral", b"unknown_referral", b"contradicts_earlier_feedback"]
@@ -100,8 +100,8 @@ async def test_a_triage_referral_takes_no_provider_feedback(hub: Hub, services: 
                 [encode(drug_test_event(postcode=None))], b"k")
     async with hub.engine.connect() as conn:
         referral_id = (await conn.execute(select(referrals.c.id))).scalar_one()
-    await _send(hub, services, hub.topics.provider_feedback, "provider-feedback",
+    await _send(hub, services, hub.topics.feedback("birmingham"), "provider-feedback",
                 [encode(feedback(str(referral_id), "referral_received"))], b"k")
-    dlq = hub.topics.dead_letter(hub.topics.provider_feedback)
+    dlq = hub.topics.dead_letter(hub.topics.feedback("birmingham"))
     (letter,) = (await read_all(services.bootstrap, [dlq]))[dlq]
     assert dict(letter.headers)["hub.dlq.reason"] == b"not_providers_referral"

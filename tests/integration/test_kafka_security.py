@@ -1,61 +1,182 @@
-"""The hub's Kafka clients authenticate (SASL PLAIN here) when the settings say so: a hub that
-reaches the broker only through its SASL listener processes events; a wrong password is
-refused. The test broker has a SASL_PLAINTEXT listener for this (tests/conftest.py)."""
+"""The broker itself keeps partners apart (issue #15): on the SASL_SSL listener, with the
+StandardAuthorizer and `allow.everyone.if.no.acl.found=false`, each principal may do only what
+the access plan grants. Every denial is the broker's answer, not the hub's."""
 
 from __future__ import annotations
 
-import pytest
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaConnectionError
+import asyncio
+import logging
+import ssl
+from typing import Any
 
-from hub.adapters.kafka.access import client_options, kafka_access
-from hub.adapters.kafka.topics import create_topics
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import (
+    GroupAuthorizationFailedError,
+    KafkaConnectionError,
+    TopicAuthorizationFailedError,
+)
+
+from hub.adapters.kafka.acls import apply_plan
 from hub.bootstrap import build_hub
-from tests.conftest import SASL_PASSWORD, SASL_USER, Services
+from hub.core.access import access_plan, provider_group_prefix
+from hub.core.topics import SOURCES
+from tests.conftest import Services
 from tests.factories import drug_test_event, encode
-from tests.integration.conftest import hub_settings
+from tests.integration.secure import SecureBroker, secure_broker
 from tests.kafka_helpers import produce, read_all, wait_until_committed
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+log = logging.getLogger(__name__)
+DENIED = (TopicAuthorizationFailedError, GroupAuthorizationFailedError)
 
 
-def sasl_listener(services: Services) -> str:
-    if services.sasl_bootstrap is None:  # only with services given by HUB_TEST_* variables
-        pytest.skip("the given test broker has no SASL listener (HUB_TEST_KAFKA_SASL_BOOTSTRAP)")
-    return services.sasl_bootstrap
+@pytest.fixture
+async def broker(services: Services, topic_prefix: str) -> SecureBroker:
+    return await secure_broker(services, topic_prefix)
 
 
-async def test_a_hub_on_the_sasl_listener_processes_events(
-    services: Services, database_url: str, topic_prefix: str
-) -> None:
-    listener = sasl_listener(services)
-    settings = hub_settings(topic_prefix, kafka_security_protocol="SASL_PLAINTEXT",
-                            kafka_sasl_username=SASL_USER, kafka_sasl_password=SASL_PASSWORD)
-    hub = build_hub(settings, bootstrap=listener, database_url=database_url)
-    created = await create_topics(kafka_access(settings, listener),
-                                  hub.topics.all(hub.providers), partitions=3)
-    assert hub.topics.custody_events in created
-    await hub.app.start()
+async def refused_metadata(client: Any, topic: str) -> None:
+    """Ask the broker about `topic` alone: it answers TOPIC_AUTHORIZATION_FAILED to a principal
+    without access to it (aiokafka would only log that and wait)."""
+    from aiokafka.cluster import ClusterMetadata
+
+    cluster = ClusterMetadata()
+    await client._metadata_update(cluster, [topic])
+    if topic in cluster.unauthorized_topics:
+        raise TopicAuthorizationFailedError(topic)
+
+
+async def read_one(options: dict[str, Any], topic: str, group: str) -> bytes:
+    """Read the first record of `topic` in consumer group `group` and commit it."""
+    consumer = AIOKafkaConsumer(**options, group_id=group, enable_auto_commit=False,
+                                auto_offset_reset="earliest", request_timeout_ms=10000)
+    await consumer.start()
     try:
-        await produce(services.bootstrap, hub.topics.custody_events,
-                      [encode(drug_test_event(postcode="WS2 9ZZ"))])
-        await wait_until_committed(services.bootstrap, f"{topic_prefix}hub.custody-events",
-                                   hub.topics.custody_events)
+        await refused_metadata(consumer._client, topic)
+        consumer.subscribe([topic])
+        async with asyncio.timeout(30):
+            record = await consumer.getone()
+        await consumer.commit()
+        return bytes(record.value)
     finally:
-        await hub.app.stop()
-    walsall = hub.topics.provider("referrals.walsall.v1")
-    assert len((await read_all(services.bootstrap, [walsall]))[walsall]) == 1
+        await consumer.stop()
+
+
+async def write_one(options: dict[str, Any], topic: str) -> None:
+    producer = AIOKafkaProducer(**options, request_timeout_ms=10000)
+    try:
+        await producer.start()
+        async with asyncio.timeout(30):
+            await producer.send_and_wait(topic, b"{}")
+    finally:
+        await producer.stop()
+
+
+async def test_each_provider_reads_its_own_referrals_and_no_others(
+    services: Services, broker: SecureBroker
+) -> None:
+    providers = broker.providers.providers
+    for provider in providers:
+        await produce(services.bootstrap, broker.topics.provider(provider.topic),
+                      [provider.id.encode()])
+    allowed: dict[tuple[str, str], bool] = {}
+    for reader in providers:
+        user = broker.principals.provider(reader)
+        options = broker.client(user)
+        group = f"{provider_group_prefix(broker.principals, reader)}referrals"
+        for owner in providers:
+            topic = broker.topics.provider(owner.topic)
+            try:
+                assert await read_one(options, topic, group) == owner.id.encode()
+                allowed[(reader.id, owner.id)] = True
+            except DENIED:
+                allowed[(reader.id, owner.id)] = False
+    own = [pair for pair, ok in allowed.items() if pair[0] == pair[1]]
+    others = [pair for pair, ok in allowed.items() if pair[0] != pair[1]]
+    log.warning("referral reads: %d allowed of %d own, %d denied of %d others",
+                sum(allowed[p] for p in own), len(own),
+                sum(not allowed[p] for p in others), len(others))
+    assert all(allowed[p] for p in own) and len(own) == 7
+    assert not any(allowed[p] for p in others) and len(others) == 42
+
+
+async def test_a_provider_may_not_use_another_providers_consumer_group(
+    services: Services, broker: SecureBroker
+) -> None:
+    birmingham, coventry = broker.providers.providers[:2]
+    topic = broker.topics.provider(birmingham.topic)
+    await produce(services.bootstrap, topic, [b"x"])
+    with pytest.raises(GroupAuthorizationFailedError):
+        await read_one(broker.client(broker.principals.provider(birmingham)), topic,
+                       f"{provider_group_prefix(broker.principals, coventry)}referrals")
+
+
+async def test_each_provider_writes_only_its_own_feedback_topic(broker: SecureBroker) -> None:
+    outcomes: dict[tuple[str, str], bool] = {}
+    for writer in broker.providers.providers:
+        options = broker.client(broker.principals.provider(writer))
+        for owner in broker.providers.providers:
+            try:
+                await write_one(options, broker.topics.feedback(owner))
+                outcomes[(writer.id, owner.id)] = True
+            except TopicAuthorizationFailedError:
+                outcomes[(writer.id, owner.id)] = False
+    assert all(ok == (w == o) for (w, o), ok in outcomes.items())
+    assert sum(outcomes.values()) == 7 and len(outcomes) == 49
+
+
+async def test_each_source_writes_only_its_own_input_topic(broker: SecureBroker) -> None:
+    inputs = dict(zip(SOURCES, broker.topics.source_inputs, strict=True))
+    for writer in SOURCES:
+        options = broker.client(broker.principals.source(writer))
+        for source, topic in inputs.items():
+            if source == writer:
+                await write_one(options, topic)
+            else:
+                with pytest.raises(TopicAuthorizationFailedError):
+                    await write_one(options, topic)
+        with pytest.raises(TopicAuthorizationFailedError):  # nor any referral topic
+            await write_one(options, broker.topics.provider("referrals.birmingham.v1"))
+
+
+async def test_the_plan_applies_once(services: Services, broker: SecureBroker) -> None:
+    assert len(broker.applied.create) == len(access_plan(
+        broker.providers, broker.topics, broker.principals,
+        hub_group=f"{broker.topics.prefix}hub"))
+    again = await apply_plan(services.bootstrap, broker.applied.create, broker.principals)
+    assert again.create == () and again.delete == ()
+    # A grant no longer planned is removed (here: every console grant dropped from the plan).
+    fewer = tuple(g for g in broker.applied.create if g.user != broker.principals.console)
+    removed = await apply_plan(services.bootstrap, fewer, broker.principals)
+    assert removed.create == ()
+    assert {g.user for g in removed.delete} == {broker.principals.console}
+
+
+async def test_an_unauthenticated_client_is_refused(broker: SecureBroker) -> None:
+    context = ssl.create_default_context(cafile=broker.ca_file)
+    for options in ({"security_protocol": "SSL", "ssl_context": context},
+                    {"security_protocol": "PLAINTEXT"}):
+        admin = AIOKafkaAdminClient(bootstrap_servers=broker.listener, request_timeout_ms=5000,
+                                    **options)
+        async def metadata(admin: AIOKafkaAdminClient = admin) -> None:
+            async with asyncio.timeout(20):
+                await admin.start()
+                await admin.list_topics()
+
+        try:
+            with pytest.raises((KafkaConnectionError, asyncio.TimeoutError)):
+                await metadata()
+        finally:
+            await admin.close()
 
 
 async def test_a_wrong_password_is_refused(
-    services: Services, topic_prefix: str, caplog: pytest.LogCaptureFixture
+    broker: SecureBroker, caplog: pytest.LogCaptureFixture
 ) -> None:
-    listener = sasl_listener(services)
-
-    async def topics_seen_with(password: str) -> list[str]:
-        settings = hub_settings(topic_prefix, kafka_security_protocol="SASL_PLAINTEXT",
-                                kafka_sasl_username=SASL_USER, kafka_sasl_password=password)
-        admin = AIOKafkaAdminClient(**client_options(kafka_access(settings, listener)),
+    async def topics_seen_with(password: str | None) -> list[str]:
+        admin = AIOKafkaAdminClient(**broker.client(broker.principals.hub, password),
                                     request_timeout_ms=5000)
         try:
             await admin.start()
@@ -63,7 +184,28 @@ async def test_a_wrong_password_is_refused(
         finally:
             await admin.close()
 
-    assert isinstance(await topics_seen_with(SASL_PASSWORD), list)
+    assert broker.topics.custody_events in await topics_seen_with(None)
     with pytest.raises(KafkaConnectionError):
         await topics_seen_with("not-the-password")
     assert any("Authentication failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_the_hub_as_its_principal_on_the_secure_listener(
+    services: Services, database_url: str, topic_prefix: str, broker: SecureBroker
+) -> None:
+    hub = build_hub(broker.hub_settings(topic_prefix), bootstrap=broker.listener,
+                    database_url=database_url)
+    await hub.app.start()
+    try:
+        await write_one(broker.client(broker.principals.source("custody")),
+                        hub.topics.custody_events)  # "{}": a dead letter
+        await produce(services.bootstrap, hub.topics.custody_events,
+                      [encode(drug_test_event(postcode="WS2 9ZZ"))])
+        await wait_until_committed(services.bootstrap, f"{topic_prefix}hub.custody-events",
+                                   hub.topics.custody_events)
+    finally:
+        await hub.app.stop()
+    walsall = hub.topics.provider("referrals.walsall.v1")
+    dlq = hub.topics.dead_letter(hub.topics.custody_events)
+    found = await read_all(services.bootstrap, [walsall, dlq])
+    assert len(found[walsall]) == 1 and len(found[dlq]) == 1

@@ -17,6 +17,7 @@ from hub.adapters.postgres.report import Report, compute
 from hub.adapters.postgres.schema import referrals, triage_items
 from hub.bootstrap import Hub, new_uuid, operations
 from hub.core.context import HubIdentity
+from hub.core.topics import feedback_base
 from hub.entrypoints.cli.main import app
 from hub.service.operations.triage import TriageEnv, route
 from tests.conftest import Services
@@ -51,9 +52,7 @@ async def _publish(hub: Hub, services: Services, base: str, events: list[dict[st
                    ) -> None:
     topic = hub.topics.name(base)
     await produce(services.bootstrap, topic, [encode(e) for e in events], key=b"history")
-    group = {"custody.events.v1": "custody-events", "court.events.v1": "court-events",
-             "probation.events.v1": "probation-events",
-             "provider.feedback.v1": "provider-feedback"}[base]
+    group = hub.topics.input_groups[topic]
     await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.{group}", topic)
 
 
@@ -66,7 +65,7 @@ async def _feedback(hub: Hub, services: Services, provider: str,
         query = query.where(referrals.c.source_event_id == cause["event_id"])
     async with hub.engine.connect() as conn:
         referral_id = (await conn.execute(query)).scalar_one()
-    await _publish(hub, services, "provider.feedback.v1", [
+    await _publish(hub, services, feedback_base(provider), [
         {**from_example(f"provider.{kind}", at=at, site=f"{provider} service", **payload),
          "provider_id": provider, "referral_id": str(referral_id)}
         for kind, at, payload in steps])

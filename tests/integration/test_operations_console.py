@@ -200,7 +200,7 @@ async def test_health_readiness_and_the_consoles_own_metrics(
     for partition in range(3):  # all committed: no lag on any partition
         assert metrics[("hub_consumer_lag", f'partition="{partition}",topic="{custody}"')] == 0
     group = f"{hub.topics.prefix}hub"
-    for suffix in ("custody-events", "court-events", "probation-events", "provider-feedback"):
+    for suffix in set(hub.topics.input_groups.values()):
         assert metrics[("hub_consumer_group_members", f'group="{group}.{suffix}"')] == 1
     assert metrics[("hub_dead_letters_open", f'reason="invalid_json",topic="{custody}"')] == 2
     assert metrics[("hub_broker_reachable", "")] == 1

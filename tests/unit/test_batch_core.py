@@ -12,7 +12,8 @@ from hub.core.messages import OutboundMessage
 from tests.factories import drug_test_event, encode, from_example
 from tests.fakes import MemoryStore, memory_processor, record
 
-CUSTODY, COURT, FEEDBACK = "custody.events.v1", "court.events.v1", "provider.feedback.v1"
+CUSTODY, COURT = "custody.events.v1", "court.events.v1"
+FEEDBACK = "provider.birmingham.feedback.v1"  # Birmingham's own feedback topic
 
 
 def headers(message: OutboundMessage) -> dict[str, str]:
@@ -98,8 +99,8 @@ async def test_a_move_revokes_the_old_referral_and_refers_to_the_new_provider() 
 async def test_a_rejected_record_leaves_nothing_and_its_neighbours_go_on() -> None:
     processor, store = memory_processor()
     good_before, good_after = drug_test_event(), drug_test_event()
-    unknown = from_example("provider.referral_accepted", at="2026-11-04T11:30:00+00:00",
-                           site="Example provider")
+    unknown = {**from_example("provider.referral_accepted", at="2026-11-04T11:30:00+00:00",
+                              site="Example provider"), "provider_id": "birmingham"}
     bad_json = b'{"event_id": '
     outcomes = await processor.process_batch([
         record(CUSTODY, encode(good_before)), record(CUSTODY, bad_json),
@@ -293,7 +294,8 @@ async def test_a_batch_the_database_refuses_is_retried_one_record_at_a_time() ->
     store = RefusingStore({content_digest(parse_event(first_record.value, ALL_EVENT_TYPES))})
     settings = Settings(retry_attempts=1)
     processor = build_processor(
-        settings, load_providers(settings.providers_file), Topics(),
+        settings, load_providers(settings.providers_file),
+        Topics.of(load_providers(settings.providers_file)),
         unit_of_work=lambda: MemoryUnitOfWork(store), outbox=MemoryOutbox(store),
         clock=Clock(), new_id=lambda: str(uuid.uuid4()))
     outcomes = await processor.process_batch([

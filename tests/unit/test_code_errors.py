@@ -100,7 +100,8 @@ async def test_a_dead_letter_that_cannot_be_stored_becomes_a_minimal_one() -> No
     store = RefusingDeadLetters()
     settings = Settings(**SETTINGS)
     processor = build_processor(
-        settings, load_providers(settings.providers_file), Topics(),
+        settings, load_providers(settings.providers_file),
+        Topics.of(load_providers(settings.providers_file)),
         unit_of_work=lambda: MemoryUnitOfWork(store), outbox=MemoryOutbox(store),
         clock=Clock(), new_id=lambda: str(uuid.uuid4()))
     bad = record(CUSTODY, b"{not json", headers=(("x-trace", b"abc"),))

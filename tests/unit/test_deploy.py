@@ -11,7 +11,8 @@ import pytest
 import typer
 import yaml
 
-from hub.core.topics import INPUT_GROUPS, Topics
+from hub.core.providers import load_providers
+from hub.core.topics import Topics
 from hub.entrypoints.cli.main import app
 from hub.settings import Settings
 
@@ -94,7 +95,9 @@ def test_the_autoscaler_watches_every_input_topic_and_its_group() -> None:
     watched = {(t["metadata"]["topic"], t["metadata"]["consumerGroup"])
                for t in scaled["triggers"] if t["type"] == "kafka"}
     group = config["HUB_CONSUMER_GROUP"]
-    assert watched == {(topic, f"{group}.{INPUT_GROUPS[topic]}") for topic in Topics().inputs}
+    topics = Topics.of(load_providers())
+    assert watched == {(topic, f"{group}.{suffix}")
+                       for topic, suffix in topics.input_groups.items()}
     assert {t["metadata"]["bootstrapServers"] for t in scaled["triggers"]} == {
         config["HUB_KAFKA_BOOTSTRAP"]}
     assert scaled["maxReplicaCount"] == int(config["HUB_TOPIC_PARTITIONS"])

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from hub.core.contracts.catalogue import INBOUND
+from hub.core.contracts.catalogue import catalogue_of
 from hub.core.contracts.envelope import Subject
 from hub.core.contracts.parse import parse_event
 from hub.core.failures import Rejected
@@ -66,7 +66,7 @@ def test_every_message_is_valid_or_broken_on_purpose(plan) -> None:  # type: ign
     for message in plan.messages:
         value = message.raw if message.raw is not None else json.dumps(message.body).encode()
         try:
-            parse_event(value, INBOUND[message.topic])
+            parse_event(value, catalogue_of(message.topic))
             outcomes["valid"] += 1
         except Rejected as rejected:
             outcomes[rejected.reason.value] += 1

@@ -9,7 +9,6 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from hub.adapters.kafka.access import KafkaAccess, client_options
 from hub.core.health import BrokerState, PartitionLag
-from hub.core.topics import INPUT_GROUPS as GROUPS
 from hub.core.topics import Topics
 
 
@@ -24,8 +23,8 @@ async def broker_state(kafka: KafkaAccess | str, topics: Topics, group_base: str
             await consumer.start()
             state = BrokerState(True)
             cluster = await consumer._client.fetch_all_metadata()
-            for base, suffix in GROUPS.items():
-                topic, group = topics.name(base), f"{group_base}.{suffix}"
+            for topic, suffix in topics.input_groups.items():
+                group = f"{group_base}.{suffix}"
                 partitions = [TopicPartition(topic, p)
                               for p in sorted(cluster.partitions_for_topic(topic) or ())]
                 ends = await consumer.end_offsets(partitions) if partitions else {}

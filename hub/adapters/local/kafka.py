@@ -2,6 +2,13 @@
 
 The jars are resolved once with Maven into `<var>/kafka/libs` and reused, so a second start needs no
 network. The broker listens on 127.0.0.1 only and keeps its data and log under `<var>/kafka/`.
+
+Two client listeners, both on loopback:
+- PLAINTEXT (`port`): the quick start's. Its clients are `User:ANONYMOUS`, a super user: anyone on
+  this machine may do anything through it, so it never leaves loopback.
+- SASL_SSL (`port + 2`): SCRAM-SHA-512 over TLS (certificate from `hub.adapters.local.tls`). The
+  `StandardAuthorizer` with `allow.everyone.if.no.acl.found=false` grants its principals only
+  what their ACLs say (`hub access apply`); users are made with `hub access users`.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from hub.adapters.local.process import is_running, read_pid, start_detached, stop_pid, wait_for_port
+from hub.adapters.local.tls import BrokerCertificates
 
 _POM = resources.files("hub.adapters.local").joinpath("pom.xml")
 _LOG4J = resources.files("hub.adapters.local").joinpath("log4j2.xml")
@@ -52,14 +60,24 @@ class LocalKafka:
     port: int
     libs_dir: Path | None = None
     heap: str = "-Xmx512m"
-    #: A second listener, SASL_PLAINTEXT with the PLAIN mechanism, for these users (name →
-    #: password): the tests' proof that the hub's clients authenticate.
-    sasl_port: int | None = None
-    sasl_users: tuple[tuple[str, str], ...] = ()
 
     @property
     def controller_port(self) -> int:
         return self.port + 1
+
+    @property
+    def secure_port(self) -> int:
+        """The SASL_SSL (SCRAM-SHA-512) listener."""
+        return self.port + 2
+
+    @property
+    def secure_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.secure_port}"
+
+    @property
+    def certificates(self) -> BrokerCertificates:
+        """The local CA (`ca_file`: what clients of the secure listener verify against)."""
+        return BrokerCertificates(self.home / "tls")
 
     @property
     def bootstrap(self) -> str:
@@ -100,31 +118,34 @@ class LocalKafka:
             raise LocalKafkaError(f"mvn could not resolve the Kafka jars:\n{result.stdout[-3000:]}")
         stamp.touch()
 
-    def _sasl_config(self) -> list[str]:
-        if self.sasl_port is None:
-            return []
-        users = " ".join(f'user_{name}="{password}"' for name, password in self.sasl_users)
+    def _security_config(self) -> list[str]:
         return [
-            "sasl.enabled.mechanisms=PLAIN",
-            "listener.name.sasl_plaintext.plain.sasl.jaas.config="
-            f"org.apache.kafka.common.security.plain.PlainLoginModule required {users};",
+            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found=false",
+            # The loopback PLAINTEXT and CONTROLLER listeners' clients (the quick start, and the
+            # broker talking to its own controller).
+            "super.users=User:ANONYMOUS",
+            "sasl.enabled.mechanisms=SCRAM-SHA-512",
+            "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+            *self.certificates.ensure().keystore_properties("sasl_ssl"),
         ]
 
     def _write_config(self) -> Path:
         data = (self.home / "data").resolve()
-        sasl = f"SASL_PLAINTEXT://127.0.0.1:{self.sasl_port}" if self.sasl_port else ""
         props = "\n".join([
             "process.roles=broker,controller",
             "node.id=1",
             f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
             f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
-            f"CONTROLLER://127.0.0.1:{self.controller_port}" + (f",{sasl}" if sasl else ""),
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}"
-            + (f",{sasl}" if sasl else ""),
+            f"CONTROLLER://127.0.0.1:{self.controller_port},"
+            f"SASL_SSL://127.0.0.1:{self.secure_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port},"
+            f"SASL_SSL://127.0.0.1:{self.secure_port}",
             "controller.listener.names=CONTROLLER",
             "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,"
-            "SASL_PLAINTEXT:SASL_PLAINTEXT",
-            *self._sasl_config(),
+            "SASL_SSL:SASL_SSL",
+            *self._security_config(),
             "inter.broker.listener.name=PLAINTEXT",
             f"log.dirs={data}",
             "num.partitions=6",
@@ -140,6 +161,7 @@ class LocalKafka:
             "",
         ])
         path = self.home / "server.properties"
+        path.touch(mode=0o600)  # it holds the broker's private key
         path.write_text(props)
         (self.home / "log4j2.xml").write_bytes(_LOG4J.read_bytes())
         return path

@@ -19,8 +19,10 @@ INBOUND: Mapping[str, Catalogue] = {
     "custody.events.v1": CUSTODY_EVENT_TYPES,
     "court.events.v1": COURT_EVENT_TYPES,
     "probation.events.v1": PROBATION_EVENT_TYPES,
-    "provider.feedback.v1": FEEDBACK_EVENT_TYPES,
+    "provider.<provider>.feedback.v1": FEEDBACK_EVENT_TYPES,
 }
+#: Any provider's own feedback topic (each provider writes only its own).
+_FEEDBACK_TOPIC = re.compile(r"(^|\.)provider\.[a-z][a-z0-9-]*\.feedback\.v1$")
 
 ALL_EVENT_TYPES: dict[str, type[Event]] = {
     name: model for catalogue in INBOUND.values() for name, model in catalogue.items()}
@@ -28,6 +30,8 @@ ALL_EVENT_TYPES: dict[str, type[Event]] = {
 
 def catalogue_of(topic: str) -> Catalogue:
     """The event types a (prefixed) input topic carries; every type for any other name."""
+    if _FEEDBACK_TOPIC.search(topic):
+        return FEEDBACK_EVENT_TYPES
     return next((catalogue for base, catalogue in INBOUND.items() if topic.endswith(base)),
                 ALL_EVENT_TYPES)
 

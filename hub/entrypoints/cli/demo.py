@@ -15,9 +15,11 @@ from hub.adapters.kafka.access import KafkaAccess, client_options
 from hub.core.topics import Topics
 from hub.service.operations.outcomes import OutcomeStore, latest_referral, where_it_ended
 
+#: Every provider's own feedback topic: the feedback samples go to their provider's.
+FEEDBACK = "provider.<provider>.feedback.v1"
 #: Example folder → the base topic its messages are published to.
 SAMPLE_TOPICS = {"custody": "custody.events.v1", "court": "court.events.v1",
-                 "probation": "probation.events.v1", "feedback": "provider.feedback.v1",
+                 "probation": "probation.events.v1", "feedback": FEEDBACK,
                  "dead-letter": "custody.events.v1"}
 
 
@@ -63,8 +65,9 @@ async def publish_samples(
             headers = [("correlation-id", str(uuid.uuid4()).encode())]
             topic = topics.name(SAMPLE_TOPICS[path.parent.name])
             value = path.read_bytes()
-            if path.parent.name == "feedback":
+            if path.parent.name == "feedback":  # on the provider's own feedback topic
                 value = await about_latest_referral(outcomes, value)
+                topic = topics.feedback(json.loads(value)["provider_id"])
             meta = await producer.send_and_wait(topic, _fresh(value), headers=headers)
             where = None
             while where is None and time.monotonic() < deadline:

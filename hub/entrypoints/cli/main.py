@@ -44,8 +44,12 @@ def dev_up() -> None:
     from hub.adapters.local.services import LocalServices
 
     settings = Settings()
-    bootstrap, url = LocalServices.from_settings(settings).up()
-    console.print(f"kafka     {bootstrap}\npostgres  {url}")
+    local = LocalServices.from_settings(settings)
+    bootstrap, url = local.up()
+    console.print(f"kafka     {bootstrap}  (PLAINTEXT, loopback only: the quick start's)\n"
+                  f"kafka     {local.kafka.secure_bootstrap}  (SASL_SSL, SCRAM-SHA-512, CA "
+                  f"{local.kafka.certificates.ca_file}; principals: `hub access`)\n"
+                  f"postgres  {url}")
 
 
 @dev.command("down")
@@ -75,7 +79,8 @@ def topics_create() -> None:
 
     settings = Settings()
     bootstrap, _ = services(settings)
-    names = Topics(settings.topic_prefix).all(load_providers(settings.providers_file))
+    providers = load_providers(settings.providers_file)
+    names = Topics.of(providers, settings.topic_prefix).all(providers)
     created = asyncio.run(create_topics(bootstrap, names, settings.topic_partitions,
                                         settings.topic_replication_factor))
     for name in names:
@@ -260,17 +265,18 @@ def contracts_export(
 def contracts_validate(
     files: Annotated[list[Path], typer.Argument(help="Message files.")],
     topic: Annotated[str | None, typer.Option(
-        help="Validate as this input topic's consumer would (e.g. custody.events.v1); "
+        help="Validate as this input topic's consumer would (e.g. custody.events.v1, "
+             "provider.birmingham.feedback.v1); "
              "default: any input topic.")] = None,
 ) -> None:
     """Check messages against the inbound contracts with the hub's own parser, offline; exit 1
     if any is invalid."""
-    from hub.core.contracts.catalogue import ALL_EVENT_TYPES, INBOUND
+    from hub.core.contracts.catalogue import ALL_EVENT_TYPES, INBOUND, catalogue_of
     from hub.core.contracts.validate import problems
 
-    if topic is not None and topic not in INBOUND:
+    if topic is not None and catalogue_of(topic) is ALL_EVENT_TYPES:
         raise typer.BadParameter(f"one of {', '.join(INBOUND)}", param_hint="--topic")
-    catalogue = INBOUND[topic] if topic else ALL_EVENT_TYPES
+    catalogue = catalogue_of(topic) if topic else ALL_EVENT_TYPES
     failed = 0
     for path in files:
         found = problems(path.read_bytes(), catalogue)
@@ -311,7 +317,7 @@ def simulate(
     providers = load_providers(settings.providers_file)
     passed = run_simulation(
         year=year, seed=seed, scale=scale, bootstrap=bootstrap,
-        topics=Topics(settings.topic_prefix), group_base=settings.consumer_group,
+        topics=Topics.of(providers, settings.topic_prefix), group_base=settings.consumer_group,
         providers=providers, report_of=lambda first, last: _report(first, last, providers),
         console=console)
     if not passed:
@@ -334,7 +340,8 @@ def run(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
     bootstrap, url = services(settings)
-    names = Topics(settings.topic_prefix).all(load_providers(settings.providers_file))
+    providers = load_providers(settings.providers_file)
+    names = Topics.of(providers, settings.topic_prefix).all(providers)
     asyncio.run(create_topics(bootstrap, names, settings.topic_partitions,
                               settings.topic_replication_factor))
     hub = build_hub(settings, bootstrap=bootstrap, database_url=url)
@@ -365,12 +372,14 @@ def run(
 
 
 def _add_operations() -> None:
+    from hub.entrypoints.cli.access import access_cli
     from hub.entrypoints.cli.ops import dlq_cli, ops_cli
     from hub.entrypoints.cli.postcodes import postcodes_cli
 
     app.add_typer(ops_cli, name="ops")
     app.add_typer(dlq_cli, name="dlq")
     app.add_typer(postcodes_cli, name="postcodes")
+    app.add_typer(access_cli, name="access")
 
 
 _add_operations()

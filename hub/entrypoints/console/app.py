@@ -19,11 +19,12 @@ from hub.settings import Settings
 def build_console(settings: Settings, *, bootstrap: KafkaAccess | str, database_url: str
                   ) -> FastAPI:
     kafka = as_access(settings, bootstrap)
-    topics = Topics(settings.topic_prefix)
+    providers = load_providers(settings.providers_file)
+    topics = Topics.of(providers, settings.topic_prefix)
     console = Console(
         ops=operations(create_engine(database_url)), bootstrap=kafka, topics=topics,
         broker=broker_probe(kafka, topics, settings.consumer_group),
-        triage=triage_env(settings, load_providers(settings.providers_file), topics),
+        triage=triage_env(settings, providers, topics),
         session_minutes=settings.ops_session_minutes, clock=lambda: datetime.now(UTC))
     key = settings.ops_secret_key.get_secret_value() if settings.ops_secret_key else \
         secrets.token_urlsafe(32)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hub.core.providers import load_providers
+from hub.core.topics import feedback_base
 from hub.entrypoints.simulation import targets
 from hub.entrypoints.simulation.model import GAP, Fate, Planned, YearPlan
 from hub.entrypoints.simulation.payloads import feedback_event
@@ -174,7 +175,7 @@ def messy(plan: YearPlan, rng: random.Random) -> tuple[list[Planned], dict[str, 
             body["schema_version"] = "2.0"
         elif kind == "unknown_referral":
             unknown = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-            made.append(Planned(at, "provider.feedback.v1", b"unknown", feedback_event(
+            made.append(Planned(at, feedback_base("birmingham"), b"unknown", feedback_event(
                 rng, "referral_received", at, "birmingham", unknown)))
         if kind in ("contract_violation", "unknown_event_type", "unsupported_schema_version",
                     "redelivery"):

@@ -18,11 +18,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from hub.adapters.kafka.access import KafkaAccess, client_options
-from hub.core.topics import INPUT_GROUPS, Topics
+from hub.core.providers import load_providers
+from hub.core.topics import FEEDBACK_GROUP, INPUT_GROUPS, Topics, feedback_base
 from hub.entrypoints.simulation.payloads import feedback_event
 from hub.entrypoints.simulation.plan import Planned, YearPlan, weeks
 
-GROUPS = INPUT_GROUPS
+#: Each input topic (base name) → its group: the sources', and every provider's feedback topic.
+GROUPS = {**INPUT_GROUPS,
+          **{feedback_base(p.id): FEEDBACK_GROUP for p in load_providers().providers}}
 
 
 class HubStalledError(RuntimeError):
@@ -180,7 +183,7 @@ async def simulate(plan: YearPlan, kafka: KafkaAccess | str, topics: Topics, gro
                     continue
                 for kind, at, payload in fate.steps:
                     counter += 1
-                    message = Planned(at, "provider.feedback.v1", referral_id.encode(),
+                    message = Planned(at, feedback_base(provider_id), referral_id.encode(),
                                       feedback_event(rng, kind, at, provider_id, referral_id,
                                                      **payload))
                     heapq.heappush(feedback, (at, counter, message))

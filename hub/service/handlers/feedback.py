@@ -42,4 +42,15 @@ def provider_feedback(registry: Registry, event: FeedbackEvent, env: HandlingEnv
     return Handled(f"feedback_{transition.effect.value}", referral.person_id)
 
 
-FEEDBACK_HANDLERS: dict[str, Handler] = dict.fromkeys(FEEDBACK_EVENT_TYPES, provider_feedback)
+def feedback_handlers(sender: str) -> dict[str, Handler]:
+    """The handlers for one provider's feedback topic. The broker's ACL proves the sender
+    (only that provider may write its topic); as defence in depth the payload must name the
+    same provider, else the record is dead-lettered as not_providers_referral."""
+    def from_sender(registry: Registry, event: FeedbackEvent, env: HandlingEnv) -> Handled:
+        if event.provider_id != sender:
+            raise Rejected(Stage.RESOLVE, Reason.NOT_PROVIDERS_REFERRAL,
+                           "the feedback names another provider than its topic's",
+                           "NotProvidersReferral")
+        return provider_feedback(registry, event, env)
+
+    return dict.fromkeys(FEEDBACK_EVENT_TYPES, from_sender)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from hub.core.health import BrokerState, Flow
-from hub.core.topics import INPUT_GROUPS, Topics
+from hub.core.topics import Topics
 from hub.service.operations import Store
 
 #: The hub's consumer groups as the broker sees them now (never raises: unreachable is a state).
@@ -56,8 +56,7 @@ async def flow(store: HealthStore, topics: Topics, now: datetime) -> list[dict[s
     """Per input topic, over the last hour and day: in, routed, triaged, dead-lettered."""
     rows = []
     async with store.transaction() as records:
-        for base in INPUT_GROUPS:
-            topic = topics.name(base)
+        for topic in topics.inputs:
             counts: dict[str, Any] = {"topic": topic}
             for label, since in (("hour", now - timedelta(hours=1)),
                                  ("day", now - timedelta(days=1))):
