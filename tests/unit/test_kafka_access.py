@@ -15,8 +15,15 @@ def options(**values: object) -> dict[str, object]:
 
 
 def test_plaintext_is_the_default() -> None:
-    assert options() == {"bootstrap_servers": "broker:9093"}
-    assert client_options("broker:9092") == {"bootstrap_servers": "broker:9092"}
+    assert options() == {"bootstrap_servers": ["broker:9093"]}
+    assert client_options("broker:9092") == {"bootstrap_servers": ["broker:9092"]}
+
+
+def test_several_bootstrap_servers_are_a_list() -> None:
+    assert client_options("a:9092, b:9092,,c:9092") == {
+        "bootstrap_servers": ["a:9092", "b:9092", "c:9092"]}
+    with pytest.raises(ValueError, match="no Kafka bootstrap server"):
+        client_options(" , ")
 
 
 @pytest.mark.parametrize(("mechanism", "key"), [("PLAIN", "sasl_plain_username"),
