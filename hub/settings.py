@@ -81,6 +81,13 @@ class Settings(BaseSettings):
         default=None, description="Signs console sessions; unset: a new key per start "
                                   "(everyone logs in again after a restart).")
     ops_session_minutes: int = Field(default=30, ge=1, description="Console sessions expire.")
+    ops_idle_minutes: int = Field(
+        default=15, ge=1, description="A console session ends after this long without a "
+                                      "request (beside the absolute expiry).")
+    ops_allowed_hosts: list[str] = Field(
+        default=["127.0.0.1", "localhost"],
+        description="Host names the console answers to (besides HUB_OPS_HOST); any other Host "
+                    "header is refused (400).")
     ops_secure_cookies: bool = Field(
         default=False, description="Session cookie only over HTTPS (set behind TLS).")
     metrics_port: int | None = Field(

@@ -5,9 +5,10 @@ schema version, time, source system and site) and the payload's timestamps, and 
 value is one the contract allows there. The rest of the payload is health or offence data
 (test results, assessment answers, sentences: UK GDPR Art. 9 and 10) even where the contract
 enumerates it, so it is masked like every other value, whatever its key is called (`surname`,
-`dob`, free text, a whole object put where a field was expected); keys that do not look like
-field names are masked too. The dead letter's error headers name the failing field and what it
-expects; an operator reveals the values (audited) to correct them."""
+`dob`, free text, a whole object put where a field was expected); keys the contract does not
+declare there (`surname` in a subject) are masked too, since the sender chose them. The dead
+letter's error headers name the failing field and what it expects; an operator reveals the
+values (audited) to correct them."""
 
 from __future__ import annotations
 
@@ -86,19 +87,45 @@ def payload_rules(event_type: str) -> dict[str, Rule]:
     return rules
 
 
+def _paths_of(schema: dict[str, Any], defs: dict[str, Any], path: str, into: set[str]) -> None:
+    if "$ref" in schema:
+        schema = defs[schema["$ref"].rsplit("/", 1)[-1]]
+    for option in schema.get("anyOf", []) + schema.get("allOf", []) + schema.get("oneOf", []):
+        _paths_of(option, defs, path, into)
+    for name, sub in schema.get("properties", {}).items():
+        into.add(f"{path}.{name}".lstrip("."))
+        _paths_of(sub, defs, f"{path}.{name}", into)
+    if isinstance(schema.get("items"), dict):
+        _paths_of(schema["items"], defs, f"{path}.*", into)
+
+
+@cache
+def declared_paths(event_type: str | None) -> frozenset[str]:
+    """Dotted paths (`*` for list items) the contract of `event_type` declares; for a type it
+    does not know, what any contract declares."""
+    models = [ALL_EVENT_TYPES[event_type]] if event_type in ALL_EVENT_TYPES else \
+        list(ALL_EVENT_TYPES.values())
+    found: set[str] = set()
+    for model in models:
+        schema = model.model_json_schema()
+        _paths_of(schema, schema.get("$defs", {}), "", found)
+    return frozenset(found)
+
+
 def mask(body: Any, event_type: Any = None, at: str = "") -> Any:
     """`body` (found at dotted path `at` of a message of `event_type`) with everything that is
     not known to be safe masked."""
-    rules = {**ENVELOPE, **(payload_rules(event_type) if isinstance(event_type, str) else {})}
-    return _mask(body, at, rules)
+    known = event_type if isinstance(event_type, str) else None
+    rules = {**ENVELOPE, **(payload_rules(known) if known else {})}
+    return _mask(body, at, rules, declared_paths(known))
 
 
-def _mask(node: Any, path: str, rules: dict[str, Rule]) -> Any:
+def _mask(node: Any, path: str, rules: dict[str, Rule], declared: frozenset[str]) -> Any:
     if isinstance(node, dict):
-        return {(k if _NAME.match(k) else f"{MASK}{i}"): _mask(v, _join(path, k), rules)
-                for i, (k, v) in enumerate(node.items())}
+        return {(k if _NAME.match(k) and _join(path, k) in declared else f"{MASK}{i}"):
+                _mask(v, _join(path, k), rules, declared) for i, (k, v) in enumerate(node.items())}
     if isinstance(node, list):
-        return [_mask(v, _join(path, "*"), rules) for v in node]
+        return [_mask(v, _join(path, "*"), rules, declared) for v in node]
     if node is None:
         return node
     rule = rules.get(path)

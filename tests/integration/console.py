@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
 
 from hub.bootstrap import Hub, broker_probe, new_uuid, operations
 from hub.core.context import HubIdentity
@@ -36,6 +37,7 @@ class Ops:
     client: httpx.AsyncClient
     console: Console
     clock: Clock
+    app: FastAPI
 
 
 @pytest.fixture
@@ -54,10 +56,10 @@ async def ops(hub: Hub, services: Services) -> AsyncIterator[Ops]:
     console.producer = AIOKafkaProducer(bootstrap_servers=services.bootstrap, acks="all",
                                         request_timeout_ms=2_000)  # the console's is 10 s
     await console.producer.start()
-    app = create_app(console, secret_key="test-secret")
+    app = create_app(console, secret_key="test-secret", allowed_hosts=["console"])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://console") as client:
-        yield Ops(client, console, clock)
+        yield Ops(client, console, clock, app)
     await console.producer.stop()
 
 
