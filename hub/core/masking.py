@@ -1,7 +1,8 @@
 """What an operator may see of a message without revealing it: an allow-list.
 
 Only values under known-safe fields are shown — the envelope's metadata (event id, type,
-schema version, time, source system and site) and the payload's timestamps, and only when the
+schema version, time; source system and site when they are configured known ones) and the
+payload's timestamps, and only when the
 value is one the contract allows there. The rest of the payload is health or offence data
 (test results, assessment answers, sentences: UK GDPR Art. 9 and 10) even where the contract
 enumerates it, so it is masked like every other value, whatever its key is called (`surname`,
@@ -16,6 +17,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -46,18 +48,31 @@ def _timestamp(value: Any) -> bool:
     return True
 
 
-def _text(value: Any) -> bool:
-    return isinstance(value, str) and len(value) <= 200
+@dataclass(frozen=True)
+class KnownSources:
+    """The source systems and sites configured as known (HUB_KNOWN_SOURCE_SYSTEMS, _SITES):
+    only these are shown; any other value there is the sender's text and masked."""
+
+    systems: frozenset[str] = frozenset()
+    sites: frozenset[str] = frozenset()
+
+    def system(self, value: str | None) -> str | None:
+        """The system as a page may show it."""
+        return value if value is None or value in self.systems else MASK
 
 
-ENVELOPE: dict[str, Rule] = {
-    "event_id": _uuid,
-    "event_type": lambda v: shown_event_type(v) is not None,
-    "schema_version": lambda v: isinstance(v, str) and _VERSION.fullmatch(v) is not None,
-    "occurred_at": _timestamp,
-    "source.system": _text,
-    "source.site": _text,
-}
+NONE_KNOWN = KnownSources()
+
+
+def _envelope(known: KnownSources) -> dict[str, Rule]:
+    return {
+        "event_id": _uuid,
+        "event_type": lambda v: shown_event_type(v) is not None,
+        "schema_version": lambda v: isinstance(v, str) and _VERSION.fullmatch(v) is not None,
+        "occurred_at": _timestamp,
+        "source.system": lambda v: isinstance(v, str) and v in known.systems,
+        "source.site": lambda v: isinstance(v, str) and v in known.sites,
+    }
 
 
 def _rules_of(schema: dict[str, Any], defs: dict[str, Any], path: str,
@@ -112,11 +127,12 @@ def declared_paths(event_type: str | None) -> frozenset[str]:
     return frozenset(found)
 
 
-def mask(body: Any, event_type: Any = None, at: str = "") -> Any:
+def mask(body: Any, event_type: Any = None, at: str = "",
+         sources: KnownSources = NONE_KNOWN) -> Any:
     """`body` (found at dotted path `at` of a message of `event_type`) with everything that is
     not known to be safe masked."""
     known = event_type if isinstance(event_type, str) else None
-    rules = {**ENVELOPE, **(payload_rules(known) if known else {})}
+    rules = {**_envelope(sources), **(payload_rules(known) if known else {})}
     return _mask(body, at, rules, declared_paths(known))
 
 
@@ -136,7 +152,7 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def masked(value: bytes) -> str:
+def masked(value: bytes, sources: KnownSources = NONE_KNOWN) -> str:
     """The message for display with everything not known to be safe masked (or a note when it
     is not JSON)."""
     try:
@@ -144,7 +160,7 @@ def masked(value: bytes) -> str:
     except (ValueError, RecursionError):
         return f"({len(value)} bytes that are not JSON; reveal to see them)"
     event_type = body.get("event_type") if isinstance(body, dict) else None
-    return json.dumps(mask(body, event_type), indent=2, ensure_ascii=False)
+    return json.dumps(mask(body, event_type, sources=sources), indent=2, ensure_ascii=False)
 
 
 def masked_edit(event_type: Any, path: str, raw: str) -> str:

@@ -6,6 +6,7 @@ check, the users page, and ids out of range."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,10 +15,12 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
-from hub.adapters.postgres.schema import dead_letter_actions
+from hub.adapters.postgres.schema import dead_letter_actions, dead_letters
 from hub.bootstrap import Hub, operations
 from hub.core.operators import Role
+from hub.entrypoints.cli.main import app as cli
 from hub.entrypoints.console.headers import CSP
 from hub.entrypoints.console.web import create_app
 from hub.service.operations import users as user_cases
@@ -25,7 +28,8 @@ from hub.service.operations.users import change_user, save_user
 from tests.conftest import Services
 from tests.factories import drug_test_event, encode
 from tests.integration.console import PASSWORD, Ops, csrf_of, login
-from tests.integration.test_operations_console import dead_letter_of
+from tests.integration.test_operations_console import cli_reaches, dead_letter_of
+from tests.kafka_helpers import produce, wait_until_committed
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 HEADERS = {"content-security-policy": CSP, "x-frame-options": "DENY",
@@ -262,3 +266,55 @@ async def test_a_reveal_is_shown_once_by_a_short_lived_grant_and_back_shows_it_m
     assert family not in (await ops.client.get(theirs)).text
     assert (await ops.client.get(f"/dead-letters/{letter}?shown={'x' * 65}")
             ).status_code == 422
+
+
+FORGED = [("hub.dlq.reason", b"Smithers was here"), ("hub.dlq.error.message", b"Mr Smithers"),
+          ("hub.Smithers", b"1990-02-03")]
+
+
+@pytest.fixture
+async def forged_dead_letter(hub: Hub, services: Services) -> int:
+    """A contract violation from an unknown source system and site, with `hub.*` headers the
+    producer made up."""
+    event = drug_test_event(opiates="perhaps")
+    event["source"] = {"system": "Smithers laptop", "site": "Flat 2, 9 Smithers Road"}
+    await produce(services.bootstrap, hub.topics.custody_events, [encode(event)], key=b"k",
+                  headers=FORGED)
+    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
+                               hub.topics.custody_events)
+    async with hub.engine.connect() as conn:
+        return int((await conn.execute(select(func.max(dead_letters.c.id)))).scalar_one())
+
+
+async def test_forged_hub_headers_and_unknown_sources_are_not_shown_as_the_hubs(
+    ops: Ops, forged_dead_letter: int
+) -> None:
+    await login(ops.client, "otto")
+    shown = (await ops.client.get(f"/dead-letters/{forged_dead_letter}")).text
+    assert "Smithers" not in shown and "1990-02-03" not in shown
+    own = shown.split('id="headers"', 1)[1].split("</table>", 1)[0]
+    assert "hub.dlq.reason</td><td>contract_violation" in own.replace("\n", "")
+    producers = shown.split('id="producer-headers"', 1)[1].split("</table>", 1)[0]
+    assert re.findall(r"<td>([^<]+)</td><td>•••</td>", producers) == [
+        "hub.dlq.reason", "hub.dlq.error.message", "hub.•••"]
+    assert '<td id="source-system">•••</td>' in shown
+    listed = (await ops.client.get("/dead-letters")).text
+    assert "Smithers" not in listed and "<td>•••</td>" in listed
+
+
+def test_the_command_line_shows_neither_forged_headers_nor_unknown_sources(
+    hub: Hub, services: Services, database_url: str, monkeypatch: pytest.MonkeyPatch,
+    forged_dead_letter: int,
+) -> None:
+    cli_reaches(hub, services, database_url, monkeypatch)
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["dlq", "show", str(forged_dead_letter)])
+    assert shown.exit_code == 0, shown.output
+    assert "Smithers" not in shown.output and "1990-02-03" not in shown.output
+    own, producers = shown.output.split("sent by the producer", 1)
+    assert "hub.dlq.reason: contract_violation" in own
+    assert "hub.dlq.reason: •••" in producers and "hub.•••: •••" in producers
+    listed = runner.invoke(cli, ["dlq", "list", "--json"])
+    assert "Smithers" not in listed.output
+    assert [r["source_system"] for r in json.loads(listed.output)] == ["•••"]
+

@@ -7,7 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from hub.core.contracts.validate import field_problems, problems
-from hub.core.masking import MASK, masked, masked_edit
+from hub.core.dead_letters import DeadLetter, hub_header_names
+from hub.core.masking import MASK, KnownSources, masked, masked_edit
 from hub.core.operators import LoginThrottle
 from tests.factories import drug_test_event, encode
 
@@ -26,8 +27,11 @@ def leaky_event() -> dict[str, object]:
     return event
 
 
+KNOWN = KnownSources(frozenset({"test-custody"}), frozenset({"Test custody suite"}))
+
+
 def test_only_known_safe_values_are_shown() -> None:
-    shown = masked(encode(leaky_event()))
+    shown = masked(encode(leaky_event()), KNOWN)
     for secret in SECRETS:
         assert secret not in shown
     body = json.loads(shown)
@@ -42,6 +46,37 @@ def test_only_known_safe_values_are_shown() -> None:
         assert f'"{invented}"' not in shown  # names the contract lacks came from the message
     assert body["payload"][f"{MASK}7"] == {f"{MASK}0": {f"{MASK}0": MASK, f"{MASK}1": MASK}}
     assert body["subject"]["family_name"] == MASK
+
+
+def test_a_source_is_shown_only_when_it_is_a_configured_known_one() -> None:
+    event = drug_test_event()
+    event["source"] = {"system": "Smithers laptop", "site": "Flat 2, 9 Smithers Road"}
+    assert json.loads(masked(encode(event), KNOWN))["source"] == {"system": MASK, "site": MASK}
+    assert json.loads(masked(encode(drug_test_event())))["source"] == {  # none configured
+        "system": MASK, "site": MASK}
+    assert KNOWN.system("test-custody") == "test-custody" and KNOWN.system("x") == MASK
+
+
+def test_the_default_known_sources_are_those_of_the_examples() -> None:
+    from hub.settings import Settings
+    from tests.conftest import ROOT
+
+    sources = [json.loads(p.read_text())["source"] for p in
+               (ROOT / "contracts" / "examples").rglob("*.json") if "dead-letter" not in str(p)]
+    known = Settings().known_sources
+    assert known.systems == {s["system"] for s in sources}
+    assert known.sites == {s["site"] for s in sources}
+
+
+def test_only_headers_the_hub_wrote_are_shown_as_its_own() -> None:
+    hubs = [(name, b"theirs") for name in sorted(hub_header_names())]
+    forged = [("traceparent", b"00-1"), ("hub.dlq.reason", b"Smithers"),
+              ("hub.Smithers", b"x"), ("hub.dlq.error.message", b"Mr Smithers")]
+    letter = DeadLetter(None, None, b"", [*forged, *hubs])  # type: ignore[arg-type]
+    assert letter.error_headers == [(name, "theirs") for name, _ in hubs]
+    assert letter.producer_hub_headers == ["hub.dlq.reason", "hub.•••",
+                                           "hub.dlq.error.message"]
+    assert letter.original_headers == [("traceparent", b"00-1"), ("hub.Smithers", b"x")]
 
 
 def test_an_unknown_event_type_shows_no_payload_and_odd_keys_are_masked() -> None:

@@ -100,13 +100,19 @@ def dlq_list(
     rows = run_operations(lambda ops: find(ops.dead_letters, filters))
     fields = ("id", "recorded_at", "dlq_topic", "source_system", "event_type", "stage",
               "reason", "status")
+    known = Settings().known_sources
+
+    def shown(row: Any, name: str) -> Any:
+        value = getattr(row, name)
+        return known.system(value) if name == "source_system" else value
+
     if as_json:
-        typer.echo(json.dumps([{f: getattr(r, f) for f in fields} for r in rows], default=str))
+        typer.echo(json.dumps([{f: shown(r, f) for f in fields} for r in rows], default=str))
         return
     table = Table(*fields)
     for r in rows:
-        table.add_row(*(f"{getattr(r, f):%Y-%m-%d %H:%M:%S}" if f == "recorded_at"
-                        else str(getattr(r, f) or "") for f in fields))
+        table.add_row(*(f"{r.recorded_at:%Y-%m-%d %H:%M:%S}" if f == "recorded_at"
+                        else str(shown(r, f) or "") for f in fields))
     console.print(table)
 
 
@@ -127,15 +133,22 @@ def dlq_show(
     if letter is None:
         console.print(f"[red]no dead letter {letter_id}[/red]")
         raise typer.Exit(1)
-    row = letter.row
+    row, known = letter.row, Settings().known_sources
     facts = Table("", "", show_header=False)
     for name in ("id", "status", "reason", "stage", "error_class", "error_message", "topic",
                  "partition", "offset", "source_system", "event_type", "recorded_at",
                  "version"):
-        facts.add_row(name, str(getattr(row, name)))
+        value = getattr(row, name)
+        facts.add_row(name, str(known.system(value) if name == "source_system" else value))
     console.print(facts)
+    console.print("error headers (written by the hub):", highlight=False)
     for name, value in letter.error_headers:
-        console.print(f"  {name}: {value}", highlight=False)
+        console.print(f"  {name}: {value}", highlight=False, markup=False)
+    if letter.producer_hub_headers:
+        console.print("hub.* headers sent by the producer (not written by the hub; values "
+                      "masked):", highlight=False)
+        for name in letter.producer_hub_headers:
+            console.print(f"  {name}: •••", highlight=False, markup=False)
     if reveal:
         if not (operator and reason):
             console.print("[red]--reveal needs --operator and --reason[/red]")
@@ -144,7 +157,7 @@ def dlq_show(
             ops.dead_letters, letter_id, actor=operator, now=datetime.now(UTC), reason=reason))
         console.print(revealed.decode(errors="replace"), highlight=False, markup=False)
     else:
-        console.print(masked(letter.value), highlight=False, markup=False)
+        console.print(masked(letter.value, known), highlight=False, markup=False)
     for action in letter.actions:
         console.print(f"{action['at']:%Y-%m-%d %H:%M} {action['actor']} {action['action']}"
                       f" {action['reason'] or ''} {action['edits_shown']}"

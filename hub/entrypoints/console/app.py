@@ -25,7 +25,7 @@ def build_console(settings: Settings, *, bootstrap: KafkaAccess | str, database_
         broker=broker_probe(kafka, topics, settings.consumer_group),
         triage=triage_env(settings, load_providers(settings.providers_file), topics),
         session_minutes=settings.ops_session_minutes, clock=lambda: datetime.now(UTC),
-        idle_minutes=settings.ops_idle_minutes)
+        idle_minutes=settings.ops_idle_minutes, sources=settings.known_sources)
     key = settings.ops_secret_key.get_secret_value() if settings.ops_secret_key else \
         secrets.token_urlsafe(32)
     hosts = [*settings.ops_allowed_hosts, settings.ops_host]

@@ -50,6 +50,7 @@ async def list_letters(request: Request, session: Viewer, topic: str | None = No
     filters = filters_of(topic, reason, source, status, since, until)
     rows = await dl.find(console.ops.dead_letters, filters)
     return page("list", request, session, rows=rows, filters=filters, statuses=STATUSES,
+                system=console.sources.system,
                 since=since or "", until=until or "",
                 dlq_topics=[Topics.dead_letter(t) for t in console.topics.inputs],
                 can_act=session.role.allows(Role.OPERATOR))
@@ -65,9 +66,11 @@ async def detail(request: Request, session: Session, letter_id: int, *,
         raise HTTPException(404, "no such dead letter")
     stuck = letter.row.status == "replaying" and bool(letter.actions) and \
         (letter.actions[-1]["outcome"] or "").startswith("stuck")
-    payload = pretty(letter.value) if revealed else masked(letter.value)
+    payload = pretty(letter.value) if revealed else masked(letter.value, console.sources)
     return page("detail", request, session, status, row=letter.row, payload=payload,
                 revealed=revealed, error_headers=letter.error_headers,
+                producer_headers=letter.producer_hub_headers,
+                system=console.sources.system(letter.row.source_system),
                 actions=letter.actions, can_act=session.role.allows(Role.OPERATOR),
                 stuck=stuck, error=error)
 

@@ -69,7 +69,7 @@ _LIST = """{% extends "base" %}{% block main %}<h1>Dead letters</h1>
 <th>event type</th><th>stage</th><th>reason</th><th>status</th></tr>
 {% for r in rows %}<tr><td><a href="/dead-letters/{{ r.id }}">{{ r.id }}</a></td>
 <td>{{ r.recorded_at.strftime('%Y-%m-%d %H:%M:%S') }}</td><td>{{ r.dlq_topic }}</td>
-<td>{{ r.source_system or '' }}</td><td>{{ r.event_type or '' }}</td><td>{{ r.stage }}</td>
+<td>{{ system(r.source_system) or '' }}</td><td>{{ r.event_type or '' }}</td><td>{{ r.stage }}</td>
 <td>{{ r.reason }}</td><td>{{ r.status }}</td></tr>{% endfor %}</table>
 {% if can_act and rows and (filters.status or '') == 'open' %}
 <form method="post" action="/dead-letters/replay-selected"><fieldset><legend>Replay all listed
@@ -86,10 +86,14 @@ _DETAIL = """{% extends "base" %}{% block main %}<h1>Dead letter {{ row.id }}</h
 <tr><th>error</th><td>{{ row.error_class }}: {{ row.error_message }}</td></tr>
 <tr><th>original</th><td>{{ row.topic }} partition {{ row.partition }} offset {{ row.offset }}
 </td></tr><tr><th>recorded</th><td>{{ row.recorded_at }}</td></tr>
-<tr><th>source system</th><td>{{ row.source_system or '' }}</td></tr>
+<tr><th>source system</th><td id="source-system">{{ system or '' }}</td></tr>
 <tr><th>event type</th><td>{{ row.event_type or '' }}</td></tr></table>
-<h2>Error headers</h2><table id="headers">{% for k, v in error_headers %}<tr><td>{{ k }}</td>
-<td>{{ v }}</td></tr>{% endfor %}</table>
+<h2>Error headers (written by the hub)</h2><table id="headers">{% for k, v in error_headers
+%}<tr><td>{{ k }}</td><td>{{ v }}</td></tr>{% endfor %}</table>{% if producer_headers %}
+<h2>hub.* headers sent by the producer</h2><p>These arrived on the original message: the
+producer wrote them, not the hub (values masked).</p><table id="producer-headers">
+{% for k in producer_headers %}<tr><td>{{ k }}</td><td>•••</td></tr>{% endfor %}</table>
+{% endif %}
 <h2>Message {{ '(revealed: this view was recorded)' if revealed else
 '(personal fields masked)' }}</h2><pre id="payload">{{ payload }}</pre>
 {% if can_act %}{% if not revealed %}<form method="post" action="/dead-letters/{{ row.id }}/reveal">

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from hub.adapters.kafka.access import KafkaAccess
 from hub.bootstrap import Operations
 from hub.core.dead_letters import uk_moment
+from hub.core.masking import NONE_KNOWN, KnownSources
 from hub.core.operators import LoginThrottle, RevealGrants, Role
 from hub.core.topics import Topics
 from hub.entrypoints.console.pages import PAGES
@@ -38,6 +39,7 @@ class Console:
     session_minutes: int
     clock: Callable[[], datetime]
     idle_minutes: int = 15
+    sources: KnownSources = NONE_KNOWN
     producer: AIOKafkaProducer | None = None
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     grants: RevealGrants = field(default_factory=RevealGrants)
