@@ -17,19 +17,26 @@ from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from hub.adapters.postgres.schema import dead_letter_actions, dead_letters
+from hub.adapters.postgres.schema import dead_letter_actions, dead_letters, outbox
 from hub.bootstrap import Hub, operations
 from hub.core.operators import Role
 from hub.entrypoints.cli.main import app as cli
+from hub.entrypoints.console.app import build_console
 from hub.entrypoints.console.headers import CSP
 from hub.entrypoints.console.web import create_app
 from hub.service.operations import users as user_cases
 from hub.service.operations.users import change_user, save_user
+from hub.settings import Settings
 from tests.conftest import Services
 from tests.factories import drug_test_event, encode
 from tests.integration.console import PASSWORD, Ops, csrf_of, login
-from tests.integration.test_operations_console import cli_reaches, dead_letter_of
+from tests.integration.test_operations_console import (
+    cli_reaches,
+    dead_letter_of,
+    held_for_residence,
+)
 from tests.kafka_helpers import produce, wait_until_committed
+from tests.ports import free_ports
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 HEADERS = {"content-security-policy": CSP, "x-frame-options": "DENY",
@@ -318,3 +325,37 @@ def test_the_command_line_shows_neither_forged_headers_nor_unknown_sources(
     assert "Smithers" not in listed.output
     assert [r["source_system"] for r in json.loads(listed.output)] == ["•••"]
 
+
+async def test_the_console_starts_and_serves_pages_while_the_broker_is_away(
+    hub: Hub, services: Services, database_url: str
+) -> None:
+    letter = await dead_letter_of(hub, services, b"not json")
+    item = await held_for_residence(hub, services, "B89 9ZZ")
+    await save_user(operations(hub.engine).users, "otto", PASSWORD, Role.OPERATOR,
+                    datetime.now(UTC), actor="test-setup")
+    away = f"127.0.0.1:{free_ports()}"  # nothing listens there
+    settings = Settings(kafka_bootstrap=away, topic_prefix=hub.topics.prefix,
+                        consumer_group=f"{hub.topics.prefix}hub", ops_allowed_hosts=["console"])
+    app = build_console(settings, bootstrap=away, database_url=database_url)
+    async with asyncio.timeout(60), app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://console") as client:
+        csrf = await login(client, "otto")
+        overview = await client.get("/")
+        assert overview.status_code == 200 and "UNREACHABLE" in overview.text
+        for path in ("/dead-letters", f"/dead-letters/{letter}", "/triage", "/audit"):
+            assert (await client.get(path)).status_code == 200, path
+        replay = await client.post(f"/dead-letters/{letter}/replay",
+                                   data={"csrf": csrf, "version": 0})
+        assert replay.status_code == 503 and "Not sent" in replay.text
+        routed = await client.post(f"/triage/{item}/route", data={
+            "csrf": csrf, "authority": "E08000030", "reason": "lives in Walsall (phoned)",
+            "confirm": "E08000030"})
+        assert routed.status_code == 303
+        assert "queued and will be sent" in (await client.get("/triage")).text
+    async with hub.engine.connect() as conn:
+        waiting = (await conn.execute(select(outbox.c.topic).where(
+            outbox.c.source_ref == f"triage:{item}", outbox.c.published_at.is_(None)))
+                   ).scalars().all()
+        status = (await conn.execute(select(dead_letters.c.status).where(
+            dead_letters.c.id == letter))).scalar_one()
+    assert waiting == [hub.topics.provider("referrals.walsall.v1")] and status == "open"

@@ -16,6 +16,7 @@ from fastapi import Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from hub.adapters.kafka.access import KafkaAccess
+from hub.adapters.kafka.on_demand import ProducerOnDemand
 from hub.bootstrap import Operations
 from hub.core.dead_letters import uk_moment
 from hub.core.masking import NONE_KNOWN, KnownSources
@@ -40,7 +41,8 @@ class Console:
     clock: Callable[[], datetime]
     idle_minutes: int = 15
     sources: KnownSources = NONE_KNOWN
-    producer: AIOKafkaProducer | None = None
+    #: Started on first use (the console serves pages while the broker is away).
+    producer: AIOKafkaProducer | ProducerOnDemand | None = None
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     grants: RevealGrants = field(default_factory=RevealGrants)
 

@@ -6,18 +6,21 @@ a trusted-host check on every response.
 (No `from __future__ import annotations` here: FastAPI reads the dependencies in the route
 signatures.)"""
 
+import logging
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated
 
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Match
 
+from hub.adapters.kafka.on_demand import ProducerOnDemand
 from hub.bootstrap import operator_producer
 from hub.entrypoints.console.admin import router as admin_router
 from hub.entrypoints.console.deadletter_pages import router as dead_letter_router
@@ -39,6 +42,7 @@ from hub.service.operations.triage import decisions as triage_decisions
 from hub.service.operations.users import authenticate, end_sessions, user_changes
 
 __all__ = ["Console", "Session", "create_app"]
+log = logging.getLogger("hub.ops")
 EXPIRED = "Your session expired, nothing was done. Log in again to continue."
 
 
@@ -65,13 +69,20 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
         if console.producer is not None:  # given by the caller (tests): theirs to stop
             yield
             return
-        # A send gives up after 10 s: the relay takes over.
-        console.producer = operator_producer(console.bootstrap, request_timeout_ms=10_000)
-        await console.producer.start()
+        # A send gives up after 10 s: the relay takes over. Without the broker the console
+        # still starts; the producer starts when a send first finds the broker.
+        producer = ProducerOnDemand(lambda: operator_producer(console.bootstrap,
+                                                              request_timeout_ms=10_000))
+        console.producer = producer
+        try:
+            await producer.started()
+        except KafkaError as away:
+            log.warning("the broker is unreachable (%s): the console serves pages; replays "
+                        "wait, decisions stay in the outbox", type(away).__name__)
         try:
             yield
         finally:
-            await console.producer.stop()
+            await producer.stop()
 
     app = FastAPI(title="Referral Hub operations", lifespan=lifespan, docs_url=None,
                   redoc_url=None, openapi_url=None)
