@@ -701,6 +701,9 @@ def test_the_command_line_disables_and_enables_a_user(
     assert renewed.exit_code == 0 and run_blocking(role()) is None  # still disabled
     assert runner.invoke(app, ["ops", "user", "cli-nia", "--enable"]).exit_code == 0
     assert run_blocking(role()) == Role.OPERATOR
+    repassworded = runner.invoke(app, ["ops", "user", "cli-nia", "--password-stdin"],
+                                 input=PASSWORD + "\n")  # no --role: the role stays
+    assert repassworded.exit_code == 0 and run_blocking(role()) == Role.OPERATOR
     assert runner.invoke(app, ["ops", "user", "nobody", "--enable"]).exit_code == 1
 
     async def audited() -> list[tuple[str, str]]:
@@ -711,7 +714,8 @@ def test_the_command_line_disables_and_enables_a_user(
             return [(change, actor.split(":")[0]) for change, actor in rows]
 
     assert run_blocking(audited()) == [("created as operator", "cli"), ("disabled", "cli"),
-                                       ("password set", "cli"), ("enabled", "cli")]
+                                       ("password set", "cli"), ("enabled", "cli"),
+                                       ("password set", "cli")]
 
 
 async def test_bad_input_is_a_4xx_not_a_crash(hub: Hub, services: Services, ops: Ops) -> None:

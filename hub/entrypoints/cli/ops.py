@@ -43,14 +43,17 @@ def serve(ctx: typer.Context) -> None:
 @ops_cli.command("user")
 def user(
     username: str,
-    role: Annotated[str, typer.Option(help="viewer, operator or admin.")] = "viewer",
+    role: Annotated[str | None, typer.Option(
+        help="viewer, operator or admin (a new user: viewer unless given; an existing one "
+             "keeps their role unless given).")] = None,
     password_stdin: Annotated[bool, typer.Option(help="Read the password from standard "
                                                       "input (for scripts).")] = False,
     disable: Annotated[bool | None, typer.Option(
         "--disable/--enable", help="Disable or enable the user (nothing else changes).")
     ] = None,
 ) -> None:
-    """Create a console user, or set a new password and role; or disable / enable one."""
+    """Create a console user, or set a new password (and the role, when given); or disable /
+    enable one. A new password ends the user's console sessions."""
     import getpass
 
     from hub.bootstrap import run_operations
@@ -70,12 +73,13 @@ def user(
     password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
         "Password", hide_input=True, confirmation_prompt=True)
     try:
-        run_operations(lambda ops: save_user(ops.users, username, password, Role(role),
+        chosen = Role(role) if role else None
+        run_operations(lambda ops: save_user(ops.users, username, password, chosen,
                                              datetime.now(UTC), actor=actor))
     except ValueError as refused:
         console.print(f"[red]{refused}[/red]")
         raise typer.Exit(1) from None
-    console.print(f"user {username} saved ({role})")
+    console.print(f"user {username} saved" + (f" ({role})" if role else ""))
 
 
 @dlq_cli.command("list")
