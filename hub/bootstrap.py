@@ -23,6 +23,7 @@ from hub.adapters.faults import is_transient
 from hub.adapters.kafka.access import KafkaAccess, as_access, client_options, kafka_access
 from hub.adapters.kafka.emitter import Emitter, send_one_by_one
 from hub.adapters.kafka.lag import broker_state
+from hub.adapters.kafka.on_demand import ProducerOnDemand
 from hub.adapters.kafka.outbox import LockedOutbox, OutboxRelay, RelaySettings
 from hub.adapters.postgres.db import Transactions, create_engine
 from hub.adapters.postgres.deadletters import PostgresDeadLetters
@@ -227,7 +228,8 @@ class Operations:
     outcomes: OutcomeStore
     engine: AsyncEngine
 
-    def outbox(self, producer: AIOKafkaProducer, clock: Callable[[], datetime]) -> Outbox:
+    def outbox(self, producer: AIOKafkaProducer | ProducerOnDemand,
+               clock: Callable[[], datetime]) -> Outbox:
         """Publishing operators' decisions with `producer`, one message after another; what
         the broker does not acknowledge stays for the outbox relay."""
         return LockedOutbox(self.engine, send_one_by_one(producer), clock)

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hub.core.masking import KnownSources
+
 
 class Settings(BaseSettings):
     """Everything the hub can be told from outside. Built once, passed down, never mutated."""
@@ -92,6 +94,24 @@ class Settings(BaseSettings):
         default=None, description="Signs console sessions; unset: a new key per start "
                                   "(everyone logs in again after a restart).")
     ops_session_minutes: int = Field(default=30, ge=1, description="Console sessions expire.")
+    ops_idle_minutes: int = Field(
+        default=15, ge=1, description="A console session ends after this long without a "
+                                      "request (beside the absolute expiry).")
+    known_source_systems: list[str] = Field(
+        default=["example-court-system", "example-custody-records", "example-custody-system",
+                 "example-probation-system", "example-provider-case-system"],
+        description="Source systems shown in dead-letter views; any other `source.system` "
+                    "is the sender's text and masked there (default: those of the examples).")
+    known_source_sites: list[str] = Field(
+        default=["Example Central custody suite", "Example Magistrates' Court",
+                 "Example drug and alcohol service (Birmingham)", "Example probation office",
+                 "Example recovery service (Walsall)", "Example treatment service (Coventry)"],
+        description="Source sites shown in dead-letter views; any other `source.site` is "
+                    "masked there (default: those of the examples).")
+    ops_allowed_hosts: list[str] = Field(
+        default=["127.0.0.1", "localhost"],
+        description="Host names the console answers to (besides HUB_OPS_HOST); any other Host "
+                    "header is refused (400).")
     ops_secure_cookies: bool = Field(
         default=False, description="Session cookie only over HTTPS (set behind TLS).")
     metrics_port: int | None = Field(
@@ -99,6 +119,11 @@ class Settings(BaseSettings):
     metrics_host: str = Field(
         default="127.0.0.1", description="Where `hub run` serves /metrics (0.0.0.0 for a "
                                          "scraper on another host).")
+
+    @property
+    def known_sources(self) -> KnownSources:
+        return KnownSources(frozenset(self.known_source_systems),
+                            frozenset(self.known_source_sites))
 
     @property
     def kafka_bootstrap_or_dev(self) -> str:

@@ -135,12 +135,14 @@ class MemoryUsers(InMemory):
         return self.accounts.get(username)
 
     async def update(self, username: str, *, password_hash: str | None = None,
-                     role: Role | None = None, disabled: bool | None = None) -> None:
+                     role: Role | None = None, disabled: bool | None = None,
+                     end_sessions: bool = False) -> None:
         found = self.accounts[username]
         self.accounts[username] = replace(
             found, password_hash=found.password_hash if password_hash is None else password_hash,
             role=found.role if role is None else role.value,
-            disabled=found.disabled if disabled is None else disabled)
+            disabled=found.disabled if disabled is None else disabled,
+            session_epoch=found.session_epoch + end_sessions)
 
     async def record(self, username: str, changes: list[str], actor: str, now: datetime
                      ) -> None:

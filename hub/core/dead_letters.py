@@ -7,13 +7,16 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hub.core.contracts.catalogue import catalogue_of
 from hub.core.contracts.validate import field_problems
+from hub.core.failures import Reason, Rejected, Stage, dead_letter_headers
 from hub.core.masking import masked_edit
+from hub.core.messages import InboundRecord
 
 REPLAYS = ("replay", "replay_edited", "replay_retry")
 #: A replay claimed this long ago whose send never completed may be retried (a crash, a kill).
@@ -105,14 +108,42 @@ class DeadLetter:
     headers: list[tuple[str, bytes]]
     actions: list[dict[str, Any]] = field(default_factory=list)
 
+    def _hub_written(self) -> int:
+        """Where the headers the hub wrote begin: the last run of distinct names the hub
+        writes (before it: what arrived with the original message, forged `hub.*` too)."""
+        names, start = hub_header_names(), len(self.headers)
+        seen: set[str] = set()
+        while start > 0 and (name := self.headers[start - 1][0]) in names and name not in seen:
+            seen.add(name)
+            start -= 1
+        return start
+
     @property
     def error_headers(self) -> list[tuple[str, str]]:
-        return [(k, v.decode(errors="replace")) for k, v in self.headers
-                if k.startswith(("hub.dlq.", "hub.version"))]
+        """The headers the hub wrote when dead-lettering (only those)."""
+        return [(k, v.decode(errors="replace")) for k, v in self.headers[self._hub_written():]]
+
+    @property
+    def producer_hub_headers(self) -> list[str]:
+        """`hub.*` headers that arrived on the original message, so the producer (not the hub)
+        wrote them: their names when the hub uses them, never their values."""
+        names = hub_header_names()
+        return [k if k in names else "hub.•••" for k, _ in self.headers[:self._hub_written()]
+                if k.startswith("hub.")]
 
     @property
     def original_headers(self) -> list[tuple[str, bytes]]:
         return [(k, v) for k, v in self.headers if not k.startswith(_DLQ_HEADER_PREFIXES)]
+
+
+@cache
+def hub_header_names() -> frozenset[str]:
+    """The names of the headers the hub adds to a dead letter (asked of the code that adds
+    them, so the two cannot drift)."""
+    record = InboundRecord("topic", 0, 0, 0, None, b"", ())
+    made = dead_letter_headers(record, Rejected(Stage.PARSE, Reason.INVALID_JSON, ""),
+                               hub_version="", first_failure=datetime.now(UTC))
+    return frozenset(k for k, _ in made)
 
 
 def edited(value: bytes, edits: list[tuple[str, str]]) -> bytes:

@@ -1,13 +1,15 @@
 """What an operator may see of a message without revealing it: an allow-list.
 
 Only values under known-safe fields are shown — the envelope's metadata (event id, type,
-schema version, time, source system and site) and the payload's timestamps, and only when the
+schema version, time; source system and site when they are configured known ones) and the
+payload's timestamps, and only when the
 value is one the contract allows there. The rest of the payload is health or offence data
 (test results, assessment answers, sentences: UK GDPR Art. 9 and 10) even where the contract
 enumerates it, so it is masked like every other value, whatever its key is called (`surname`,
-`dob`, free text, a whole object put where a field was expected); keys that do not look like
-field names are masked too. The dead letter's error headers name the failing field and what it
-expects; an operator reveals the values (audited) to correct them."""
+`dob`, free text, a whole object put where a field was expected); keys the contract does not
+declare there (`surname` in a subject) are masked too, since the sender chose them. The dead
+letter's error headers name the failing field and what it expects; an operator reveals the
+values (audited) to correct them."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -45,18 +48,31 @@ def _timestamp(value: Any) -> bool:
     return True
 
 
-def _text(value: Any) -> bool:
-    return isinstance(value, str) and len(value) <= 200
+@dataclass(frozen=True)
+class KnownSources:
+    """The source systems and sites configured as known (HUB_KNOWN_SOURCE_SYSTEMS, _SITES):
+    only these are shown; any other value there is the sender's text and masked."""
+
+    systems: frozenset[str] = frozenset()
+    sites: frozenset[str] = frozenset()
+
+    def system(self, value: str | None) -> str | None:
+        """The system as a page may show it."""
+        return value if value is None or value in self.systems else MASK
 
 
-ENVELOPE: dict[str, Rule] = {
-    "event_id": _uuid,
-    "event_type": lambda v: shown_event_type(v) is not None,
-    "schema_version": lambda v: isinstance(v, str) and _VERSION.fullmatch(v) is not None,
-    "occurred_at": _timestamp,
-    "source.system": _text,
-    "source.site": _text,
-}
+NONE_KNOWN = KnownSources()
+
+
+def _envelope(known: KnownSources) -> dict[str, Rule]:
+    return {
+        "event_id": _uuid,
+        "event_type": lambda v: shown_event_type(v) is not None,
+        "schema_version": lambda v: isinstance(v, str) and _VERSION.fullmatch(v) is not None,
+        "occurred_at": _timestamp,
+        "source.system": lambda v: isinstance(v, str) and v in known.systems,
+        "source.site": lambda v: isinstance(v, str) and v in known.sites,
+    }
 
 
 def _rules_of(schema: dict[str, Any], defs: dict[str, Any], path: str,
@@ -86,11 +102,38 @@ def payload_rules(event_type: str) -> dict[str, Rule]:
     return rules
 
 
-def mask(body: Any, event_type: Any = None, at: str = "") -> Any:
+def _paths_of(schema: dict[str, Any], defs: dict[str, Any], path: str, into: set[str]) -> None:
+    if "$ref" in schema:
+        schema = defs[schema["$ref"].rsplit("/", 1)[-1]]
+    for option in schema.get("anyOf", []) + schema.get("allOf", []) + schema.get("oneOf", []):
+        _paths_of(option, defs, path, into)
+    for name, sub in schema.get("properties", {}).items():
+        into.add(f"{path}.{name}".lstrip("."))
+        _paths_of(sub, defs, f"{path}.{name}", into)
+    if isinstance(schema.get("items"), dict):
+        _paths_of(schema["items"], defs, f"{path}.*", into)
+
+
+@cache
+def declared_paths(event_type: str | None) -> frozenset[str]:
+    """Dotted paths (`*` for list items) the contract of `event_type` declares; for a type it
+    does not know, what any contract declares."""
+    models = [ALL_EVENT_TYPES[event_type]] if event_type in ALL_EVENT_TYPES else \
+        list(ALL_EVENT_TYPES.values())
+    found: set[str] = set()
+    for model in models:
+        schema = model.model_json_schema()
+        _paths_of(schema, schema.get("$defs", {}), "", found)
+    return frozenset(found)
+
+
+def mask(body: Any, event_type: Any = None, at: str = "",
+         sources: KnownSources = NONE_KNOWN) -> Any:
     """`body` (found at dotted path `at` of a message of `event_type`) with everything that is
     not known to be safe masked."""
-    rules = {**ENVELOPE, **(payload_rules(event_type) if isinstance(event_type, str) else {})}
-    return _mask(body, at, rules)
+    known = event_type if isinstance(event_type, str) else None
+    rules = {**_envelope(sources), **(payload_rules(known) if known else {})}
+    return _mask(body, at, rules, declared_paths(known))
 
 
 #: Deeper than any contract goes: what lies below is masked whole (a 700-deep payload must not
@@ -98,15 +141,16 @@ def mask(body: Any, event_type: Any = None, at: str = "") -> Any:
 MAX_DEPTH = 32
 
 
-def _mask(node: Any, path: str, rules: dict[str, Rule], depth: int = 0) -> Any:
+def _mask(node: Any, path: str, rules: dict[str, Rule], declared: frozenset[str],
+          depth: int = 0) -> Any:
     if isinstance(node, dict | list) and depth >= MAX_DEPTH:
         return f"{MASK} (nested deeper than {MAX_DEPTH})"
     if isinstance(node, dict):
-        return {(k if _NAME.match(k) else f"{MASK}{i}"):
-                _mask(v, _join(path, k), rules, depth + 1)
+        return {(k if _NAME.match(k) and _join(path, k) in declared else f"{MASK}{i}"):
+                _mask(v, _join(path, k), rules, declared, depth + 1)
                 for i, (k, v) in enumerate(node.items())}
     if isinstance(node, list):
-        return [_mask(v, _join(path, "*"), rules, depth + 1) for v in node]
+        return [_mask(v, _join(path, "*"), rules, declared, depth + 1) for v in node]
     if node is None:
         return node
     rule = rules.get(path)
@@ -117,7 +161,7 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def masked(value: bytes) -> str:
+def masked(value: bytes, sources: KnownSources = NONE_KNOWN) -> str:
     """The message for display with everything not known to be safe masked (or a note when it
     is not JSON)."""
     try:
@@ -125,7 +169,7 @@ def masked(value: bytes) -> str:
     except (ValueError, RecursionError):
         return f"({len(value)} bytes that are not JSON; reveal to see them)"
     event_type = body.get("event_type") if isinstance(body, dict) else None
-    return json.dumps(mask(body, event_type), indent=2, ensure_ascii=False)
+    return json.dumps(mask(body, event_type, sources=sources), indent=2, ensure_ascii=False)
 
 
 def masked_edit(event_type: Any, path: str, raw: str) -> str:

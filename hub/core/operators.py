@@ -40,6 +40,7 @@ class Account(ConsoleUser):
     """A console user with what signs them in."""
 
     password_hash: str
+    session_epoch: int = 0
 
 
 @dataclass(frozen=True)
@@ -76,22 +77,74 @@ def check_new_credentials(username: str, password: str) -> None:
 
 
 class LoginThrottle:
-    """At most `limit` failed logins per user name in `window`; then 429 until they age out.
+    """Counts login attempts *before* the password is checked: at most `per_user` attempts
+    per user name and `per_client` per client address in `window` (so neither parallel
+    guesses nor spraying across user names get more real checks); a success forgets its
+    user name's count. At most `max_keys` names and clients are tracked: when that many are
+    recent, logins are refused until they age out (memory stays bounded under a flood).
     Kept in the console process (one console per deployment; a restart forgets)."""
 
-    def __init__(self, limit: int = 5, window: timedelta = timedelta(minutes=5)) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque[datetime]] = {}
+    def __init__(self, per_user: int = 5, per_client: int = 20,
+                 window: timedelta = timedelta(minutes=5), max_keys: int = 10_000) -> None:
+        self.per_user, self.per_client = per_user, per_client
+        self.window, self.max_keys = window, max_keys
+        self._attempts: dict[str, deque[datetime]] = {}
 
-    def blocked(self, username: str, now: datetime) -> bool:
-        recent = self._failures.get(username.lower())
-        while recent and now - recent[0] > self.window:
-            recent.popleft()
-        return bool(recent) and len(recent) >= self.limit  # type: ignore[arg-type]
-
-    def failed(self, username: str, now: datetime) -> None:
-        self._failures.setdefault(username.lower(), deque()).append(now)
+    def admit(self, client: str, username: str, now: datetime) -> bool:
+        """Whether this attempt may check a password; counted when it may."""
+        keys = {f"user:{username[:100].lower()}": self.per_user,
+                f"client:{client[:100]}": self.per_client}
+        if any(len(self._recent(key, now)) >= limit for key, limit in keys.items()):
+            return False
+        if len(self._attempts) + len(keys) > self.max_keys:
+            for key in list(self._attempts):
+                self._recent(key, now)
+            if len(self._attempts) + len(keys) > self.max_keys:
+                return False
+        for key in keys:
+            self._attempts.setdefault(key, deque()).append(now)
+        return True
 
     def succeeded(self, username: str) -> None:
-        self._failures.pop(username.lower(), None)
+        self._attempts.pop(f"user:{username[:100].lower()}", None)
+
+    def _recent(self, key: str, now: datetime) -> deque[datetime]:
+        found = self._attempts.get(key, deque())
+        while found and now - found[0] > self.window:
+            found.popleft()
+        if not found:
+            self._attempts.pop(key, None)
+        return found
+
+
+@dataclass(frozen=True)
+class RevealGrant:
+    user: str
+    subject: str  # what may be shown: `dead-letter:7`, `triage:<id>`
+    until: datetime
+
+
+class RevealGrants:
+    """One-use, short-lived permissions to show a revealed record once, each made just after
+    the reveal was recorded: the reveal is a POST that redirects to a GET carrying the grant,
+    so a reload or Back shows the masked page again, never the values without a new audit
+    row. At most `max_grants` are kept (the oldest go first). In the console process."""
+
+    def __init__(self, life: timedelta = timedelta(minutes=2), max_grants: int = 1_000) -> None:
+        self.life, self.max_grants = life, max_grants
+        self._grants: dict[str, RevealGrant] = {}
+
+    def grant(self, user: str, subject: str, now: datetime) -> str:
+        for token in [t for t, g in self._grants.items() if now > g.until]:
+            del self._grants[token]
+        while len(self._grants) >= self.max_grants:
+            del self._grants[next(iter(self._grants))]
+        token = secrets.token_urlsafe(24)
+        self._grants[token] = RevealGrant(user, subject, now + self.life)
+        return token
+
+    def take(self, token: str, user: str, subject: str, now: datetime) -> bool:
+        """Whether `token` lets `user` see `subject` now; used up either way."""
+        found = self._grants.pop(token, None)
+        return found is not None and (found.user, found.subject) == (user, subject) and \
+            now <= found.until

@@ -27,12 +27,19 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[BrowserContext]:
+def browser_profile() -> Iterator[Path]:
+    """The browser's profile directory (its disk cache is in there)."""
+    with tempfile.TemporaryDirectory() as profile:
+        yield Path(profile)
+
+
+@pytest.fixture(scope="module")
+def browser(browser_profile: Path) -> Iterator[BrowserContext]:
     """Chromium with a new empty profile (`--user-data-dir`), per test module: Playwright's
     sync API keeps an event loop running while it is open, which other tests must not see."""
-    with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=chromium_path(), args=FLAGS, headless=True)
+            str(browser_profile), executable_path=chromium_path(), args=FLAGS, headless=True)
         try:
             yield context
         finally:

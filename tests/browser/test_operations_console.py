@@ -68,7 +68,7 @@ def running(services: Services, database_url: str, topic_prefix: str
 
 def test_an_operator_fixes_and_replays_a_dead_letter(
     running: tuple[str, dict[str, str]], services: Services, database_url: str,
-    browser: BrowserContext, artifacts: Path
+    browser: BrowserContext, browser_profile: Path, artifacts: Path
 ) -> None:
     address, env = running
     event = drug_test_event(postcode="WV1 9ZZ")
@@ -121,6 +121,23 @@ def test_an_operator_fixes_and_replays_a_dead_letter(
     page.click("button:has-text('Filter')")
     expect(page.locator("#dead-letters")).to_contain_text("replayed")
     page.screenshot(path=str(artifacts / "ops-5-all-dead-letters.png"), full_page=True)
+
+    # A reveal (recorded) is shown once; after logout neither Back nor the cache has it.
+    family = event["subject"]["family_name"]
+    page.locator("#dead-letters a").first.click()
+    page.fill("form:has(#reveal) input[name=reason]", "checking the sender")
+    page.click("#reveal")
+    expect(page.locator("#payload")).to_contain_text(family)
+    page.screenshot(path=str(artifacts / "ops-6-revealed.png"), full_page=True)
+    page.click("button:has-text('Log out')")
+    expect(page).to_have_url(f"{address}/login")
+    cached = [path for path in browser_profile.rglob("*") if path.is_file()
+              and family.encode() in path.read_bytes()]
+    assert cached == [], cached
+    page.go_back()
+    expect(page).to_have_url(f"{address}/login")
+    assert family not in page.content()
+    page.screenshot(path=str(artifacts / "ops-7-back-after-logout.png"), full_page=True)
     page.close()
 
     with urllib.request.urlopen(f"{address}/metrics", timeout=5) as scraped:  # noqa: S310

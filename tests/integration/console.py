@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
 
 from hub.bootstrap import Hub, broker_probe, new_uuid, operations
 from hub.core.context import HubIdentity
+from hub.core.masking import KnownSources
 from hub.core.operators import Role
 from hub.entrypoints.console.web import Console, create_app
 from hub.service.operations.triage import TriageEnv
@@ -21,6 +23,8 @@ from hub.service.operations.users import save_user
 from tests.conftest import Services
 
 PASSWORD = "correct horse battery"
+#: The source system and site of tests.factories, known to the test console.
+TEST_SOURCES = KnownSources(frozenset({"test-custody"}), frozenset({"Test custody suite"}))
 
 
 @dataclass
@@ -36,6 +40,7 @@ class Ops:
     client: httpx.AsyncClient
     console: Console
     clock: Clock
+    app: FastAPI
 
 
 @pytest.fixture
@@ -50,14 +55,14 @@ async def ops(hub: Hub, services: Services) -> AsyncIterator[Ops]:
                       broker_probe(services.bootstrap, hub.topics, f"{hub.topics.prefix}hub"),
                       TriageEnv(hub.providers, hub.topics, identity,
                                 "https://referral-hub.example/endpoint/", new_uuid),
-                      session_minutes=30, clock=clock)
+                      session_minutes=30, clock=clock, sources=TEST_SOURCES)
     console.producer = AIOKafkaProducer(bootstrap_servers=services.bootstrap, acks="all",
                                         request_timeout_ms=2_000)  # the console's is 10 s
     await console.producer.start()
-    app = create_app(console, secret_key="test-secret")
+    app = create_app(console, secret_key="test-secret", allowed_hosts=["console"])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://console") as client:
-        yield Ops(client, console, clock)
+        yield Ops(client, console, clock, app)
     await console.producer.stop()
 
 

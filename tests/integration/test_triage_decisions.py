@@ -178,7 +178,7 @@ async def test_a_conflict_review_is_shown_side_by_side_and_decided(
     row = page.split(f'data-id="{review.id}"', 1)[1].split('<tr class="item"', 1)[0]
     assert re.search(r'<td>nhs_number</td>\s*<td>•••</td>\s*<td>•••</td>\s*'
                      r'<td class="different"', row)
-    revealed = await ops.client.post(f"/triage/{review.id}/reveal", data={
+    revealed = await ops.client.post(f"/triage/{review.id}/reveal", follow_redirects=True, data={
         "csrf": csrf, "reason": "to check the NHS numbers"})
     assert "9990002010" in revealed.text and "9990002029" in revealed.text
     apart = await ops.client.post(f"/triage/{review.id}/match", data={

@@ -129,12 +129,16 @@ async def test_users_are_created_changed_and_signed_in_with_every_change_recorde
     with pytest.raises(ValueError, match="12 characters"):
         await users.save_user(store, "nia", "short", Role.VIEWER, NOW, actor="ada")
     await users.save_user(store, "nia", PASSWORD, Role.VIEWER, NOW, actor="ada")
-    assert await users.authenticate(store, "nia", PASSWORD) == Role.VIEWER
+    signed_in = await users.authenticate(store, "nia", PASSWORD)
+    assert signed_in is not None and signed_in.role == Role.VIEWER
+    assert await users.current_role(store, "nia", signed_in.epoch) == Role.VIEWER
     assert await users.authenticate(store, "nia", "wrong password!") is None
     await users.change_user(store, "nia", role=Role.OPERATOR, actor="ada", now=NOW)
+    assert await users.current_role(store, "nia", signed_in.epoch) is None  # session ended
     await users.change_user(store, "nia", disabled=True, actor="ada", now=NOW)
-    assert await users.current_role(store, "nia") is None
-    await users.save_user(store, "nia", PASSWORD, Role.OPERATOR, NOW, actor="ada")
+    with pytest.raises(users.UserExists):
+        await users.save_user(store, "nia", PASSWORD, None, NOW, actor="ada", create_only=True)
+    await users.save_user(store, "nia", PASSWORD, None, NOW, actor="ada")  # keeps the role
     assert await users.authenticate(store, "nia", PASSWORD) is None  # still disabled
     with pytest.raises(LookupError):
         await users.change_user(store, "nobody", disabled=False, actor="ada", now=NOW)

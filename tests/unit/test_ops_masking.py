@@ -7,7 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from hub.core.contracts.validate import field_problems, problems
-from hub.core.masking import MASK, masked, masked_edit
+from hub.core.dead_letters import DeadLetter, hub_header_names
+from hub.core.masking import MASK, KnownSources, masked, masked_edit
 from hub.core.operators import LoginThrottle
 from tests.factories import drug_test_event, encode
 
@@ -26,8 +27,11 @@ def leaky_event() -> dict[str, object]:
     return event
 
 
+KNOWN = KnownSources(frozenset({"test-custody"}), frozenset({"Test custody suite"}))
+
+
 def test_only_known_safe_values_are_shown() -> None:
-    shown = masked(encode(leaky_event()))
+    shown = masked(encode(leaky_event()), KNOWN)
     for secret in SECRETS:
         assert secret not in shown
     body = json.loads(shown)
@@ -38,8 +42,41 @@ def test_only_known_safe_values_are_shown() -> None:
     assert body["payload"]["trigger_offence"] == MASK
     assert body["payload"]["sample_type"] == MASK
     assert body["payload"]["tested_at"] == "2026-10-01T08:45:00+00:00"
-    assert body["payload"]["extra"] == {"nested": {"who": MASK, "n": MASK}}
-    assert body["subject"]["dob"] == MASK and body["subject"]["nhsNumber"] == MASK
+    for invented in ("extra", "nested", "surname", "dob", "nhsNumber", "arrest_offence"):
+        assert f'"{invented}"' not in shown  # names the contract lacks came from the message
+    assert body["payload"][f"{MASK}7"] == {f"{MASK}0": {f"{MASK}0": MASK, f"{MASK}1": MASK}}
+    assert body["subject"]["family_name"] == MASK
+
+
+def test_a_source_is_shown_only_when_it_is_a_configured_known_one() -> None:
+    event = drug_test_event()
+    event["source"] = {"system": "Smithers laptop", "site": "Flat 2, 9 Smithers Road"}
+    assert json.loads(masked(encode(event), KNOWN))["source"] == {"system": MASK, "site": MASK}
+    assert json.loads(masked(encode(drug_test_event())))["source"] == {  # none configured
+        "system": MASK, "site": MASK}
+    assert KNOWN.system("test-custody") == "test-custody" and KNOWN.system("x") == MASK
+
+
+def test_the_default_known_sources_are_those_of_the_examples() -> None:
+    from hub.settings import Settings
+    from tests.conftest import ROOT
+
+    sources = [json.loads(p.read_text())["source"] for p in
+               (ROOT / "contracts" / "examples").rglob("*.json") if "dead-letter" not in str(p)]
+    known = Settings().known_sources
+    assert known.systems == {s["system"] for s in sources}
+    assert known.sites == {s["site"] for s in sources}
+
+
+def test_only_headers_the_hub_wrote_are_shown_as_its_own() -> None:
+    hubs = [(name, b"theirs") for name in sorted(hub_header_names())]
+    forged = [("traceparent", b"00-1"), ("hub.dlq.reason", b"Smithers"),
+              ("hub.Smithers", b"x"), ("hub.dlq.error.message", b"Mr Smithers")]
+    letter = DeadLetter(None, None, b"", [*forged, *hubs])  # type: ignore[arg-type]
+    assert letter.error_headers == [(name, "theirs") for name, _ in hubs]
+    assert letter.producer_hub_headers == ["hub.dlq.reason", "hub.•••",
+                                           "hub.dlq.error.message"]
+    assert letter.original_headers == [("traceparent", b"00-1"), ("hub.Smithers", b"x")]
 
 
 def test_an_unknown_event_type_shows_no_payload_and_odd_keys_are_masked() -> None:
@@ -81,14 +118,26 @@ def test_field_problems_name_the_fields_and_never_a_value() -> None:
     assert all("Smithers" not in p for p in field_problems(encode(unknown)))
 
 
-def test_failed_logins_are_throttled_per_user_and_age_out() -> None:
-    throttle, now = LoginThrottle(limit=5, window=timedelta(minutes=5)), datetime.now(UTC)
-    for _ in range(5):
-        assert not throttle.blocked("otto", now)
-        throttle.failed("otto", now)
-    assert throttle.blocked("otto", now) and throttle.blocked("OTTO", now)
-    assert not throttle.blocked("vera", now)
-    assert not throttle.blocked("otto", now + timedelta(minutes=5, seconds=1))
+def test_login_attempts_are_counted_per_user_and_per_client_and_age_out() -> None:
+    throttle = LoginThrottle(per_user=5, per_client=8, window=timedelta(minutes=5))
+    now = datetime.now(UTC)
+    assert all(throttle.admit("10.0.0.1", "otto", now) for _ in range(5))
+    assert not throttle.admit("10.0.0.2", "OTTO", now)  # the name, from anywhere
+    assert all(throttle.admit("10.0.0.1", f"user{n}", now) for n in range(3))
+    assert not throttle.admit("10.0.0.1", "vera", now)  # spraying names: the client's limit
+    assert throttle.admit("10.0.0.3", "vera", now)
+    later = now + timedelta(minutes=5, seconds=1)
+    assert throttle.admit("10.0.0.1", "otto", later)
+    throttle.succeeded("otto")
+    assert all(throttle.admit("10.0.0.4", "otto", later) for _ in range(5))
+
+
+def test_the_throttle_tracks_a_bounded_number_of_names_and_clients() -> None:
+    throttle, now = LoginThrottle(max_keys=10), datetime.now(UTC)
+    admitted = [throttle.admit(f"10.0.0.{n}", f"user{n}", now) for n in range(20)]
+    assert admitted == [True] * 5 + [False] * 15
+    assert len(throttle._attempts) == 10
+    assert throttle.admit("10.0.0.99", "user99", now + timedelta(minutes=6))
 
 
 def test_times_typed_in_the_console_are_uk_times() -> None:

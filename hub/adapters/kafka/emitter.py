@@ -15,6 +15,7 @@ from aiokafka.errors import (
 )
 
 from hub.adapters.kafka.access import KafkaAccess, client_options
+from hub.adapters.kafka.on_demand import ProducerOnDemand
 from hub.core.messages import OutboundMessage
 
 #: The broker refuses this message (its topic, size or rights), not every message: reported as
@@ -70,7 +71,7 @@ class Emitter:
         return acked
 
 
-def send_one_by_one(producer: AIOKafkaProducer
+def send_one_by_one(producer: AIOKafkaProducer | ProducerOnDemand
                     ) -> Callable[[list[OutboundMessage]], Awaitable[list[bool]]]:
     """Sending an operator's messages in order, each waiting for its acknowledgement; nothing
     after the first the broker did not acknowledge."""

@@ -212,6 +212,9 @@ ops_users = Table(
     Column("role", String(20), nullable=False),  # viewer | operator | admin
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("disabled", Boolean, nullable=False, server_default="false"),
+    # Raised by logout, a new password, a role change and disabling: a session signed under
+    # an older epoch is refused (copied cookies end with the session they were copied from).
+    Column("session_epoch", Integer, nullable=False, server_default="0"),
 )
 
 #: Who created, re-passworded, promoted, demoted, disabled or enabled a console user, when.

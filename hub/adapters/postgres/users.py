@@ -33,14 +33,19 @@ class PostgresUsers:
         return None if row is None else Account(**row._mapping)
 
     async def update(self, username: str, *, password_hash: str | None = None,
-                     role: Role | None = None, disabled: bool | None = None) -> None:
+                     role: Role | None = None, disabled: bool | None = None,
+                     end_sessions: bool = False) -> None:
         values: dict[str, Any] = {}
+        if end_sessions:
+            values["session_epoch"] = ops_users.c.session_epoch + 1
         if password_hash is not None:
             values["password_hash"] = password_hash
         if role is not None:
             values["role"] = role.value
         if disabled is not None:
             values["disabled"] = disabled
+        if not values:
+            return
         await self._conn.execute(update(ops_users).where(ops_users.c.username == username)
                                  .values(**values))
 

@@ -43,14 +43,17 @@ def serve(ctx: typer.Context) -> None:
 @ops_cli.command("user")
 def user(
     username: str,
-    role: Annotated[str, typer.Option(help="viewer, operator or admin.")] = "viewer",
+    role: Annotated[str | None, typer.Option(
+        help="viewer, operator or admin (a new user: viewer unless given; an existing one "
+             "keeps their role unless given).")] = None,
     password_stdin: Annotated[bool, typer.Option(help="Read the password from standard "
                                                       "input (for scripts).")] = False,
     disable: Annotated[bool | None, typer.Option(
         "--disable/--enable", help="Disable or enable the user (nothing else changes).")
     ] = None,
 ) -> None:
-    """Create a console user, or set a new password and role; or disable / enable one."""
+    """Create a console user, or set a new password (and the role, when given); or disable /
+    enable one. A new password ends the user's console sessions."""
     import getpass
 
     from hub.bootstrap import run_operations
@@ -70,12 +73,13 @@ def user(
     password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
         "Password", hide_input=True, confirmation_prompt=True)
     try:
-        run_operations(lambda ops: save_user(ops.users, username, password, Role(role),
+        chosen = Role(role) if role else None
+        run_operations(lambda ops: save_user(ops.users, username, password, chosen,
                                              datetime.now(UTC), actor=actor))
     except ValueError as refused:
         console.print(f"[red]{refused}[/red]")
         raise typer.Exit(1) from None
-    console.print(f"user {username} saved ({role})")
+    console.print(f"user {username} saved" + (f" ({role})" if role else ""))
 
 
 @dlq_cli.command("list")
@@ -100,13 +104,19 @@ def dlq_list(
     rows = run_operations(lambda ops: find(ops.dead_letters, filters))
     fields = ("id", "recorded_at", "dlq_topic", "source_system", "event_type", "stage",
               "reason", "status")
+    known = Settings().known_sources
+
+    def shown(row: Any, name: str) -> Any:
+        value = getattr(row, name)
+        return known.system(value) if name == "source_system" else value
+
     if as_json:
-        typer.echo(json.dumps([{f: getattr(r, f) for f in fields} for r in rows], default=str))
+        typer.echo(json.dumps([{f: shown(r, f) for f in fields} for r in rows], default=str))
         return
     table = Table(*fields)
     for r in rows:
-        table.add_row(*(f"{getattr(r, f):%Y-%m-%d %H:%M:%S}" if f == "recorded_at"
-                        else str(getattr(r, f) or "") for f in fields))
+        table.add_row(*(f"{r.recorded_at:%Y-%m-%d %H:%M:%S}" if f == "recorded_at"
+                        else str(shown(r, f) or "") for f in fields))
     console.print(table)
 
 
@@ -127,15 +137,22 @@ def dlq_show(
     if letter is None:
         console.print(f"[red]no dead letter {letter_id}[/red]")
         raise typer.Exit(1)
-    row = letter.row
+    row, known = letter.row, Settings().known_sources
     facts = Table("", "", show_header=False)
     for name in ("id", "status", "reason", "stage", "error_class", "error_message", "topic",
                  "partition", "offset", "source_system", "event_type", "recorded_at",
                  "version"):
-        facts.add_row(name, str(getattr(row, name)))
+        value = getattr(row, name)
+        facts.add_row(name, str(known.system(value) if name == "source_system" else value))
     console.print(facts)
+    console.print("error headers (written by the hub):", highlight=False)
     for name, value in letter.error_headers:
-        console.print(f"  {name}: {value}", highlight=False)
+        console.print(f"  {name}: {value}", highlight=False, markup=False)
+    if letter.producer_hub_headers:
+        console.print("hub.* headers sent by the producer (not written by the hub; values "
+                      "masked):", highlight=False)
+        for name in letter.producer_hub_headers:
+            console.print(f"  {name}: •••", highlight=False, markup=False)
     if reveal:
         if not (operator and reason):
             console.print("[red]--reveal needs --operator and --reason[/red]")
@@ -144,7 +161,7 @@ def dlq_show(
             ops.dead_letters, letter_id, actor=operator, now=datetime.now(UTC), reason=reason))
         console.print(revealed.decode(errors="replace"), highlight=False, markup=False)
     else:
-        console.print(masked(letter.value), highlight=False, markup=False)
+        console.print(masked(letter.value, known), highlight=False, markup=False)
     for action in letter.actions:
         console.print(f"{action['at']:%Y-%m-%d %H:%M} {action['actor']} {action['action']}"
                       f" {action['reason'] or ''} {action['edits_shown']}"

@@ -25,7 +25,10 @@ def build_console(settings: Settings, *, bootstrap: KafkaAccess | str, database_
         ops=operations(create_engine(database_url)), bootstrap=kafka, topics=topics,
         broker=broker_probe(kafka, topics, settings.consumer_group),
         triage=triage_env(settings, providers, topics),
-        session_minutes=settings.ops_session_minutes, clock=lambda: datetime.now(UTC))
+        session_minutes=settings.ops_session_minutes, clock=lambda: datetime.now(UTC),
+        idle_minutes=settings.ops_idle_minutes, sources=settings.known_sources)
     key = settings.ops_secret_key.get_secret_value() if settings.ops_secret_key else \
         secrets.token_urlsafe(32)
-    return create_app(console, secret_key=key, secure_cookies=settings.ops_secure_cookies)
+    hosts = [*settings.ops_allowed_hosts, settings.ops_host]
+    return create_app(console, secret_key=key, secure_cookies=settings.ops_secure_cookies,
+                      allowed_hosts=hosts)

@@ -3,6 +3,7 @@
 
 (No `from __future__ import annotations`: FastAPI reads the dependencies in signatures.)"""
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -13,8 +14,13 @@ from hub.core.masking import masked
 from hub.core.operators import Role
 from hub.core.topics import Topics
 from hub.entrypoints.console.session import (
+    BIGINT,
+    INTEGER,
     Posted,
+    RowId,
     Session,
+    Shown,
+    Version,
     Viewer,
     console_of,
     local_moment,
@@ -44,13 +50,14 @@ async def list_letters(request: Request, session: Viewer, topic: str | None = No
     filters = filters_of(topic, reason, source, status, since, until)
     rows = await dl.find(console.ops.dead_letters, filters)
     return page("list", request, session, rows=rows, filters=filters, statuses=STATUSES,
+                system=console.sources.system,
                 since=since or "", until=until or "",
                 dlq_topics=[Topics.dead_letter(t) for t in console.topics.inputs],
                 can_act=session.role.allows(Role.OPERATOR))
 
 
 async def detail(request: Request, session: Session, letter_id: int, *,
-                 revealed: bytes | None = None, error: str | None = None,
+                 revealed: bool = False, error: str | None = None,
                  status: int = 200) -> HTMLResponse:
     console = console_of(request)
     now = console.clock()
@@ -59,37 +66,57 @@ async def detail(request: Request, session: Session, letter_id: int, *,
         raise HTTPException(404, "no such dead letter")
     stuck = letter.row.status == "replaying" and bool(letter.actions) and \
         (letter.actions[-1]["outcome"] or "").startswith("stuck")
-    payload = revealed.decode(errors="replace") if revealed is not None else \
-        masked(letter.value)
+    payload = pretty(letter.value) if revealed else masked(letter.value, console.sources)
     return page("detail", request, session, status, row=letter.row, payload=payload,
-                revealed=revealed is not None, error_headers=letter.error_headers,
+                revealed=revealed, error_headers=letter.error_headers,
+                producer_headers=letter.producer_hub_headers,
+                system=console.sources.system(letter.row.source_system),
                 actions=letter.actions, can_act=session.role.allows(Role.OPERATOR),
                 stuck=stuck, error=error)
 
 
+def pretty(value: bytes) -> str:
+    """A revealed message as it is, indented when it is JSON."""
+    try:
+        return json.dumps(json.loads(value), indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return value.decode(errors="replace")
+
+
 @router.get("/dead-letters/{letter_id}", response_class=HTMLResponse)
-async def show_letter(request: Request, letter_id: int, session: Viewer) -> HTMLResponse:
-    return await detail(request, session, letter_id)
+async def show_letter(request: Request, letter_id: RowId, session: Viewer,
+                      shown: Shown = None) -> HTMLResponse:
+    """Masked; revealed once when `shown` is the grant the recorded reveal redirected with."""
+    console = console_of(request)
+    revealed = shown is not None and session.role.allows(Role.OPERATOR) and \
+        console.grants.take(shown, session.user, f"dead-letter:{letter_id}", console.clock())
+    if shown is not None and not revealed:
+        return await detail(request, session, letter_id, error="The revealed view has ended "
+                            "(it is shown once); reveal again to see it (recorded).")
+    return await detail(request, session, letter_id, revealed=revealed)
 
 
 @router.post("/dead-letters/{letter_id}/reveal", response_class=HTMLResponse)
-async def reveal_letter(request: Request, letter_id: int, session: Posted,
-                        reason: Annotated[str, Form()] = "") -> HTMLResponse:
+async def reveal_letter(request: Request, letter_id: RowId, session: Posted,
+                        reason: Annotated[str, Form()] = "") -> Response:
+    """Records the reveal, then redirects to a one-use view of it."""
     require(session, Role.OPERATOR)
     console = console_of(request)
+    now = console.clock()
     try:
-        value = await dl.reveal(console.ops.dead_letters, letter_id, actor=session.user,
-                                now=console.clock(), reason=reason)
+        await dl.reveal(console.ops.dead_letters, letter_id, actor=session.user, now=now,
+                        reason=reason)
     except KeyError:
         raise HTTPException(404, "no such dead letter") from None
     except ValueError as refused:
         return await detail(request, session, letter_id, error=str(refused), status=400)
-    return await detail(request, session, letter_id, revealed=value)
+    grant = console.grants.grant(session.user, f"dead-letter:{letter_id}", now)
+    return RedirectResponse(f"/dead-letters/{letter_id}?shown={grant}", status_code=303)
 
 
 @router.post("/dead-letters/{letter_id}/replay", response_class=HTMLResponse)
-async def replay_letter(request: Request, letter_id: int, session: Posted,
-                        version: Annotated[int, Form()], path: Annotated[str, Form()] = "",
+async def replay_letter(request: Request, letter_id: RowId, session: Posted,
+                        version: Version, path: Annotated[str, Form()] = "",
                         value: Annotated[str, Form()] = "",
                         reason: Annotated[str, Form()] = "") -> Response:
     require(session, Role.OPERATOR)
@@ -115,8 +142,8 @@ async def replay_letter(request: Request, letter_id: int, session: Posted,
 
 
 @router.post("/dead-letters/{letter_id}/retry", response_class=HTMLResponse)
-async def retry_letter(request: Request, letter_id: int, session: Posted,
-                       version: Annotated[int, Form()],
+async def retry_letter(request: Request, letter_id: RowId, session: Posted,
+                       version: Version,
                        reason: Annotated[str, Form()] = "") -> Response:
     require(session, Role.OPERATOR)
     console = console_of(request)
@@ -134,8 +161,8 @@ async def retry_letter(request: Request, letter_id: int, session: Posted,
 
 
 @router.post("/dead-letters/{letter_id}/discard", response_class=HTMLResponse)
-async def discard_letter(request: Request, letter_id: int, session: Posted,
-                         version: Annotated[int, Form()],
+async def discard_letter(request: Request, letter_id: RowId, session: Posted,
+                         version: Version,
                          reason: Annotated[str, Form()] = "") -> Response:
     require(session, Role.OPERATOR)
     console = console_of(request)
@@ -161,6 +188,8 @@ async def replay_selected(request: Request, session: Posted,
         raise HTTPException(400, "a reason is required for a bulk replay")
     try:
         chosen = [(int(i), int(v)) for i, v in (item.split(":", 1) for item in letter or [])]
+        if not all(0 < i <= BIGINT and 0 <= v <= INTEGER for i, v in chosen):
+            raise ValueError("out of range")
     except ValueError:
         raise HTTPException(400, "the list of dead letters is malformed; reload it") from None
     if not chosen:

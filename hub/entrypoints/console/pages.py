@@ -57,7 +57,7 @@ _LIST = """{% extends "base" %}{% block main %}<h1>Dead letters</h1>
 <form method="get" action="/dead-letters"><fieldset><legend>Filter</legend>
 <label>Topic <select name="topic"><option value="">any</option>{% for t in dlq_topics %}
 <option {{ 'selected' if filters.topic == t }}>{{ t }}</option>{% endfor %}</select></label>
-<label>Reason <input name="reason" value="{{ filters.reason or '' }}"></label>
+<label>Reason <input name="reason" autocomplete="off" value="{{ filters.reason or '' }}"></label>
 <label>Source <input name="source" value="{{ filters.source or '' }}"></label>
 <label>Status <select name="status">{% for s in statuses %}
 <option value="{{ s }}" {{ 'selected' if (filters.status or '') == s }}>{{ s or 'any' }}
@@ -69,13 +69,13 @@ _LIST = """{% extends "base" %}{% block main %}<h1>Dead letters</h1>
 <th>event type</th><th>stage</th><th>reason</th><th>status</th></tr>
 {% for r in rows %}<tr><td><a href="/dead-letters/{{ r.id }}">{{ r.id }}</a></td>
 <td>{{ r.recorded_at.strftime('%Y-%m-%d %H:%M:%S') }}</td><td>{{ r.dlq_topic }}</td>
-<td>{{ r.source_system or '' }}</td><td>{{ r.event_type or '' }}</td><td>{{ r.stage }}</td>
+<td>{{ system(r.source_system) or '' }}</td><td>{{ r.event_type or '' }}</td><td>{{ r.stage }}</td>
 <td>{{ r.reason }}</td><td>{{ r.status }}</td></tr>{% endfor %}</table>
 {% if can_act and rows and (filters.status or '') == 'open' %}
 <form method="post" action="/dead-letters/replay-selected"><fieldset><legend>Replay all listed
 </legend><input type="hidden" name="csrf" value="{{ csrf }}">{% for r in rows %}<input
 type="hidden" name="letter" value="{{ r.id }}:{{ r.version }}">{% endfor %}
-<label>Reason (required) <input name="reason" required></label>
+<label>Reason (required) <input name="reason" autocomplete="off" required></label>
 <button id="bulk-replay">Replay these {{ rows|length }}</button></fieldset></form>
 {% endif %}{% endblock %}"""
 
@@ -86,32 +86,38 @@ _DETAIL = """{% extends "base" %}{% block main %}<h1>Dead letter {{ row.id }}</h
 <tr><th>error</th><td>{{ row.error_class }}: {{ row.error_message }}</td></tr>
 <tr><th>original</th><td>{{ row.topic }} partition {{ row.partition }} offset {{ row.offset }}
 </td></tr><tr><th>recorded</th><td>{{ row.recorded_at }}</td></tr>
-<tr><th>source system</th><td>{{ row.source_system or '' }}</td></tr>
+<tr><th>source system</th><td id="source-system">{{ system or '' }}</td></tr>
 <tr><th>event type</th><td>{{ row.event_type or '' }}</td></tr></table>
-<h2>Error headers</h2><table id="headers">{% for k, v in error_headers %}<tr><td>{{ k }}</td>
-<td>{{ v }}</td></tr>{% endfor %}</table>
+<h2>Error headers (written by the hub)</h2><table id="headers">{% for k, v in error_headers
+%}<tr><td>{{ k }}</td><td>{{ v }}</td></tr>{% endfor %}</table>{% if producer_headers %}
+<h2>hub.* headers sent by the producer</h2><p>These arrived on the original message: the
+producer wrote them, not the hub (values masked).</p><table id="producer-headers">
+{% for k in producer_headers %}<tr><td>{{ k }}</td><td>•••</td></tr>{% endfor %}</table>
+{% endif %}
 <h2>Message {{ '(revealed: this view was recorded)' if revealed else
 '(personal fields masked)' }}</h2><pre id="payload">{{ payload }}</pre>
 {% if can_act %}{% if not revealed %}<form method="post" action="/dead-letters/{{ row.id }}/reveal">
 <input type="hidden" name="csrf" value="{{ csrf }}"><label>Why you need to see personal data
-<input name="reason" required></label><button id="reveal">Reveal (recorded)</button></form>
+<input name="reason" autocomplete="off" required></label><button id="reveal">Reveal (recorded)
+</button></form>
 {% endif %}{% if stuck %}
 <form method="post" action="/dead-letters/{{ row.id }}/retry"><fieldset><legend>Stuck replay
 </legend><p>A replay was claimed but its send never completed. Sending it again is harmless
 if it did reach the broker (the hub ignores an event it already has).</p>
 <input type="hidden" name="csrf" value="{{ csrf }}"><input type="hidden" name="version"
-value="{{ row.version }}"><label>Note <input name="reason"></label>
+value="{{ row.version }}"><label>Note <input name="reason" autocomplete="off"></label>
 <button id="retry">Send again</button></fieldset></form>{% endif %}{% if row.status == 'open' %}
 <form method="post" action="/dead-letters/{{ row.id }}/replay"><fieldset><legend>Replay</legend>
 <input type="hidden" name="csrf" value="{{ csrf }}"><input type="hidden" name="version"
 value="{{ row.version }}"><p>Optionally correct one field first (both versions are kept):</p>
-<label>Field path <input name="path" placeholder="payload.results.opiates"></label>
-<label>New value <input name="value"></label><label>Note <input name="reason"></label>
+<label>Field path <input name="path" autocomplete="off"
+placeholder="payload.results.opiates"></label><label>New value <input name="value"
+autocomplete="off"></label><label>Note <input name="reason" autocomplete="off"></label>
 <button id="replay">Replay</button></fieldset></form>
 <form method="post" action="/dead-letters/{{ row.id }}/discard"><fieldset>
 <legend>Discard</legend><input type="hidden" name="csrf" value="{{ csrf }}">
 <input type="hidden" name="version" value="{{ row.version }}">
-<label>Reason (required) <input name="reason" required></label>
+<label>Reason (required) <input name="reason" autocomplete="off" required></label>
 <button id="discard">Discard</button></fieldset></form>{% endif %}{% endif %}
 <h2>History</h2><table id="history"><tr><th>when</th><th>who</th><th>action</th><th>why</th>
 <th>edits</th><th>outcome</th></tr>{% for a in actions %}<tr><td>{{ a.at }}</td>
@@ -137,7 +143,7 @@ or close it without routing.</p>
 <td>{{ (c['values'].get(f) or '') if shown else '•••' }}</td><td class="{{ c.compared[f] }}">
 {{ c.compared[f] }}</td></tr>{% endfor %}</table>{% endfor %}
 {% if can_act and not shown %}<form method="post" action="/triage/{{ i.id }}/reveal">
-<input type="hidden" name="csrf" value="{{ csrf }}"><input name="reason"
+<input type="hidden" name="csrf" value="{{ csrf }}"><input name="reason" autocomplete="off"
 placeholder="why you need to see them" required><button class="reveal">Reveal (recorded)
 </button></form>{% endif %}{% else %}
 postcode district: <span class="district">{{ districts.get(i.referral_id|string, 'none given') }}
@@ -146,9 +152,11 @@ decided</p>{% endif %}{% endif %}</td><td>{% if can_act %}
 {% if not i.referral_id %}{% for c in i.candidates %}
 <form method="post" action="/triage/{{ i.id }}/match"><input type="hidden" name="csrf"
 value="{{ csrf }}"><input type="hidden" name="same_person" value="{{ c.person_id }}">
-<input name="reason" placeholder="reason" required><button>Same person</button></form>
+<input name="reason" autocomplete="off" placeholder="reason" required><button>Same person
+</button></form>
 {% endfor %}<form method="post" action="/triage/{{ i.id }}/match"><input type="hidden"
-name="csrf" value="{{ csrf }}"><input name="reason" placeholder="reason" required>
+name="csrf" value="{{ csrf }}"><input name="reason" autocomplete="off" placeholder="reason"
+required>
 <button>Not the same person</button></form>{% else %}
 {% if not i.review_id %}{% set chosen_code = chosen[i.id|string] %}
 <form method="post" action="/triage/{{ i.id }}/route"><input type="hidden" name="csrf"
@@ -190,12 +198,16 @@ if r == u.role }}>{{ r }}</option>{% endfor %}</select><button>Set role</button>
 <form class="inline" method="post" action="/admin/users/{{ u.username }}"><input type="hidden"
 name="csrf" value="{{ csrf }}"><input type="hidden" name="disabled" value="{{ 'no' if
 u.disabled else 'yes' }}"><button>{{ 'Enable' if u.disabled else 'Disable' }}</button></form>
-</td></tr>{% endfor %}</table>
-<h2>New user (or new password)</h2><form method="post" action="/admin/users">
-<input type="hidden" name="csrf" value="{{ csrf }}"><label>User name <input name="username"
-required></label><label>Password (12+ characters) <input name="password" type="password"
-autocomplete="new-password" required></label><label>Role <select name="role">{% for r in roles
-%}<option>{{ r }}</option>{% endfor %}</select></label><button>Save user</button></form>
+<form class="inline" method="post" action="/admin/users/{{ u.username }}/password"><input
+type="hidden" name="csrf" value="{{ csrf }}"><input name="password" type="password"
+autocomplete="new-password" placeholder="new password (12+)" required><button>Set password
+</button></form></td></tr>{% endfor %}</table>
+<h2>New user</h2><form method="post" action="/admin/users" id="new-user">
+<input type="hidden" name="csrf" value="{{ csrf }}"><label>User name <input
+name="username" autocomplete="off" required></label><label>Password (12+ characters)
+<input name="password" type="password" autocomplete="new-password" required></label>
+<label>Role <select name="role">{% for r in roles %}<option>{{ r }}</option>{% endfor %}
+</select></label><button>Create user</button></form>
 {% endblock %}"""
 
 _CONFIRM_ROUTE = """{% extends "base" %}{% block main %}<h1>Route this referral?</h1>

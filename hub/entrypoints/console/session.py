@@ -1,6 +1,7 @@
 """What every console page shares: the console's parts, the signed-in user (checked against the
-database on every request, so a disabled user or a changed role takes effect at once), the role
-checks, the CSRF check on forms, and page rendering.
+database on every request: a session ends at its absolute expiry, after `idle_minutes` without a
+request, and when the user's session epoch moves on — logout, a new password, a role change,
+disabling), the role checks, the CSRF check on forms, and page rendering.
 
 (No `from __future__ import annotations`: FastAPI reads the dependencies in signatures.)"""
 
@@ -11,13 +12,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from aiokafka import AIOKafkaProducer
-from fastapi import Depends, Form, HTTPException, Request
+from fastapi import Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from hub.adapters.kafka.access import KafkaAccess
+from hub.adapters.kafka.on_demand import ProducerOnDemand
 from hub.bootstrap import Operations
 from hub.core.dead_letters import uk_moment
-from hub.core.operators import LoginThrottle, Role
+from hub.core.masking import NONE_KNOWN, KnownSources
+from hub.core.operators import LoginThrottle, RevealGrants, Role
 from hub.core.topics import Topics
 from hub.entrypoints.console.pages import PAGES
 from hub.service.operations.health import BrokerProbe
@@ -36,8 +39,12 @@ class Console:
     triage: TriageEnv
     session_minutes: int
     clock: Callable[[], datetime]
-    producer: AIOKafkaProducer | None = None
+    idle_minutes: int = 15
+    sources: KnownSources = NONE_KNOWN
+    #: Started on first use (the console serves pages while the broker is away).
+    producer: AIOKafkaProducer | ProducerOnDemand | None = None
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    grants: RevealGrants = field(default_factory=RevealGrants)
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,11 @@ class Session:
 
 
 class LoginNeeded(Exception):  # noqa: N818
-    pass
+    """No session; `expired`: there was one and it ended (nothing of this request was done)."""
+
+    def __init__(self, *, expired: bool) -> None:
+        super().__init__("login needed")
+        self.expired = expired
 
 
 def console_of(request: Request) -> Console:
@@ -63,14 +74,17 @@ def same_token(given: str, expected: str) -> bool:
 
 async def signed_in(request: Request) -> Session:
     console = console_of(request)
-    user, expires = request.session.get("user"), request.session.get("expires", 0)
-    if not user or console.clock().timestamp() > expires:
-        request.session.clear()
-        raise LoginNeeded
-    role = await current_role(console.ops.users, user)
+    user, now = request.session.get("user"), console.clock().timestamp()
+    if not user:
+        raise LoginNeeded(expired=False)
+    lapsed = now > request.session.get("expires", 0) or \
+        now - request.session.get("seen", 0) > console.idle_minutes * 60
+    role = None if lapsed else await current_role(console.ops.users, user,
+                                                   request.session.get("epoch", -1))
     if role is None:
         request.session.clear()
-        raise LoginNeeded
+        raise LoginNeeded(expired=True)
+    request.session["seen"] = now
     return Session(user, role, request.session["csrf"])
 
 
@@ -92,6 +106,14 @@ async def csrf_checked(request: Request, session: Annotated[Session, Depends(sig
         raise HTTPException(403, "the form is out of date (CSRF check); reload the page")
     return session
 
+
+#: Ids and versions as the database stores them (bigint, integer): outside, a 422, not a 500.
+BIGINT, INTEGER = 2**63 - 1, 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=BIGINT)]
+Version = Annotated[int, Form(ge=0, le=INTEGER)]
+
+#: The one-use grant a reveal redirects with (`?shown=`).
+Shown = Annotated[str | None, Query(max_length=64)]
 
 Viewer = Annotated[Session, Depends(needs(Role.VIEWER))]
 Admin = Annotated[Session, Depends(needs(Role.ADMIN))]

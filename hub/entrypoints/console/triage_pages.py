@@ -19,6 +19,7 @@ from hub.core.triage import CLOSE_OUTCOMES, DEMOGRAPHICS, AlreadyResolved, prese
 from hub.entrypoints.console.session import (
     Posted,
     Session,
+    Shown,
     Viewer,
     console_of,
     page,
@@ -56,23 +57,36 @@ async def queue(request: Request, session: Session, *, revealed: str | None = No
 
 
 @router.get("/triage", response_class=HTMLResponse)
-async def triage(request: Request, session: Viewer) -> HTMLResponse:
-    return await queue(request, session)
+async def triage(request: Request, session: Viewer, item: uuid.UUID | None = None,
+                 shown: Shown = None) -> HTMLResponse:
+    """The queue, masked; one review revealed once when `shown` is the grant its recorded
+    reveal redirected with."""
+    console = console_of(request)
+    if item is None or shown is None:
+        return await queue(request, session)
+    if session.role.allows(Role.OPERATOR) and console.grants.take(
+            shown, session.user, f"triage:{item}", console.clock()):
+        return await queue(request, session, revealed=str(item))
+    return await queue(request, session, error="The revealed view has ended (it is shown "
+                       "once); reveal again to see it (recorded).")
 
 
 @router.post("/triage/{item_id}/reveal", response_class=HTMLResponse)
 async def reveal_item(request: Request, item_id: uuid.UUID, session: Posted,
-                      reason: Annotated[str, Form()] = "") -> HTMLResponse:
+                      reason: Annotated[str, Form()] = "") -> Response:
+    """Records the reveal, then redirects to a one-use view of it."""
     require(session, Role.OPERATOR)
     console = console_of(request)
+    now = console.clock()
     try:
         await tr.record_reveal(console.ops.triage, str(item_id), actor=session.user,
-                               reason=reason, now=console.clock())
+                               reason=reason, now=now)
     except ValueError as refused:
         return await queue(request, session, status=400, error=str(refused))
     except AlreadyResolved as refused:
         raise HTTPException(404, str(refused)) from None
-    return await queue(request, session, revealed=str(item_id))
+    grant = console.grants.grant(session.user, f"triage:{item_id}", now)
+    return RedirectResponse(f"/triage?item={item_id}&shown={grant}", status_code=303)
 
 
 @router.post("/triage/{item_id}/route")

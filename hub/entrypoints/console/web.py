@@ -1,31 +1,37 @@
 """The operations console (`hub ops`): FastAPI, server-rendered pages, signed sessions that
-expire, a CSRF token on every form, roles checked on every request, failed logins throttled.
+expire (absolute and idle) and end at logout, a CSRF token on every form, roles checked on
+every request, login attempts throttled before the password is checked, security headers and
+a trusted-host check on every response.
 
 (No `from __future__ import annotations` here: FastAPI reads the dependencies in the route
 signatures.)"""
 
+import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated
 
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.routing import Match
 
+from hub.adapters.kafka.on_demand import ProducerOnDemand
 from hub.bootstrap import operator_producer
 from hub.entrypoints.console.admin import router as admin_router
 from hub.entrypoints.console.deadletter_pages import router as dead_letter_router
-from hub.entrypoints.console.scrape import console_metrics
+from hub.entrypoints.console.headers import SecurityHeaders
+from hub.entrypoints.console.probes import router as probes_router
 from hub.entrypoints.console.session import (
     Console,
     LoginNeeded,
     Posted,
     Session,
     Viewer,
-    console_of,
     page,
     same_token,
 )
@@ -33,24 +39,50 @@ from hub.entrypoints.console.triage_pages import router as triage_router
 from hub.service.operations import deadletters as dl
 from hub.service.operations import health
 from hub.service.operations.triage import decisions as triage_decisions
-from hub.service.operations.users import authenticate, user_changes
+from hub.service.operations.users import authenticate, end_sessions, user_changes
 
 __all__ = ["Console", "Session", "create_app"]
+log = logging.getLogger("hub.ops")
+EXPIRED = "Your session expired, nothing was done. Log in again to continue."
 
 
-def create_app(console: Console, *, secret_key: str, secure_cookies: bool = False) -> FastAPI:
+def page_to_return_to(app: FastAPI, request: Request) -> str:
+    """The page the expired request came from: itself for a GET, else the nearest page above
+    the form's address (`/dead-letters/7/discard` -> `/dead-letters/7`)."""
+    if request.method == "GET":
+        query = request.url.query
+        return request.url.path + (f"?{query}" if query else "")
+    parts = request.url.path.rstrip("/").split("/")
+    while len(parts) > 1:
+        parts.pop()
+        path = "/".join(parts) or "/"
+        scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
+        if any(route.matches(scope)[0] == Match.FULL for route in app.router.routes):
+            return path
+    return "/"
+
+
+def create_app(console: Console, *, secret_key: str, secure_cookies: bool = False,
+               allowed_hosts: Sequence[str] = ("127.0.0.1", "localhost")) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if console.producer is not None:  # given by the caller (tests): theirs to stop
             yield
             return
-        # A send gives up after 10 s: the relay takes over.
-        console.producer = operator_producer(console.bootstrap, request_timeout_ms=10_000)
-        await console.producer.start()
+        # A send gives up after 10 s: the relay takes over. Without the broker the console
+        # still starts; the producer starts when a send first finds the broker.
+        producer = ProducerOnDemand(lambda: operator_producer(console.bootstrap,
+                                                              request_timeout_ms=10_000))
+        console.producer = producer
+        try:
+            await producer.started()
+        except KafkaError as away:
+            log.warning("the broker is unreachable (%s): the console serves pages; replays "
+                        "wait, decisions stay in the outbox", type(away).__name__)
         try:
             yield
         finally:
-            await console.producer.stop()
+            await producer.stop()
 
     app = FastAPI(title="Referral Hub operations", lifespan=lifespan, docs_url=None,
                   redoc_url=None, openapi_url=None)
@@ -58,12 +90,16 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
     app.add_middleware(SessionMiddleware, secret_key=secret_key, same_site="strict",
                        https_only=secure_cookies, max_age=console.session_minutes * 60,
                        session_cookie="hub_ops")
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+    app.add_middleware(SecurityHeaders, hsts=secure_cookies)
 
     @app.exception_handler(LoginNeeded)
     async def to_login(request: Request, exc: LoginNeeded) -> Response:
+        if exc.expired:
+            request.session.update(flash=EXPIRED, next=page_to_return_to(app, request))
         return RedirectResponse("/login", status_code=303)
 
-    for router in (dead_letter_router, triage_router, admin_router):
+    for router in (dead_letter_router, triage_router, admin_router, probes_router):
         app.include_router(router)
 
     @app.get("/login", response_class=HTMLResponse)
@@ -78,22 +114,26 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
         if not same_token(csrf, request.session.get("csrf", "")):
             raise HTTPException(403, "the form is out of date (CSRF check); reload the page")
         now = console.clock()
-        if console.throttle.blocked(username, now):
-            return page("login", request, None, 429, error="Too many failed logins for this "
-                        "user; try again in a few minutes.")
-        role = await authenticate(console.ops.users, username, password)
-        if role is None:
-            console.throttle.failed(username, now)
+        client = request.client.host if request.client else "unknown"
+        if not console.throttle.admit(client, username, now):  # counted before any check
+            return page("login", request, None, 429, error="Too many login attempts; try "
+                        "again in a few minutes.")
+        found = await authenticate(console.ops.users, username, password)
+        if found is None:
             return page("login", request, None, 401, error="Wrong user name or password.")
         console.throttle.succeeded(username)
+        back = str(request.session.get("next", "/"))
         request.session.clear()  # a new session at login (no fixation)
         request.session.update(
-            user=username, csrf=secrets.token_urlsafe(32),
+            user=username, csrf=secrets.token_urlsafe(32), epoch=found.epoch,
+            seen=now.timestamp(),
             expires=(now + timedelta(minutes=console.session_minutes)).timestamp())
-        return RedirectResponse("/", status_code=303)
+        local = back.startswith("/") and not back.startswith("//") and "\\" not in back
+        return RedirectResponse(back if local else "/", status_code=303)
 
     @app.post("/logout")
     async def logout(request: Request, session: Posted) -> Response:
+        await end_sessions(console.ops.users, session.user)  # copies of the cookie too
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -112,26 +152,5 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
         users = await user_changes(console.ops.users)
         return page("audit", request, session, actions=actions, decisions=decisions,
                     user_changes=users)
-
-    @app.get("/healthz", response_class=PlainTextResponse)
-    async def healthz() -> str:
-        return "ok"
-
-    @app.get("/readyz", response_class=PlainTextResponse)
-    async def readyz() -> Response:
-        database = await health.database_ok(console.ops.health)
-        broker = await console.broker()
-        ready = database and broker.reachable
-        return PlainTextResponse(
-            f"database {'ok' if database else 'unreachable'}\n"
-            f"broker {'ok' if broker.reachable else 'unreachable'}\n",
-            status_code=200 if ready else 503)
-
-    @app.get("/metrics")
-    async def metrics(request: Request) -> Response:
-        here = console_of(request)
-        broker = await here.broker()
-        return Response(console_metrics(broker, await health.open_dead_letters(here.ops.health)),
-                        media_type=CONTENT_TYPE_LATEST)
 
     return app

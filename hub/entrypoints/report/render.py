@@ -26,11 +26,28 @@ def as_json(report: Report) -> str:
     return json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
+#: A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: object) -> object:
+    """A text cell a spreadsheet will not run: a leading `'` before a formula character."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA) else value
+
+
+class _SafeWriter:
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out, lineterminator="\n")
+
+    def writerow(self, row: list[object]) -> None:
+        self._writer.writerow([cell(value) for value in row])
+
+
 def as_csv(report: Report) -> str:
     """Long format: one row per indicator and breakdown (`total`, `authority`, `site`,
-    `month`, `reason`)."""
+    `month`, `reason`); text cells that a spreadsheet would read as a formula are escaped."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = _SafeWriter(out)
     writer.writerow(["number", "indicator", "breakdown", "group", "value"])
     for figure in report.figures.values():
         i = figure.indicator
