@@ -31,14 +31,18 @@ class Event:
     key: bytes | None = None
 
 
-def _family(n: int) -> str:
-    return f"Benchperson{letters(n).lower()}"
+def _family(n: int, run: str) -> str:
+    return f"Bench{letters(int(run)).lower()}person{letters(n).lower()}"
 
 
 def subject(n: int, run: str) -> dict[str, Any]:
+    """Person n of a run: people of different runs (the warm-up, the timed events) share no
+    name or date of birth, so they are never candidates for each other (the same demographics
+    under another PNC id would be an identity conflict)."""
+    born = date(1940, 1, 1) + timedelta(days=(n * 9001 + int(run) * 7) % 20000)
     return {"pnc_id": f"{run}/{n:07d}B", "custody_record_number": f"BENCH-{run}-{n}",
-            "given_name": "Bench", "family_name": _family(n),
-            "date_of_birth": (date(1960, 1, 1) + timedelta(days=n % 15000)).isoformat(),
+            "given_name": "Bench", "family_name": _family(n, run),
+            "date_of_birth": born.isoformat(),
             "postcode": f"{DISTRICTS[n % len(DISTRICTS)]} 9ZZ"}
 
 

@@ -133,7 +133,9 @@ class DeadLetter:
 
     @property
     def original_headers(self) -> list[tuple[str, bytes]]:
-        return [(k, v) for k, v in self.headers if not k.startswith(_DLQ_HEADER_PREFIXES)]
+        """The headers the original message arrived with (what a replay sends again)."""
+        return [(k, v) for k, v in self.headers[:self._hub_written()]
+                if not k.startswith(_DLQ_HEADER_PREFIXES)]
 
 
 @cache
@@ -142,7 +144,7 @@ def hub_header_names() -> frozenset[str]:
     them, so the two cannot drift)."""
     record = InboundRecord("topic", 0, 0, 0, None, b"", ())
     made = dead_letter_headers(record, Rejected(Stage.PARSE, Reason.INVALID_JSON, ""),
-                               hub_version="", first_failure=datetime.now(UTC))
+                               hub_version="", first_failure=datetime.now(UTC), message_id="-")
     return frozenset(k for k, _ in made)
 
 
