@@ -19,6 +19,12 @@ from hub.core.contracts.envelope import Subject
 from hub.core.matching import Demographics, score, swapped
 from hub.core.registry import DemographicRow, Registry, SubjectKeys, name_key
 
+#: Why an identity review was raised: a middling demographic score, or identifiers that
+#: disagree. (Also triage reasons: what the review holds goes to triage with it.)
+POSSIBLE_MATCH = "possible_match"
+IDENTITY_CONFLICT = "identity_conflict"
+IDENTITY_REVIEWS = frozenset({POSSIBLE_MATCH, IDENTITY_CONFLICT})
+
 IDENTIFIER_SYSTEMS = ("nhs_number", "pnc_id", "custody_record_number", "court_case_number",
                       "probation_crn")
 

@@ -8,8 +8,6 @@ from datetime import datetime
 from typing import Any
 
 DEMOGRAPHICS = ("given_name", "family_name", "date_of_birth", "postcode", "nhs_number")
-#: Why an identity review was raised (a triage item about a person, not a referral).
-IDENTITY_REVIEWS = frozenset({"possible_match", "identity_conflict"})
 #: How a referral held for its residence may be closed without routing, and what that means.
 CLOSE_OUTCOMES = {
     "signposted": "lives outside the seven authorities: signposted to services where they live",

@@ -24,6 +24,7 @@ from hub.core.contracts.assessment import (
 from hub.core.contracts.court import Requirement, Suitability
 from hub.core.contracts.custody import SampleType, Substance
 from hub.core.contracts.feedback import ClosureReason, NonConversionReason, RejectionReason
+from hub.core.identity import IDENTITY_CONFLICT, POSSIBLE_MATCH
 from hub.core.journey import TASK_STATE, Milestone
 from hub.core.residence import TriageReason
 
@@ -86,7 +87,6 @@ class TaskInput(StrEnum):
 
 
 #: Why an identity review holds a person (besides the residence reasons of `TriageReason`).
-POSSIBLE_MATCH, IDENTITY_CONFLICT = "possible_match", "identity_conflict"
 AWAITING_TRIAGE, ANSWERED_BY_ASSESSMENT = "awaiting-triage", "answered-by-assessment"
 #: Local message events (BaRS has none for requests to assess, or identity reviews).
 ASSESSMENT_REQUEST_EVENT, IDENTITY_REVIEW_EVENT = "assessment-request", "identity-review"

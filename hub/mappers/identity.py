@@ -7,10 +7,9 @@ from datetime import datetime
 
 from hub.core.context import NewId, ReferralContext
 from hub.core.contracts.envelope import Envelope
+from hub.core.identity import IDENTITY_CONFLICT, POSSIBLE_MATCH
 from hub.mappers.codes import (
     AWAITING_TRIAGE,
-    IDENTITY_CONFLICT,
-    POSSIBLE_MATCH,
     REFERRAL_MILESTONE,
     TASK_INPUT,
     TASK_TYPE,

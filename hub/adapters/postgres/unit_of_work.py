@@ -50,6 +50,7 @@ from hub.adapters.postgres.schema import (
     referrals,
     triage_items,
 )
+from hub.core.identity import IDENTITY_CONFLICT
 from hub.core.registry import (
     SINGLE_VALUED,
     AssessmentRow,
@@ -72,7 +73,6 @@ INSERT_ORDER = ("persons", "person_identifiers", "person_demographics", "inbound
 IDEMPOTENT = frozenset({"person_identifiers"})
 
 _REVIEW = "review"  # a row of `_load_identities` that is an open review, not an identifier
-IDENTITY_CONFLICT = "identity_conflict"
 _NAMES_A_CANDIDATE = text(
     "EXISTS (SELECT 1 FROM jsonb_array_elements(triage_items.candidates) AS c "
     "WHERE c->>'person_id' = ANY(CAST(:ids AS text[])))")

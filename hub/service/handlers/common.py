@@ -34,7 +34,13 @@ from hub.core.decisions import (
     ReferringEvent,
     RequestingEvent,
 )
-from hub.core.identity import PersonResolution, Thresholds, resolve_person
+from hub.core.identity import (
+    IDENTITY_CONFLICT,
+    POSSIBLE_MATCH,
+    PersonResolution,
+    Thresholds,
+    resolve_person,
+)
 from hub.core.journey import Milestone
 from hub.core.providers import ProviderDirectory
 from hub.core.registry import AssessmentRow, ReferralRow, Registry, RequestRow, ReviewRow
@@ -42,9 +48,6 @@ from hub.core.residence import Residence, TriageReason, resolve_residence
 from hub.mappers.assessment import questionnaire_response
 from hub.mappers.task import task_after_feedback
 from hub.service.publishing import mapping
-
-IDENTITY_CONFLICT = "identity_conflict"
-POSSIBLE_MATCH = "possible_match"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from hub.core.context import HubIdentity, NewId, ReferralContext, provider_recipient
+from hub.core.identity import IDENTITY_REVIEWS
 from hub.core.journey import Milestone
 from hub.core.messages import OutboundMessage, output_headers
 from hub.core.providers import Provider, ProviderDirectory
@@ -16,7 +17,6 @@ from hub.core.registry import PendingMessage
 from hub.core.topics import Topics
 from hub.core.triage import (
     CLOSE_OUTCOMES,
-    IDENTITY_REVIEWS,
     AlreadyResolved,
     OpenItem,
     OpenReferral,
