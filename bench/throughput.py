@@ -46,6 +46,7 @@ from tests.kafka_helpers import read_all, wait_for_members
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE_DIR: Path | None = None  # --profile: every `hub run` under cProfile, one file each
+LOG_DIR: Path | None = None  # --hub-logs: every `hub run`'s log, one file each
 
 
 @dataclass(frozen=True)
@@ -229,9 +230,10 @@ async def hub_processes(settings: Settings, bootstrap: str, url: str,
     for i in range(count):
         profiled = [sys.executable, "-m", "cProfile", "-o",
                     str(PROFILE_DIR / f"{settings.topic_prefix}{i}.prof")] if PROFILE_DIR else []
+        log = (LOG_DIR / f"{settings.topic_prefix}{i}.log").open("wb") if LOG_DIR \
+            else asyncio.subprocess.DEVNULL
         procs.append(await asyncio.create_subprocess_exec(
-            *profiled, hub, "run", env=env, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL))
+            *profiled, hub, "run", env=env, stdout=log, stderr=log))
     try:
         for group in groups_of(settings, topics, [*INPUT_GROUPS, FEEDBACK]).values():
             await wait_for_members(bootstrap, group, count, within=120)
@@ -366,7 +368,12 @@ if __name__ == "__main__":
                         "mix, referrals, paced, two (default: all)")
     parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
                         help="run every hub under cProfile; write DIR/<prefix><n>.prof")
+    parser.add_argument("--hub-logs", type=Path, default=None, metavar="DIR",
+                        help="keep every hub's log (its per-batch timings): DIR/<prefix><n>.log")
     options = parser.parse_args()
+    if options.hub_logs:
+        options.hub_logs.mkdir(parents=True, exist_ok=True)
+        LOG_DIR = options.hub_logs.resolve()
     if options.profile:
         options.profile.mkdir(parents=True, exist_ok=True)
         PROFILE_DIR = options.profile.resolve()

@@ -253,8 +253,10 @@ class BatchProcessor:
         for item in items:  # decided again on every attempt
             item.rejection = item.storing_refused if item.minimal else (
                 item.parse_rejection or item.storing_refused or item.internal_error)
+        started = time.monotonic()
         async with self._unit_of_work() as uow:
             registry = await uow.load(self._needs(items))
+            loaded = time.monotonic()
             outcomes: list[Outcome] = []
             republish: list[str] = []
             for item in items:
@@ -264,12 +266,16 @@ class BatchProcessor:
                 elif item.rejection is not None:
                     republish.append(item.record.position)
                 outcomes.append(outcome)
+            handled = time.monotonic()
             try:
                 pending = await uow.commit(registry, republish)
             except Exception as error:
                 if self._retry.transient(error):
                     raise
                 raise StorageRefused(type(error).__name__) from error
+        log.debug("batch of %d: %.0f ms to read, %.0f ms to decide and render, %.0f ms to "
+                  "write", len(items), (loaded - started) * 1000, (handled - loaded) * 1000,
+                  (time.monotonic() - handled) * 1000)
         return outcomes, pending
 
     def _handle(self, registry: Registry, item: _Item) -> Outcome:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.adapters.postgres.arrays import any_of
 from hub.adapters.postgres.schema import outbox
 from hub.core.contracts.catalogue import shown_event_type
 from hub.core.messages import OutboundMessage
@@ -60,7 +61,7 @@ async def pending_outbox(conn: AsyncConnection, source_ref: str) -> list[Pending
 
 async def mark_published(conn: AsyncConnection, outbox_ids: list[int], now: datetime) -> None:
     if outbox_ids:
-        await conn.execute(update(outbox).where(outbox.c.id.in_(outbox_ids))
+        await conn.execute(update(outbox).where(any_of(outbox.c.id, outbox_ids))
                            .values(published_at=now))
 
 
@@ -70,7 +71,8 @@ async def lock_unpublished(conn: AsyncConnection, outbox_ids: list[int]) -> set[
     if not outbox_ids:
         return set()
     rows = await conn.execute(
-        select(outbox.c.id).where(outbox.c.id.in_(outbox_ids), outbox.c.published_at.is_(None))
+        select(outbox.c.id).where(any_of(outbox.c.id, outbox_ids),
+                                  outbox.c.published_at.is_(None))
         .order_by(outbox.c.id).with_for_update())
     return set(rows.scalars())
 

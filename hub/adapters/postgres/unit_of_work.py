@@ -18,14 +18,16 @@ from typing import Any
 
 from sqlalchemy import (
     Executable,
+    Select,
     Table,
+    and_,
     bindparam,
     func,
     literal,
     or_,
     select,
     text,
-    tuple_,
+    union,
     union_all,
     update,
 )
@@ -34,6 +36,7 @@ from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.adapters.faults import StaleRead
+from hub.adapters.postgres.arrays import any_of, unnest_rows
 from hub.adapters.postgres.journal import decode_row, outbox_row, seems, storable
 from hub.adapters.postgres.postcodes import compact
 from hub.adapters.postgres.schema import (
@@ -132,7 +135,7 @@ class PostgresUnitOfWork:
         if needs.event_ids:
             rows = await self._run(select(inbound_events.c.event_id,
                                           inbound_events.c.content_sha256)
-                                   .where(inbound_events.c.event_id.in_(needs.event_ids)))
+                                   .where(any_of(inbound_events.c.event_id, needs.event_ids)))
             registry.events.update({str(r.event_id): r.content_sha256 for r in rows})
         registry.identifiers.update(await self._identifiers(needs.identifiers))
         in_play = set(registry.identifiers.values())
@@ -140,20 +143,7 @@ class PostgresUnitOfWork:
                and not (s.birth_dates <= births and s.names <= names) for s in needs.subjects):
             raise StaleRead("an identifier was moved while the batch read the registry")
         if births or names:
-            blocks = [person_demographics.c.date_of_birth.in_(sorted(births))] if births else []
-            if names:
-                blocks.append(tuple_(person_demographics.c.family_name,
-                                     func.split_part(person_demographics.c.postcode, " ", 1))
-                              .in_(sorted(names)))
-            rows = await self._run(select(person_demographics).where(or_(*blocks))
-                                   .order_by(person_demographics.c.id))
-            for r in rows:
-                row = DemographicRow(str(r.person_id), r.given_name, r.family_name,
-                                     r.date_of_birth, r.postcode, r.nhs_number)
-                registry.demographics[row.date_of_birth].append(row)
-                if (key := name_key(row.family, row.postcode)) is not None:
-                    registry.demographics_by_name[key].append(row)
-                in_play.add(row.person_id)
+            in_play |= await self._load_demographics(registry, births, names)
         if in_play:
             await self._lock_persons(in_play)
         await self._load_referrals(registry, in_play, needs.referral_ids)
@@ -170,22 +160,54 @@ class PostgresUnitOfWork:
             await self._load_postcodes(registry, needs.postcodes)
         return registry
 
+    async def _load_demographics(self, registry: Registry, births: set[Any],
+                                 names: set[tuple[str, str]]) -> set[str]:
+        """The demographics of candidates: born on one of `births`, or of one of `names`
+        (family name, postcode district); returns their persons."""
+        blocks: list[Select[Any]] = []
+        if births:
+            blocks.append(select(person_demographics)
+                          .where(any_of(person_demographics.c.date_of_birth, births)))
+        if names:  # joined on the (family name, district) index
+            ordered = sorted(names)
+            wanted = unnest_rows(("family", [f for f, _ in ordered]),
+                             ("district", [d for _, d in ordered]))
+            blocks.append(select(person_demographics).join(wanted, and_(
+                person_demographics.c.family_name == wanted.c.family,
+                func.split_part(person_demographics.c.postcode, " ", 1)
+                == wanted.c.district)))
+        found = union(*blocks).subquery() if len(blocks) > 1 else blocks[0].subquery()
+        rows = await self._run(select(found).order_by(found.c.id))
+        persons_found: set[str] = set()
+        for r in rows:
+            row = DemographicRow(str(r.person_id), r.given_name, r.family_name,
+                                 r.date_of_birth, r.postcode, r.nhs_number)
+            registry.demographics[row.date_of_birth].append(row)
+            if (key := name_key(row.family, row.postcode)) is not None:
+                registry.demographics_by_name[key].append(row)
+            persons_found.add(row.person_id)
+        return persons_found
+
     async def _identifiers(self, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
         if not pairs:
             return {}
-        rows = await self._run(select(person_identifiers).where(tuple_(
-            person_identifiers.c.system, person_identifiers.c.value).in_(sorted(pairs))))
+        ordered = sorted(pairs)
+        wanted = unnest_rows(("system", [k for k, _ in ordered]),
+                             ("value", [v for _, v in ordered]))
+        rows = await self._run(select(person_identifiers).join(wanted, and_(
+            person_identifiers.c.system == wanted.c.system,
+            person_identifiers.c.value == wanted.c.value)))
         return {(r.system, r.value): str(r.person_id) for r in rows}
 
     async def _load_referrals(self, registry: Registry, in_play: set[str],
                               referral_ids: set[str]) -> None:
         conditions: list[Any] = []
         if in_play:
-            conditions.append(referrals.c.person_id.in_(sorted(in_play))
+            conditions.append(any_of(referrals.c.person_id, in_play)
                               & (referrals.c.status == "active")
                               & referrals.c.provider_id.is_not(None))
         if referral_ids:
-            conditions.append(referrals.c.id.in_(sorted(referral_ids)))
+            conditions.append(any_of(referrals.c.id, referral_ids))
         if not conditions:
             return
         rows = await self._run(select(
@@ -202,7 +224,7 @@ class PostgresUnitOfWork:
         # FOR NO KEY UPDATE: rows that reference a person (its events, referrals) can still
         # be written by others meanwhile; a merge (FOR UPDATE) waits, and is waited for.
         locked = await self._run(select(persons.c.id, persons.c.merged_into)
-                                 .where(persons.c.id.in_(sorted(ids)))
+                                 .where(any_of(persons.c.id, ids))
                                  .order_by(persons.c.id).with_for_update(key_share=True))
         if any(row.merged_into is not None for row in locked):
             raise StaleRead("a person was merged while the batch read the registry")
@@ -213,13 +235,13 @@ class PostgresUnitOfWork:
         of them as a candidate, in one statement."""
         strong = select(person_identifiers.c.person_id, person_identifiers.c.system,
                         person_identifiers.c.value, literal(None, JSONB).label("candidates")).where(
-            person_identifiers.c.person_id.in_(sorted(in_play)),
+            any_of(person_identifiers.c.person_id, in_play),
             person_identifiers.c.system.in_(sorted(SINGLE_VALUED)))
         reviews = select(triage_items.c.person_id, literal(_REVIEW).label("system"),
                          func.concat(triage_items.c.reason, ":", triage_items.c.id)
                          .label("value"), triage_items.c.candidates).where(
             triage_items.c.status == "open", triage_items.c.referral_id.is_(None),
-            or_(triage_items.c.person_id.in_(sorted(in_play)),
+            or_(any_of(triage_items.c.person_id, in_play),
                 (triage_items.c.reason == IDENTITY_CONFLICT) & _NAMES_A_CANDIDATE.bindparams(
                     ids=sorted(in_play))))
         for r in await self._run(union_all(strong, reviews)):
@@ -237,7 +259,7 @@ class PostgresUnitOfWork:
             assessment_requests.c.id, assessment_requests.c.person_id,
             assessment_requests.c.requester_kind, assessment_requests.c.requested_by,
             assessment_requests.c.source_event_id, assessment_requests.c.created_at)
-            .where(assessment_requests.c.person_id.in_(sorted(in_play)),
+            .where(any_of(assessment_requests.c.person_id, in_play),
                    assessment_requests.c.status == "open",
                    assessment_requests.c.requester_kind.is_not(None))
             .order_by(assessment_requests.c.id).with_for_update())
@@ -252,7 +274,7 @@ class PostgresUnitOfWork:
             assessments.c.id, assessments.c.person_id, assessments.c.assessed_at,
             assessments.c.voluntary, assessments.c.answers["consent"].label("consent"),
             assessments.c.questionnaire_response, assessments.c.suitability)
-            .where(assessments.c.person_id.in_(sorted(in_play)),
+            .where(any_of(assessments.c.person_id, in_play),
                    assessments.c.assessed_at >= needs.assessments_since))
         for r in rows:
             registry.assessments_of[str(r.person_id)].append(AssessmentRow(
@@ -265,8 +287,8 @@ class PostgresUnitOfWork:
         if keys:
             rows = await self._run(select(postcode_directory.c.postcode,
                                           postcode_directory.c.authority_code)
-                                   .where(postcode_directory.c.postcode.in_(
-                                       sorted(set(keys.values())))))
+                                   .where(any_of(postcode_directory.c.postcode,
+                                                 set(keys.values()))))
             found = {r.postcode: r.authority_code for r in rows}
         for given in postcodes:
             key = keys.get(given)
@@ -300,7 +322,7 @@ class PostgresUnitOfWork:
         if republish:
             fresh = {p.outbox_id for p in pending}
             waiting = await self._run(select(outbox).where(
-                outbox.c.source_ref.in_(sorted(set(republish))), outbox.c.published_at.is_(None)))
+                any_of(outbox.c.source_ref, set(republish)), outbox.c.published_at.is_(None)))
             pending += [row for r in waiting if (row := decode_row(r)).outbox_id not in fresh]
         assert self._transaction is not None
         await self._transaction.commit()
