@@ -10,6 +10,7 @@ rejoins the same cluster.
 
 from __future__ import annotations
 
+import concurrent.futures
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ class LocalKafkaCluster:
     heap: str = "-Xmx384m"
     replication: int = 3
     min_insync: int = 2
+    jvm_options: tuple[str, ...] = ()
 
     @property
     def cluster_id(self) -> str:
@@ -43,6 +45,7 @@ class LocalKafkaCluster:
         return tuple(
             LocalKafka(home=self.home / f"node-{node_id}", port=port,
                        libs_dir=self.libs_dir or self.home / "libs", heap=self.heap,
+                       jvm_options=self.jvm_options,
                        quorum=Quorum(node_id, voters, cluster_id, self.replication,
                                      self.min_insync))
             for (node_id, _), port in zip(voters, self.ports, strict=True))
@@ -63,6 +66,8 @@ class LocalKafkaCluster:
             node.wait_until_serving(deadline)
         return self.bootstrap
 
-    def down(self) -> None:
-        for node in self.nodes:
-            node.down()
+    def down(self, grace: float = 15.0) -> None:
+        """Stop every node at once (one after another, the last ones would wait for a quorum
+        that has gone), each killed if it has not stopped after `grace` seconds."""
+        with concurrent.futures.ThreadPoolExecutor(len(self.ports)) as pool:
+            list(pool.map(lambda node: node.down(grace), self.nodes))

@@ -103,6 +103,7 @@ class LocalKafka:
     libs_dir: Path | None = None
     heap: str = "-Xmx512m"
     quorum: Quorum | None = None
+    jvm_options: tuple[str, ...] = ()
 
     @property
     def controller_port(self) -> int:
@@ -223,7 +224,7 @@ class LocalKafka:
 
     def _java(self, main: str, *args: str, heap: str = "-Xmx512m") -> list[str]:
         return [
-            "java", heap, "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            "java", heap, *self.jvm_options, "-XX:+UseG1GC", "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={(self.home / 'log4j2.xml').resolve()}",
             "-cp", f"{self.libs.resolve()}/*", main, *args,
         ]
@@ -267,9 +268,9 @@ class LocalKafka:
         self.start()
         return self.wait_until_serving(time.monotonic() + timeout)
 
-    def down(self) -> None:
-        """Stop the broker (SIGTERM, then SIGKILL after a grace period)."""
-        stop_pid(read_pid(self.pid_file), grace=30.0)
+    def down(self, grace: float = 30.0) -> None:
+        """Stop the broker (SIGTERM, then SIGKILL after `grace` seconds)."""
+        stop_pid(read_pid(self.pid_file), grace=grace)
         self.pid_file.unlink(missing_ok=True)
 
     def kill(self, timeout: float = 30.0) -> None:
