@@ -59,8 +59,12 @@ class Deployment:
 
     def hub_cli(self, *args: str, stdin: str | None = None,
                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([HUB, *args], env=self.env, cwd=ROOT, input=stdin,
+        started = time.monotonic()
+        done = subprocess.run([HUB, *args], env=self.env, cwd=ROOT, input=stdin,
                               capture_output=True, text=True, timeout=timeout, check=False)
+        print(f"\nhub {' '.join(args)}: exit {done.returncode}, "
+              f"{time.monotonic() - started:.1f}s")
+        return done
 
     def count(self, sql: str) -> int:
         with psycopg.connect(self.database_url.replace("+psycopg", "")) as conn:
