@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.core.masking import KnownSources
@@ -41,7 +41,13 @@ class Settings(BaseSettings):
                                 "access`), so deployments sharing a cluster keep apart.")
     consumer_group: str = "referral-hub"
     topic_partitions: int = 6
-    topic_replication_factor: int = 1
+    topic_replication_factor: int = Field(
+        default=1, ge=1, description="Copies of each partition of the topics the hub creates "
+                                     "(a cluster: 3).")
+    topic_min_insync_replicas: int | None = Field(
+        default=None, ge=1, description="`min.insync.replicas` of the topics the hub creates "
+        "(a cluster: 2, so a write acknowledged by acks=all survives a broker lost); unset: "
+        "the broker's default.")
 
     identifier_base: str = "https://referral-hub.example/id/"
     endpoint_base: str = "https://referral-hub.example/endpoint/"
@@ -119,6 +125,15 @@ class Settings(BaseSettings):
     metrics_host: str = Field(
         default="127.0.0.1", description="Where `hub run` serves /metrics (0.0.0.0 for a "
                                          "scraper on another host).")
+
+    @model_validator(mode="after")
+    def _insync_within_replicas(self) -> Settings:
+        wanted = self.topic_min_insync_replicas
+        if wanted is not None and wanted > self.topic_replication_factor:
+            raise ValueError(f"HUB_TOPIC_MIN_INSYNC_REPLICAS ({wanted}) is more than "
+                             f"HUB_TOPIC_REPLICATION_FACTOR ({self.topic_replication_factor}): "
+                             "no write could ever be acknowledged")
+        return self
 
     @property
     def known_sources(self) -> KnownSources:

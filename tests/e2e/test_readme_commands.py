@@ -18,22 +18,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import KAFKA_LIBS, ROOT
-from tests.expected import EXPECTED
+from tests.expected import EXPECTED, IN_SEQUENCE
 from tests.ports import free_ports
 
 pytestmark = pytest.mark.e2e
-
-#: The demo sends the samples one by one, and several are about the same synthetic person, so
-#: some end differently than they would alone (tests/expected.py): the person moves from Walsall
-#: to Coventry (the Walsall referral is revoked), and the court's own suitability assessment
-#: answers the request the adjournment opened.
-IN_SEQUENCE = {
-    "custody/custody.voluntary_assessment_completed.json":
-        "referrals.walsall.v1, referrals.coventry.v1  (referred)",
-    "court/court.suitability_assessment_completed.json":
-        "assessments.shared.v1, assessment.requests.v1  (assessed)",
-}
-
 
 
 def _lines(stream: object, into: queue.Queue[str]) -> None:

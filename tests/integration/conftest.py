@@ -9,6 +9,7 @@ import pytest
 from hub.adapters.kafka.topics import create_topics
 from hub.bootstrap import Hub, build_hub
 from hub.settings import Settings
+from tests.cluster import kafka_cluster  # noqa: F401 - started only for the tests asking
 from tests.conftest import Services
 from tests.integration.console import ops  # noqa: F401 - the console fixture, shared
 

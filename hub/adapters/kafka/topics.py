@@ -8,9 +8,13 @@ from hub.adapters.kafka.access import KafkaAccess, client_options
 
 
 async def create_topics(
-    kafka: KafkaAccess | str, names: tuple[str, ...], partitions: int, replication: int = 1
+    kafka: KafkaAccess | str, names: tuple[str, ...], partitions: int, replication: int = 1,
+    min_insync: int | None = None,
 ) -> list[str]:
-    """Create the topics that do not exist yet; return the ones created."""
+    """Create the topics that do not exist yet, `replication` copies of each partition and,
+    when given, their own `min.insync.replicas` (else the broker's default); return the ones
+    created. (With acks=all, which every producer of the hub uses, a write is acknowledged
+    once `min.insync.replicas` copies have it.)"""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import TopicAlreadyExistsError
 
@@ -19,11 +23,13 @@ async def create_topics(
     try:
         existing = set(await admin.list_topics())
         missing = [n for n in names if n not in existing]
+        configs = {} if min_insync is None else {"min.insync.replicas": str(min_insync)}
         if missing:
             # Created meanwhile by another process: that is the goal.
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([
-                    NewTopic(n, num_partitions=partitions, replication_factor=replication)
+                    NewTopic(n, num_partitions=partitions, replication_factor=replication,
+                             topic_configs=configs)
                     for n in missing])
         return missing
     finally:

@@ -82,7 +82,8 @@ def topics_create() -> None:
     providers = load_providers(settings.providers_file)
     names = Topics.of(providers, settings.topic_prefix).all(providers)
     created = asyncio.run(create_topics(bootstrap, names, settings.topic_partitions,
-                                        settings.topic_replication_factor))
+                                        settings.topic_replication_factor,
+                                        settings.topic_min_insync_replicas))
     for name in names:
         console.print(f"{name:<40} {'created' if name in created else 'exists'}")
 
@@ -343,7 +344,8 @@ def run(
     providers = load_providers(settings.providers_file)
     names = Topics.of(providers, settings.topic_prefix).all(providers)
     asyncio.run(create_topics(bootstrap, names, settings.topic_partitions,
-                              settings.topic_replication_factor))
+                              settings.topic_replication_factor,
+                              settings.topic_min_insync_replicas))
     hub = build_hub(settings, bootstrap=bootstrap, database_url=url)
     if settings.metrics_port is not None:
         from prometheus_client import start_http_server
