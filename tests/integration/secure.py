@@ -42,12 +42,13 @@ class SecureBroker:
                 "sasl_mechanism": "SCRAM-SHA-512", "sasl_plain_username": user,
                 "sasl_plain_password": self.passwords[user] if password is None else password}
 
-    def hub_settings(self, topic_prefix: str) -> Settings:
+    def hub_settings(self, topic_prefix: str, **overrides: object) -> Settings:
+        """The hub's settings for the SASL_SSL listener, as its principal."""
         return hub_settings(
             topic_prefix, kafka_security_protocol="SASL_SSL",
             kafka_sasl_mechanism="SCRAM-SHA-512", kafka_sasl_username=self.principals.hub,
             kafka_sasl_password=self.passwords[self.principals.hub],
-            kafka_ssl_cafile=self.ca_file)
+            kafka_ssl_cafile=self.ca_file, **overrides)
 
 
 async def secure_broker(services: Services, topic_prefix: str) -> SecureBroker:
