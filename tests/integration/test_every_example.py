@@ -35,7 +35,7 @@ from tests.conftest import ROOT, Services
 from tests.expected import EXPECTED
 from tests.factories import letters
 from tests.fhir_validator import allowed_warnings, errors, unexplained_warnings, validate
-from tests.integration.secure import secure_broker
+from tests.integration.secure import secure_broker, secure_hub_settings
 from tests.kafka_helpers import Broker, poll_until, produce, read_all, wait_until_committed
 from tests.recipient_bundles import recipient_kind
 
@@ -183,7 +183,7 @@ async def test_every_example_through_sasl_ssl_as_each_principal(
     tmp_path: Path,
 ) -> None:
     broker = await secure_broker(services, topic_prefix)
-    settings = broker.hub_settings(topic_prefix, outbox_relay_seconds=0.2)
+    settings = secure_hub_settings(broker, topic_prefix, outbox_relay_seconds=0.2)
     kafka = kafka_access(settings, broker.listener)  # as `hub run` makes it from the settings
     assert kafka.security is not None and kafka.security.ssl_context is not None
     assert kafka.security.ssl_context.verify_mode == ssl.CERT_REQUIRED

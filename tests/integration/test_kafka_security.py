@@ -24,7 +24,7 @@ from hub.core.access import access_plan, provider_group_prefix
 from hub.core.topics import SOURCES
 from tests.conftest import Services
 from tests.factories import drug_test_event, encode
-from tests.integration.secure import SecureBroker, secure_broker
+from tests.integration.secure import SecureBroker, secure_broker, secure_hub_settings
 from tests.kafka_helpers import produce, read_all, wait_until_committed
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -193,7 +193,7 @@ async def test_a_wrong_password_is_refused(
 async def test_the_hub_as_its_principal_on_the_secure_listener(
     services: Services, database_url: str, topic_prefix: str, broker: SecureBroker
 ) -> None:
-    hub = build_hub(broker.hub_settings(topic_prefix), bootstrap=broker.listener,
+    hub = build_hub(secure_hub_settings(broker, topic_prefix), bootstrap=broker.listener,
                     database_url=database_url)
     await hub.app.start()
     try:
