@@ -201,10 +201,14 @@ async def test_every_example_through_sasl_ssl_as_each_principal(
                                  lambda topic: broker.client(senders[topic]))
         out = await assert_exactly_their_outputs(hub, services.bootstrap, fhir_validator,
                                                  tmp_path)
-        # The console's probe of the hub's groups, as the hub: nothing left behind.
+        # The console's probe of the hub's groups (an admin client), as the hub: every group
+        # described, nothing left behind.
         state = await broker_probe(kafka, hub.topics, settings.consumer_group)()
         assert state.reachable and state.error is None
-        assert [p for p in state.lag if p.lag] == [] and all(state.members.values())
+        assert set(state.members) == {f"{settings.consumer_group}.{suffix}"
+                                      for suffix in hub.topics.input_groups.values()}
+        assert len(state.lag) == len(hub.topics.inputs)
+        assert [p for p in state.lag if p.lag] == []
         # Each provider reads its own referrals with its own credential, all of them.
         read_by_owner = {}
         for provider in hub.providers.providers:

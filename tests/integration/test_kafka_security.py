@@ -172,6 +172,22 @@ async def test_an_unauthenticated_client_is_refused(broker: SecureBroker) -> Non
             await admin.close()
 
 
+async def test_the_client_refuses_a_broker_its_ca_did_not_certify(
+    broker: SecureBroker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Certificate verification is on: with the system's CAs instead of the broker's, the right
+    credential gets nowhere (the handshake fails before SASL)."""
+    options = {**broker.client(broker.principals.hub), "ssl_context": ssl.create_default_context()}
+    admin = AIOKafkaAdminClient(**options, request_timeout_ms=5000)
+    try:
+        with pytest.raises(KafkaConnectionError):
+            async with asyncio.timeout(20):
+                await admin.start()
+    finally:
+        await admin.close()
+    assert any("CERTIFICATE_VERIFY_FAILED" in r.getMessage() for r in caplog.records)
+
+
 async def test_a_wrong_password_is_refused(
     broker: SecureBroker, caplog: pytest.LogCaptureFixture
 ) -> None:
