@@ -12,7 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupCoordinatorNotAvailableError
 
 #: Where a helper's client connects: a PLAINTEXT bootstrap address, or a client's options (e.g.
-#: a principal's on the SASL_SSL listener, `tests.integration.secure.SecureBroker.client`).
+#: a principal's on the SASL_SSL listener, `tests.secure_listener.SecureBroker.client`).
 Broker = str | Mapping[str, Any]
 
 
