@@ -1,7 +1,8 @@
 """Throughput and latency of the hub on the real broker and database, beside raw aiokafka
 passthroughs in the same run (`make bench`).
 
-    python -m bench.throughput [--groups 1000] [--paced-seconds 10] [--only mix] [--profile DIR]
+    python -m bench.throughput [--groups 1000] [--paced-seconds 10] [--only mix,tls]
+                               [--profile DIR]
 
 Uses the local dev services (`hub dev up`) unless HUB_KAFKA_BOOTSTRAP / HUB_DATABASE_URL are
 set. Every line gets its own topics, consumer group and a fresh database. Each run starts its
@@ -14,7 +15,13 @@ minus its input's (CreateTime, ms), over the events that yield a Bundle. Lines:
 - the hub on the realistic mix (7 recorded-only events to 1 Bundle, with provider feedback);
 - the hub on all-referral custody events;
 - the hub at an offered load of 200 events/s (the realistic mix, paced): end-to-end latency;
-- two `hub run` processes in one group on the realistic mix.
+- two `hub run` processes in one group on the realistic mix;
+- the hub on all-referral custody events through the SASL_SSL listener (SCRAM-SHA-512, the
+  certificate verified), as its own principal with the access plan's ACLs, beside the same
+  workload through PLAINTEXT in the same run: the ratio is the cost of TLS and SASL. The bench
+  sets the listener up itself (topics, ACLs, a SCRAM credential of the run's own, removed
+  afterwards); its own clients (producer, simulated providers) stay on PLAINTEXT, so only the
+  hub's traffic is encrypted. It needs the local broker's listener (`hub dev up`).
 """
 
 from __future__ import annotations
@@ -38,15 +45,25 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.workloads import FEEDBACK, Event, all_referrals, feedback_for, realistic_mix
 from hub.adapters.kafka.topics import create_topics, delete_topics
+from hub.adapters.local.services import LocalServices
 from hub.bootstrap import services as _services
 from hub.core.providers import load_providers
 from hub.core.topics import INPUT_GROUPS, Topics
 from hub.settings import Settings
 from tests.kafka_helpers import read_all, wait_for_members
+from tests.secure_listener import open_secure_listener
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE_DIR: Path | None = None  # --profile: every `hub run` under cProfile, one file each
 LOG_DIR: Path | None = None  # --hub-logs: every `hub run`'s log, one file each
+
+
+@dataclass(frozen=True)
+class SecureListener:
+    """The broker's SASL_SSL listener and the CA its certificate is from."""
+
+    bootstrap: str
+    ca_file: Path
 
 
 @dataclass(frozen=True)
@@ -60,10 +77,13 @@ class Line:
     def rate(self) -> float:
         return self.events / self.seconds
 
-    def text(self, ceiling: float | None) -> str:
+    def text(self, ceiling: float | None, beside: Line | None = None) -> str:
+        """The line; its rate as a share of the ceiling's, and of the line `beside`'s."""
         q = statistics.quantiles(self.latencies_ms, n=100) if len(self.latencies_ms) > 1 \
             else [float("nan")] * 99
         ratio = f"   {self.rate / ceiling:5.2f} x ceiling" if ceiling else ""
+        if beside is not None:
+            ratio += f"   {self.rate / beside.rate:5.2f} x PLAINTEXT"
         return (f"{self.name:<40} {self.rate:8.1f} events/s   p50 {q[49]:7.1f} ms   "
                 f"p99 {q[98]:7.1f} ms   (n={self.events}){ratio}")
 
@@ -213,16 +233,54 @@ async def latencies(bootstrap: str, topics: Topics, settings: Settings,
 
 
 @contextlib.asynccontextmanager
-async def hub_processes(settings: Settings, bootstrap: str, url: str,
-                        count: int) -> AsyncIterator[Topics]:
+async def hub_kafka(settings: Settings, bootstrap: str, topics: Topics,
+                    secure: SecureListener | None) -> AsyncIterator[dict[str, str]]:
+    """How the hub processes reach the broker (their `HUB_KAFKA_*`): PLAINTEXT at
+    `bootstrap`, or the `secure` listener as the run's own hub principal, its ACLs applied
+    (and removed afterwards)."""
+    if secure is None:
+        yield {"HUB_KAFKA_BOOTSTRAP": bootstrap}
+        return
+    broker = await open_secure_listener(bootstrap, secure.bootstrap, secure.ca_file,
+                                        topics.prefix, hub_group=settings.consumer_group,
+                                        partitions=settings.topic_partitions)
+    hub = broker.as_hub(settings)
+    assert hub.kafka_sasl_password is not None
+    try:
+        yield {"HUB_KAFKA_BOOTSTRAP": secure.bootstrap,
+               "HUB_KAFKA_SECURITY_PROTOCOL": hub.kafka_security_protocol,
+               "HUB_KAFKA_SASL_MECHANISM": hub.kafka_sasl_mechanism,
+               "HUB_KAFKA_SASL_USERNAME": str(hub.kafka_sasl_username),
+               "HUB_KAFKA_SASL_PASSWORD": hub.kafka_sasl_password.get_secret_value(),
+               "HUB_KAFKA_SSL_CAFILE": str(hub.kafka_ssl_cafile)}
+    finally:
+        await broker.close(bootstrap)
+
+
+@contextlib.asynccontextmanager
+async def hub_processes(settings: Settings, bootstrap: str, url: str, count: int,
+                        secure: SecureListener | None = None) -> AsyncIterator[Topics]:
     """`count` `hub run` processes on a fresh database (processes of their own: the bench's
-    clients do not share their event loop)."""
+    clients do not share their event loop), through the `secure` listener when given."""
     database = fresh_database(url)
     providers = load_providers(settings.providers_file)
     topics = Topics.of(providers, settings.topic_prefix)
-    await create_topics(bootstrap, topics.all(providers), settings.topic_partitions)
-    await leaders_ready(bootstrap, topics.all(providers))
-    env = {**os.environ, "HUB_KAFKA_BOOTSTRAP": bootstrap, "HUB_DATABASE_URL": database,
+    try:
+        await create_topics(bootstrap, topics.all(providers), settings.topic_partitions)
+        await leaders_ready(bootstrap, topics.all(providers))
+        async with hub_kafka(settings, bootstrap, topics, secure) as kafka_env, \
+                _hub_run(settings, database, count, kafka_env):
+            for group in groups_of(settings, topics, [*INPUT_GROUPS, FEEDBACK]).values():
+                await wait_for_members(bootstrap, group, count, within=120)
+            yield topics
+    finally:
+        drop_database(url, database)
+
+
+@contextlib.asynccontextmanager
+async def _hub_run(settings: Settings, database: str, count: int,
+                   kafka_env: dict[str, str]) -> AsyncIterator[None]:
+    env = {**os.environ, **kafka_env, "HUB_DATABASE_URL": database,
            "HUB_TOPIC_PREFIX": settings.topic_prefix,
            "HUB_CONSUMER_GROUP": settings.consumer_group}
     hub = str(Path(sys.executable).with_name("hub"))
@@ -235,26 +293,24 @@ async def hub_processes(settings: Settings, bootstrap: str, url: str,
         procs.append(await asyncio.create_subprocess_exec(
             *profiled, hub, "run", env=env, stdout=log, stderr=log))
     try:
-        for group in groups_of(settings, topics, [*INPUT_GROUPS, FEEDBACK]).values():
-            await wait_for_members(bootstrap, group, count, within=120)
-        yield topics
+        yield
     finally:
         for proc in procs:
             proc.terminate()
         for proc in procs:
             await asyncio.wait_for(proc.wait(), timeout=60)
-        drop_database(url, database)
 
 
 async def bench_hub(name: str, base: Settings, bootstrap: str, url: str, events: list[Event],
                     *, processes: int = 1, rate: float | None = None,
-                    warm_up: list[Event] | None = None) -> Line:
-    """Start the hub(s), run `warm_up` through them untimed (new topics and connections settle),
-    then time `events`."""
+                    warm_up: list[Event] | None = None,
+                    secure: SecureListener | None = None) -> Line:
+    """Start the hub(s) (on the `secure` listener when given), run `warm_up` through them
+    untimed (new topics and connections settle), then time `events`."""
     settings = run_settings(base, uuid.uuid4().hex[:6])
     referrals = sum(e.yields_bundle for e in events)
     with_feedback = rate is None and any(not e.yields_bundle for e in events)
-    async with hub_processes(settings, bootstrap, url, processes) as topics:
+    async with hub_processes(settings, bootstrap, url, processes, secure) as topics:
         groups = groups_of(settings, topics, {e.topic for e in events})
         if with_feedback:
             groups.update(groups_of(settings, topics, [FEEDBACK]))
@@ -324,7 +380,7 @@ async def bench_passthrough(base: Settings, bootstrap: str, n: int, *, batched: 
 
 
 async def main(groups: int, paced_seconds: int, base: Settings, bootstrap: str, url: str,
-               only: set[str] | None = None) -> None:
+               only: set[str] | None = None, secure: SecureListener | None = None) -> None:
     started = time.monotonic()
     mix = realistic_mix(groups)
     total_mix = len(mix) + groups
@@ -333,25 +389,35 @@ async def main(groups: int, paced_seconds: int, base: Settings, bootstrap: str, 
           f"{base.batch_max_records} records", flush=True)
     ceiling = await bench_passthrough(base, bootstrap, total_mix, batched=True)
     print(ceiling.text(None), flush=True)
-    lines = [await bench_passthrough(base, bootstrap, min(total_mix, 3000), batched=False)]
-    print(lines[-1].text(ceiling.rate), flush=True)
+    per_record = await bench_passthrough(base, bootstrap, min(total_mix, 3000), batched=False)
+    print(per_record.text(ceiling.rate), flush=True)
+    if only and "tls" in only:
+        only = {*only, "referrals"}  # what the TLS line is beside, in the same run
+    done: dict[str, Line] = {}
+    referrals = max(groups, 500)
     for key, line in [
         # The paced line first: its latency is not disturbed by the log and database clean-up
         # that heavy lines leave behind on the same machine.
         ("paced", ("hub, realistic mix offered at 200/s",
                    realistic_mix(paced_seconds * 200 // 7), 1, 200.0)),
         ("mix", ("hub, realistic mix", mix, 1, None)),
-        ("referrals", ("hub, all-referral custody events", all_referrals(max(groups, 500)), 1,
-                       None)),
+        ("referrals", ("hub, all-referral custody events", all_referrals(referrals), 1, None)),
         ("two", ("two hub processes, realistic mix", realistic_mix(groups), 2, None)),
+        ("tls", ("hub on SASL_SSL, all-referral events", all_referrals(referrals), 1, None)),
     ]:
         if only and key not in only:
             continue
         name, events, processes, rate = line
+        if key == "tls" and secure is None:
+            print(f"{name:<40} not run: it needs the local broker's SASL_SSL listener "
+                  "(HUB_KAFKA_BOOTSTRAP is set)", flush=True)
+            continue
         warm = realistic_mix(int(5 * rate / 8) if rate else 20 * processes)  # paced: 5 s
-        lines.append(await bench_hub(name, base, bootstrap, url, events, processes=processes,
-                                     rate=rate, warm_up=warm))
-        print(lines[-1].text(ceiling.rate), flush=True)
+        done[key] = await bench_hub(name, base, bootstrap, url, events, processes=processes,
+                                    rate=rate, warm_up=warm,
+                                    secure=secure if key == "tls" else None)
+        print(done[key].text(ceiling.rate, done["referrals"] if key == "tls" else None),
+              flush=True)
     print(f"(whole run {time.monotonic() - started:.0f} s)")
 
 
@@ -365,7 +431,8 @@ if __name__ == "__main__":
     parser.add_argument("--groups", type=int, default=1000, help="people in the realistic mix")
     parser.add_argument("--paced-seconds", type=int, default=10)
     parser.add_argument("--only", default="", help="comma-separated hub lines to run: "
-                        "mix, referrals, paced, two (default: all)")
+                        "mix, referrals, paced, two, tls (tls: beside referrals; default: "
+                        "all)")
     parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
                         help="run every hub under cProfile; write DIR/<prefix><n>.prof")
     parser.add_argument("--hub-logs", type=Path, default=None, metavar="DIR",
@@ -380,5 +447,8 @@ if __name__ == "__main__":
     run_prefix = f"bench{uuid.uuid4().hex[:6]}."
     bench_settings = Settings(topic_prefix=run_prefix, consumer_group=f"{run_prefix}hub")
     kafka, database = _services(bench_settings)  # the bench's own clients speak PLAINTEXT
+    local = LocalServices.from_settings(bench_settings).kafka
+    listener = None if bench_settings.kafka_bootstrap else SecureListener(
+        local.secure_bootstrap, local.certificates.ca_file)
     asyncio.run(main(options.groups, options.paced_seconds, bench_settings, kafka.bootstrap,
-                     database, set(filter(None, options.only.split(",")))))
+                     database, set(filter(None, options.only.split(","))), listener))

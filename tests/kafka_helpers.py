@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupCoordinatorNotAvailableError
 
+#: Where a helper's client connects: a PLAINTEXT bootstrap address, or a client's options (e.g.
+#: a principal's on the SASL_SSL listener, `tests.secure_listener.SecureBroker.client`).
+Broker = str | Mapping[str, Any]
+
+
+def options_of(broker: Broker) -> dict[str, Any]:
+    return {"bootstrap_servers": broker} if isinstance(broker, str) else dict(broker)
+
 
 async def produce(
-    bootstrap: str, topic: str, values: Iterable[bytes], *, key: bytes | None = None,
+    bootstrap: Broker, topic: str, values: Iterable[bytes], *, key: bytes | None = None,
     headers: list[tuple[str, bytes]] | None = None,
 ) -> list[tuple[int, int]]:
     """Publish values in order to one partition-stable key; return (partition, offset) of each."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(**options_of(bootstrap), acks="all")
     await producer.start()
     try:
         positions = []
@@ -79,9 +88,9 @@ async def wait_until_committed(
         await consumer.stop()
 
 
-async def read_all(bootstrap: str, topics: Iterable[str]) -> dict[str, list[ConsumerRecord]]:
+async def read_all(bootstrap: Broker, topics: Iterable[str]) -> dict[str, list[ConsumerRecord]]:
     """Every record currently in `topics`, by topic."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**options_of(bootstrap), enable_auto_commit=False)
     await consumer.start()
     try:
         topics = list(topics)

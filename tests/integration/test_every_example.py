@@ -1,21 +1,33 @@
 """Every example in `contracts/examples/`, sent to its source topic on the real broker: each
 output is on the right topic, valid FHIR (fhir.resources, and the HAPI validator over all the
-Bundles at once), keyed by the person, shaped for its recipient."""
+Bundles at once), keyed by the person, shaped for its recipient.
+
+The same examples and the same expectations twice: through the PLAINTEXT listener, and through
+a hub whose every client speaks SASL_SSL (the certificate and its host name verified) as the
+hub's principal, each example published by its source's or provider's own principal."""
 
 from __future__ import annotations
 
 import json
+import ssl
 from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from aiokafka import ConsumerRecord
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from sqlalchemy import select
 
+from hub.adapters.kafka.access import kafka_access
+from hub.adapters.kafka.topics import create_topics
+from hub.adapters.postgres import journal
 from hub.adapters.postgres.schema import assessments, referrals
-from hub.bootstrap import Hub, operations
-from hub.core.topics import FEEDBACK_GROUP, feedback_base
+from hub.bootstrap import Hub, broker_probe, build_hub, operations
+from hub.core.messages import OutboundMessage
+from hub.core.topics import FEEDBACK_GROUP, SOURCES, feedback_base
 from hub.entrypoints.cli.demo import SAMPLE_TOPICS, about_latest_referral
 from hub.mappers.projection import outside_projection
 from hub.mappers.questionnaire import CANONICAL
@@ -23,7 +35,8 @@ from tests.conftest import ROOT, Services
 from tests.expected import EXPECTED
 from tests.factories import letters
 from tests.fhir_validator import allowed_warnings, errors, unexplained_warnings, validate
-from tests.kafka_helpers import produce, read_all, wait_until_committed
+from tests.integration.secure import secure_broker, secure_hub_settings
+from tests.kafka_helpers import Broker, poll_until, produce, read_all, wait_until_committed
 from tests.recipient_bundles import recipient_kind
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -63,9 +76,15 @@ def as_own_person(name: str, value: bytes) -> bytes:
     return json.dumps({**message, "subject": subject}).encode()
 
 
-async def test_every_example_produces_exactly_its_outputs(
-    hub: Hub, services: Services, fhir_validator: str, tmp_path: Path,
-) -> None:
+#: Who publishes on an input topic (the source, or the provider of a feedback topic): a
+#: PLAINTEXT address, or that principal's own client options on the SASL_SSL listener.
+SenderOf = Callable[[str], Broker]
+
+
+async def send_every_example(hub: Hub, observer: str, sender_of: SenderOf) -> None:
+    """Every example on its topic, each by its sender; feedback names referrals, so it follows
+    the events that made them. Returns once the hub has committed all of them (`observer`: a
+    PLAINTEXT address that sees every consumer group)."""
     async def send(names: list[str], groups: dict[str, str]) -> None:
         for name in names:
             topic = hub.topics.name(SAMPLE_TOPICS[name.split("/")[0]])
@@ -73,16 +92,22 @@ async def test_every_example_produces_exactly_its_outputs(
             if name.startswith("feedback/"):  # on its provider's own feedback topic
                 value = await about_latest_referral(operations(hub.engine).outcomes, value)
                 topic = hub.topics.feedback(json.loads(value)["provider_id"])
-            await produce(services.bootstrap, topic, [value],
+            await produce(sender_of(topic), topic, [value],
                           headers=[("correlation-id", name.encode())])
         for base, group in groups.items():
-            await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.{group}",
+            await wait_until_committed(observer, f"{hub.topics.prefix}hub.{group}",
                                        hub.topics.name(base))
 
-    # Feedback names referrals, so it follows the events that made them.
     await send([n for n in EXPECTED if not n.startswith("feedback/")], GROUPS)
     await send([n for n in EXPECTED if n.startswith("feedback/")],
                {feedback_base(p): FEEDBACK_GROUP for p in hub.topics.feedback_senders})
+
+
+async def assert_exactly_their_outputs(
+    hub: Hub, observer: str, fhir_validator: str, tmp_path: Path,
+) -> dict[str, list[ConsumerRecord]]:
+    """Each example's output is on the right topic, valid FHIR (fhir.resources and HAPI),
+    keyed by the person, shaped for its recipient; returns every output record, by topic."""
     async with hub.engine.connect() as conn:
         journeys = dict((await conn.execute(
             select(referrals.c.provider_id, referrals.c.milestone).where(
@@ -90,7 +115,7 @@ async def test_every_example_produces_exactly_its_outputs(
     assert journeys == {"birmingham": "closed", "walsall": "rejected",
                         "coventry": "not_converted"}
 
-    out = await read_all(services.bootstrap, hub.topics.outputs(hub.providers))
+    out = await read_all(observer, hub.topics.outputs(hub.providers))
     landed = {dict(r.headers)["correlation-id"].decode(): (topic, r)
               for topic, records in out.items() for r in records}
     per_example: dict[str, list[str]] = {}
@@ -143,3 +168,68 @@ async def test_every_example_produces_exactly_its_outputs(
     for row in stored:
         response = QuestionnaireResponse.model_validate(row.questionnaire_response)
         assert response.questionnaire == CANONICAL and response.status == "completed"
+    return out
+
+
+async def test_every_example_produces_exactly_its_outputs(
+    hub: Hub, services: Services, fhir_validator: str, tmp_path: Path,
+) -> None:
+    await send_every_example(hub, services.bootstrap, lambda topic: services.bootstrap)
+    await assert_exactly_their_outputs(hub, services.bootstrap, fhir_validator, tmp_path)
+
+
+async def test_every_example_through_sasl_ssl_as_each_principal(
+    services: Services, database_url: str, topic_prefix: str, fhir_validator: str,
+    tmp_path: Path,
+) -> None:
+    broker = await secure_broker(services, topic_prefix)
+    settings = secure_hub_settings(broker, topic_prefix, outbox_relay_seconds=0.2)
+    kafka = kafka_access(settings, broker.listener)  # as `hub run` makes it from the settings
+    assert kafka.security is not None and kafka.security.ssl_context is not None
+    assert kafka.security.ssl_context.verify_mode == ssl.CERT_REQUIRED
+    assert kafka.security.ssl_context.check_hostname  # the listener's 127.0.0.1 is checked
+    hub = build_hub(settings, bootstrap=kafka, database_url=database_url)
+    senders = {**{topic: broker.principals.source(source)
+                  for source, topic in zip(SOURCES, hub.topics.source_inputs, strict=True)},
+               **{hub.topics.feedback(p): broker.principals.provider(p)
+                  for p in hub.providers.providers}}
+    # `hub run`'s admin client, as the hub: the topics are there (made with the plan).
+    assert await create_topics(kafka, hub.topics.all(hub.providers), 1) == []
+    await hub.app.start()
+    try:
+        await send_every_example(hub, services.bootstrap,
+                                 lambda topic: broker.client(senders[topic]))
+        out = await assert_exactly_their_outputs(hub, services.bootstrap, fhir_validator,
+                                                 tmp_path)
+        # The console's probe of the hub's groups (an admin client), as the hub: every group
+        # described, nothing left behind.
+        state = await broker_probe(kafka, hub.topics, settings.consumer_group)()
+        assert state.reachable and state.error is None
+        assert set(state.members) == {f"{settings.consumer_group}.{suffix}"
+                                      for suffix in hub.topics.input_groups.values()}
+        assert len(state.lag) == len(hub.topics.inputs)
+        assert [p for p in state.lag if p.lag] == []
+        # Each provider reads its own referrals with its own credential, all of them.
+        read_by_owner = {}
+        for provider in hub.providers.providers:
+            topic = hub.topics.provider(provider.topic)
+            own = await read_all(broker.client(broker.principals.provider(provider)), [topic])
+            assert [(r.key, r.value) for r in own[topic]] == \
+                [(r.key, r.value) for r in out[topic]], provider.id
+            read_by_owner[provider.id] = len(own[topic])
+        assert {p for p, n in read_by_owner.items() if n} == {
+            "birmingham", "coventry", "walsall", "dudley"}
+        # The outbox relay publishes through the same listener what a writer left unsent.
+        async with hub.engine.begin() as conn:
+            await journal.add_to_outbox(conn, "triage:left-unsent", [OutboundMessage(
+                hub.topics.triage, b"person", b'{"relayed": true}',
+                (("message-type", b"test"),))], datetime(2026, 1, 5, tzinfo=UTC))
+
+        async def relayed() -> str | None:
+            found = await read_all(services.bootstrap, [hub.topics.triage])
+            values = [r.value for r in found[hub.topics.triage]]
+            return None if b'{"relayed": true}' in values else "not relayed yet"
+
+        await poll_until(relayed, 30)
+    finally:
+        await hub.app.stop()

@@ -24,7 +24,7 @@ from hub.core.access import access_plan, provider_group_prefix
 from hub.core.topics import SOURCES
 from tests.conftest import Services
 from tests.factories import drug_test_event, encode
-from tests.integration.secure import SecureBroker, secure_broker
+from tests.integration.secure import SecureBroker, secure_broker, secure_hub_settings
 from tests.kafka_helpers import produce, read_all, wait_until_committed
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -172,6 +172,22 @@ async def test_an_unauthenticated_client_is_refused(broker: SecureBroker) -> Non
             await admin.close()
 
 
+async def test_the_client_refuses_a_broker_its_ca_did_not_certify(
+    broker: SecureBroker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Certificate verification is on: with the system's CAs instead of the broker's, the right
+    credential gets nowhere (the handshake fails before SASL)."""
+    options = {**broker.client(broker.principals.hub), "ssl_context": ssl.create_default_context()}
+    admin = AIOKafkaAdminClient(**options, request_timeout_ms=5000)
+    try:
+        with pytest.raises(KafkaConnectionError):
+            async with asyncio.timeout(20):
+                await admin.start()
+    finally:
+        await admin.close()
+    assert any("CERTIFICATE_VERIFY_FAILED" in r.getMessage() for r in caplog.records)
+
+
 async def test_a_wrong_password_is_refused(
     broker: SecureBroker, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -193,7 +209,7 @@ async def test_a_wrong_password_is_refused(
 async def test_the_hub_as_its_principal_on_the_secure_listener(
     services: Services, database_url: str, topic_prefix: str, broker: SecureBroker
 ) -> None:
-    hub = build_hub(broker.hub_settings(topic_prefix), bootstrap=broker.listener,
+    hub = build_hub(secure_hub_settings(broker, topic_prefix), bootstrap=broker.listener,
                     database_url=database_url)
     await hub.app.start()
     try:
