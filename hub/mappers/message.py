@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import decimal
 import uuid
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import orjson
 from fhir.resources.R4B import get_fhir_model_class
@@ -38,7 +40,111 @@ def _resource(body: Json) -> FHIRAbstractModel:
     model = _RESOURCES.get(kind)
     if model is None:
         model = _RESOURCES[kind] = get_fhir_model_class(kind)
-    return model.model_validate(body)
+    if kind in SHARED_RESOURCES:
+        shared: FHIRAbstractModel = _once(body, model, lambda: model.model_validate(body))
+        return shared
+    return model.model_validate(_shared(body, model))
+
+
+# -- Validating a recurring code once ----------------------------------------------------------
+# Most of a Bundle's elements are codes that recur in every Bundle (a Coding, a CodeableConcept,
+# the MessageHeader's source). fhir.resources validates a nested element by validating its JSON
+# with the element's own model and accepts an instance of that model as it is. So an element
+# whose JSON was validated before is given as the instance it became: the same validation, done
+# once. Only element types that carry codes, never a person's data, are kept (a bounded set).
+
+#: The element types kept once validated: codes and the hub's own description, no personal data.
+SHARED_ELEMENTS = frozenset({"Coding", "CodeableConcept", "MessageHeaderSource"})
+#: Resources kept once validated: the organisations messages are addressed to.
+SHARED_RESOURCES = frozenset({"Organization"})
+_SHARED_LIMIT = 4096  # the most recently used are kept
+_VALIDATED: OrderedDict[tuple[type[Any], bytes], FHIRAbstractModel] = OrderedDict()
+#: Per model: its complex elements (JSON key -> element model, repeats).
+_COMPLEX: dict[type[Any], dict[str, tuple[type[FHIRAbstractModel], bool]]] = {}
+
+
+def _complex_elements(model: type[Any]) -> dict[str, tuple[type[FHIRAbstractModel], bool]]:
+    found = _COMPLEX.get(model)
+    if found is None:
+        found = {}
+        for name, info in model.model_fields.items():
+            element, repeats = _element_type(info.annotation)
+            if element is not None and not element.has_resource_base():
+                found[info.alias or name] = (element, repeats)
+        _COMPLEX[model] = found
+    return found
+
+
+def _element_type(annotation: Any) -> tuple[type[FHIRAbstractModel] | None, bool]:
+    """The FHIR element model an annotation names (`X | None`, `list[X] | None`), if any."""
+    repeats = False
+    while True:
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if get_origin(annotation) is list:
+            repeats = True
+        if not args:
+            break
+        annotation = args[0]
+    klass = getattr(annotation, "get_model_klass", None)
+    if klass is None:
+        return None, repeats
+    element = klass()
+    return (element if isinstance(element, type) and issubclass(element, FHIRAbstractModel)
+            else None), repeats
+
+
+def _shared(body: Json, model: type[Any]) -> Json:
+    """`body` with every element of a `SHARED_ELEMENTS` type given as its validated instance
+    (validated now if it was not before)."""
+    elements = _complex_elements(model)
+    out: Json | None = None
+    for key, value in body.items():
+        spec = elements.get(key)
+        if spec is None:
+            continue
+        element, repeats = spec
+        if repeats and isinstance(value, list):
+            new: Any = [_one(v, element) for v in value]
+            changed = any(a is not b for a, b in zip(new, value, strict=True))
+        else:
+            new = _one(value, element)
+            changed = new is not value
+        if changed:
+            out = dict(body) if out is None else out
+            out[key] = new
+    return body if out is None else out
+
+
+def _one(value: Any, element: type[FHIRAbstractModel]) -> Any:
+    if not isinstance(value, dict):
+        return value
+    if element.__name__ not in SHARED_ELEMENTS:
+        return _shared(value, element)
+
+    def validate() -> Any:
+        try:
+            return element.model_validate(value)
+        except ValueError:  # reported in its place by the validation around it
+            return None
+    return _once(value, element, validate) or value
+
+
+def _once(value: Json, model: type[Any], validate: Callable[[], Any]) -> Any:
+    """The instance `validate()` made of this JSON before, or makes now (kept unless None)."""
+    try:
+        key = (model, orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
+    except TypeError:  # not plain JSON: validated where it is, every time
+        return validate()
+    found = _VALIDATED.get(key)
+    if found is not None:
+        _VALIDATED.move_to_end(key)
+        return found
+    found = validate()
+    if found is not None:
+        _VALIDATED[key] = found
+        if len(_VALIDATED) > _SHARED_LIMIT:
+            _VALIDATED.popitem(last=False)
+    return found
 
 
 def validated_resource(body: Json) -> Json:
