@@ -59,6 +59,8 @@ SHARED_ELEMENTS = frozenset({"Coding", "CodeableConcept", "MessageHeaderSource"}
 SHARED_RESOURCES = frozenset({"Organization"})
 _SHARED_LIMIT = 4096  # the most recently used are kept
 _VALIDATED: OrderedDict[tuple[type[Any], bytes], FHIRAbstractModel] = OrderedDict()
+#: The JSON of each kept instance, by the instance's id, once written (kept while it is).
+_KEPT_JSON: dict[int, Json | None] = {}
 #: Per model: its complex elements (JSON key -> element model, repeats).
 _COMPLEX: dict[type[Any], dict[str, tuple[type[FHIRAbstractModel], bool]]] = {}
 
@@ -142,8 +144,10 @@ def _once(value: Json, model: type[Any], validate: Callable[[], Any]) -> Any:
     found = validate()
     if found is not None:
         _VALIDATED[key] = found
+        _KEPT_JSON[id(found)] = None
         if len(_VALIDATED) > _SHARED_LIMIT:
-            _VALIDATED.popitem(last=False)
+            _, dropped = _VALIDATED.popitem(last=False)
+            del _KEPT_JSON[id(dropped)]
     return found
 
 
@@ -209,7 +213,18 @@ def _complex(value: Any) -> Any:
 
 
 def _dump(model: FHIRAbstractModel) -> Json:
-    """What `model_dump(exclude_none=True)` gives, without pydantic's serialiser machinery."""
+    """What `model_dump(exclude_none=True)` gives, without pydantic's serialiser machinery (a
+    kept instance's JSON is written once: it is never changed)."""
+    key = id(model)
+    if key in _KEPT_JSON:
+        kept = _KEPT_JSON[key]
+        if kept is None:
+            kept = _KEPT_JSON[key] = _dump_fields(model)
+        return kept
+    return _dump_fields(model)
+
+
+def _dump_fields(model: FHIRAbstractModel) -> Json:
     out: Json = {}
     kind = type(model)
     if kind.has_resource_base():
