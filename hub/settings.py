@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     kafka_sasl_password: SecretStr | None = Field(default=None, description="Never printed.")
     kafka_ssl_cafile: Path | None = Field(
         default=None, description="CA bundle for the broker's certificate (else the system's).")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="`hub run`'s log level (DEBUG adds per-batch timings; "
+        "logs never hold personal data).")
     dev_kafka_port: int = 19092
     dev_postgres_port: int = 15432
     dev_kafka_libs: Path | None = Field(

@@ -338,8 +338,12 @@ def run(
     from hub.core.providers import load_providers
     from hub.core.topics import Topics
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if settings.log_level == "DEBUG":  # the hub's own detail, not the clients' wire chatter
+        for chatty in ("aiokafka", "faststream", "sqlalchemy", "asyncio"):
+            logging.getLogger(chatty).setLevel(logging.INFO)
     bootstrap, url = services(settings)
     providers = load_providers(settings.providers_file)
     names = Topics.of(providers, settings.topic_prefix).all(providers)
