@@ -286,10 +286,18 @@ def test_the_report_command_writes_every_format(
     assert {i["key"]: i["total"] for i in document["indicators"]}["referrals"] == 4
     assert all(i["definition"] for i in document["indicators"])
 
-    as_csv = runner.invoke(app, [*period, "--format", "csv"])
-    rows = list(csv.DictReader(io.StringIO(as_csv.output)))
-    assert {"number": "7", "indicator": "referrals", "breakdown": "authority",
-            "group": "Birmingham", "value": "2"} in rows
+    def birmingham(*options: str) -> str:
+        written = runner.invoke(app, [*period, "--format", "csv", *options])
+        rows = list(csv.DictReader(io.StringIO(written.output)))
+        (row,) = [r for r in rows if (r["number"], r["indicator"], r["breakdown"], r["group"])
+                  == ("7", "referrals", "authority", "Birmingham")]
+        assert next(r for r in rows if r["indicator"] == "referrals")["value"] == "4"  # total
+        return str(row["value"])
+
+    assert birmingham() == "<5"  # a small number in a breakdown is suppressed
+    assert birmingham("--no-suppression") == "2"
+    assert {i["key"]: i["by_authority"] for i in document["indicators"]}["referrals"][
+        "E08000025"] == "<5"
 
     table = runner.invoke(app, period)
     assert table.exit_code == 0 and "Referrals made into mainstream treatment" in table.output
