@@ -25,6 +25,7 @@ from hub.adapters.kafka.emitter import Emitter, send_one_by_one
 from hub.adapters.kafka.lag import broker_state
 from hub.adapters.kafka.on_demand import ProducerOnDemand
 from hub.adapters.kafka.outbox import LockedOutbox, OutboxRelay, RelaySettings
+from hub.adapters.postgres.audit import PostgresAudit
 from hub.adapters.postgres.db import Transactions, create_engine
 from hub.adapters.postgres.deadletters import PostgresDeadLetters
 from hub.adapters.postgres.health import PostgresHealth
@@ -50,6 +51,7 @@ from hub.service.handlers.court import COURT_HANDLERS
 from hub.service.handlers.custody import CUSTODY_HANDLERS
 from hub.service.handlers.feedback import feedback_handlers
 from hub.service.handlers.probation import PROBATION_HANDLERS
+from hub.service.operations.audit import AuditStore
 from hub.service.operations.deadletters import DeadLetterStore
 from hub.service.operations.health import BrokerProbe, HealthStore
 from hub.service.operations.outcomes import OutcomeStore
@@ -226,6 +228,7 @@ class Operations:
     users: UserStore
     health: HealthStore
     outcomes: OutcomeStore
+    audit: AuditStore
     engine: AsyncEngine
 
     def outbox(self, producer: AIOKafkaProducer | ProducerOnDemand,
@@ -240,7 +243,8 @@ def operations(engine: AsyncEngine) -> Operations:
         dead_letters=Transactions(engine, PostgresDeadLetters),
         triage=Transactions(engine, PostgresTriage), users=Transactions(engine, PostgresUsers),
         health=Transactions(engine, PostgresHealth),
-        outcomes=Transactions(engine, PostgresOutcomes), engine=engine)
+        outcomes=Transactions(engine, PostgresOutcomes),
+        audit=Transactions(engine, PostgresAudit), engine=engine)
 
 
 def run_operations(action: Callable[[Operations], Awaitable[T]]) -> T:

@@ -34,12 +34,17 @@ class MemoryDeadLetters(InMemory):
     def add(self, letter: DeadLetterRecord, kept: KeptMessage) -> None:
         self.letters[letter.id], self.kept[letter.id] = letter, kept
 
-    async def find(self, filters: Filters, limit: int) -> list[DeadLetterRecord]:
+    async def find(self, filters: Filters, limit: int, offset: int = 0
+                   ) -> list[DeadLetterRecord]:
         found = [d for d in self.letters.values() if all(
             wanted is None or wanted == have for wanted, have in (
                 (filters.topic, d.dlq_topic), (filters.reason, d.reason),
                 (filters.source, d.source_system), (filters.status, d.status)))]
-        return sorted(found, key=lambda d: (d.recorded_at, d.id), reverse=True)[:limit]
+        return sorted(found, key=lambda d: (d.recorded_at, d.id), reverse=True)[
+            offset:offset + limit]
+
+    async def count(self, filters: Filters) -> int:
+        return len(await self.find(filters, len(self.letters)))
 
     async def letter(self, letter_id: int) -> DeadLetterRecord | None:
         return self.letters.get(letter_id)
@@ -49,6 +54,9 @@ class MemoryDeadLetters(InMemory):
 
     async def actions(self, letter_id: int) -> list[dict[str, Any]]:
         return [dict(a) for a in self.rows if a["dead_letter_id"] == letter_id]
+
+    async def action(self, action_id: int) -> dict[str, Any] | None:
+        return next((dict(a) for a in self.rows if a["id"] == action_id), None)
 
     async def recent_actions(self, limit: int) -> list[dict[str, Any]]:
         return [{**a, "event_type": self.letters[a["dead_letter_id"]].event_type}

@@ -10,20 +10,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from hub.core.contracts.catalogue import catalogue_of
 from hub.core.contracts.validate import field_problems
 from hub.core.failures import Reason, Rejected, Stage, dead_letter_headers
 from hub.core.masking import masked_edit
 from hub.core.messages import InboundRecord
+from hub.core.moments import UK
 
 REPLAYS = ("replay", "replay_edited", "replay_retry")
 #: A replay claimed this long ago whose send never completed may be retried (a crash, a kill).
 STUCK_AFTER = timedelta(minutes=2)
 #: Headers the hub added when dead-lettering; a replay sends the original headers only.
 _DLQ_HEADER_PREFIXES = ("hub.dlq.", "hub.version", "hub.replay.")
-UK = ZoneInfo("Europe/London")
 
 
 class AlreadyActedOn(Exception):  # noqa: N818 - a domain outcome
@@ -146,6 +145,29 @@ def hub_header_names() -> frozenset[str]:
     made = dead_letter_headers(record, Rejected(Stage.PARSE, Reason.INVALID_JSON, ""),
                                hub_version="", first_failure=datetime.now(UTC), message_id="-")
     return frozenset(k for k, _ in made)
+
+
+#: How many field pairs the console's edit form offers.
+EDIT_PAIRS = 3
+
+
+def edit_pairs(paths: list[str], values: list[str]) -> list[tuple[str, str]]:
+    """The (path, value) pairs an operator typed, in order; a pair left blank is no edit. A
+    value without its field path, or a field set twice, is refused (ValueError)."""
+    if len(values) > len(paths):
+        paths = [*paths, *[""] * (len(values) - len(paths))]
+    pairs: list[tuple[str, str]] = []
+    for number, (typed, value) in enumerate(zip(paths, [*values, *[""] * len(paths)],
+                                                strict=False), start=1):
+        path = typed.strip()
+        if not path and value.strip():
+            raise ValueError(f"edit {number}: a new value needs the field path it goes to "
+                             "(for example payload.results.opiates)")
+        if path in (p for p, _ in pairs):
+            raise ValueError(f"edit {number}: {path} is set twice")
+        if path:
+            pairs.append((path, value))
+    return pairs
 
 
 def edited(value: bytes, edits: list[tuple[str, str]]) -> bytes:

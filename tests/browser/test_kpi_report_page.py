@@ -101,8 +101,9 @@ def computed(services: Services, database_url: str, topic_prefix: str) -> Report
 def test_the_hubs_own_report_shows_its_known_answers(
     browser: BrowserContext, computed: Report, tmp_path: Path, artifacts: Path
 ) -> None:
-    page_file = tmp_path / "computed.html"
-    page_file.write_text(as_html(computed, datetime(2023, 4, 3, 9, 0, tzinfo=UTC)))
+    page_file = tmp_path / "computed.html"  # every count, to check the computation
+    page_file.write_text(as_html(computed, datetime(2023, 4, 3, 9, 0, tzinfo=UTC),
+                                 suppress=False))
     page = browser.new_page()
     page.goto(page_file.as_uri())
 
@@ -125,7 +126,18 @@ def test_the_hubs_own_report_shows_its_known_answers(
     assert page.locator("#non-conversion text").all_text_contents() == ["did not attend", "1"]
     assert page.locator("#card-referrals .value").inner_text() == "4"
     assert page.locator("#card-entries .value").inner_text() == "1"
-    assert page.locator("#rate-conversion_rate").inner_text().count("25.0%") == 1
+    assert page.locator("#rate-conversion_rate").inner_text().count("25.0% (1 of 4)") == 1
     page.set_viewport_size({"width": 1200, "height": 900})
     page.screenshot(path=str(artifacts / "kpi-report-computed.png"), full_page=True)
+    assert page.locator("#suppression").count() == 0
+
+    published = tmp_path / "published.html"  # as published: the small counts suppressed
+    published.write_text(as_html(computed, datetime(2023, 4, 3, 9, 0, tzinfo=UTC)))
+    page.goto(published.as_uri())
+    assert cells("by-authority", "Birmingham") == ["Birmingham", "<5", "<5", "<5", "<5", "0"]
+    assert cells("by-month", "2022-06") == ["2022-06", "0", "0", "<5", "0", "<5"]
+    assert page.locator("#card-referrals .value").inner_text() == "4"  # totals in full
+    assert page.locator("#non-conversion").count() == 0  # its only reason was suppressed
+    assert "1 to 4" in page.locator("#suppression").inner_text()
+    page.screenshot(path=str(artifacts / "kpi-report-published.png"), full_page=True)
     page.close()

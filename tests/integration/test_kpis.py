@@ -286,10 +286,18 @@ def test_the_report_command_writes_every_format(
     assert {i["key"]: i["total"] for i in document["indicators"]}["referrals"] == 4
     assert all(i["definition"] for i in document["indicators"])
 
-    as_csv = runner.invoke(app, [*period, "--format", "csv"])
-    rows = list(csv.DictReader(io.StringIO(as_csv.output)))
-    assert {"number": "7", "indicator": "referrals", "breakdown": "authority",
-            "group": "Birmingham", "value": "2"} in rows
+    def birmingham(*options: str) -> str:
+        written = runner.invoke(app, [*period, "--format", "csv", *options])
+        rows = list(csv.DictReader(io.StringIO(written.output)))
+        (row,) = [r for r in rows if (r["number"], r["indicator"], r["breakdown"], r["group"])
+                  == ("7", "referrals", "authority", "Birmingham")]
+        assert next(r for r in rows if r["indicator"] == "referrals")["value"] == "4"  # total
+        return str(row["value"])
+
+    assert birmingham() == "<5"  # a small number in a breakdown is suppressed
+    assert birmingham("--no-suppression") == "2"
+    assert {i["key"]: i["by_authority"] for i in document["indicators"]}["referrals"][
+        "E08000025"] == "<5"
 
     table = runner.invoke(app, period)
     assert table.exit_code == 0 and "Referrals made into mainstream treatment" in table.output
@@ -297,6 +305,10 @@ def test_the_report_command_writes_every_format(
     saved = runner.invoke(app, [*period, "--output", str(written_table)])
     assert saved.exit_code == 0 and f"wrote {written_table}" in saved.output
     lines = written_table.read_text().splitlines()
+    assert "<5" in written_table.read_text() and "1 to 4" in written_table.read_text()
+    assert "25.0% (1 of 4)" in written_table.read_text()  # a rate and its denominator
+    saved = runner.invoke(app, [*period, "--output", str(written_table), "--no-suppression"])
+    lines = written_table.read_text().splitlines()  # every count: the computation checked
     assert not written_table.read_text().lstrip().startswith("{")  # a table, not JSON
 
     def row(first: str) -> list[str]:
@@ -315,8 +327,11 @@ def test_the_report_command_writes_every_format(
     html = page.read_text()
     assert written.exit_code == 0 and "<svg" in html
     assert '<table id="by-month">' in html and '<table id="by-site">' in html
+    assert "<tr><td>2022-06</td>" + "".join(f'<td class="n">{v}</td>' for v in (
+        0, 0, "&lt;5", 0, "&lt;5")) + "</tr>" in html  # published: small counts suppressed
+    runner.invoke(app, [*period, "--format", "html", "--output", str(page), "--no-suppression"])
     assert "<tr><td>2022-06</td>" + "".join(f'<td class="n">{v}</td>' for v in (0, 0, 1, 0, 1)
-                                            ) + "</tr>" in html
+                                            ) + "</tr>" in page.read_text()
     backwards = runner.invoke(app, ["report", "kpis", "--from", "2022-02-01", "--to",
                                     "2022-01-01"])
     assert backwards.exit_code == 2

@@ -7,7 +7,7 @@ import base64
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.adapters.postgres.schema import dead_letter_actions, dead_letters, inbound_events, outbox
@@ -18,24 +18,19 @@ class PostgresDeadLetters:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def find(self, filters: Filters, limit: int) -> list[DeadLetterRecord]:
-        conditions = []
-        if filters.topic:
-            conditions.append(dead_letters.c.dlq_topic == filters.topic)
-        if filters.reason:
-            conditions.append(dead_letters.c.reason == filters.reason)
-        if filters.source:
-            conditions.append(dead_letters.c.source_system == filters.source)
-        if filters.status:
-            conditions.append(dead_letters.c.status == filters.status)
-        if filters.since:
-            conditions.append(dead_letters.c.recorded_at >= filters.since)
-        if filters.until:
-            conditions.append(dead_letters.c.recorded_at < filters.until)
+    async def find(self, filters: Filters, limit: int, offset: int = 0
+                   ) -> list[DeadLetterRecord]:
         rows = await self._conn.execute(
-            select(dead_letters).where(and_(True, *conditions))
-            .order_by(dead_letters.c.recorded_at.desc(), dead_letters.c.id.desc()).limit(limit))
+            select(dead_letters).where(*_matching(filters))
+            .order_by(dead_letters.c.recorded_at.desc(), dead_letters.c.id.desc())
+            .limit(limit).offset(offset))
         return [DeadLetterRecord(**row._mapping) for row in rows]
+
+    async def count(self, filters: Filters) -> int:
+        found: int = (await self._conn.execute(
+            select(func.count()).select_from(dead_letters).where(*_matching(filters)))
+        ).scalar_one()
+        return found
 
     async def letter(self, letter_id: int) -> DeadLetterRecord | None:
         row = (await self._conn.execute(
@@ -54,6 +49,11 @@ class PostgresDeadLetters:
         rows = await self._conn.execute(select(dead_letter_actions).where(
             dead_letter_actions.c.dead_letter_id == letter_id).order_by(dead_letter_actions.c.id))
         return [dict(row._mapping) for row in rows]
+
+    async def action(self, action_id: int) -> dict[str, Any] | None:
+        row = (await self._conn.execute(select(dead_letter_actions).where(
+            dead_letter_actions.c.id == action_id))).first()
+        return None if row is None else dict(row._mapping)
 
     async def recent_actions(self, limit: int) -> list[dict[str, Any]]:
         rows = await self._conn.execute(
@@ -112,3 +112,16 @@ class PostgresDeadLetters:
         await self._conn.execute(update(dead_letters).where(
             dead_letters.c.id == letter_id, dead_letters.c.status == "replaying")
             .values(status="replayed"))
+
+
+def _matching(filters: Filters) -> list[ColumnElement[bool]]:
+    """The conditions of a search of the dead letters."""
+    column = dead_letters.c
+    wanted = ((column.dlq_topic, filters.topic), (column.reason, filters.reason),
+              (column.source_system, filters.source), (column.status, filters.status))
+    conditions: list[ColumnElement[bool]] = [c == v for c, v in wanted if v]
+    if filters.since:
+        conditions.append(column.recorded_at >= filters.since)
+    if filters.until:
+        conditions.append(column.recorded_at < filters.until)
+    return [and_(True, *conditions)]

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.adapters.postgres.schema import dead_letters, inbound_events, triage_items
-from hub.core.health import ROUTED, Flow
+from hub.adapters.postgres.schema import dead_letters, inbound_events, outbox, triage_items
+from hub.core.health import ROUTED, Flow, OutboxBacklog
 
 
 class PostgresHealth:
@@ -41,6 +41,12 @@ class PostgresHealth:
                                                .where(triage_items.c.status == "open"))
                       ).scalar_one()
         return found
+
+    async def outbox_backlog(self) -> OutboxBacklog:
+        waiting, oldest = (await self._conn.execute(
+            select(func.count(), func.min(outbox.c.created_at))
+            .where(outbox.c.published_at.is_(None)))).one()
+        return OutboxBacklog(waiting, oldest)
 
     async def open_dead_letters_by_reason(self) -> list[tuple[str, str, int]]:
         rows = await self._conn.execute(

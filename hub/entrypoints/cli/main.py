@@ -207,8 +207,12 @@ def report_kpis(
     output_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.TABLE,
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of "
                                                      "standard output.")] = None,
+    no_suppression: Annotated[bool, typer.Option(
+        "--no-suppression", help="Show the small counts (1 to 4) of the breakdowns too (for "
+                                 "internal use only).")] = False,
 ) -> None:
-    """The commissioner's indicators for a period, by authority, site and month."""
+    """The commissioner's indicators for a period, by authority, site and month; counts of 1
+    to 4 in the breakdowns are suppressed (`<5`) unless --no-suppression."""
     from datetime import UTC
 
     from hub.core.providers import load_providers
@@ -222,16 +226,19 @@ def report_kpis(
     report = _report(start.date(), end.date(), providers)
     if output_format is ReportFormat.TABLE:
         if output is None:
-            print_table(report, console)
+            print_table(report, console, suppress=not no_suppression)
             return
         with output.open("w", encoding="utf-8") as file:
-            print_table(report, Console(file=file, width=160, color_system=None))
+            print_table(report, Console(file=file, width=160, color_system=None),
+                        suppress=not no_suppression)
         console.print(f"wrote {output}")
         return
     if output_format is ReportFormat.HTML:
-        text = as_html(report, datetime.now(UTC))
+        text = as_html(report, datetime.now(UTC), suppress=not no_suppression)
+    elif output_format is ReportFormat.CSV:
+        text = as_csv(report, suppress=not no_suppression)
     else:
-        text = as_csv(report) if output_format is ReportFormat.CSV else as_json(report)
+        text = as_json(report, suppress=not no_suppression)
     if output is None:
         typer.echo(text, nl=False)
     else:

@@ -4,14 +4,24 @@
 (No `from __future__ import annotations`: FastAPI reads the dependencies in signatures.)"""
 
 import json
+from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from hub.core.dead_letters import AlreadyActedOn, EditRefused, Filters
+from hub.core.dead_letters import (
+    EDIT_PAIRS,
+    AlreadyActedOn,
+    DeadLetterRecord,
+    EditRefused,
+    Filters,
+    edit_pairs,
+)
 from hub.core.masking import masked
 from hub.core.operators import Role
+from hub.core.paging import DEFAULT_SIZE, SIZES, Page
 from hub.core.topics import Topics
 from hub.entrypoints.console.session import (
     BIGINT,
@@ -25,6 +35,7 @@ from hub.entrypoints.console.session import (
     console_of,
     local_moment,
     page,
+    paging_of,
     require,
 )
 from hub.service.operations import deadletters as dl
@@ -41,19 +52,63 @@ def filters_of(topic: str | None, reason: str | None, source: str | None,
                       local_moment(since, "from"), local_moment(until, "to"))
 
 
+PageNumber = Annotated[int, Query(alias="page", ge=1, le=10**6)]
+PageSize = Annotated[int, Query(ge=1, le=1000)]
+
+
+@dataclass(frozen=True)
+class Listed:
+    """The letters a list (or its bulk confirmation) shows, and its query without the page."""
+
+    found: Page[DeadLetterRecord]
+    filters: Filters
+    query: str
+
+
+async def listed(request: Request, topic: str | None, reason: str | None, source: str | None,
+                 status: str | None, since: str | None, until: str | None, page_number: int,
+                 size: int) -> Listed:
+    console = console_of(request)
+    filters = filters_of(topic, reason, source, status, since, until)
+    found = await dl.page_of(console.ops.dead_letters, filters, paging_of(page_number, size))
+    query = urlencode({k: v or "" for k, v in (
+        ("topic", topic), ("reason", reason), ("source", source), ("status", status),
+        ("since", since), ("until", until), ("size", str(size)))})
+    return Listed(found, filters, query)
+
+
 @router.get("/dead-letters", response_class=HTMLResponse)
 async def list_letters(request: Request, session: Viewer, topic: str | None = None,
                        reason: str | None = None, source: str | None = None,
                        status: str | None = "open", since: str | None = None,
-                       until: str | None = None) -> HTMLResponse:
+                       until: str | None = None, page_number: PageNumber = 1,
+                       size: PageSize = DEFAULT_SIZE) -> HTMLResponse:
+    """One page of the letters the filters match, with how many match in all."""
     console = console_of(request)
-    filters = filters_of(topic, reason, source, status, since, until)
-    rows = await dl.find(console.ops.dead_letters, filters)
-    return page("list", request, session, rows=rows, filters=filters, statuses=STATUSES,
-                system=console.sources.system,
-                since=since or "", until=until or "",
+    shown = await listed(request, topic, reason, source, status, since, until, page_number,
+                         size)
+    return page("list", request, session, found=shown.found, filters=shown.filters,
+                query=shown.query, statuses=STATUSES, sizes=SIZES,
+                system=console.sources.system, since=since or "", until=until or "",
                 dlq_topics=[Topics.dead_letter(t) for t in console.topics.inputs],
                 can_act=session.role.allows(Role.OPERATOR))
+
+
+@router.get("/dead-letters/replay-selected", response_class=HTMLResponse)
+async def confirm_replay(request: Request, session: Viewer, topic: str | None = None,
+                         reason: str | None = None, source: str | None = None,
+                         since: str | None = None, until: str | None = None,
+                         page_number: PageNumber = 1, size: PageSize = DEFAULT_SIZE
+                         ) -> HTMLResponse:
+    """The first step of a bulk replay: the open letters of that page of the list, how many
+    and which; nothing is sent until the confirmation is posted."""
+    require(session, Role.OPERATOR)
+    shown = await listed(request, topic, reason, source, "open", since, until, page_number,
+                         size)
+    if not shown.found.rows:
+        raise HTTPException(404, "no open dead letters match; nothing to replay")
+    return page("confirm_bulk", request, session, letters=shown.found.rows,
+                total=shown.found.total, reason="")
 
 
 async def detail(request: Request, session: Session, letter_id: int, *,
@@ -68,6 +123,7 @@ async def detail(request: Request, session: Session, letter_id: int, *,
         (letter.actions[-1]["outcome"] or "").startswith("stuck")
     payload = pretty(letter.value) if revealed else masked(letter.value, console.sources)
     return page("detail", request, session, status, row=letter.row, payload=payload,
+                edit_pairs=EDIT_PAIRS,
                 revealed=revealed, error_headers=letter.error_headers,
                 producer_headers=letter.producer_hub_headers,
                 system=console.sources.system(letter.row.source_system),
@@ -116,12 +172,19 @@ async def reveal_letter(request: Request, letter_id: RowId, session: Posted,
 
 @router.post("/dead-letters/{letter_id}/replay", response_class=HTMLResponse)
 async def replay_letter(request: Request, letter_id: RowId, session: Posted,
-                        version: Version, path: Annotated[str, Form()] = "",
-                        value: Annotated[str, Form()] = "",
+                        version: Version,
+                        path: Annotated[list[str] | None, Form(max_length=300)] = None,
+                        value: Annotated[list[str] | None, Form()] = None,
                         reason: Annotated[str, Form()] = "") -> Response:
+    """Replay as it is, or after setting one or more fields (path and value pairs), checked
+    against the contracts first; a value without its path is refused (422)."""
     require(session, Role.OPERATOR)
     console = console_of(request)
-    edits = [(path.strip(), value)] if path.strip() else None
+    try:
+        edits = edit_pairs(path or [], value or []) or None
+    except ValueError as refused:
+        return await detail(request, session, letter_id, status=422,
+                            error=f"Not replayed: {refused}.")
     assert console.producer is not None
     try:
         await dl.replay(console.ops.dead_letters, console.producer, letter_id, version=version,
@@ -180,12 +243,12 @@ async def discard_letter(request: Request, letter_id: RowId, session: Posted,
 @router.post("/dead-letters/replay-selected")
 async def replay_selected(request: Request, session: Posted,
                           letter: Annotated[list[str] | None, Form()] = None,
-                          reason: Annotated[str, Form()] = "") -> Response:
-    """Replay exactly the letters the operator saw listed (`id:version` each)."""
+                          reason: Annotated[str, Form()] = "",
+                          confirm: Annotated[str, Form()] = "") -> Response:
+    """Replay exactly the letters the operator confirmed (`id:version` each); without the
+    confirmation, the confirmation page for them (nothing is sent)."""
     require(session, Role.OPERATOR)
     console = console_of(request)
-    if not reason.strip():
-        raise HTTPException(400, "a reason is required for a bulk replay")
     try:
         chosen = [(int(i), int(v)) for i, v in (item.split(":", 1) for item in letter or [])]
         if not all(0 < i <= BIGINT and 0 <= v <= INTEGER for i, v in chosen):
@@ -194,6 +257,15 @@ async def replay_selected(request: Request, session: Posted,
         raise HTTPException(400, "the list of dead letters is malformed; reload it") from None
     if not chosen:
         raise HTTPException(400, "no dead letters were listed")
+    if confirm != "yes" or not reason.strip():
+        letters = [found for i, v in chosen
+                   if (found := await dl.letter(console.ops.dead_letters, i)) is not None
+                   and found.status == "open" and found.version == v]
+        if not letters:
+            raise HTTPException(409, "none of these dead letters is open as it was listed")
+        return page("confirm_bulk", request, session, letters=letters, total=None,
+                    reason=reason.strip(), error=None if not confirm else
+                    "A reason is required for a bulk replay.")
     assert console.producer is not None
     results = await dl.replay_chosen(console.ops.dead_letters, console.producer, chosen,
                                      actor=session.user, now=console.clock(),

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from jinja2 import DictLoader, Environment, select_autoescape
 
+from hub.core.moments import uk_time
+from hub.entrypoints.console.audit_templates import AUDIT, EDITS
+from hub.entrypoints.console.letter_templates import CONFIRM_BULK, DETAIL, LIST, PAGER
+
 _BASE = """<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">
 <title>{% block title %}Referral Hub operations{% endblock %}</title>
 <style>
@@ -15,6 +19,7 @@ vertical-align:top}pre{background:#f3f2f1;padding:.6rem;overflow:auto;font-size:
 .flash{background:#fff7bf;border-left:5px solid #ffdd00;padding:.5rem}.error{background:#fbe9e7;
 border-left:5px solid #d4351c;padding:.5rem}form.inline{display:inline}fieldset{margin:.6rem 0}
 label{margin-right:.6rem}.bad{color:#d4351c;font-weight:bold}.ok{color:#00703c;font-weight:bold}
+tr.lagging{background:#fbe9e7}
 </style></head><body>
 <header><b>Referral Hub operations</b>
 {% if user %}<a href="/">Overview</a><a href="/dead-letters">Dead letters</a>
@@ -38,92 +43,32 @@ _OVERVIEW = """{% extends "base" %}{% block main %}<h1>Overview</h1>
 {{ 'reachable' if database else 'UNREACHABLE' }}</span>. Broker: <span
 class="{{ 'ok' if broker.reachable else 'bad' }}" id="broker">{{ 'reachable' if broker.reachable
 else 'UNREACHABLE ' ~ (broker.error or '') }}</span>. Open dead letters:
-<b id="open-dead-letters">{{ open_dead_letters }}</b>. Open triage items:
-<b>{{ open_triage }}</b>.</p>
+<a id="open-dead-letters" href="/dead-letters?status=open">{{ open_dead_letters }}</a>. Open
+triage items: <a id="open-triage" href="/triage">{{ open_triage }}</a>.</p>
+<h2>Outbox</h2><p id="outbox">{% if outbox.unpublished %}<span class="bad">{{
+outbox.unpublished }} message{{ 's' if outbox.unpublished != 1 }} not yet published</span>, the
+oldest written {{ outbox.oldest|uk(seconds=True) }} ({{ outbox_age }} ago); the hub's outbox
+relay sends them when the broker acknowledges.{% else %}Every output is published (no outbox
+backlog).{% endif %}</p>
 <h2>Messages per input topic</h2><table id="flow"><tr><th>topic</th>
 {% for w in ('last hour', 'last day') %}<th>in ({{ w }})</th><th>routed</th><th>triaged</th>
 <th>dead-lettered</th>{% endfor %}</tr>{% for row in flow %}<tr><td>{{ row.topic }}</td>
 {% for w in ('hour', 'day') %}<td>{{ row[w]['in'] }}</td><td>{{ row[w].routed }}</td>
-<td>{{ row[w].triaged }}</td><td>{{ row[w].dead_lettered }}</td>{% endfor %}</tr>{% endfor %}
+<td>{{ row[w].triaged }}</td><td>{% if row[w].dead_lettered %}<a
+href="/dead-letters?status=&amp;topic={{ row.dead_letter_topic|urlencode }}&amp;since={{
+since[w]|urlencode }}">{{ row[w].dead_lettered }}</a>{% else %}0{% endif %}</td>
+{% endfor %}</tr>{% endfor %}
 </table><h2>Hub instances (consumer group members)</h2><table id="members"><tr><th>group</th>
 <th>members</th></tr>{% for g, n in broker.members.items() %}<tr><td>{{ g }}</td>
 <td class="{{ '' if n else 'bad' }}">{{ n }}</td></tr>{% endfor %}</table>
 <h2>Consumer lag</h2><table id="lag"><tr><th>topic</th><th>partition</th><th>end</th>
-<th>committed</th><th>lag</th></tr>{% for p in broker.lag %}<tr><td>{{ p.topic }}</td>
-<td>{{ p.partition }}</td><td>{{ p.end }}</td><td>{{ p.committed }}</td><td>{{ p.lag }}</td>
-</tr>{% endfor %}</table>{% endblock %}"""
-
-_LIST = """{% extends "base" %}{% block main %}<h1>Dead letters</h1>
-<form method="get" action="/dead-letters"><fieldset><legend>Filter</legend>
-<label>Topic <select name="topic"><option value="">any</option>{% for t in dlq_topics %}
-<option {{ 'selected' if filters.topic == t }}>{{ t }}</option>{% endfor %}</select></label>
-<label>Reason <input name="reason" autocomplete="off" value="{{ filters.reason or '' }}"></label>
-<label>Source <input name="source" value="{{ filters.source or '' }}"></label>
-<label>Status <select name="status">{% for s in statuses %}
-<option value="{{ s }}" {{ 'selected' if (filters.status or '') == s }}>{{ s or 'any' }}
-</option>{% endfor %}</select></label>
-<label>From (UK time) <input name="since" type="datetime-local" value="{{ since }}"></label>
-<label>To (UK time) <input name="until" type="datetime-local" value="{{ until }}"></label>
-<button>Filter</button></fieldset></form>
-<table id="dead-letters"><tr><th>id</th><th>time</th><th>topic</th><th>source system</th>
-<th>event type</th><th>stage</th><th>reason</th><th>status</th></tr>
-{% for r in rows %}<tr><td><a href="/dead-letters/{{ r.id }}">{{ r.id }}</a></td>
-<td>{{ r.recorded_at.strftime('%Y-%m-%d %H:%M:%S') }}</td><td>{{ r.dlq_topic }}</td>
-<td>{{ system(r.source_system) or '' }}</td><td>{{ r.event_type or '' }}</td><td>{{ r.stage }}</td>
-<td>{{ r.reason }}</td><td>{{ r.status }}</td></tr>{% endfor %}</table>
-{% if can_act and rows and (filters.status or '') == 'open' %}
-<form method="post" action="/dead-letters/replay-selected"><fieldset><legend>Replay all listed
-</legend><input type="hidden" name="csrf" value="{{ csrf }}">{% for r in rows %}<input
-type="hidden" name="letter" value="{{ r.id }}:{{ r.version }}">{% endfor %}
-<label>Reason (required) <input name="reason" autocomplete="off" required></label>
-<button id="bulk-replay">Replay these {{ rows|length }}</button></fieldset></form>
-{% endif %}{% endblock %}"""
-
-_DETAIL = """{% extends "base" %}{% block main %}<h1>Dead letter {{ row.id }}</h1>
-<table id="facts"><tr><th>status</th><td id="status">{{ row.status }}</td></tr>
-<tr><th>reason</th><td id="reason">{{ row.reason }}</td></tr>
-<tr><th>failed stage</th><td>{{ row.stage }}</td></tr>
-<tr><th>error</th><td>{{ row.error_class }}: {{ row.error_message }}</td></tr>
-<tr><th>original</th><td>{{ row.topic }} partition {{ row.partition }} offset {{ row.offset }}
-</td></tr><tr><th>recorded</th><td>{{ row.recorded_at }}</td></tr>
-<tr><th>source system</th><td id="source-system">{{ system or '' }}</td></tr>
-<tr><th>event type</th><td>{{ row.event_type or '' }}</td></tr></table>
-<h2>Error headers (written by the hub)</h2><table id="headers">{% for k, v in error_headers
-%}<tr><td>{{ k }}</td><td>{{ v }}</td></tr>{% endfor %}</table>{% if producer_headers %}
-<h2>hub.* headers sent by the producer</h2><p>These arrived on the original message: the
-producer wrote them, not the hub (values masked).</p><table id="producer-headers">
-{% for k in producer_headers %}<tr><td>{{ k }}</td><td>•••</td></tr>{% endfor %}</table>
-{% endif %}
-<h2>Message {{ '(revealed: this view was recorded)' if revealed else
-'(personal fields masked)' }}</h2><pre id="payload">{{ payload }}</pre>
-{% if can_act %}{% if not revealed %}<form method="post" action="/dead-letters/{{ row.id }}/reveal">
-<input type="hidden" name="csrf" value="{{ csrf }}"><label>Why you need to see personal data
-<input name="reason" autocomplete="off" required></label><button id="reveal">Reveal (recorded)
-</button></form>
-{% endif %}{% if stuck %}
-<form method="post" action="/dead-letters/{{ row.id }}/retry"><fieldset><legend>Stuck replay
-</legend><p>A replay was claimed but its send never completed. Sending it again is harmless
-if it did reach the broker (the hub ignores an event it already has).</p>
-<input type="hidden" name="csrf" value="{{ csrf }}"><input type="hidden" name="version"
-value="{{ row.version }}"><label>Note <input name="reason" autocomplete="off"></label>
-<button id="retry">Send again</button></fieldset></form>{% endif %}{% if row.status == 'open' %}
-<form method="post" action="/dead-letters/{{ row.id }}/replay"><fieldset><legend>Replay</legend>
-<input type="hidden" name="csrf" value="{{ csrf }}"><input type="hidden" name="version"
-value="{{ row.version }}"><p>Optionally correct one field first (both versions are kept):</p>
-<label>Field path <input name="path" autocomplete="off"
-placeholder="payload.results.opiates"></label><label>New value <input name="value"
-autocomplete="off"></label><label>Note <input name="reason" autocomplete="off"></label>
-<button id="replay">Replay</button></fieldset></form>
-<form method="post" action="/dead-letters/{{ row.id }}/discard"><fieldset>
-<legend>Discard</legend><input type="hidden" name="csrf" value="{{ csrf }}">
-<input type="hidden" name="version" value="{{ row.version }}">
-<label>Reason (required) <input name="reason" autocomplete="off" required></label>
-<button id="discard">Discard</button></fieldset></form>{% endif %}{% endif %}
-<h2>History</h2><table id="history"><tr><th>when</th><th>who</th><th>action</th><th>why</th>
-<th>edits</th><th>outcome</th></tr>{% for a in actions %}<tr><td>{{ a.at }}</td>
-<td>{{ a.actor }}</td><td>{{ a.action }}</td><td>{{ a.reason or '' }}</td>
-<td>{{ a.edits_shown }}</td><td class="outcome">{{ a.outcome or '' }}</td></tr>{% endfor %}
-</table>{% endblock %}"""
+<th>committed</th><th>lag</th></tr>{% for p in broker.lag %}<tr{{ ' class="lagging"'|safe
+if p.lag }}><td>{{ p.topic }}</td><td>{{ p.partition }}</td><td>{{ p.end }}</td>
+<td>{{ p.committed }}</td><td class="{{ 'bad' if p.lag else '' }}">{{ p.lag }}</td>
+</tr>{% endfor %}</table><h2>Paused partitions</h2><p id="paused">A hub process pauses a
+partition it cannot store (its database away) and logs an ALERT; the pause is known only to
+that process, not to the broker or the database, so this console cannot list it. A paused
+partition shows here as lag that does not fall.</p>{% endblock %}"""
 
 _TRIAGE = """{% extends "base" %}{% block main %}<h1>Triage queue</h1>
 <p>Identity reviews (a possible match of a person, or identifiers that disagree) show the new
@@ -133,7 +78,7 @@ residence show why and, at most, the postcode district: route one to the authori
 or close it without routing.</p>
 <table id="triage"><tr><th>since</th><th>why</th><th>from</th><th>details</th>
 <th>action</th></tr>{% for i in items %}<tr class="item" data-id="{{ i.id }}">
-<td>{{ i.created_at.strftime('%Y-%m-%d %H:%M') }}</td><td class="why">{{ i.reason }}</td>
+<td>{{ i.created_at|uk }}</td><td class="why">{{ i.reason }}</td>
 <td>{{ i.site or '' }} {{ i.event_type or '' }}</td><td>
 {% if not i.referral_id %}{% set shown = revealed == i.id|string %}
 {% for c in reviews[i.id|string] %}<table class="compare"><tr><th>field</th><th>this person
@@ -172,26 +117,11 @@ without routing…</option>{% for code, meaning in outcomes.items() %}<option va
 autocomplete="off" required><button>Close</button></form>{% endif %}{% endif %}
 {% endif %}</td></tr>{% endfor %}</table>{% endblock %}"""
 
-_AUDIT = """{% extends "base" %}{% block main %}<h1>Audit</h1><h2>Dead letters</h2>
-<table id="audit"><tr><th>when</th><th>who</th><th>action</th><th>dead letter</th><th>why</th>
-<th>what changed</th><th>outcome</th></tr>{% for a in actions %}<tr><td>{{ a.at }}</td>
-<td>{{ a.actor }}</td><td>{{ a.action }}</td>
-<td><a href="/dead-letters/{{ a.dead_letter_id }}">{{ a.dead_letter_id }}</a></td>
-<td>{{ a.reason or '' }}</td><td class="edits">{{ a.edits_shown }}</td>
-<td class="outcome">{{ a.outcome or '' }}</td></tr>{% endfor %}</table><h2>Triage decisions</h2>
-<table id="triage-audit"><tr><th>when</th><th>who</th><th>decision</th><th>detail</th>
-<th>why</th></tr>{% for d in decisions %}<tr><td>{{ d.at }}</td><td>{{ d.actor }}</td>
-<td>{{ d.decision }}</td><td>{{ d.detail or '' }}</td><td>{{ d.reason }}</td></tr>
-{% endfor %}</table><h2>Console users</h2>
-<table id="user-audit"><tr><th>when</th><th>who</th><th>user</th><th>change</th></tr>
-{% for u in user_changes %}<tr><td>{{ u.at }}</td><td>{{ u.actor }}</td><td>{{ u.username }}</td>
-<td>{{ u.change }}</td></tr>{% endfor %}</table>{% endblock %}"""
-
 _USERS = """{% extends "base" %}{% block main %}<h1>Users</h1>
 <table id="users"><tr><th>user</th><th>role</th><th>state</th><th>since</th><th>change</th></tr>
 {% for u in users %}<tr class="user" data-user="{{ u.username }}"><td>{{ u.username }}</td>
 <td class="role">{{ u.role }}</td><td class="state">{{ 'disabled' if u.disabled else 'active' }}
-</td><td>{{ u.created_at.strftime('%Y-%m-%d') }}</td><td>
+</td><td>{{ u.created_at|uk }}</td><td>
 <form class="inline" method="post" action="/admin/users/{{ u.username }}"><input type="hidden"
 name="csrf" value="{{ csrf }}"><select name="role">{% for r in roles %}<option {{ 'selected'
 if r == u.role }}>{{ r }}</option>{% endfor %}</select><button>Set role</button></form>
@@ -219,8 +149,15 @@ value="{{ csrf }}"><input type="hidden" name="authority" value="{{ provider.auth
 value="{{ provider.authority_code }}"><button id="confirm">Send to {{ provider.name }}
 </button></form><p><a href="/triage">Back to the queue (nothing sent)</a></p>{% endblock %}"""
 
+_ERROR = """{% extends "base" %}{% block title %}{{ status }} {{ title }}{% endblock %}
+{% block main %}<h1 id="error-title">{{ title }}</h1><p id="error-detail">{{ detail }}</p>
+{% if problems %}<ul id="problems">{% for p in problems %}<li>{{ p }}</li>{% endfor %}</ul>
+{% endif %}<p><a href="{{ back }}">Back</a> · <a href="/">Overview</a></p>{% endblock %}"""
+
 PAGES = Environment(
-    loader=DictLoader({"base": _BASE, "login": _LOGIN, "overview": _OVERVIEW, "list": _LIST,
-                       "detail": _DETAIL, "triage": _TRIAGE, "audit": _AUDIT,
-                       "users": _USERS, "confirm_route": _CONFIRM_ROUTE}),
+    loader=DictLoader({"base": _BASE, "login": _LOGIN, "overview": _OVERVIEW,
+                       "list": LIST, "detail": DETAIL, "confirm_bulk": CONFIRM_BULK,
+                       "pager": PAGER, "triage": _TRIAGE, "audit": AUDIT, "edits": EDITS,
+                       "users": _USERS, "confirm_route": _CONFIRM_ROUTE, "error": _ERROR}),
     autoescape=select_autoescape(default=True, default_for_string=True))
+PAGES.filters["uk"] = uk_time

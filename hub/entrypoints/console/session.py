@@ -21,6 +21,7 @@ from hub.bootstrap import Operations
 from hub.core.dead_letters import uk_moment
 from hub.core.masking import NONE_KNOWN, KnownSources
 from hub.core.operators import LoginThrottle, RevealGrants, Role
+from hub.core.paging import Paging
 from hub.core.topics import Topics
 from hub.entrypoints.console.pages import PAGES
 from hub.service.operations.health import BrokerProbe
@@ -136,3 +137,11 @@ def local_moment(text: str | None, what: str) -> datetime | None:
         return uk_moment(text)
     except ValueError as refused:
         raise HTTPException(400, f"{what}: {refused}") from None
+
+
+def paging_of(number: int, size: int) -> Paging:
+    """The page asked for; 422 when its size is not one the console offers."""
+    try:
+        return Paging(number, size)
+    except ValueError as refused:
+        raise HTTPException(422, str(refused)) from None

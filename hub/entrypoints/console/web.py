@@ -22,8 +22,12 @@ from starlette.routing import Match
 
 from hub.adapters.kafka.on_demand import ProducerOnDemand
 from hub.bootstrap import operator_producer
+from hub.core.health import duration
+from hub.core.moments import UK
 from hub.entrypoints.console.admin import router as admin_router
+from hub.entrypoints.console.audit_pages import router as audit_router
 from hub.entrypoints.console.deadletter_pages import router as dead_letter_router
+from hub.entrypoints.console.errors import ServerErrorPage, install_error_pages
 from hub.entrypoints.console.headers import SecurityHeaders
 from hub.entrypoints.console.probes import router as probes_router
 from hub.entrypoints.console.session import (
@@ -36,13 +40,13 @@ from hub.entrypoints.console.session import (
     same_token,
 )
 from hub.entrypoints.console.triage_pages import router as triage_router
-from hub.service.operations import deadletters as dl
 from hub.service.operations import health
-from hub.service.operations.triage import decisions as triage_decisions
-from hub.service.operations.users import authenticate, end_sessions, user_changes
+from hub.service.operations.users import authenticate, end_sessions
 
 __all__ = ["Console", "Session", "create_app"]
 log = logging.getLogger("hub.ops")
+#: The overview's windows (a dead-letter count links to the list from then).
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 EXPIRED = "Your session expired, nothing was done. Log in again to continue."
 
 
@@ -87,6 +91,7 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
     app = FastAPI(title="Referral Hub operations", lifespan=lifespan, docs_url=None,
                   redoc_url=None, openapi_url=None)
     app.state.console = console
+    app.add_middleware(ServerErrorPage)  # inside the others: the session and headers apply
     app.add_middleware(SessionMiddleware, secret_key=secret_key, same_site="strict",
                        https_only=secure_cookies, max_age=console.session_minutes * 60,
                        session_cookie="hub_ops")
@@ -99,7 +104,9 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
             request.session.update(flash=EXPIRED, next=page_to_return_to(app, request))
         return RedirectResponse("/login", status_code=303)
 
-    for router in (dead_letter_router, triage_router, admin_router, probes_router):
+    install_error_pages(app)
+    for router in (dead_letter_router, triage_router, audit_router, admin_router,
+                   probes_router):
         app.include_router(router)
 
     @app.get("/login", response_class=HTMLResponse)
@@ -139,18 +146,13 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
 
     @app.get("/", response_class=HTMLResponse)
     async def overview(request: Request, session: Viewer) -> HTMLResponse:
-        found = await health.overview(console.ops.health, console.broker, console.topics,
-                                      console.clock())
+        now = console.clock()
+        found = await health.overview(console.ops.health, console.broker, console.topics, now)
         return page("overview", request, session, database=found.database,
-                    broker=found.broker, flow=found.flow,
-                    open_dead_letters=found.open_dead_letters, open_triage=found.open_triage)
-
-    @app.get("/audit", response_class=HTMLResponse)
-    async def audit(request: Request, session: Viewer) -> HTMLResponse:
-        actions = await dl.audit(console.ops.dead_letters, console.clock())
-        decisions = await triage_decisions(console.ops.triage)
-        users = await user_changes(console.ops.users)
-        return page("audit", request, session, actions=actions, decisions=decisions,
-                    user_changes=users)
+                    broker=found.broker, flow=found.flow, outbox=found.outbox,
+                    outbox_age=duration(found.outbox.age(now)),
+                    open_dead_letters=found.open_dead_letters, open_triage=found.open_triage,
+                    since={w: f"{(now - span).astimezone(UK):%Y-%m-%dT%H:%M}"
+                           for w, span in (("hour", HOUR), ("day", DAY))})
 
     return app

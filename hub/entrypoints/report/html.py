@@ -9,7 +9,14 @@ from html import escape
 
 from hub.adapters.postgres.indicators import RATES
 from hub.adapters.postgres.report import Report
-from hub.entrypoints.report.render import BREAKDOWN_KEYS, Breakdown, breakdowns, percent
+from hub.core.disclosure import FOOTNOTE, rate_text, suppressed
+from hub.entrypoints.report.render import (
+    BREAKDOWN_KEYS,
+    Breakdown,
+    breakdowns,
+    count,
+    rate_of,
+)
 
 FUNNEL = ("engaged", "assessments_completed", "referrals", "entries")
 TRENDS = (("assessments_completed", "#1d70b8"), ("referrals", "#f47738"),
@@ -50,7 +57,7 @@ def _bars(rows: Sequence[tuple[str, int]], *, colour: str, label_width: int = 26
     return "".join(parts)
 
 
-def _trends(report: Report) -> str:
+def _trends(report: Report, suppress: bool) -> str:
     """Monthly lines for a few indicators, with a value axis and month labels."""
     months = report.months()
     width, height, left, bottom, top_pad = 720, 260, 50, 30, 10
@@ -71,9 +78,10 @@ def _trends(report: Report) -> str:
     for n, month in enumerate(months):
         parts.append(f'<text x="{left + n * step:.1f}" y="{height - 8}" text-anchor="middle" '
                      f'font-size="11">{month[2:]}</text>')
-    for figure, colour in series:
-        points = " ".join(f"{left + n * step:.1f},{y(figure.by_month.get(m, 0)):.1f}"
-                          for n, m in enumerate(months))
+    for figure, colour in series:  # a suppressed month is not plotted
+        shown = suppressed({m: figure.by_month.get(m, 0) for m in months}, suppress=suppress)
+        points = " ".join(f"{left + n * step:.1f},{y(v):.1f}"
+                          for n, v in enumerate(shown.values()) if isinstance(v, int))
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2.5" '
                      f'points="{points}"><title>{escape(figure.indicator.title)}</title>'
                      "</polyline>")
@@ -83,35 +91,38 @@ def _trends(report: Report) -> str:
     return "".join(parts) + f'<p class="legend">{legend}</p>'
 
 
-def _indicator_table(report: Report) -> str:
+def _indicator_table(report: Report, suppress: bool) -> str:
     rows = []
     for figure in report.figures.values():
         i = figure.indicator
-        reasons = "".join(f"<br>· {escape(r.replace('_', ' '))}: {v:,}"
-                          for r, v in figure.by_reason.items())
+        reasons = "".join(f"<br>· {escape(r.replace('_', ' '))}: {escape(count(v))}"
+                          for r, v in suppressed(figure.by_reason, suppress=suppress).items())
         rows.append(f'<tr id="indicator-{i.key}"><td>{escape(i.number)}</td>'
                     f"<td><b>{escape(i.title)}</b>{reasons}</td>"
                     f'<td class="n">{figure.total:,}</td><td>{escape(i.definition)}</td></tr>')
     for rate in RATES:
         rows.append(f'<tr id="rate-{rate.key}"><td>rate</td><td><b>{escape(rate.title)}</b>'
-                    f'</td><td class="n">{percent(report.rates()[rate.key])}</td>'
+                    f'</td><td class="n">{escape(rate_text(*rate_of(report, rate)))}</td>'
                     f"<td>{escape(rate.definition)}</td></tr>")
     return ('<table><thead><tr><th>No.</th><th>Indicator</th><th class="n">Value</th>'
             f'<th>Definition</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
-def _breakdown(report: Report, breakdown: Breakdown) -> str:
+def _breakdown(report: Report, breakdown: Breakdown, suppress: bool) -> str:
     head = "".join(f'<th class="n">{escape(report.figures[k].indicator.title)}</th>'
                    for k in BREAKDOWN_KEYS)
     rows = "".join(
-        f"<tr><td>{escape(label)}</td>" + "".join(f'<td class="n">{v:,}</td>' for v in values)
-        + "</tr>" for label, values in breakdown.rows(report))
+        f"<tr><td>{escape(label)}</td>" + "".join(f'<td class="n">{escape(count(v))}</td>'
+                                                  for v in values)
+        + "</tr>" for label, values in breakdown.rows(report, suppress=suppress))
     return (f'<section><h2>{escape(breakdown.title)}</h2><table id="by-{breakdown.key}">'
             f"<thead><tr><th>{escape(breakdown.heading)}</th>{head}</tr></thead>"
             f"<tbody>{rows}</tbody></table></section>")
 
 
-def as_html(report: Report, generated_at: datetime) -> str:
+def as_html(report: Report, generated_at: datetime, *, suppress: bool = True) -> str:
+    """The page; small counts of the breakdowns suppressed (with a footnote) unless
+    `suppress` is False; top-level totals in full."""
     figures = report.figures
     cards = "".join(
         f'<div class="card" id="card-{k}"><div>{escape(figures[k].indicator.title)}</div>'
@@ -120,7 +131,8 @@ def as_html(report: Report, generated_at: datetime) -> str:
                   "assessments_avoided"))
     funnel = _bars([(figures[k].indicator.title, figures[k].total) for k in FUNNEL],
                    colour="#1d70b8", chart_id="funnel")
-    reasons = figures["not_converted"].by_reason
+    reasons = {r: v for r, v in suppressed(figures["not_converted"].by_reason,
+                                           suppress=suppress).items() if isinstance(v, int)}
     non_conversion = _bars([(r.replace("_", " "), v) for r, v in reasons.items()],
                            colour="#d4351c", chart_id="non-conversion") if reasons else \
         "<p>No referral was reported as not converted in this period.</p>"
@@ -135,9 +147,10 @@ events it processed, {generated_at:%-d %B %Y %H:%M} UTC. Aggregates only: no per
 identified from this report.</p>
 <div class="cards">{cards}</div>
 <section><h2>From engagement to treatment</h2>{funnel}</section>
-<section><h2>Monthly trends</h2>{_trends(report)}</section>
+<section><h2>Monthly trends</h2>{_trends(report, suppress)}</section>
 <section><h2>Why referrals did not convert to treatment</h2>{non_conversion}</section>
-<section><h2>Indicators and their definitions</h2>{_indicator_table(report)}</section>
-{"".join(_breakdown(report, b) for b in breakdowns(report))}
+<section><h2>Indicators and their definitions</h2>{_indicator_table(report, suppress)}</section>
+{"".join(_breakdown(report, b, suppress) for b in breakdowns(report))}
+{f'<p id="suppression">{escape(FOOTNOTE)}</p>' if suppress else ""}
 </body></html>
 """

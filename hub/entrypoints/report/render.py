@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
-from hub.adapters.postgres.indicators import RATES
+from hub.adapters.postgres.indicators import RATES, Rate
 from hub.adapters.postgres.report import Report
+from hub.core.disclosure import FOOTNOTE, rate_text, suppressed
 
 #: Indicators shown per authority and per site in the table and the HTML page.
 BREAKDOWN_KEYS = ("engaged", "assessments_completed", "referrals", "entries",
@@ -22,8 +23,22 @@ def percent(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}%"
 
 
-def as_json(report: Report) -> str:
-    return json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n"
+def rate_of(report: Report, rate: Rate) -> tuple[int, int]:
+    """A rate's numerator and denominator (top-level totals)."""
+    return report.figures[rate.numerator].total, report.figures[rate.denominator].total
+
+
+def as_json(report: Report, *, suppress: bool = True) -> str:
+    document = report.as_dict()
+    for item in document["indicators"]:
+        for key in ("by_authority", "by_site", "by_month", "by_reason"):
+            if key in item:
+                item[key] = suppressed(item[key], suppress=suppress)
+    for item, rate in zip(document["rates"], RATES, strict=True):
+        item["numerator"], item["denominator"] = rate_of(report, rate)
+    if suppress:
+        document["suppression"] = FOOTNOTE
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 #: A cell starting with one of these is a formula to a spreadsheet (CSV injection).
@@ -40,49 +55,62 @@ class _SafeWriter:
         self._writer = csv.writer(out, lineterminator="\n")
 
     def writerow(self, row: list[object]) -> None:
-        self._writer.writerow([cell(value) for value in row])
+        """Every row as wide as the header (numerator and denominator: rates only)."""
+        self._writer.writerow([cell(value) for value in [*row, *[""] * (7 - len(row))]])
 
 
-def as_csv(report: Report) -> str:
+def as_csv(report: Report, *, suppress: bool = True) -> str:
     """Long format: one row per indicator and breakdown (`total`, `authority`, `site`,
-    `month`, `reason`); text cells that a spreadsheet would read as a formula are escaped."""
+    `month`, `reason`), small breakdown counts as `<5` (a footnote row says why) unless
+    `suppress` is False; rates with their numerator and denominator; text cells that a
+    spreadsheet would read as a formula are escaped."""
     out = io.StringIO()
     writer = _SafeWriter(out)
-    writer.writerow(["number", "indicator", "breakdown", "group", "value"])
+    writer.writerow(["number", "indicator", "breakdown", "group", "value", "numerator",
+                     "denominator"])
     for figure in report.figures.values():
         i = figure.indicator
         writer.writerow([i.number, i.key, "total", "", figure.total])
         for breakdown, values in (("authority", figure.by_authority), ("site", figure.by_site),
                                   ("month", figure.by_month), ("reason", figure.by_reason)):
-            for group, value in sorted(values.items()):
+            for group, value in sorted(suppressed(values, suppress=suppress).items()):
                 label = report.authority_names.get(group, group) \
                     if breakdown == "authority" else group
                 writer.writerow([i.number, i.key, breakdown, label, value])
     for rate in RATES:
         share = report.rates()[rate.key]
-        writer.writerow(["rate", rate.key, "total", "", "" if share is None else f"{share:.4f}"])
+        writer.writerow(["rate", rate.key, "total", "", "" if share is None else f"{share:.4f}",
+                         *rate_of(report, rate)])
+    if suppress:
+        writer.writerow(["note", "suppression", "", "", FOOTNOTE])
     return out.getvalue()
 
 
-def print_table(report: Report, console: Console) -> None:
+def print_table(report: Report, console: Console, *, suppress: bool = True) -> None:
     table = Table(title=f"Arrest referral service, {report.start} to {report.end}")
     for column in ("no.", "indicator", "total"):
         table.add_column(column, justify="right" if column == "total" else "left")
     for figure in report.figures.values():
         table.add_row(figure.indicator.number, figure.indicator.title, f"{figure.total:,}")
-        for reason, value in figure.by_reason.items():
-            table.add_row("", f"  {reason.replace('_', ' ')}", f"{value:,}")
+        for reason, value in suppressed(figure.by_reason, suppress=suppress).items():
+            table.add_row("", f"  {reason.replace('_', ' ')}", count(value))
     for rate in RATES:
-        table.add_row("rate", rate.title, percent(report.rates()[rate.key]))
+        table.add_row("rate", rate.title, rate_text(*rate_of(report, rate)))
     console.print(table)
     for breakdown in breakdowns(report):
         shown = Table(title=breakdown.title)
         shown.add_column(breakdown.heading)
         for key in BREAKDOWN_KEYS:
             shown.add_column(report.figures[key].indicator.title, justify="right")
-        for label, values in breakdown.rows(report):
-            shown.add_row(label, *(f"{v:,}" for v in values))
+        for label, values in breakdown.rows(report, suppress=suppress):
+            shown.add_row(label, *(count(v) for v in values))
         console.print(shown)
+    if suppress:
+        console.print(FOOTNOTE)
+
+
+def count(value: int | str) -> str:
+    return f"{value:,}" if isinstance(value, int) else value
 
 
 @dataclass(frozen=True)
@@ -94,10 +122,14 @@ class Breakdown:
     heading: str
     groups: tuple[tuple[str, str], ...]  # (group, label)
 
-    def rows(self, report: Report) -> list[tuple[str, list[int]]]:
-        """(label, the BREAKDOWN_KEYS indicators' values for the group) per group."""
-        return [(label, [getattr(report.figures[k], f"by_{self.key}").get(group, 0)
-                         for k in BREAKDOWN_KEYS]) for group, label in self.groups]
+    def rows(self, report: Report, *, suppress: bool = True
+             ) -> list[tuple[str, list[int | str]]]:
+        """(label, the BREAKDOWN_KEYS indicators' values for the group) per group, each
+        indicator's column with its small counts suppressed unless `suppress` is False."""
+        columns = [suppressed({group: getattr(report.figures[k], f"by_{self.key}").get(
+            group, 0) for group, _ in self.groups}, suppress=suppress) for k in BREAKDOWN_KEYS]
+        return [(label, [column[group] for column in columns])
+                for group, label in self.groups]
 
 
 def breakdowns(report: Report) -> list[Breakdown]:

@@ -18,6 +18,7 @@ from hub.core.dead_letters import (
     checked_edit,
     edits_shown,
 )
+from hub.core.paging import Page, Paging
 from hub.service.operations import Store
 
 
@@ -29,8 +30,13 @@ class Publisher(Protocol):
 class DeadLetterRecords(Protocol):
     """Dead letters and their actions, within one transaction."""
 
-    async def find(self, filters: Filters, limit: int) -> list[DeadLetterRecord]:
-        """Newest first."""
+    async def find(self, filters: Filters, limit: int, offset: int = 0
+                   ) -> list[DeadLetterRecord]:
+        """Newest first, from the `offset`-th."""
+        ...
+
+    async def count(self, filters: Filters) -> int:
+        """How many letters the filters match."""
         ...
 
     async def letter(self, letter_id: int) -> DeadLetterRecord | None: ...
@@ -39,6 +45,10 @@ class DeadLetterRecords(Protocol):
 
     async def actions(self, letter_id: int) -> list[dict[str, Any]]:
         """The letter's actions, oldest first."""
+        ...
+
+    async def action(self, action_id: int) -> dict[str, Any] | None:
+        """One action by its id."""
         ...
 
     async def recent_actions(self, limit: int) -> list[dict[str, Any]]:
@@ -85,6 +95,20 @@ async def find(store: DeadLetterStore, filters: Filters, limit: int = 500
                ) -> list[DeadLetterRecord]:
     async with store.transaction() as records:
         return await records.find(filters, limit)
+
+
+async def page_of(store: DeadLetterStore, filters: Filters, paging: Paging
+                  ) -> Page[DeadLetterRecord]:
+    """One page of the letters the filters match, newest first, with how many match."""
+    async with store.transaction() as records:
+        return Page(await records.find(filters, paging.size, paging.offset),
+                    await records.count(filters), paging)
+
+
+async def letter(store: DeadLetterStore, letter_id: int) -> DeadLetterRecord | None:
+    """The letter's row (its status and version), without its message."""
+    async with store.transaction() as records:
+        return await records.letter(letter_id)
 
 
 async def show(store: DeadLetterStore, letter_id: int, now: datetime | None = None

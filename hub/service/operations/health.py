@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from hub.core.health import BrokerState, Flow
+from hub.core.health import BrokerState, Flow, OutboxBacklog
 from hub.core.topics import Topics
 from hub.service.operations import Store
 
@@ -26,6 +26,10 @@ class HealthRecords(Protocol):
 
     async def open_triage_items(self) -> int: ...
 
+    async def outbox_backlog(self) -> OutboxBacklog:
+        """How many outbox rows are unpublished, and when the oldest was written."""
+        ...
+
     async def open_dead_letters_by_reason(self) -> list[tuple[str, str, int]]:
         """(topic, reason, how many) of the open dead letters."""
         ...
@@ -41,6 +45,7 @@ class Overview:
     flow: list[dict[str, Any]]
     open_dead_letters: int
     open_triage: int
+    outbox: OutboxBacklog
 
 
 async def database_ok(store: HealthStore) -> bool:
@@ -57,7 +62,8 @@ async def flow(store: HealthStore, topics: Topics, now: datetime) -> list[dict[s
     rows = []
     async with store.transaction() as records:
         for topic in topics.inputs:
-            counts: dict[str, Any] = {"topic": topic}
+            counts: dict[str, Any] = {"topic": topic,
+                                      "dead_letter_topic": Topics.dead_letter(topic)}
             for label, since in (("hour", now - timedelta(hours=1)),
                                  ("day", now - timedelta(days=1))):
                 seen = await records.flow(topic, since)
@@ -74,8 +80,9 @@ async def overview(store: HealthStore, broker: BrokerProbe, topics: Topics, now:
     async with store.transaction() as records:
         open_letters = await records.open_dead_letters()
         open_triage = await records.open_triage_items()
+        backlog = await records.outbox_backlog()
     return Overview(await database_ok(store), await broker(), await flow(store, topics, now),
-                    open_letters, open_triage)
+                    open_letters, open_triage, backlog)
 
 
 async def open_dead_letters(store: HealthStore) -> list[tuple[str, str, int]]:
