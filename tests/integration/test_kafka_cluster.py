@@ -323,3 +323,9 @@ def test_every_hub_command_that_talks_to_kafka_works_on_the_cluster(
     report = deployment.hub_cli("report", "kpis", "--from", "2026-01-01", "--to", "2026-12-31",
                                 "--format", "json")
     assert report.returncode == 0 and json.loads(report.stdout)["indicators"], report.stderr
+
+    # hub simulate: a small year of its own (its report window holds nothing else) through
+    # the cluster and the running hub, its report checked against what it simulated.
+    simulated = deployment.hub_cli("simulate", "--year", "2019", "--seed", "7", "--scale",
+                                   "0.02", timeout=300)
+    assert simulated.returncode == 0, simulated.stdout[-3000:] + simulated.stderr[-2000:]

@@ -137,3 +137,11 @@ def test_some_people_have_no_fixed_abode(plan) -> None:  # type: ignore[no-untyp
                 and not {"postcode", "residence_authority"} & p.subject.keys()]
     assert len(homeless) == plan.expected["no_fixed_abode"] > 0
     assert any(a.contact == "positive" for p in homeless for a in p.arrests)
+
+
+def test_no_two_simulated_people_look_alike() -> None:
+    """Distinct people with one date of birth at one postcode (and the same initial) score 60:
+    the hub reviews them as a possible match, which the simulation does not plan for."""
+    people = plan_year(2022, 1, 1.0).people
+    births = [p.subject["date_of_birth"] for p in people]
+    assert len(set(births)) == len(births) == 16_599

@@ -1,5 +1,6 @@
 """Synthetic people: placeholder names that cannot be anyone's, NHS numbers from the 999 range
-that is never issued, postcode units `9ZZ`, PNC ids with the simulation's own serials."""
+that is never issued, postcode units `9ZZ`, PNC ids with the simulation's own serials, and a
+date of birth of their own (so two of them never look like one person to the matcher)."""
 
 from __future__ import annotations
 
@@ -102,7 +103,7 @@ def make_person(n: int, serial: int, rng: random.Random, *, resident: bool,
                 no_fixed_abode: bool = False) -> Person:
     """Person `n` (serial = n + the seed's offset, so seeds do not share people). A person of no
     fixed abode has neither postcode nor authority (the hub triages: residence unknown)."""
-    born = date(1962, 1, 1) + timedelta(days=rng.randrange(0, 42 * 365))
+    born = birth_date(serial)
     subject: dict[str, Any] = {
         "pnc_id": f"22/{serial:07d}{chr(ord('A') + serial % 26)}",
         "given_name": f"Sim{word(serial)}", "family_name": f"Synthetic{word(serial * 7 + 3)}",
@@ -126,6 +127,18 @@ def make_person(n: int, serial: int, rng: random.Random, *, resident: bool,
             subject["residence_authority"] = rng.choice(OUTSIDE_AUTHORITIES)
         # else: no address known
     return Person(n, resident, authority, subject)
+
+
+#: Dates of birth over 64 years from 1940 (23,360 days); a step coprime with their number
+#: visits each once.
+_BIRTH_FIRST, _BIRTH_DAYS, _BIRTH_STEP = date(1940, 1, 1), 64 * 365, 7919
+
+
+def birth_date(serial: int) -> date:
+    """A date of birth of its own for each of 23,360 consecutive serials (a simulated year has
+    16,599 people): two synthetic people never share one, so none of them looks like another
+    (the same date of birth and postcode score 60 with the same initial: reviewed)."""
+    return _BIRTH_FIRST + timedelta(days=(serial * _BIRTH_STEP) % _BIRTH_DAYS)
 
 
 def nhs_number(serial: int) -> str | None:
