@@ -41,6 +41,10 @@ class Progress:
     week_done: Callable[[datetime], None] = lambda week_end: None
 
 
+#: How often the simulation asks how far the hub has come (it waits a week at a time).
+POLL_SECONDS = 0.05
+
+
 class Broker:
     """The simulation's own clients: a producer, a reader of the providers' topics, an admin."""
 
@@ -49,7 +53,9 @@ class Broker:
         self.topics, self.group_base = topics, group_base
         self.producer = AIOKafkaProducer(**client_options(kafka), acks="all",
                                          enable_idempotence=True, linger_ms=5)
-        self.reader = AIOKafkaConsumer(**client_options(kafka), enable_auto_commit=False)
+        # A fetch with nothing new returns soon: the week waits for the referrals it made.
+        self.reader = AIOKafkaConsumer(**client_options(kafka), enable_auto_commit=False,
+                                       fetch_max_wait_ms=25)
         self.admin = AIOKafkaAdminClient(**client_options(kafka))
         self.provider_topics = provider_topics
         self.baseline: dict[str, int] = {}
@@ -114,7 +120,7 @@ class Broker:
                 ends = await self.reader.end_offsets(partitions)  # a referral still to come
             elif all(positions[tp] >= end for tp, end in ends.items()):
                 break
-            batches = await self.reader.getmany(timeout_ms=500)
+            batches = await self.reader.getmany(timeout_ms=100)
             for tp, records in batches.items():
                 provider_id = tp.topic.rsplit(".", 2)[-2]
                 for record in records:
@@ -146,7 +152,7 @@ async def catch_up(broker: Broker, published: int, progress: Progress,
         elif time.monotonic() - since > stall_seconds:
             raise HubStalledError(f"the hub processed nothing for {stall_seconds:.0f}s with "
                                    f"{behind} message(s) waiting; is `hub run` running?")
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(POLL_SECONDS)
 
 
 async def simulate(plan: YearPlan, kafka: KafkaAccess | str, topics: Topics, group_base: str,
