@@ -21,6 +21,7 @@ run: setup
 
 lint: setup
 	$(BIN)/ruff check hub tests bench
+	$(BIN)/ruff format --check hub tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/hub contracts export --check

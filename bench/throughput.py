@@ -79,20 +79,27 @@ class Line:
 
     def text(self, ceiling: float | None, beside: Line | None = None) -> str:
         """The line; its rate as a share of the ceiling's, and of the line `beside`'s."""
-        q = statistics.quantiles(self.latencies_ms, n=100) if len(self.latencies_ms) > 1 \
+        q = (
+            statistics.quantiles(self.latencies_ms, n=100)
+            if len(self.latencies_ms) > 1
             else [float("nan")] * 99
+        )
         ratio = f"   {self.rate / ceiling:5.2f} x ceiling" if ceiling else ""
         if beside is not None:
             ratio += f"   {self.rate / beside.rate:5.2f} x PLAINTEXT"
-        return (f"{self.name:<40} {self.rate:8.1f} events/s   p50 {q[49]:7.1f} ms   "
-                f"p99 {q[98]:7.1f} ms   (n={self.events}){ratio}")
+        return (
+            f"{self.name:<40} {self.rate:8.1f} events/s   p50 {q[49]:7.1f} ms   "
+            f"p99 {q[98]:7.1f} ms   (n={self.events}){ratio}"
+        )
 
 
-async def produce(bootstrap: str, records: Iterable[tuple[str, bytes, bytes | None]],
-                  rate: float | None = None) -> None:
+async def produce(
+    bootstrap: str, records: Iterable[tuple[str, bytes, bytes | None]], rate: float | None = None
+) -> None:
     """Send (topic, value, key) records, keyed by their number where the key is None."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
-                                max_batch_size=512 * 1024)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=512 * 1024
+    )
     await producer.start()
     try:
         started = time.monotonic()
@@ -102,8 +109,9 @@ async def produce(bootstrap: str, records: Iterable[tuple[str, bytes, bytes | No
                 if delay > 0:
                     await producer.flush()
                     await asyncio.sleep(delay)
-            await producer.send(topic, value, key=key or str(i).encode(),
-                                headers=[("bench-id", str(i).encode())])
+            await producer.send(
+                topic, value, key=key or str(i).encode(), headers=[("bench-id", str(i).encode())]
+            )
         await producer.flush()
     finally:
         await producer.stop()
@@ -118,9 +126,14 @@ async def leaders_ready(bootstrap: str, topics: Iterable[str], within: float = 6
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             cluster = await consumer._client.fetch_all_metadata()
-            if all(cluster.partitions_for_topic(t) and all(
+            if all(
+                cluster.partitions_for_topic(t)
+                and all(
                     cluster.leader_for_partition(TopicPartition(t, p)) not in (None, -1)
-                    for p in cluster.partitions_for_topic(t)) for t in wanted):
+                    for p in cluster.partitions_for_topic(t)
+                )
+                for t in wanted
+            ):
                 return
             await asyncio.sleep(0.2)
         raise TimeoutError("topics without leaders")
@@ -145,8 +158,10 @@ async def committed_all(bootstrap: str, groups: dict[str, str], within: float = 
             late = False
             for topic, group in groups.items():
                 done = await admin.list_consumer_group_offsets(group)
-                late |= any(end > 0 and (tp not in done or done[tp].offset < end)
-                            for tp, end in ends[topic].items())
+                late |= any(
+                    end > 0 and (tp not in done or done[tp].offset < end)
+                    for tp, end in ends[topic].items()
+                )
             if not late:
                 return time.monotonic()
             await asyncio.sleep(0.05)
@@ -177,24 +192,32 @@ def run_settings(base: Settings, label: str) -> Settings:
 def groups_of(settings: Settings, topics: Topics, names: Iterable[str]) -> dict[str, str]:
     """Each input topic named (base names; FEEDBACK: every provider's) → the hub's group."""
     wanted = set(names)
-    return {topic: f"{settings.consumer_group}.{suffix}"
-            for topic, suffix in topics.input_groups.items()
-            if topic.removeprefix(topics.prefix) in wanted
-            or (FEEDBACK in wanted and topic in topics.feedback_topics)}
+    return {
+        topic: f"{settings.consumer_group}.{suffix}"
+        for topic, suffix in topics.input_groups.items()
+        if topic.removeprefix(topics.prefix) in wanted
+        or (FEEDBACK in wanted and topic in topics.feedback_topics)
+    }
 
 
-async def simulated_providers(bootstrap: str, topics: Topics, settings: Settings,
-                              causes: set[str]) -> int:
+async def simulated_providers(
+    bootstrap: str, topics: Topics, settings: Settings, causes: set[str]
+) -> int:
     """Read the referrals the hub makes for `causes` (event ids) and answer each with
     "accepted", like a provider."""
     expected = len(causes)
     providers = load_providers(settings.providers_file)
     topic_of = {topics.provider(p.topic): p.id for p in providers.providers}
-    consumer = AIOKafkaConsumer(*topic_of, bootstrap_servers=bootstrap,
-                                auto_offset_reset="earliest", enable_auto_commit=False,
-                                group_id=f"{settings.consumer_group}.bench-providers")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
-                                max_batch_size=512 * 1024)
+    consumer = AIOKafkaConsumer(
+        *topic_of,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=f"{settings.consumer_group}.bench-providers",
+    )
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=512 * 1024
+    )
     await consumer.start()
     await producer.start()
     answered = 0
@@ -205,8 +228,10 @@ async def simulated_providers(bootstrap: str, topics: Topics, settings: Settings
                 for r in records:
                     if dict(r.headers).get("causation-id", b"").decode() not in causes:
                         continue  # the warm-up's
-                    await producer.send(topics.feedback(topic_of[r.topic]),
-                                        feedback_for(json.loads(r.value), topic_of[r.topic]))
+                    await producer.send(
+                        topics.feedback(topic_of[r.topic]),
+                        feedback_for(json.loads(r.value), topic_of[r.topic]),
+                    )
                     answered += 1
             await producer.flush()
     finally:
@@ -215,8 +240,9 @@ async def simulated_providers(bootstrap: str, topics: Topics, settings: Settings
     return answered
 
 
-async def latencies(bootstrap: str, topics: Topics, settings: Settings,
-                    events: list[Event]) -> list[int]:
+async def latencies(
+    bootstrap: str, topics: Topics, settings: Settings, events: list[Event]
+) -> list[int]:
     providers = load_providers(settings.providers_file)
     outputs = [topics.provider(p.topic) for p in providers.providers] + [topics.triage]
     inputs = sorted({topics.name(e.topic) for e in events})
@@ -233,33 +259,42 @@ async def latencies(bootstrap: str, topics: Topics, settings: Settings,
 
 
 @contextlib.asynccontextmanager
-async def hub_kafka(settings: Settings, bootstrap: str, topics: Topics,
-                    secure: SecureListener | None) -> AsyncIterator[dict[str, str]]:
+async def hub_kafka(
+    settings: Settings, bootstrap: str, topics: Topics, secure: SecureListener | None
+) -> AsyncIterator[dict[str, str]]:
     """How the hub processes reach the broker (their `HUB_KAFKA_*`): PLAINTEXT at
     `bootstrap`, or the `secure` listener as the run's own hub principal, its ACLs applied
     (and removed afterwards)."""
     if secure is None:
         yield {"HUB_KAFKA_BOOTSTRAP": bootstrap}
         return
-    broker = await open_secure_listener(bootstrap, secure.bootstrap, secure.ca_file,
-                                        topics.prefix, hub_group=settings.consumer_group,
-                                        partitions=settings.topic_partitions)
+    broker = await open_secure_listener(
+        bootstrap,
+        secure.bootstrap,
+        secure.ca_file,
+        topics.prefix,
+        hub_group=settings.consumer_group,
+        partitions=settings.topic_partitions,
+    )
     hub = broker.as_hub(settings)
     assert hub.kafka_sasl_password is not None
     try:
-        yield {"HUB_KAFKA_BOOTSTRAP": secure.bootstrap,
-               "HUB_KAFKA_SECURITY_PROTOCOL": hub.kafka_security_protocol,
-               "HUB_KAFKA_SASL_MECHANISM": hub.kafka_sasl_mechanism,
-               "HUB_KAFKA_SASL_USERNAME": str(hub.kafka_sasl_username),
-               "HUB_KAFKA_SASL_PASSWORD": hub.kafka_sasl_password.get_secret_value(),
-               "HUB_KAFKA_SSL_CAFILE": str(hub.kafka_ssl_cafile)}
+        yield {
+            "HUB_KAFKA_BOOTSTRAP": secure.bootstrap,
+            "HUB_KAFKA_SECURITY_PROTOCOL": hub.kafka_security_protocol,
+            "HUB_KAFKA_SASL_MECHANISM": hub.kafka_sasl_mechanism,
+            "HUB_KAFKA_SASL_USERNAME": str(hub.kafka_sasl_username),
+            "HUB_KAFKA_SASL_PASSWORD": hub.kafka_sasl_password.get_secret_value(),
+            "HUB_KAFKA_SSL_CAFILE": str(hub.kafka_ssl_cafile),
+        }
     finally:
         await broker.close(bootstrap)
 
 
 @contextlib.asynccontextmanager
-async def hub_processes(settings: Settings, bootstrap: str, url: str, count: int,
-                        secure: SecureListener | None = None) -> AsyncIterator[Topics]:
+async def hub_processes(
+    settings: Settings, bootstrap: str, url: str, count: int, secure: SecureListener | None = None
+) -> AsyncIterator[Topics]:
     """`count` `hub run` processes on a fresh database (processes of their own: the bench's
     clients do not share their event loop), through the `secure` listener when given."""
     database = fresh_database(url)
@@ -268,8 +303,10 @@ async def hub_processes(settings: Settings, bootstrap: str, url: str, count: int
     try:
         await create_topics(bootstrap, topics.all(providers), settings.topic_partitions)
         await leaders_ready(bootstrap, topics.all(providers))
-        async with hub_kafka(settings, bootstrap, topics, secure) as kafka_env, \
-                _hub_run(settings, database, count, kafka_env):
+        async with (
+            hub_kafka(settings, bootstrap, topics, secure) as kafka_env,
+            _hub_run(settings, database, count, kafka_env),
+        ):
             for group in groups_of(settings, topics, [*INPUT_GROUPS, FEEDBACK]).values():
                 await wait_for_members(bootstrap, group, count, within=120)
             yield topics
@@ -278,20 +315,40 @@ async def hub_processes(settings: Settings, bootstrap: str, url: str, count: int
 
 
 @contextlib.asynccontextmanager
-async def _hub_run(settings: Settings, database: str, count: int,
-                   kafka_env: dict[str, str]) -> AsyncIterator[None]:
-    env = {**os.environ, **kafka_env, "HUB_DATABASE_URL": database,
-           "HUB_TOPIC_PREFIX": settings.topic_prefix,
-           "HUB_CONSUMER_GROUP": settings.consumer_group}
+async def _hub_run(
+    settings: Settings, database: str, count: int, kafka_env: dict[str, str]
+) -> AsyncIterator[None]:
+    env = {
+        **os.environ,
+        **kafka_env,
+        "HUB_DATABASE_URL": database,
+        "HUB_TOPIC_PREFIX": settings.topic_prefix,
+        "HUB_CONSUMER_GROUP": settings.consumer_group,
+    }
     hub = str(Path(sys.executable).with_name("hub"))
     procs = []
     for i in range(count):
-        profiled = [sys.executable, "-m", "cProfile", "-o",
-                    str(PROFILE_DIR / f"{settings.topic_prefix}{i}.prof")] if PROFILE_DIR else []
-        log = (LOG_DIR / f"{settings.topic_prefix}{i}.log").open("wb") if LOG_DIR \
+        profiled = (
+            [
+                sys.executable,
+                "-m",
+                "cProfile",
+                "-o",
+                str(PROFILE_DIR / f"{settings.topic_prefix}{i}.prof"),
+            ]
+            if PROFILE_DIR
+            else []
+        )
+        log = (
+            (LOG_DIR / f"{settings.topic_prefix}{i}.log").open("wb")
+            if LOG_DIR
             else asyncio.subprocess.DEVNULL
-        procs.append(await asyncio.create_subprocess_exec(
-            *profiled, hub, "run", env=env, stdout=log, stderr=log))
+        )
+        procs.append(
+            await asyncio.create_subprocess_exec(
+                *profiled, hub, "run", env=env, stdout=log, stderr=log
+            )
+        )
     try:
         yield
     finally:
@@ -301,10 +358,18 @@ async def _hub_run(settings: Settings, database: str, count: int,
             await asyncio.wait_for(proc.wait(), timeout=60)
 
 
-async def bench_hub(name: str, base: Settings, bootstrap: str, url: str, events: list[Event],
-                    *, processes: int = 1, rate: float | None = None,
-                    warm_up: list[Event] | None = None,
-                    secure: SecureListener | None = None) -> Line:
+async def bench_hub(
+    name: str,
+    base: Settings,
+    bootstrap: str,
+    url: str,
+    events: list[Event],
+    *,
+    processes: int = 1,
+    rate: float | None = None,
+    warm_up: list[Event] | None = None,
+    secure: SecureListener | None = None,
+) -> Line:
     """Start the hub(s) (on the `secure` listener when given), run `warm_up` through them
     untimed (new topics and connections settle), then time `events`."""
     settings = run_settings(base, uuid.uuid4().hex[:6])
@@ -317,13 +382,17 @@ async def bench_hub(name: str, base: Settings, bootstrap: str, url: str, events:
         for group in groups.values():
             await wait_for_members(bootstrap, group, processes, within=120)
         if warm_up:  # at the line's own pace, so a paced line measures its steady state
-            await produce(bootstrap, [(topics.name(e.topic), e.value, e.key) for e in warm_up],
-                          rate)
+            await produce(
+                bootstrap, [(topics.name(e.topic), e.value, e.key) for e in warm_up], rate
+            )
             await committed_all(bootstrap, groups)
         started = time.monotonic()
         causes = {e.event_id for e in events if e.yields_bundle}
-        answering = asyncio.create_task(simulated_providers(
-            bootstrap, topics, settings, causes)) if with_feedback else None
+        answering = (
+            asyncio.create_task(simulated_providers(bootstrap, topics, settings, causes))
+            if with_feedback
+            else None
+        )
         await produce(bootstrap, [(topics.name(e.topic), e.value, e.key) for e in events], rate)
         if answering is not None:
             await answering
@@ -339,10 +408,16 @@ async def bench_passthrough(base: Settings, bootstrap: str, n: int, *, batched: 
     source, sink = f"{prefix}in", f"{prefix}out"
     await create_topics(bootstrap, (source, sink), base.topic_partitions)
     await leaders_ready(bootstrap, (source, sink))
-    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=f"{prefix}pass",
-                                enable_auto_commit=False, auto_offset_reset="earliest")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-                                max_batch_size=512 * 1024)
+    consumer = AIOKafkaConsumer(
+        source,
+        bootstrap_servers=bootstrap,
+        group_id=f"{prefix}pass",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, max_batch_size=512 * 1024
+    )
     await consumer.start()
     await producer.start()
     try:
@@ -353,9 +428,11 @@ async def bench_passthrough(base: Settings, bootstrap: str, n: int, *, batched: 
         while moved < n:
             if batched:
                 batch = await consumer.getmany(timeout_ms=100, max_records=500)
-                futures = [await producer.send(sink, r.value, key=r.key,
-                                               headers=list(r.headers))
-                           for records in batch.values() for r in records]
+                futures = [
+                    await producer.send(sink, r.value, key=r.key, headers=list(r.headers))
+                    for records in batch.values()
+                    for r in records
+                ]
                 await producer.flush()
                 await asyncio.gather(*futures)
                 if futures:
@@ -379,14 +456,24 @@ async def bench_passthrough(base: Settings, bootstrap: str, n: int, *, batched: 
     return Line(name, n, done - started, lat)
 
 
-async def main(groups: int, paced_seconds: int, base: Settings, bootstrap: str, url: str,
-               only: set[str] | None = None, secure: SecureListener | None = None) -> None:
+async def main(
+    groups: int,
+    paced_seconds: int,
+    base: Settings,
+    bootstrap: str,
+    url: str,
+    only: set[str] | None = None,
+    secure: SecureListener | None = None,
+) -> None:
     started = time.monotonic()
     mix = realistic_mix(groups)
     total_mix = len(mix) + groups
-    print(f"realistic mix: {groups} people, {total_mix} events (7 recorded-only : 1 Bundle, "
-          f"with feedback); {base.topic_partitions} partitions; batch up to "
-          f"{base.batch_max_records} records", flush=True)
+    print(
+        f"realistic mix: {groups} people, {total_mix} events (7 recorded-only : 1 Bundle, "
+        f"with feedback); {base.topic_partitions} partitions; batch up to "
+        f"{base.batch_max_records} records",
+        flush=True,
+    )
     ceiling = await bench_passthrough(base, bootstrap, total_mix, batched=True)
     print(ceiling.text(None), flush=True)
     per_record = await bench_passthrough(base, bootstrap, min(total_mix, 3000), batched=False)
@@ -398,8 +485,15 @@ async def main(groups: int, paced_seconds: int, base: Settings, bootstrap: str, 
     for key, line in [
         # The paced line first: its latency is not disturbed by the log and database clean-up
         # that heavy lines leave behind on the same machine.
-        ("paced", ("hub, realistic mix offered at 200/s",
-                   realistic_mix(paced_seconds * 200 // 7), 1, 200.0)),
+        (
+            "paced",
+            (
+                "hub, realistic mix offered at 200/s",
+                realistic_mix(paced_seconds * 200 // 7),
+                1,
+                200.0,
+            ),
+        ),
         ("mix", ("hub, realistic mix", mix, 1, None)),
         ("referrals", ("hub, all-referral custody events", all_referrals(referrals), 1, None)),
         ("two", ("two hub processes, realistic mix", realistic_mix(groups), 2, None)),
@@ -409,15 +503,25 @@ async def main(groups: int, paced_seconds: int, base: Settings, bootstrap: str, 
             continue
         name, events, processes, rate = line
         if key == "tls" and secure is None:
-            print(f"{name:<40} not run: it needs the local broker's SASL_SSL listener "
-                  "(HUB_KAFKA_BOOTSTRAP is set)", flush=True)
+            print(
+                f"{name:<40} not run: it needs the local broker's SASL_SSL listener "
+                "(HUB_KAFKA_BOOTSTRAP is set)",
+                flush=True,
+            )
             continue
         warm = realistic_mix(int(5 * rate / 8) if rate else 20 * processes)  # paced: 5 s
-        done[key] = await bench_hub(name, base, bootstrap, url, events, processes=processes,
-                                    rate=rate, warm_up=warm,
-                                    secure=secure if key == "tls" else None)
-        print(done[key].text(ceiling.rate, done["referrals"] if key == "tls" else None),
-              flush=True)
+        done[key] = await bench_hub(
+            name,
+            base,
+            bootstrap,
+            url,
+            events,
+            processes=processes,
+            rate=rate,
+            warm_up=warm,
+            secure=secure if key == "tls" else None,
+        )
+        print(done[key].text(ceiling.rate, done["referrals"] if key == "tls" else None), flush=True)
     print(f"(whole run {time.monotonic() - started:.0f} s)")
 
 
@@ -430,13 +534,27 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", type=int, default=1000, help="people in the realistic mix")
     parser.add_argument("--paced-seconds", type=int, default=10)
-    parser.add_argument("--only", default="", help="comma-separated hub lines to run: "
-                        "mix, referrals, paced, two, tls (tls: beside referrals; default: "
-                        "all)")
-    parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
-                        help="run every hub under cProfile; write DIR/<prefix><n>.prof")
-    parser.add_argument("--hub-logs", type=Path, default=None, metavar="DIR",
-                        help="keep every hub's log (its per-batch timings): DIR/<prefix><n>.log")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated hub lines to run: "
+        "mix, referrals, paced, two, tls (tls: beside referrals; default: "
+        "all)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="run every hub under cProfile; write DIR/<prefix><n>.prof",
+    )
+    parser.add_argument(
+        "--hub-logs",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep every hub's log (its per-batch timings): DIR/<prefix><n>.log",
+    )
     options = parser.parse_args()
     if options.hub_logs:
         options.hub_logs.mkdir(parents=True, exist_ok=True)
@@ -448,7 +566,19 @@ if __name__ == "__main__":
     bench_settings = Settings(topic_prefix=run_prefix, consumer_group=f"{run_prefix}hub")
     kafka, database = _services(bench_settings)  # the bench's own clients speak PLAINTEXT
     local = LocalServices.from_settings(bench_settings).kafka
-    listener = None if bench_settings.kafka_bootstrap else SecureListener(
-        local.secure_bootstrap, local.certificates.ca_file)
-    asyncio.run(main(options.groups, options.paced_seconds, bench_settings, kafka.bootstrap,
-                     database, set(filter(None, options.only.split(","))), listener))
+    listener = (
+        None
+        if bench_settings.kafka_bootstrap
+        else SecureListener(local.secure_bootstrap, local.certificates.ca_file)
+    )
+    asyncio.run(
+        main(
+            options.groups,
+            options.paced_seconds,
+            bench_settings,
+            kafka.bootstrap,
+            database,
+            set(filter(None, options.only.split(","))),
+            listener,
+        )
+    )

@@ -40,27 +40,36 @@ def subject(n: int, run: str) -> dict[str, Any]:
     name or date of birth, so they are never candidates for each other (the same demographics
     under another PNC id would be an identity conflict)."""
     born = date(1940, 1, 1) + timedelta(days=(n * 9001 + int(run) * 7) % 20000)
-    return {"pnc_id": f"{run}/{n:07d}B", "custody_record_number": f"BENCH-{run}-{n}",
-            "given_name": "Bench", "family_name": _family(n, run),
-            "date_of_birth": born.isoformat(),
-            "postcode": f"{DISTRICTS[n % len(DISTRICTS)]} 9ZZ"}
+    return {
+        "pnc_id": f"{run}/{n:07d}B",
+        "custody_record_number": f"BENCH-{run}-{n}",
+        "given_name": "Bench",
+        "family_name": _family(n, run),
+        "date_of_birth": born.isoformat(),
+        "postcode": f"{DISTRICTS[n % len(DISTRICTS)]} 9ZZ",
+    }
 
 
 def _event(kind: str, topic: str, person: dict[str, Any], bundle: bool, **payload: Any) -> Event:
     body = from_example(kind, at=AT, site="Bench custody suite", subject=person, **payload)
-    return Event(topic, json.dumps(body).encode(), body["event_id"], bundle,
-                 person["pnc_id"].encode())
+    return Event(
+        topic, json.dumps(body).encode(), body["event_id"], bundle, person["pnc_id"].encode()
+    )
 
 
 def drug_test(person: dict[str, Any], *, positive: bool) -> Event:
-    body = from_example("custody.drug_test_result", at=AT, site="Bench custody suite",
-                        subject=person)
-    body["payload"] = {"tested_at": "2026-10-01T08:45:00+00:00", "sample_type": "oral_fluid",
-                       "trigger_offence": True,
-                       "results": {"opiates": "positive" if positive else "negative",
-                                   "cocaine": "negative"}}
-    return Event(CUSTODY, json.dumps(body).encode(), body["event_id"], positive,
-                 person["pnc_id"].encode())
+    body = from_example(
+        "custody.drug_test_result", at=AT, site="Bench custody suite", subject=person
+    )
+    body["payload"] = {
+        "tested_at": "2026-10-01T08:45:00+00:00",
+        "sample_type": "oral_fluid",
+        "trigger_offence": True,
+        "results": {"opiates": "positive" if positive else "negative", "cocaine": "negative"},
+    }
+    return Event(
+        CUSTODY, json.dumps(body).encode(), body["event_id"], positive, person["pnc_id"].encode()
+    )
 
 
 def realistic_mix(groups: int) -> list[Event]:
@@ -90,8 +99,11 @@ def all_referrals(n: int) -> list[Event]:
 
 def feedback_for(referral: dict[str, Any], provider_id: str) -> bytes:
     """The provider's "accepted" for a referral Bundle it received."""
-    request = next(e["resource"] for e in referral["entry"]
-                   if e["resource"]["resourceType"] == "ServiceRequest")
+    request = next(
+        e["resource"]
+        for e in referral["entry"]
+        if e["resource"]["resourceType"] == "ServiceRequest"
+    )
     body = from_example("provider.referral_accepted", at=AT, site="Bench provider")
     body.update(provider_id=provider_id, referral_id=request["id"])
     return json.dumps(body).encode()

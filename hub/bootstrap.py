@@ -96,8 +96,12 @@ def settle_memory() -> None:
 
 
 def hub_identity(settings: Settings) -> HubIdentity:
-    return HubIdentity(name="Referral Hub", endpoint=f"{settings.endpoint_base}hub",
-                       version=__version__, identifier_base=settings.identifier_base)
+    return HubIdentity(
+        name="Referral Hub",
+        endpoint=f"{settings.endpoint_base}hub",
+        version=__version__,
+        identifier_base=settings.identifier_base,
+    )
 
 
 def input_routes(topics: Topics) -> dict[str, Route]:
@@ -106,24 +110,40 @@ def input_routes(topics: Topics) -> dict[str, Route]:
         topics.custody_events: Route(CUSTODY_EVENT_TYPES, CUSTODY_HANDLERS),
         topics.court_events: Route(COURT_EVENT_TYPES, COURT_HANDLERS),
         topics.probation_events: Route(PROBATION_EVENT_TYPES, PROBATION_HANDLERS),
-        **{topics.feedback(sender): Route(FEEDBACK_EVENT_TYPES, feedback_handlers(sender))
-           for sender in topics.feedback_senders},
+        **{
+            topics.feedback(sender): Route(FEEDBACK_EVENT_TYPES, feedback_handlers(sender))
+            for sender in topics.feedback_senders
+        },
     }
 
 
 def build_processor(
-    settings: Settings, providers: ProviderDirectory, topics: Topics, *,
-    unit_of_work: Callable[[], UnitOfWork], outbox: Outbox, clock: Callable[[], datetime],
+    settings: Settings,
+    providers: ProviderDirectory,
+    topics: Topics,
+    *,
+    unit_of_work: Callable[[], UnitOfWork],
+    outbox: Outbox,
+    clock: Callable[[], datetime],
     new_id: Callable[[], str],
 ) -> BatchProcessor:
     """The batch core over any unit of work (PostgreSQL in the hub, a fake in unit tests)."""
     return BatchProcessor(
-        unit_of_work=unit_of_work, outbox=outbox, providers=providers, topics=topics,
-        hub=hub_identity(settings), endpoint_base=settings.endpoint_base,
+        unit_of_work=unit_of_work,
+        outbox=outbox,
+        providers=providers,
+        topics=topics,
+        hub=hub_identity(settings),
+        endpoint_base=settings.endpoint_base,
         routes=input_routes(topics),
-        retry=RetryPolicy(settings.retry_attempts, settings.retry_initial_seconds,
-                          settings.retry_max_seconds, is_transient),
-        clock=clock, new_id=new_id,
+        retry=RetryPolicy(
+            settings.retry_attempts,
+            settings.retry_initial_seconds,
+            settings.retry_max_seconds,
+            is_transient,
+        ),
+        clock=clock,
+        new_id=new_id,
         assessment_validity=timedelta(days=settings.assessment_validity_days),
         thresholds=Thresholds(settings.match_auto_link_score, settings.match_possible_score),
         code_error_retries=settings.code_error_retries,
@@ -139,17 +159,34 @@ def build_hub(settings: Settings, *, bootstrap: KafkaAccess | str, database_url:
     engine = create_engine(database_url)
     emitter = Emitter(kafka)
     pipeline = build_processor(
-        settings, providers, topics,
+        settings,
+        providers,
+        topics,
         unit_of_work=lambda: PostgresUnitOfWork(engine, utc_now),
-        outbox=LockedOutbox(engine, emitter.send, utc_now), clock=utc_now, new_id=new_uuid)
-    broker = KafkaBroker(kafka.servers, security=kafka.security, client_id="referral-hub",
-                         graceful_timeout=30.0, log_level=logging.DEBUG)
+        outbox=LockedOutbox(engine, emitter.send, utc_now),
+        clock=utc_now,
+        new_id=new_uuid,
+    )
+    broker = KafkaBroker(
+        kafka.servers,
+        security=kafka.security,
+        client_id="referral-hub",
+        graceful_timeout=30.0,
+        log_level=logging.DEBUG,
+    )
     for router in (custody_router, court_router, probation_router, feedback_router):
         broker.include_router(router(pipeline, topics, settings))
 
-    relay = OutboxRelay(engine, emitter.send, utc_now, RelaySettings(
-        settings.outbox_relay_seconds, settings.outbox_grace_seconds,
-        settings.outbox_alert_seconds))
+    relay = OutboxRelay(
+        engine,
+        emitter.send,
+        utc_now,
+        RelaySettings(
+            settings.outbox_relay_seconds,
+            settings.outbox_grace_seconds,
+            settings.outbox_alert_seconds,
+        ),
+    )
     sweeping: list[asyncio.Task[None]] = []
 
     async def start_outputs() -> None:
@@ -212,6 +249,7 @@ def on_database(action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
 
 def in_transaction(action: Any) -> Any:
     """Run `action(conn)` in one transaction on the hub's database (migrated first)."""
+
     async def go(engine: AsyncEngine) -> Any:
         async with engine.begin() as conn:
             return await action(conn)
@@ -231,8 +269,9 @@ class Operations:
     audit: AuditStore
     engine: AsyncEngine
 
-    def outbox(self, producer: AIOKafkaProducer | ProducerOnDemand,
-               clock: Callable[[], datetime]) -> Outbox:
+    def outbox(
+        self, producer: AIOKafkaProducer | ProducerOnDemand, clock: Callable[[], datetime]
+    ) -> Outbox:
         """Publishing operators' decisions with `producer`, one message after another; what
         the broker does not acknowledge stays for the outbox relay."""
         return LockedOutbox(self.engine, send_one_by_one(producer), clock)
@@ -241,10 +280,13 @@ class Operations:
 def operations(engine: AsyncEngine) -> Operations:
     return Operations(
         dead_letters=Transactions(engine, PostgresDeadLetters),
-        triage=Transactions(engine, PostgresTriage), users=Transactions(engine, PostgresUsers),
+        triage=Transactions(engine, PostgresTriage),
+        users=Transactions(engine, PostgresUsers),
         health=Transactions(engine, PostgresHealth),
         outcomes=Transactions(engine, PostgresOutcomes),
-        audit=Transactions(engine, PostgresAudit), engine=engine)
+        audit=Transactions(engine, PostgresAudit),
+        engine=engine,
+    )
 
 
 def run_operations(action: Callable[[Operations], Awaitable[T]]) -> T:
@@ -259,10 +301,8 @@ def broker_probe(kafka: KafkaAccess | str, topics: Topics, group_base: str) -> B
 
 def operator_producer(kafka: KafkaAccess | str, **options: Any) -> AIOKafkaProducer:
     """A producer for what operators send (replays, triage decisions): acks=all, idempotent."""
-    return AIOKafkaProducer(**client_options(kafka), acks="all", enable_idempotence=True,
-                            **options)
+    return AIOKafkaProducer(**client_options(kafka), acks="all", enable_idempotence=True, **options)
 
 
 def triage_env(settings: Settings, providers: ProviderDirectory, topics: Topics) -> TriageEnv:
-    return TriageEnv(providers, topics, hub_identity(settings), settings.endpoint_base,
-                     new_uuid)
+    return TriageEnv(providers, topics, hub_identity(settings), settings.endpoint_base, new_uuid)

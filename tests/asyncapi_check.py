@@ -27,9 +27,11 @@ def install() -> Path:
     """The checker script, installed first when its sources changed."""
     missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
     if missing:
-        raise AsyncApiCheckError(f"{', '.join(missing)} not found: the AsyncAPI check needs "
-                                 "Node.js and npm (.ci/run installs them; on Debian: apt-get "
-                                 "install nodejs npm)")
+        raise AsyncApiCheckError(
+            f"{', '.join(missing)} not found: the AsyncAPI check needs "
+            "Node.js and npm (.ci/run installs them; on Debian: apt-get "
+            "install nodejs npm)"
+        )
     digest = hashlib.sha256(b"".join((PROJECT / name).read_bytes() for name in SOURCES))
     stamp = HOME / f".installed-{digest.hexdigest()[:16]}"
     HOME.parent.mkdir(parents=True, exist_ok=True)
@@ -40,19 +42,27 @@ def install() -> Path:
             HOME.mkdir()
             for name in SOURCES:
                 shutil.copy(PROJECT / name, HOME / name)
-            result = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"],
-                                    cwd=HOME, capture_output=True, text=True, check=False)
+            result = subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund", "--silent"],
+                cwd=HOME,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if result.returncode != 0:
-                raise AsyncApiCheckError("npm ci failed in var/asyncapi-check:\n"
-                                         + (result.stdout + result.stderr)[-4000:])
+                raise AsyncApiCheckError(
+                    "npm ci failed in var/asyncapi-check:\n"
+                    + (result.stdout + result.stderr)[-4000:]
+                )
             stamp.touch()
     return HOME / "check.mjs"
 
 
 def diagnostics(document: Path) -> list[dict[str, Any]]:
     """Every diagnostic the parser reports (severity 0 error, 1 warning, 2 info, 3 hint)."""
-    result = subprocess.run(["node", str(install()), str(document)], capture_output=True,
-                            text=True, check=False)
+    result = subprocess.run(
+        ["node", str(install()), str(document)], capture_output=True, text=True, check=False
+    )
     if result.returncode not in (0, 1):
         raise AsyncApiCheckError(f"the check failed ({result.returncode}): {result.stderr}")
     found = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]

@@ -30,11 +30,15 @@ CLUSTER_VAR = ROOT / "var" / "test" / f"cluster-{os.getpid()}-{uuid.uuid4().hex[
 @pytest.fixture(scope="session")
 def kafka_cluster() -> Iterator[LocalKafkaCluster]:
     base = free_ports(6)  # each node: its listener and its controller
-    cluster = LocalKafkaCluster(home=CLUSTER_VAR, ports=(base, base + 2, base + 4),
-                                libs_dir=KAFKA_LIBS, heap="-Xmx384m",
-                                # the quick compiler only: three JVMs start in half the time
-                                # on two cores
-                                jvm_options=("-XX:TieredStopAtLevel=1",))
+    cluster = LocalKafkaCluster(
+        home=CLUSTER_VAR,
+        ports=(base, base + 2, base + 4),
+        libs_dir=KAFKA_LIBS,
+        heap="-Xmx384m",
+        # the quick compiler only: three JVMs start in half the time
+        # on two cores
+        jvm_options=("-XX:TieredStopAtLevel=1",),
+    )
     shutil.rmtree(CLUSTER_VAR, ignore_errors=True)
     try:
         cluster.up()
@@ -69,7 +73,8 @@ async def topic_config(bootstrap: str, topics: list[str], name: str) -> dict[str
     admin = await _admin(bootstrap)
     try:
         answers: list[Any] = await admin.describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, t) for t in topics])
+            [ConfigResource(ConfigResourceType.TOPIC, t) for t in topics]
+        )
         found = {}
         for answer in answers:
             for _error, _message, _kind, topic, entries in answer.resources:
@@ -92,13 +97,12 @@ async def coordinator_of(bootstrap: str, group: str) -> int:
 
 async def wait_fully_replicated(bootstrap: str, topics: list[str], within: float = 60.0) -> None:
     """Wait until every partition of `topics` has all its replicas in sync again."""
+
     async def lagging() -> str | None:
-        late = {tp: rf for tp, rf in (await replicas(bootstrap, topics)).items()
-                if rf[1] < rf[0]}
+        late = {tp: rf for tp, rf in (await replicas(bootstrap, topics)).items() if rf[1] < rf[0]}
         return f"partitions not fully in sync: {sorted(late)[:5]}" if late else None
 
     await poll_until(lagging, within)
 
 
-__all__ = ["coordinator_of", "kafka_cluster", "replicas", "topic_config",
-           "wait_fully_replicated"]
+__all__ = ["coordinator_of", "kafka_cluster", "replicas", "topic_config", "wait_fully_replicated"]

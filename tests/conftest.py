@@ -40,8 +40,12 @@ class Services:
 
 def _docker_answers() -> bool:
     try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=10,
-                              check=False).returncode == 0
+        return (
+            subprocess.run(
+                ["docker", "info"], capture_output=True, timeout=10, check=False
+            ).returncode
+            == 0
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -52,30 +56,36 @@ def services() -> Iterator[Services]:
     url = os.environ.get("HUB_TEST_DATABASE_URL")
     if bootstrap and url:
         ca = os.environ.get("HUB_TEST_KAFKA_CA_FILE")
-        yield Services(bootstrap, url, os.environ.get("HUB_TEST_KAFKA_SECURE_BOOTSTRAP"),
-                       Path(ca) if ca else None)
+        yield Services(
+            bootstrap,
+            url,
+            os.environ.get("HUB_TEST_KAFKA_SECURE_BOOTSTRAP"),
+            Path(ca) if ca else None,
+        )
         return
     if _docker_answers():
         from testcontainers.kafka import KafkaContainer
         from testcontainers.postgres import PostgresContainer
 
-        with KafkaContainer().with_kraft() as kafka, \
-                PostgresContainer("postgres:16", driver="psycopg") as pg:
+        with (
+            KafkaContainer().with_kraft() as kafka,
+            PostgresContainer("postgres:16", driver="psycopg") as pg,
+        ):
             yield Services(kafka.get_bootstrap_server(), pg.get_connection_url())
         return
     from hub.adapters.local.kafka import LocalKafka
     from hub.adapters.local.postgres import LocalPostgres
 
     # listener, controller (+1), SASL_SSL listener (+2)
-    kafka = LocalKafka(home=TEST_VAR / "kafka", port=free_ports(3), libs_dir=KAFKA_LIBS,
-                       heap="-Xmx1g")
+    kafka = LocalKafka(
+        home=TEST_VAR / "kafka", port=free_ports(3), libs_dir=KAFKA_LIBS, heap="-Xmx1g"
+    )
     postgres = LocalPostgres(home=TEST_VAR / "postgres", port=free_ports())
     # Every session starts from empty services of its own: nothing left over, nothing shared.
     shutil.rmtree(TEST_VAR, ignore_errors=True)
     try:
         database_url = postgres.up()
-        yield Services(kafka.up(), database_url, kafka.secure_bootstrap,
-                       kafka.certificates.ca_file)
+        yield Services(kafka.up(), database_url, kafka.secure_bootstrap, kafka.certificates.ca_file)
     finally:
         kafka.down()
         postgres.down()
@@ -116,8 +126,11 @@ def topic_prefix(services: Services) -> Iterator[str]:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-goldens", action="store_true",
-                     help="rewrite the mapper golden files from the current mappers")
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        help="rewrite the mapper golden files from the current mappers",
+    )
 
 
 @pytest.fixture(scope="session")

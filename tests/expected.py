@@ -9,8 +9,9 @@ EXPECTED: dict[str, str | None] = {
     "custody/custody.booked_in.json": None,
     "custody/custody.drug_test_result.json": "referrals.birmingham.v1",
     "custody/custody.drug_test_result.negative-recorded.json": None,
-    "custody/custody.drug_test_result.positive-coventry-authority-code.json":
-        "referrals.coventry.v1",
+    "custody/custody.drug_test_result.positive-coventry-authority-code.json": (
+        "referrals.coventry.v1"
+    ),
     "custody/custody.drug_test_result.positive-no-address-triage.json": "referrals.triage.v1",
     "custody/custody.drug_test_result.positive-split-district-triage.json": "referrals.triage.v1",
     "custody/custody.required_assessment_requested.json": "assessment.requests.v1",
@@ -44,8 +45,10 @@ EXPECTED: dict[str, str | None] = {
 #: to Coventry (the Walsall referral is revoked), and the court's own suitability assessment
 #: answers the request the adjournment opened.
 IN_SEQUENCE = {
-    "custody/custody.voluntary_assessment_completed.json":
-        "referrals.walsall.v1, referrals.coventry.v1  (referred)",
-    "court/court.suitability_assessment_completed.json":
-        "assessments.shared.v1, assessment.requests.v1  (assessed)",
+    "custody/custody.voluntary_assessment_completed.json": (
+        "referrals.walsall.v1, referrals.coventry.v1  (referred)"
+    ),
+    "court/court.suitability_assessment_completed.json": (
+        "assessments.shared.v1, assessment.requests.v1  (assessed)"
+    ),
 }

@@ -13,8 +13,7 @@ from typing import Any
 from hub.core.contracts.envelope import nhs_number_is_valid
 
 _serial = itertools.count(1)
-TEST_NHS_NUMBERS = [n for n in (f"999{i:07d}" for i in range(2000, 4000))
-                    if nhs_number_is_valid(n)]
+TEST_NHS_NUMBERS = [n for n in (f"999{i:07d}" for i in range(2000, 4000)) if nhs_number_is_valid(n)]
 
 
 def letters(n: int) -> str:
@@ -28,8 +27,13 @@ def letters(n: int) -> str:
 
 
 def drug_test_event(
-    *, opiates: str = "positive", cocaine: str = "negative", postcode: str | None = "B12 9ZZ",
-    residence_authority: str | None = None, with_nhs: bool = True, **subject: Any,
+    *,
+    opiates: str = "positive",
+    cocaine: str = "negative",
+    postcode: str | None = "B12 9ZZ",
+    residence_authority: str | None = None,
+    with_nhs: bool = True,
+    **subject: Any,
 ) -> dict[str, Any]:
     """A valid `custody.drug_test_result` event for a new synthetic person."""
     n = next(_serial)
@@ -57,9 +61,12 @@ def drug_test_event(
         "occurred_at": "2026-10-01T09:00:00+00:00",
         "source": {"system": "test-custody", "site": "Test custody suite"},
         "subject": person,
-        "payload": {"tested_at": "2026-10-01T08:45:00+00:00", "sample_type": "oral_fluid",
-                    "trigger_offence": True,
-                    "results": {"opiates": opiates, "cocaine": cocaine}},
+        "payload": {
+            "tested_at": "2026-10-01T08:45:00+00:00",
+            "sample_type": "oral_fluid",
+            "trigger_offence": True,
+            "results": {"opiates": opiates, "cocaine": cocaine},
+        },
     }
 
 
@@ -70,20 +77,27 @@ def encode(event: dict[str, Any]) -> bytes:
 EXAMPLES = Path(__file__).resolve().parents[1] / "contracts" / "examples"
 
 
-def from_example(event_type: str, *, at: str, site: str, subject: dict[str, Any] | None = None,
-                 **payload: Any) -> dict[str, Any]:
+def from_example(
+    event_type: str, *, at: str, site: str, subject: dict[str, Any] | None = None, **payload: Any
+) -> dict[str, Any]:
     """A new event shaped like the example of `event_type`, at `at`, about `subject`."""
     folder = event_type.split(".", maxsplit=1)[0]
     folder = "feedback" if folder == "provider" else folder
-    path = next(p for p in sorted((EXAMPLES / folder).glob("*.json"))
-                if json.loads(p.read_text())["event_type"] == event_type)
+    path = next(
+        p
+        for p in sorted((EXAMPLES / folder).glob("*.json"))
+        if json.loads(p.read_text())["event_type"] == event_type
+    )
     event = json.loads(path.read_text())
     event.update(event_id=str(uuid.uuid4()), occurred_at=at)
     event["source"] = {**event["source"], "site": site}
     if subject is not None:
         event["subject"] = subject
-    event["payload"] = {**event["payload"], **({"at": at} if "at" in event["payload"] else {}),
-                        **payload}
+    event["payload"] = {
+        **event["payload"],
+        **({"at": at} if "at" in event["payload"] else {}),
+        **payload,
+    }
     if "assessment" in event["payload"]:  # assessed when the event says
         event["payload"]["assessment"] = {**event["payload"]["assessment"], "assessed_at": at}
     return event

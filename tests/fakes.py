@@ -50,8 +50,11 @@ class MemoryStore:
             self.outbox[outbox_id] = (q.source_ref, q.message, False)
             pending.append(PendingMessage(outbox_id, q.message))
         fresh = {p.outbox_id for p in pending}
-        pending += [PendingMessage(i, m) for i, (ref, m, sent) in self.outbox.items()
-                    if ref in republish and not sent and i not in fresh]
+        pending += [
+            PendingMessage(i, m)
+            for i, (ref, m, sent) in self.outbox.items()
+            if ref in republish and not sent and i not in fresh
+        ]
         return sorted(pending, key=lambda p: p.outbox_id)
 
 
@@ -63,8 +66,12 @@ class MemoryUnitOfWork:
     async def __aenter__(self) -> MemoryUnitOfWork:
         return self
 
-    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                        trace: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         if error is not None:  # a failed batch leaves nothing behind
             self.store.registry.rollback_to(self._start)
         self.store.registry.writes = Writes()
@@ -110,16 +117,29 @@ def memory_processor(settings: Settings | None = None) -> tuple[BatchProcessor, 
     providers = load_providers(settings.providers_file)
     topics = Topics.of(providers, settings.topic_prefix)
     processor = build_processor(
-        settings, providers, topics,
-        unit_of_work=lambda: MemoryUnitOfWork(store), outbox=MemoryOutbox(store), clock=Clock(),
-        new_id=lambda: str(uuid.uuid4()))
+        settings,
+        providers,
+        topics,
+        unit_of_work=lambda: MemoryUnitOfWork(store),
+        outbox=MemoryOutbox(store),
+        clock=Clock(),
+        new_id=lambda: str(uuid.uuid4()),
+    )
     return processor, store
 
 
 _offsets = itertools.count()
 
 
-def record(topic: str, value: bytes, *, partition: int = 0,
-           headers: tuple[tuple[str, bytes], ...] = ()) -> InboundRecord:
-    return InboundRecord(topic=topic, partition=partition, offset=next(_offsets),
-                         timestamp_ms=0, key=None, value=value, headers=headers)
+def record(
+    topic: str, value: bytes, *, partition: int = 0, headers: tuple[tuple[str, bytes], ...] = ()
+) -> InboundRecord:
+    return InboundRecord(
+        topic=topic,
+        partition=partition,
+        offset=next(_offsets),
+        timestamp_ms=0,
+        key=None,
+        value=value,
+        headers=headers,
+    )

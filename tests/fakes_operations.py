@@ -34,14 +34,23 @@ class MemoryDeadLetters(InMemory):
     def add(self, letter: DeadLetterRecord, kept: KeptMessage) -> None:
         self.letters[letter.id], self.kept[letter.id] = letter, kept
 
-    async def find(self, filters: Filters, limit: int, offset: int = 0
-                   ) -> list[DeadLetterRecord]:
-        found = [d for d in self.letters.values() if all(
-            wanted is None or wanted == have for wanted, have in (
-                (filters.topic, d.dlq_topic), (filters.reason, d.reason),
-                (filters.source, d.source_system), (filters.status, d.status)))]
+    async def find(self, filters: Filters, limit: int, offset: int = 0) -> list[DeadLetterRecord]:
+        found = [
+            d
+            for d in self.letters.values()
+            if all(
+                wanted is None or wanted == have
+                for wanted, have in (
+                    (filters.topic, d.dlq_topic),
+                    (filters.reason, d.reason),
+                    (filters.source, d.source_system),
+                    (filters.status, d.status),
+                )
+            )
+        ]
         return sorted(found, key=lambda d: (d.recorded_at, d.id), reverse=True)[
-            offset:offset + limit]
+            offset : offset + limit
+        ]
 
     async def count(self, filters: Filters) -> int:
         return len(await self.find(filters, len(self.letters)))
@@ -59,33 +68,58 @@ class MemoryDeadLetters(InMemory):
         return next((dict(a) for a in self.rows if a["id"] == action_id), None)
 
     async def recent_actions(self, limit: int) -> list[dict[str, Any]]:
-        return [{**a, "event_type": self.letters[a["dead_letter_id"]].event_type}
-                for a in reversed(self.rows)][:limit]
+        return [
+            {**a, "event_type": self.letters[a["dead_letter_id"]].event_type}
+            for a in reversed(self.rows)
+        ][:limit]
 
     async def failed_send(self, replay_id: str) -> str | None:
-        return next((a["reason"] for a in self.rows
-                     if a["action"] == "replay_failed" and a["replay_id"] == replay_id), None)
+        return next(
+            (
+                a["reason"]
+                for a in self.rows
+                if a["action"] == "replay_failed" and a["replay_id"] == replay_id
+            ),
+            None,
+        )
 
-    async def dead_letter_at(self, topic: str, partition: int, offset: int
-                             ) -> tuple[int, str] | None:
-        return next(((d.id, d.reason) for d in self.letters.values()
-                     if (d.topic, d.partition, d.offset) == (topic, partition, offset)), None)
+    async def dead_letter_at(
+        self, topic: str, partition: int, offset: int
+    ) -> tuple[int, str] | None:
+        return next(
+            (
+                (d.id, d.reason)
+                for d in self.letters.values()
+                if (d.topic, d.partition, d.offset) == (topic, partition, offset)
+            ),
+            None,
+        )
 
     async def inbound_outcome(self, topic: str, partition: int, offset: int) -> str | None:
         return self.inbound.get((topic, partition, offset))
 
-    async def claim(self, letter_id: int, version: int, *, was: str, becomes: str, actor: str,
-                    now: datetime) -> bool:
+    async def claim(
+        self, letter_id: int, version: int, *, was: str, becomes: str, actor: str, now: datetime
+    ) -> bool:
         letter = self.letters.get(letter_id)
         if letter is None or letter.status != was or letter.version != version:
             return False
-        self.letters[letter_id] = replace(letter, status=becomes, version=version + 1,
-                                          acted_by=actor, acted_at=now)
+        self.letters[letter_id] = replace(
+            letter, status=becomes, version=version + 1, acted_by=actor, acted_at=now
+        )
         return True
 
     async def add_action(self, action: dict[str, Any]) -> int:
-        columns = ("edits", "original_value", "sent_value", "replay_id", "replay_topic",
-                   "replay_partition", "replay_offset", "reason")
+        columns = (
+            "edits",
+            "original_value",
+            "sent_value",
+            "replay_id",
+            "replay_topic",
+            "replay_partition",
+            "replay_offset",
+            "reason",
+        )
         row = {**dict.fromkeys(columns), **action, "id": next(self._ids)}
         self.rows.append(row)
         return int(row["id"])
@@ -95,8 +129,9 @@ class MemoryDeadLetters(InMemory):
         if letter.status == "replaying" and letter.version == claimed:
             self.letters[letter_id] = replace(letter, status="open", version=claimed + 1)
 
-    async def set_replay_position(self, action_id: int, topic: str, partition: int,
-                                  offset: int) -> None:
+    async def set_replay_position(
+        self, action_id: int, topic: str, partition: int, offset: int
+    ) -> None:
         row = next(a for a in self.rows if a["id"] == action_id)
         row.update(replay_topic=topic, replay_partition=partition, replay_offset=offset)
 
@@ -120,8 +155,13 @@ class MemoryBroker:
         self.sent: list[tuple[str, bytes, bytes | None, list[tuple[str, bytes]]]] = []
         self.down = False
 
-    async def send_and_wait(self, topic: str, value: bytes, key: bytes | None = None,
-                            headers: list[tuple[str, bytes]] | None = None) -> Sent:
+    async def send_and_wait(
+        self,
+        topic: str,
+        value: bytes,
+        key: bytes | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> Sent:
         if self.down:
             raise ConnectionError("the broker is away")
         self.sent.append((topic, value, key, headers or []))
@@ -142,24 +182,35 @@ class MemoryUsers(InMemory):
     async def account(self, username: str) -> Account | None:
         return self.accounts.get(username)
 
-    async def update(self, username: str, *, password_hash: str | None = None,
-                     role: Role | None = None, disabled: bool | None = None,
-                     end_sessions: bool = False) -> None:
+    async def update(
+        self,
+        username: str,
+        *,
+        password_hash: str | None = None,
+        role: Role | None = None,
+        disabled: bool | None = None,
+        end_sessions: bool = False,
+    ) -> None:
         found = self.accounts[username]
         self.accounts[username] = replace(
-            found, password_hash=found.password_hash if password_hash is None else password_hash,
+            found,
+            password_hash=found.password_hash if password_hash is None else password_hash,
             role=found.role if role is None else role.value,
             disabled=found.disabled if disabled is None else disabled,
-            session_epoch=found.session_epoch + end_sessions)
+            session_epoch=found.session_epoch + end_sessions,
+        )
 
-    async def record(self, username: str, changes: list[str], actor: str, now: datetime
-                     ) -> None:
-        self.audit += [UserChange(len(self.audit) + i + 1, username, change, actor, now)
-                       for i, change in enumerate(changes)]
+    async def record(self, username: str, changes: list[str], actor: str, now: datetime) -> None:
+        self.audit += [
+            UserChange(len(self.audit) + i + 1, username, change, actor, now)
+            for i, change in enumerate(changes)
+        ]
 
     async def users(self) -> list[ConsoleUser]:
-        return [ConsoleUser(a.username, a.role, a.disabled, a.created_at)
-                for a in sorted(self.accounts.values(), key=lambda a: a.username)]
+        return [
+            ConsoleUser(a.username, a.role, a.disabled, a.created_at)
+            for a in sorted(self.accounts.values(), key=lambda a: a.username)
+        ]
 
     async def changes(self, limit: int) -> list[UserChange]:
         return list(reversed(self.audit))[:limit]

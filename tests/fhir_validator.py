@@ -60,7 +60,8 @@ def build() -> str:
         raise FhirValidatorError(
             f"{', '.join(missing)} not found: the HAPI FHIR validator needs a Java 17 JDK and "
             "Maven (.ci/run installs them; on Debian: apt-get install openjdk-17-jdk-headless "
-            "maven)")
+            "maven)"
+        )
     jar, stamp = HOME / "fhir-validator.jar", HOME / f".built-{_sources_digest()}"
     HOME.parent.mkdir(parents=True, exist_ok=True)
     # Two test runs of one clone at once: one builds, the other waits for it.
@@ -70,10 +71,15 @@ def build() -> str:
             shutil.rmtree(HOME, ignore_errors=True)
             result = subprocess.run(
                 ["mvn", "-q", "-B", "-f", str(PROJECT / "pom.xml"), "package"],
-                capture_output=True, text=True, check=False)
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if result.returncode != 0 or not jar.exists():
-                raise FhirValidatorError("mvn could not build tools/fhir-validator:\n"
-                                         + (result.stdout + result.stderr)[-4000:])
+                raise FhirValidatorError(
+                    "mvn could not build tools/fhir-validator:\n"
+                    + (result.stdout + result.stderr)[-4000:]
+                )
             stamp.touch()
     return f"{jar}:{HOME / 'libs'}/*"
 
@@ -81,18 +87,36 @@ def build() -> str:
 def validate(paths: list[Path], classpath: str | None = None) -> list[Issue]:
     """Every issue the validator finds in these files (or directories of them), in one JVM."""
     # One short run: the client compiler and the serial collector start fastest.
-    command = ["java", "-Xmx1g", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-               "-cp", classpath or build(), MAIN, "--conformance", str(CONFORMANCE),
-               *map(str, paths)]
+    command = [
+        "java",
+        "-Xmx1g",
+        "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1",
+        "-cp",
+        classpath or build(),
+        MAIN,
+        "--conformance",
+        str(CONFORMANCE),
+        *map(str, paths),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode not in (0, 1):
-        raise FhirValidatorError(f"the validator failed ({result.returncode}):\n"
-                                   f"{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        raise FhirValidatorError(
+            f"the validator failed ({result.returncode}):\n"
+            f"{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        )
     issues = []
     for line in result.stdout.splitlines():
         found = json.loads(line)
-        issues.append(Issue(found["file"], found["severity"], found["location"],
-                            found["message"], found["messageId"]))
+        issues.append(
+            Issue(
+                found["file"],
+                found["severity"],
+                found["location"],
+                found["message"],
+                found["messageId"],
+            )
+        )
     return issues
 
 
@@ -107,8 +131,10 @@ class Allowed:
 
 def allowed_warnings() -> list[Allowed]:
     """The committed allow-list: a regular expression on the message, and why it is accepted."""
-    return [Allowed(re.compile(entry["pattern"]), entry["reason"])
-            for entry in json.loads(ALLOWED.read_text())]
+    return [
+        Allowed(re.compile(entry["pattern"]), entry["reason"])
+        for entry in json.loads(ALLOWED.read_text())
+    ]
 
 
 def errors(issues: list[Issue]) -> list[Issue]:
@@ -116,8 +142,7 @@ def errors(issues: list[Issue]) -> list[Issue]:
 
 
 def unexplained_warnings(issues: list[Issue], allowed: list[Allowed]) -> list[Issue]:
-    return [i for i in issues if i.severity == "warning"
-            and not any(a.matches(i) for a in allowed)]
+    return [i for i in issues if i.severity == "warning" and not any(a.matches(i) for a in allowed)]
 
 
 def main(argv: list[str]) -> int:

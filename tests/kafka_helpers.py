@@ -21,7 +21,11 @@ def options_of(broker: Broker) -> dict[str, Any]:
 
 
 async def produce(
-    bootstrap: Broker, topic: str, values: Iterable[bytes], *, key: bytes | None = None,
+    bootstrap: Broker,
+    topic: str,
+    values: Iterable[bytes],
+    *,
+    key: bytes | None = None,
     headers: list[tuple[str, bytes]] | None = None,
 ) -> list[tuple[int, int]]:
     """Publish values in order to one partition-stable key; return (partition, offset) of each."""
@@ -57,8 +61,9 @@ def poll_until_sync(check: Callable[[], str | None], within: float, every: float
 
 async def _partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
     cluster = await consumer._client.fetch_all_metadata()
-    partitions = [TopicPartition(t, p)
-                  for t in topics for p in cluster.partitions_for_topic(t) or ()]
+    partitions = [
+        TopicPartition(t, p) for t in topics for p in cluster.partitions_for_topic(t) or ()
+    ]
     if len(partitions) < len(topics):
         raise AssertionError(f"some of {topics} do not exist")
     return partitions
@@ -78,8 +83,11 @@ async def wait_until_committed(
 
         async def behind() -> str | None:
             committed = await admin.list_consumer_group_offsets(group)
-            late = sorted(tp for tp, end in ends.items()
-                          if end > 0 and (tp not in committed or committed[tp].offset < end))
+            late = sorted(
+                tp
+                for tp, end in ends.items()
+                if end > 0 and (tp not in committed or committed[tp].offset < end)
+            )
             return f"group {group} still behind on {late}" if late else None
 
         await poll_until(behind, within)
@@ -116,6 +124,7 @@ async def wait_for_members(bootstrap: str, group: str, count: int, within: float
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
+
         async def joining() -> str | None:
             try:
                 described = await admin.describe_consumer_groups([group])

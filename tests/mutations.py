@@ -10,23 +10,49 @@ from typing import Any
 from hypothesis import strategies as st
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "contracts" / "examples"
-VALID = {p.name: json.loads(p.read_text()) for p in sorted(EXAMPLES.glob("*/*.json"))
-         if p.parent.name != "dead-letter"}
+VALID = {
+    p.name: json.loads(p.read_text())
+    for p in sorted(EXAMPLES.glob("*/*.json"))
+    if p.parent.name != "dead-letter"
+}
 
-ADVERSARIAL_TEXT = st.sampled_from([
-    "'; DROP TABLE persons; --", "<script>alert(1)</script>", "${jndi:ldap://x}", "\u0000",
-    "A" * 100_000, "2026-13-45T99:99:99Z", "\ud7ff\ufffd", "../../etc/passwd", "NaN", "",
-    "1990-02-30", "+44 7700 900000",
-    # Text PostgreSQL cannot store, and text that looks like something else (issue #14).
-    "ab\u0000cd", "\ud800", "x\udc80y", "\ufeff{}", "\u0007\u001b[31m", "\u2028\u2029",
-    "\u202eevil", "\x00" * 1000,
-])
+ADVERSARIAL_TEXT = st.sampled_from(
+    [
+        "'; DROP TABLE persons; --",
+        "<script>alert(1)</script>",
+        "${jndi:ldap://x}",
+        "\u0000",
+        "A" * 100_000,
+        "2026-13-45T99:99:99Z",
+        "\ud7ff\ufffd",
+        "../../etc/passwd",
+        "NaN",
+        "",
+        "1990-02-30",
+        "+44 7700 900000",
+        # Text PostgreSQL cannot store, and text that looks like something else (issue #14).
+        "ab\u0000cd",
+        "\ud800",
+        "x\udc80y",
+        "\ufeff{}",
+        "\u0007\u001b[31m",
+        "\u2028\u2029",
+        "\u202eevil",
+        "\x00" * 1000,
+    ]
+)
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-10**20, max_value=10**20)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40) | ADVERSARIAL_TEXT,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=3),
-    max_leaves=8)
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**20), max_value=10**20)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40)
+    | ADVERSARIAL_TEXT,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 
 
 def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

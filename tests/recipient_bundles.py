@@ -13,9 +13,13 @@ from tests.factories import drug_test_event, encode, from_example
 from tests.fakes import memory_processor, record
 
 CUSTODY, COURT, PROBATION = "custody.events.v1", "court.events.v1", "probation.events.v1"
-_KIND_OF_ENDPOINT = {"provider": RecipientKind.PROVIDER, "triage": RecipientKind.TRIAGE,
-                     "assessment-requests": RecipientKind.TRIAGE,
-                     "court": RecipientKind.COURT, "probation": RecipientKind.PROBATION}
+_KIND_OF_ENDPOINT = {
+    "provider": RecipientKind.PROVIDER,
+    "triage": RecipientKind.TRIAGE,
+    "assessment-requests": RecipientKind.TRIAGE,
+    "court": RecipientKind.COURT,
+    "probation": RecipientKind.PROBATION,
+}
 
 
 def recipient_kind(bundle: dict[str, Any]) -> RecipientKind:
@@ -26,12 +30,17 @@ def recipient_kind(bundle: dict[str, Any]) -> RecipientKind:
 
 
 def _person(**overrides: Any) -> dict[str, Any]:
-    return {"pnc_id": f"26/{uuid.uuid4().int % 10**7:07d}Z",
-            "custody_record_number": f"CR-{uuid.uuid4().hex[:8]}",
-            "court_case_number": f"CC-{uuid.uuid4().hex[:8]}",
-            "probation_crn": f"X{uuid.uuid4().int % 10**6:06d}",
-            "given_name": "Testy", "family_name": "Personsynproj",
-            "date_of_birth": "1980-02-03", "postcode": "B12 9ZZ", **overrides}
+    return {
+        "pnc_id": f"26/{uuid.uuid4().int % 10**7:07d}Z",
+        "custody_record_number": f"CR-{uuid.uuid4().hex[:8]}",
+        "court_case_number": f"CC-{uuid.uuid4().hex[:8]}",
+        "probation_crn": f"X{uuid.uuid4().int % 10**6:06d}",
+        "given_name": "Testy",
+        "family_name": "Personsynproj",
+        "date_of_birth": "1980-02-03",
+        "postcode": "B12 9ZZ",
+        **overrides,
+    }
 
 
 def _event(kind: str, at: str, person: dict[str, Any], site: str = "Test site") -> bytes:
@@ -50,8 +59,10 @@ async def every_bundle() -> list[tuple[RecipientKind, str, dict[str, Any]]]:
         (CUSTODY, encode(drug_test_event(**{**one, "postcode": "CV1 9ZZ"}))),
         # Held in triage for residence; an identity review.
         (CUSTODY, encode(drug_test_event(postcode="B1 1ZZ"))),
-        (CUSTODY, encode(drug_test_event(**_person(given_name="Testi",
-                                                     family_name="Personsynproj")))),
+        (
+            CUSTODY,
+            encode(drug_test_event(**_person(given_name="Testi", family_name="Personsynproj"))),
+        ),
     ]
     two = _person(given_name="Twoperson", family_name="Personsyntwo", date_of_birth="1975-05-06")
     at = "2026-09-02T10:00:00+00:00"
@@ -60,20 +71,29 @@ async def every_bundle() -> list[tuple[RecipientKind, str, dict[str, Any]]]:
         # (share with the court, request closed), then probation asks (reuse).
         (COURT, _event("court.adjourned_for_suitability_assessment", at, two)),
         (PROBATION, _event("probation.psr_requested", at, two)),
-        (CUSTODY, _event("custody.required_assessment_completed",
-                         "2026-09-03T10:00:00+00:00", two)),
+        (
+            CUSTODY,
+            _event("custody.required_assessment_completed", "2026-09-03T10:00:00+00:00", two),
+        ),
         (PROBATION, _event("probation.psr_requested", "2026-09-04T10:00:00+00:00", two)),
-        (COURT, _event("court.adjourned_for_suitability_assessment",
-                       "2026-09-04T10:00:00+00:00", two)),
-        (COURT, _event("court.suitability_assessment_completed",
-                       "2026-09-05T10:00:00+00:00", two)),
-        (COURT, _event("court.adjourned_for_suitability_assessment",
-                       "2026-09-06T10:00:00+00:00", two)),
+        (
+            COURT,
+            _event("court.adjourned_for_suitability_assessment", "2026-09-04T10:00:00+00:00", two),
+        ),
+        (COURT, _event("court.suitability_assessment_completed", "2026-09-05T10:00:00+00:00", two)),
+        (
+            COURT,
+            _event("court.adjourned_for_suitability_assessment", "2026-09-06T10:00:00+00:00", two),
+        ),
     ]
-    three = _person(given_name="Threeperson", family_name="Personsynthree",
-                    date_of_birth="1985-07-08")
-    for name in ("custody.voluntary_assessment_completed", "custody.required_assessment_requested",
-                 "custody.out_of_hours_appointment_booked"):
+    three = _person(
+        given_name="Threeperson", family_name="Personsynthree", date_of_birth="1985-07-08"
+    )
+    for name in (
+        "custody.voluntary_assessment_completed",
+        "custody.required_assessment_requested",
+        "custody.out_of_hours_appointment_booked",
+    ):
         scenarios.append((topic[name.split(".")[0]], _event(name, at, three)))
     for source, value in scenarios:
         await processor.process_batch([record(source, value)])

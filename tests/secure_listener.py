@@ -37,19 +37,27 @@ class SecureBroker:
 
     def client(self, user: str, password: str | None = None) -> dict[str, Any]:
         """aiokafka options for `user` on the SASL_SSL listener, the certificate verified."""
-        return {"bootstrap_servers": self.listener, "security_protocol": "SASL_SSL",
-                "ssl_context": ssl.create_default_context(cafile=self.ca_file),
-                "sasl_mechanism": "SCRAM-SHA-512", "sasl_plain_username": user,
-                "sasl_plain_password": self.passwords[user] if password is None else password}
+        return {
+            "bootstrap_servers": self.listener,
+            "security_protocol": "SASL_SSL",
+            "ssl_context": ssl.create_default_context(cafile=self.ca_file),
+            "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_plain_username": user,
+            "sasl_plain_password": self.passwords[user] if password is None else password,
+        }
 
     def as_hub(self, settings: Settings) -> Settings:
         """`settings` for the SASL_SSL listener, as the hub's principal (`HUB_KAFKA_*`)."""
-        return settings.model_copy(update={
-            "kafka_bootstrap": self.listener, "kafka_security_protocol": "SASL_SSL",
-            "kafka_sasl_mechanism": "SCRAM-SHA-512",
-            "kafka_sasl_username": self.principals.hub,
-            "kafka_sasl_password": SecretStr(self.passwords[self.principals.hub]),
-            "kafka_ssl_cafile": Path(self.ca_file)})
+        return settings.model_copy(
+            update={
+                "kafka_bootstrap": self.listener,
+                "kafka_security_protocol": "SASL_SSL",
+                "kafka_sasl_mechanism": "SCRAM-SHA-512",
+                "kafka_sasl_username": self.principals.hub,
+                "kafka_sasl_password": SecretStr(self.passwords[self.principals.hub]),
+                "kafka_ssl_cafile": Path(self.ca_file),
+            }
+        )
 
     async def close(self, bootstrap: str) -> None:
         """Remove every grant of this deployment's principals (their credentials then allow
@@ -57,9 +65,15 @@ class SecureBroker:
         await apply_plan(bootstrap, (), self.principals)
 
 
-async def open_secure_listener(bootstrap: str, listener: str, ca_file: str | Path,
-                               topic_prefix: str, *, hub_group: str | None = None,
-                               partitions: int = 1) -> SecureBroker:
+async def open_secure_listener(
+    bootstrap: str,
+    listener: str,
+    ca_file: str | Path,
+    topic_prefix: str,
+    *,
+    hub_group: str | None = None,
+    partitions: int = 1,
+) -> SecureBroker:
     """Set up `listener` (SASL_SSL) through `bootstrap` (PLAINTEXT, a super user) for the
     deployment of `topic_prefix`, whose hub consumes in groups `<hub_group>.*`."""
     providers = load_providers()
@@ -70,15 +84,15 @@ async def open_secure_listener(bootstrap: str, listener: str, ca_file: str | Pat
     applied = await apply_plan(bootstrap, plan, principals)
     passwords = {user: secrets.token_urlsafe(18) for user in principals.all(providers)}
     await upsert_scram_users(bootstrap, passwords)
-    broker = SecureBroker(listener, str(ca_file), providers, topics, principals, passwords,
-                          applied)
+    broker = SecureBroker(listener, str(ca_file), providers, topics, principals, passwords, applied)
     for user in passwords:  # credentials and ACLs reach the broker from the metadata log
         await _until_it_sees(broker, user, topics.inputs[0] if user == principals.hub else None)
     return broker
 
 
-async def _until_it_sees(broker: SecureBroker, user: str, topic: str | None,
-                         within: float = 30.0) -> None:
+async def _until_it_sees(
+    broker: SecureBroker, user: str, topic: str | None, within: float = 30.0
+) -> None:
     """Poll with a deadline until `user` authenticates (and sees `topic`, when given)."""
     deadline = time.monotonic() + within
     while True:

@@ -29,6 +29,11 @@ def is_transient(error: BaseException) -> bool:
         return bool(error.connection_invalidated)
     if isinstance(error, KafkaError):
         return bool(getattr(error, "retriable", False)) or type(error).__name__ in {
-            "KafkaConnectionError", "KafkaTimeoutError", "RequestTimedOutError",
-            "NodeNotReadyError", "NotLeaderForPartitionError", "LeaderNotAvailableError"}
+            "KafkaConnectionError",
+            "KafkaTimeoutError",
+            "RequestTimedOutError",
+            "NodeNotReadyError",
+            "NotLeaderForPartitionError",
+            "LeaderNotAvailableError",
+        }
     return isinstance(error, TimeoutError | ConnectionError | asyncio.TimeoutError)

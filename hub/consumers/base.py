@@ -27,8 +27,12 @@ from hub.settings import Settings
 log = logging.getLogger("hub.consumers")
 #: What committing reports when the group rebalanced under the batch (its records go to their
 #: new owner, uncommitted).
-REBALANCED = (CommitFailedError, IllegalGenerationError, RebalanceInProgressError,
-              UnknownMemberIdError)
+REBALANCED = (
+    CommitFailedError,
+    IllegalGenerationError,
+    RebalanceInProgressError,
+    UnknownMemberIdError,
+)
 
 
 async def raw_body(message: KafkaMessage) -> Any:
@@ -51,8 +55,11 @@ async def tolerant_parser(record: Any, original: Callable[[Any], Awaitable[Any]]
     try:
         return await original(record)
     except UnicodeDecodeError:
-        safe = tuple(_safe_headers(r) for r in record) if isinstance(record, tuple) \
+        safe = (
+            tuple(_safe_headers(r) for r in record)
+            if isinstance(record, tuple)
             else _safe_headers(record)
+        )
         message = await original(safe)
         message.raw_message = record
         return message
@@ -69,13 +76,21 @@ def _is_utf8(value: bytes | None) -> bool:
 def inbound_records(message: KafkaMessage) -> list[InboundRecord]:
     raw = message.raw_message
     batch: tuple[ConsumerRecord[Any, Any], ...] = raw if isinstance(raw, tuple) else (raw,)
-    return [InboundRecord(topic=r.topic, partition=r.partition, offset=r.offset,
-                          timestamp_ms=r.timestamp, key=r.key, value=r.value or b"",
-                          headers=tuple(r.headers or ())) for r in batch]
+    return [
+        InboundRecord(
+            topic=r.topic,
+            partition=r.partition,
+            offset=r.offset,
+            timestamp_ms=r.timestamp,
+            key=r.key,
+            value=r.value or b"",
+            headers=tuple(r.headers or ()),
+        )
+        for r in batch
+    ]
 
 
-async def consume(processor: BatchProcessor, message: KafkaMessage,
-                  pause_seconds: float) -> None:
+async def consume(processor: BatchProcessor, message: KafkaMessage, pause_seconds: float) -> None:
     """Process one batch, then commit its offsets (the framework's own acknowledgement is off).
     On any failure nothing of it is committed: every partition of the batch is sought back to
     its first record, and when transient retries ran out those partitions also rest, with an
@@ -91,13 +106,22 @@ async def consume(processor: BatchProcessor, message: KafkaMessage,
     except REBALANCED as lost:
         # The group rebalanced meanwhile: the partitions' new owner reads the batch again,
         # which is harmless (redelivery is recognised). Not a stall: a WARNING, no traceback.
-        log.warning("offsets of %d record(s) of %s not committed (%s): the group rebalanced; "
-                    "the new owner reads them again", len(records),
-                    records[0].topic if records else "-", type(lost).__name__)
+        log.warning(
+            "offsets of %d record(s) of %s not committed (%s): the group rebalanced; "
+            "the new owner reads them again",
+            len(records),
+            records[0].topic if records else "-",
+            type(lost).__name__,
+        )
 
 
-def _rewind(message: KafkaMessage, records: list[InboundRecord], failure: BaseException,
-            pause_seconds: float, probe: Callable[[], Awaitable[bool]] | None) -> None:
+def _rewind(
+    message: KafkaMessage,
+    records: list[InboundRecord],
+    failure: BaseException,
+    pause_seconds: float,
+    probe: Callable[[], Awaitable[bool]] | None,
+) -> None:
     """Seek every partition of a failed batch back to its first record (nothing of it was
     committed); when it stalled (retries ran out), pause those partitions too, with an
     ALERT."""
@@ -113,22 +137,31 @@ def _rewind(message: KafkaMessage, records: list[InboundRecord], failure: BaseEx
         consumer.seek(partition, first)
         if isinstance(failure, PartitionStalled):
             consumer.pause(partition)
-            task = asyncio.create_task(_resume_when_ready(consumer, partition, probe,
-                                                          pause_seconds))
+            task = asyncio.create_task(
+                _resume_when_ready(consumer, partition, probe, pause_seconds)
+            )
             _RESUMING.add(task)
             task.add_done_callback(_RESUMING.discard)
-            log.critical("ALERT partition %s:%d stalled at offset %d; paused until the "
-                         "database answers again (at most %.0fs)", topic, number, first,
-                         pause_seconds)
+            log.critical(
+                "ALERT partition %s:%d stalled at offset %d; paused until the "
+                "database answers again (at most %.0fs)",
+                topic,
+                number,
+                first,
+                pause_seconds,
+            )
 
 
 _RESUMING: set[asyncio.Task[None]] = set()  # the pauses waiting to end (kept referenced)
 _FIRST_PROBE_SECONDS = 0.5
 
 
-async def _resume_when_ready(consumer: Any, partition: TopicPartition,
-                             probe: Callable[[], Awaitable[bool]] | None,
-                             pause_seconds: float) -> None:
+async def _resume_when_ready(
+    consumer: Any,
+    partition: TopicPartition,
+    probe: Callable[[], Awaitable[bool]] | None,
+    pause_seconds: float,
+) -> None:
     """Resume a paused partition as soon as `probe` says the hub can store again (probing with
     bounded, doubling backoff), and after `pause_seconds` at the latest."""
     loop = asyncio.get_running_loop()
@@ -149,7 +182,11 @@ def consumer_group(settings: Settings, title: str) -> str:
 
 
 def source_router(
-    processor: BatchProcessor, topics: tuple[str, ...], settings: Settings, *, title: str,
+    processor: BatchProcessor,
+    topics: tuple[str, ...],
+    settings: Settings,
+    *,
+    title: str,
     description: str,
 ) -> KafkaRouter:
     """A router with one batch subscriber (one consumer group) on a source's topics: each

@@ -11,5 +11,10 @@ from hub.settings import Settings
 
 
 def court_router(processor: BatchProcessor, topics: Topics, settings: Settings) -> KafkaRouter:
-    return source_router(processor, (topics.court_events,), settings, title="court-events",
-                         description="Adjournments, suitability assessments and sentences.")
+    return source_router(
+        processor,
+        (topics.court_events,),
+        settings,
+        title="court-events",
+        description="Adjournments, suitability assessments and sentences.",
+    )

@@ -11,5 +11,10 @@ from hub.settings import Settings
 
 
 def custody_router(processor: BatchProcessor, topics: Topics, settings: Settings) -> KafkaRouter:
-    return source_router(processor, (topics.custody_events,), settings, title="custody-events",
-                         description="Custody events from police custody systems.")
+    return source_router(
+        processor,
+        (topics.custody_events,),
+        settings,
+        title="custody-events",
+        description="Custody events from police custody systems.",
+    )

@@ -12,5 +12,10 @@ from hub.settings import Settings
 
 
 def feedback_router(processor: BatchProcessor, topics: Topics, settings: Settings) -> KafkaRouter:
-    return source_router(processor, topics.feedback_topics, settings, title="provider-feedback",
-                         description="What became of each referral, from its provider.")
+    return source_router(
+        processor,
+        topics.feedback_topics,
+        settings,
+        title="provider-feedback",
+        description="What became of each referral, from its provider.",
+    )

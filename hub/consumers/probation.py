@@ -11,5 +11,10 @@ from hub.settings import Settings
 
 
 def probation_router(processor: BatchProcessor, topics: Topics, settings: Settings) -> KafkaRouter:
-    return source_router(processor, (topics.probation_events,), settings, title="probation-events",
-                         description="Pre-sentence report requests and orders.")
+    return source_router(
+        processor,
+        (topics.probation_events,),
+        settings,
+        title="probation-events",
+        description="Pre-sentence report requests and orders.",
+    )

@@ -52,8 +52,10 @@ class Grant:
         return self.principal.removeprefix("User:")
 
     def __str__(self) -> str:
-        return (f"{self.principal:<28} {self.operation.value:<8} {self.resource.value} "
-                f"{self.pattern.value} {self.name}")
+        return (
+            f"{self.principal:<28} {self.operation.value:<8} {self.resource.value} "
+            f"{self.pattern.value} {self.name}"
+        )
 
 
 HUB, CONSOLE = "hub", "console"
@@ -83,15 +85,18 @@ class Principals:
 
     def all(self, providers: ProviderDirectory) -> tuple[str, ...]:
         """Every user the plan names (each needs a SCRAM credential: `hub access users`)."""
-        return (self.hub, self.console, *(self.source(s) for s in SOURCES),
-                *(self.provider(p) for p in providers.providers))
+        return (
+            self.hub,
+            self.console,
+            *(self.source(s) for s in SOURCES),
+            *(self.provider(p) for p in providers.providers),
+        )
 
     def manages(self, user: str) -> bool:
         """Whether `user` is one of this plan's kind (a provider since removed from the
         directory too), so `hub access apply` may remove ACLs it holds beyond the plan."""
         name = user.removeprefix(self.namespace) if user.startswith(self.namespace) else None
-        return name is not None and (name in (HUB, CONSOLE, *SOURCES)
-                                     or name.startswith(_PROVIDER))
+        return name is not None and (name in (HUB, CONSOLE, *SOURCES) or name.startswith(_PROVIDER))
 
 
 def provider_group_prefix(principals: Principals, provider: Provider) -> str:
@@ -104,12 +109,15 @@ def _topic(user: str, name: str, *operations: Operation) -> list[Grant]:
 
 
 def _group(user: str, prefix: str) -> list[Grant]:
-    return [Grant(f"User:{user}", Resource.GROUP, Pattern.PREFIXED, prefix, op)
-            for op in (Operation.READ, Operation.DESCRIBE)]
+    return [
+        Grant(f"User:{user}", Resource.GROUP, Pattern.PREFIXED, prefix, op)
+        for op in (Operation.READ, Operation.DESCRIBE)
+    ]
 
 
-def access_plan(providers: ProviderDirectory, topics: Topics, principals: Principals, *,
-                hub_group: str) -> tuple[Grant, ...]:
+def access_plan(
+    providers: ProviderDirectory, topics: Topics, principals: Principals, *, hub_group: str
+) -> tuple[Grant, ...]:
     """Every ALLOW the broker should hold for this deployment, sorted; nothing else."""
     read, write = (Operation.READ, Operation.DESCRIBE), (Operation.WRITE, Operation.DESCRIBE)
     hub, console = principals.hub, principals.console
@@ -143,10 +151,13 @@ class Changes:
     delete: tuple[Grant, ...]
 
 
-def changes(planned: tuple[Grant, ...], existing: tuple[Grant, ...],
-            principals: Principals) -> Changes:
+def changes(
+    planned: tuple[Grant, ...], existing: tuple[Grant, ...], principals: Principals
+) -> Changes:
     """Create what is planned and missing; delete what a managed principal holds beyond the
     plan (ACLs of principals the plan does not name, e.g. an operator's, are left alone)."""
     have, want = set(existing), set(planned)
-    return Changes(tuple(sorted(want - have)),
-                   tuple(sorted(g for g in have - want if principals.manages(g.user))))
+    return Changes(
+        tuple(sorted(want - have)),
+        tuple(sorted(g for g in have - want if principals.manages(g.user))),
+    )

@@ -8,9 +8,23 @@ from datetime import datetime
 
 #: What the audit records, by area (the action column of each).
 ACTIONS = (
-    "reveal", "replay", "replay_edited", "replay_retry", "replay_failed", "discard",
-    "view_edits", "route", "close", "confirm_match", "reject_match", "superseded",
-    "created", "password", "role", "disabled", "enabled",
+    "reveal",
+    "replay",
+    "replay_edited",
+    "replay_retry",
+    "replay_failed",
+    "discard",
+    "view_edits",
+    "route",
+    "close",
+    "confirm_match",
+    "reject_match",
+    "superseded",
+    "created",
+    "password",
+    "role",
+    "disabled",
+    "enabled",
 )
 #: Actions whose row holds values an operator typed (an edit before a replay).
 EDITED = ("replay_edited", "replay_retry")

@@ -31,8 +31,13 @@ class Recipient:
 
 def provider_recipient(provider: Provider, endpoint_base: str) -> Recipient:
     """A treatment provider as the recipient of its referrals."""
-    return Recipient(RecipientKind.PROVIDER, provider.id, provider.name,
-                     f"{endpoint_base}provider/{provider.id}", provider.authority_code)
+    return Recipient(
+        RecipientKind.PROVIDER,
+        provider.id,
+        provider.name,
+        f"{endpoint_base}provider/{provider.id}",
+        provider.authority_code,
+    )
 
 
 @dataclass(frozen=True)

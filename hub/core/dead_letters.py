@@ -120,21 +120,27 @@ class DeadLetter:
     @property
     def error_headers(self) -> list[tuple[str, str]]:
         """The headers the hub wrote when dead-lettering (only those)."""
-        return [(k, v.decode(errors="replace")) for k, v in self.headers[self._hub_written():]]
+        return [(k, v.decode(errors="replace")) for k, v in self.headers[self._hub_written() :]]
 
     @property
     def producer_hub_headers(self) -> list[str]:
         """`hub.*` headers that arrived on the original message, so the producer (not the hub)
         wrote them: their names when the hub uses them, never their values."""
         names = hub_header_names()
-        return [k if k in names else "hub.•••" for k, _ in self.headers[:self._hub_written()]
-                if k.startswith("hub.")]
+        return [
+            k if k in names else "hub.•••"
+            for k, _ in self.headers[: self._hub_written()]
+            if k.startswith("hub.")
+        ]
 
     @property
     def original_headers(self) -> list[tuple[str, bytes]]:
         """The headers the original message arrived with (what a replay sends again)."""
-        return [(k, v) for k, v in self.headers[:self._hub_written()]
-                if not k.startswith(_DLQ_HEADER_PREFIXES)]
+        return [
+            (k, v)
+            for k, v in self.headers[: self._hub_written()]
+            if not k.startswith(_DLQ_HEADER_PREFIXES)
+        ]
 
 
 @cache
@@ -142,8 +148,13 @@ def hub_header_names() -> frozenset[str]:
     """The names of the headers the hub adds to a dead letter (asked of the code that adds
     them, so the two cannot drift)."""
     record = InboundRecord("topic", 0, 0, 0, None, b"", ())
-    made = dead_letter_headers(record, Rejected(Stage.PARSE, Reason.INVALID_JSON, ""),
-                               hub_version="", first_failure=datetime.now(UTC), message_id="-")
+    made = dead_letter_headers(
+        record,
+        Rejected(Stage.PARSE, Reason.INVALID_JSON, ""),
+        hub_version="",
+        first_failure=datetime.now(UTC),
+        message_id="-",
+    )
     return frozenset(k for k, _ in made)
 
 
@@ -157,12 +168,15 @@ def edit_pairs(paths: list[str], values: list[str]) -> list[tuple[str, str]]:
     if len(values) > len(paths):
         paths = [*paths, *[""] * (len(values) - len(paths))]
     pairs: list[tuple[str, str]] = []
-    for number, (typed, value) in enumerate(zip(paths, [*values, *[""] * len(paths)],
-                                                strict=False), start=1):
+    for number, (typed, value) in enumerate(
+        zip(paths, [*values, *[""] * len(paths)], strict=False), start=1
+    ):
         path = typed.strip()
         if not path and value.strip():
-            raise ValueError(f"edit {number}: a new value needs the field path it goes to "
-                             "(for example payload.results.opiates)")
+            raise ValueError(
+                f"edit {number}: a new value needs the field path it goes to "
+                "(for example payload.results.opiates)"
+            )
         if path in (p for p, _ in pairs):
             raise ValueError(f"edit {number}: {path} is set twice")
         if path:
@@ -207,5 +221,6 @@ def checked_edit(letter: DeadLetter, edits: list[tuple[str, str]]) -> bytes:
 
 def edits_shown(event_type: str | None, edits: list[dict[str, str]] | None) -> str:
     """An action's edits as staff see them: paths, and values only where safe."""
-    return ", ".join(f"{e['path']} = {masked_edit(event_type, e['path'], e['value'])}"
-                     for e in edits or [])
+    return ", ".join(
+        f"{e['path']} = {masked_edit(event_type, e['path'], e['value'])}" for e in edits or []
+    )

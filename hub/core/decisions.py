@@ -22,10 +22,18 @@ from hub.core.contracts.probation import PreSentenceReportRequestedEvent
 from hub.core.registry import AssessmentRow
 
 #: Events that can become a referral, and events that can ask for an assessment.
-ReferringEvent = (DrugTestResultEvent | RequiredAssessmentCompletedEvent
-                  | VoluntaryAssessmentCompletedEvent | SentenceImposedEvent)
-RequestingEvent = (RequiredAssessmentRequestedEvent | OutOfHoursAppointmentBookedEvent
-                   | AdjournedForSuitabilityAssessmentEvent | PreSentenceReportRequestedEvent)
+ReferringEvent = (
+    DrugTestResultEvent
+    | RequiredAssessmentCompletedEvent
+    | VoluntaryAssessmentCompletedEvent
+    | SentenceImposedEvent
+)
+RequestingEvent = (
+    RequiredAssessmentRequestedEvent
+    | OutOfHoursAppointmentBookedEvent
+    | AdjournedForSuitabilityAssessmentEvent
+    | PreSentenceReportRequestedEvent
+)
 
 
 @dataclass(frozen=True)
@@ -90,5 +98,12 @@ class IdentityReviewRaised:
     candidates: tuple[tuple[str, int, tuple[str, ...]], ...]
 
 
-Decision = (ReferralMade | ReferralUpdated | ReferralRevoked | AssessmentRequested
-            | AssessmentShared | RequestAnswered | IdentityReviewRaised)
+Decision = (
+    ReferralMade
+    | ReferralUpdated
+    | ReferralRevoked
+    | AssessmentRequested
+    | AssessmentShared
+    | RequestAnswered
+    | IdentityReviewRaised
+)

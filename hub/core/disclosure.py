@@ -10,8 +10,10 @@ from collections.abc import Mapping
 #: Counts from 1 to SMALL - 1 are suppressed in breakdowns (0 is shown: it discloses nobody).
 SMALL = 5
 SUPPRESSED = "<5"
-FOOTNOTE = ("<5: a count of 1 to 4, or a count that would reveal one, is not shown in a "
-            "breakdown, so that no person can be singled out; totals are shown in full.")
+FOOTNOTE = (
+    "<5: a count of 1 to 4, or a count that would reveal one, is not shown in a "
+    "breakdown, so that no person can be singled out; totals are shown in full."
+)
 
 
 def is_small(value: int) -> bool:
@@ -26,8 +28,9 @@ def suppressed(values: Mapping[str, int], *, suppress: bool = True) -> dict[str,
         return dict(values)
     hidden = {group for group, value in values.items() if is_small(value)}
     if len(hidden) == 1:
-        others = sorted((value, group) for group, value in values.items()
-                        if value and group not in hidden)
+        others = sorted(
+            (value, group) for group, value in values.items() if value and group not in hidden
+        )
         hidden |= {others[0][1]} if others else set()
     return {group: SUPPRESSED if group in hidden else value for group, value in values.items()}
 

@@ -87,7 +87,7 @@ def expectation(message: str, *, quote: bool = False) -> str:
     if message == "Extra inputs are not permitted":
         return "no such field"
     if (found := _SHOULD.match(message)) is not None:
-        rest = message[found.end():]
+        rest = message[found.end() :]
         message = rest.removeprefix("be ") if rest.startswith("be ") else f"to {rest}"
     return message[:1].lower() + message[1:]
 
@@ -95,16 +95,23 @@ def expectation(message: str, *, quote: bool = False) -> str:
 def describe_validation_error(error: ValidationError, limit: int = 10) -> str:
     """`path: expected …` per problem, from field names and the contract only: never a value
     from the message (it may be personal data), nor a field name it made up."""
-    parts = [f"{field_path(item['loc'], unknown=item['type'] == 'extra_forbidden')}: "
-             f"expected {expectation(item['msg'])}"
-             for item in error.errors(include_input=False, include_url=False)[:limit]]
+    parts = [
+        f"{field_path(item['loc'], unknown=item['type'] == 'extra_forbidden')}: "
+        f"expected {expectation(item['msg'])}"
+        for item in error.errors(include_input=False, include_url=False)[:limit]
+    ]
     more = error.error_count() - limit
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
 def dead_letter_headers(
-    record: InboundRecord, rejection: Rejected, *, hub_version: str, first_failure: datetime,
-    attempts: int = 1, message_id: str | None = None,
+    record: InboundRecord,
+    rejection: Rejected,
+    *,
+    hub_version: str,
+    first_failure: datetime,
+    attempts: int = 1,
+    message_id: str | None = None,
 ) -> Headers:
     """The original headers plus error headers in the style of Kafka Connect and Spring."""
     return (

@@ -25,8 +25,13 @@ POSSIBLE_MATCH = "possible_match"
 IDENTITY_CONFLICT = "identity_conflict"
 IDENTITY_REVIEWS = frozenset({POSSIBLE_MATCH, IDENTITY_CONFLICT})
 
-IDENTIFIER_SYSTEMS = ("nhs_number", "pnc_id", "custody_record_number", "court_case_number",
-                      "probation_crn")
+IDENTIFIER_SYSTEMS = (
+    "nhs_number",
+    "pnc_id",
+    "custody_record_number",
+    "court_case_number",
+    "probation_crn",
+)
 
 
 @dataclass(frozen=True)
@@ -65,8 +70,11 @@ class PersonResolution:
 
 
 def subject_identifiers(subject: Subject) -> list[tuple[str, str]]:
-    return sorted((system, value) for system in IDENTIFIER_SYSTEMS
-                  if (value := getattr(subject, system)) is not None)
+    return sorted(
+        (system, value)
+        for system in IDENTIFIER_SYSTEMS
+        if (value := getattr(subject, system)) is not None
+    )
 
 
 def birth_dates(born: date | None) -> list[date]:
@@ -82,26 +90,30 @@ def blocking_keys(subject: Subject) -> SubjectKeys:
     district with it (a different date of birth scores 0: only name + full postcode reach 60)."""
     seen = Demographics.of(subject)
     name = name_key(seen.family, seen.postcode)
-    return SubjectKeys(frozenset(subject_identifiers(subject)),
-                       frozenset(birth_dates(subject.date_of_birth)),
-                       frozenset({name}) if name else frozenset())
+    return SubjectKeys(
+        frozenset(subject_identifiers(subject)),
+        frozenset(birth_dates(subject.date_of_birth)),
+        frozenset({name}) if name else frozenset(),
+    )
 
 
 def candidates(registry: Registry, seen: Demographics) -> list[Candidate]:
     best: dict[str, Candidate] = {}
-    rows = [*registry.born_on(birth_dates(seen.date_of_birth)),
-            *registry.named_in(name_key(seen.family, seen.postcode))]
+    rows = [
+        *registry.born_on(birth_dates(seen.date_of_birth)),
+        *registry.named_in(name_key(seen.family, seen.postcode)),
+    ]
     for row in rows:
-        known = Demographics(row.given, row.family, row.date_of_birth, row.postcode,
-                             row.nhs_number)
+        known = Demographics(row.given, row.family, row.date_of_birth, row.postcode, row.nhs_number)
         found = score(seen, known)
         if row.person_id not in best or found.total > best[row.person_id].score:
             best[row.person_id] = Candidate(row.person_id, found.total, found.reasons)
     return sorted(best.values(), key=lambda c: (-c.score, c.person_id))
 
 
-def _agreement(registry: Registry, person_id: str,
-               pairs: list[tuple[str, str]]) -> tuple[tuple[str, ...], bool]:
+def _agreement(
+    registry: Registry, person_id: str, pairs: list[tuple[str, str]]
+) -> tuple[tuple[str, ...], bool]:
     """How the subject's identifiers compare with a person's, and whether any disagrees (a
     different value of an identifier a person has only one of: NHS number, PNC ID, CRN)."""
     held = registry.strong_identifiers(person_id)
@@ -119,14 +131,18 @@ def _provisional_holder(registry: Registry, known: set[str]) -> str | None:
     """The one provisional person under review for exactly these persons (a later event of a
     conflict already under review): one of them whose review names all the others, or one
     whose review names them all."""
-    holders = {review.person_id for review in registry.reviews.values()
-               if known - {review.person_id} <= review.candidates
-               and (review.person_id in known or known <= review.candidates)}
+    holders = {
+        review.person_id
+        for review in registry.reviews.values()
+        if known - {review.person_id} <= review.candidates
+        and (review.person_id in known or known <= review.candidates)
+    }
     return holders.pop() if len(holders) == 1 else None
 
 
-def _conflict(registry: Registry, new_id: NewId, pairs: list[tuple[str, str]],
-              persons: list[str]) -> PersonResolution:
+def _conflict(
+    registry: Registry, new_id: NewId, pairs: list[tuple[str, str]], persons: list[str]
+) -> PersonResolution:
     """Identifiers disagree about who this is: never merge on a guess. A new provisional
     person, reviewed against each person concerned."""
     person_id = new_id()
@@ -136,7 +152,10 @@ def _conflict(registry: Registry, new_id: NewId, pairs: list[tuple[str, str]],
 
 
 def resolve_person(
-    registry: Registry, subject: Subject, event_id: str, new_id: NewId,
+    registry: Registry,
+    subject: Subject,
+    event_id: str,
+    new_id: NewId,
     thresholds: Thresholds = Thresholds(),
 ) -> PersonResolution:
     """Find the person by exact identifier, else by a confident demographic match, or create
@@ -151,13 +170,19 @@ def resolve_person(
     resolution: PersonResolution
     if len(known) > 1:
         holder = _provisional_holder(registry, known)
-        resolution = PersonResolution(holder) if holder is not None \
+        resolution = (
+            PersonResolution(holder)
+            if holder is not None
             else _conflict(registry, new_id, pairs, sorted(known))
+        )
     elif known:
         person_id = next(iter(known))
         disagree = _agreement(registry, person_id, pairs)[1]
-        resolution = _conflict(registry, new_id, pairs, [person_id]) if disagree \
+        resolution = (
+            _conflict(registry, new_id, pairs, [person_id])
+            if disagree
             else PersonResolution(person_id)
+        )
     else:
         found = candidates(registry, seen) if seen.matchable else []
         confident = [c for c in found if c.score >= thresholds.auto_link]
@@ -178,7 +203,15 @@ def resolve_person(
     if seen.matchable:
         assert seen.family is not None
         assert seen.date_of_birth is not None
-        registry.seen(DemographicRow(resolution.person_id, seen.given, seen.family,
-                                     seen.date_of_birth, seen.postcode, seen.nhs_number),
-                      event_id)
+        registry.seen(
+            DemographicRow(
+                resolution.person_id,
+                seen.given,
+                seen.family,
+                seen.date_of_birth,
+                seen.postcode,
+                seen.nhs_number,
+            ),
+            event_id,
+        )
     return resolution

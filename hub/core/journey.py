@@ -46,8 +46,13 @@ class Contradiction(ValueError):  # noqa: N818 - a domain outcome
 
 
 #: The main road, in order; a later milestone implies the earlier ones.
-_ROAD = (Milestone.REFERRED, Milestone.RECEIVED, Milestone.ACCEPTED,
-         Milestone.APPOINTMENT_BOOKED, Milestone.ENTERED_TREATMENT)
+_ROAD = (
+    Milestone.REFERRED,
+    Milestone.RECEIVED,
+    Milestone.ACCEPTED,
+    Milestone.APPOINTMENT_BOOKED,
+    Milestone.ENTERED_TREATMENT,
+)
 _ENDED = frozenset({Milestone.CLOSED, Milestone.REJECTED, Milestone.REVOKED})
 
 #: Feedback event type → the milestone it reports.
@@ -110,10 +115,10 @@ TASK_STATE = {
     Milestone.REFERRED: TaskState("requested", "referred", "active", "active"),
     Milestone.RECEIVED: TaskState("received", "received", "active", "active"),
     Milestone.ACCEPTED: TaskState("accepted", "accepted", "active", "active"),
-    Milestone.APPOINTMENT_BOOKED: TaskState("accepted", "first-appointment-booked", "active",
-                                            "active"),
-    Milestone.ENTERED_TREATMENT: TaskState("in-progress", "entered-treatment", "active",
-                                           "active"),
+    Milestone.APPOINTMENT_BOOKED: TaskState(
+        "accepted", "first-appointment-booked", "active", "active"
+    ),
+    Milestone.ENTERED_TREATMENT: TaskState("in-progress", "entered-treatment", "active", "active"),
     Milestone.NOT_CONVERTED: TaskState("failed", "not-converted", "active", "active"),
     Milestone.REJECTED: TaskState("rejected", "rejected", "revoked", "rejected"),
     Milestone.CLOSED: TaskState("completed", "closed", "completed", "completed"),

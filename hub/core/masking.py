@@ -75,8 +75,9 @@ def _envelope(known: KnownSources) -> dict[str, Rule]:
     }
 
 
-def _rules_of(schema: dict[str, Any], defs: dict[str, Any], path: str,
-              into: dict[str, Rule]) -> None:
+def _rules_of(
+    schema: dict[str, Any], defs: dict[str, Any], path: str, into: dict[str, Rule]
+) -> None:
     if "$ref" in schema:
         schema = defs[schema["$ref"].rsplit("/", 1)[-1]]
     for option in schema.get("anyOf", []) + schema.get("allOf", []):
@@ -118,8 +119,11 @@ def _paths_of(schema: dict[str, Any], defs: dict[str, Any], path: str, into: set
 def declared_paths(event_type: str | None) -> frozenset[str]:
     """Dotted paths (`*` for list items) the contract of `event_type` declares; for a type it
     does not know, what any contract declares."""
-    models = [ALL_EVENT_TYPES[event_type]] if event_type in ALL_EVENT_TYPES else \
-        list(ALL_EVENT_TYPES.values())
+    models = (
+        [ALL_EVENT_TYPES[event_type]]
+        if event_type in ALL_EVENT_TYPES
+        else list(ALL_EVENT_TYPES.values())
+    )
     found: set[str] = set()
     for model in models:
         schema = model.model_json_schema()
@@ -127,8 +131,9 @@ def declared_paths(event_type: str | None) -> frozenset[str]:
     return frozenset(found)
 
 
-def mask(body: Any, event_type: Any = None, at: str = "",
-         sources: KnownSources = NONE_KNOWN) -> Any:
+def mask(
+    body: Any, event_type: Any = None, at: str = "", sources: KnownSources = NONE_KNOWN
+) -> Any:
     """`body` (found at dotted path `at` of a message of `event_type`) with everything that is
     not known to be safe masked."""
     known = event_type if isinstance(event_type, str) else None
@@ -141,14 +146,18 @@ def mask(body: Any, event_type: Any = None, at: str = "",
 MAX_DEPTH = 32
 
 
-def _mask(node: Any, path: str, rules: dict[str, Rule], declared: frozenset[str],
-          depth: int = 0) -> Any:
+def _mask(
+    node: Any, path: str, rules: dict[str, Rule], declared: frozenset[str], depth: int = 0
+) -> Any:
     if isinstance(node, dict | list) and depth >= MAX_DEPTH:
         return f"{MASK} (nested deeper than {MAX_DEPTH})"
     if isinstance(node, dict):
-        return {(k if _NAME.match(k) and _join(path, k) in declared else f"{MASK}{i}"):
-                _mask(v, _join(path, k), rules, declared, depth + 1)
-                for i, (k, v) in enumerate(node.items())}
+        return {
+            (k if _NAME.match(k) and _join(path, k) in declared else f"{MASK}{i}"): _mask(
+                v, _join(path, k), rules, declared, depth + 1
+            )
+            for i, (k, v) in enumerate(node.items())
+        }
     if isinstance(node, list):
         return [_mask(v, _join(path, "*"), rules, declared, depth + 1) for v in node]
     if node is None:

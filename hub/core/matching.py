@@ -28,8 +28,13 @@ class Demographics:
 
     @classmethod
     def of(cls, subject: Subject) -> Demographics:
-        return cls(normalise_name(subject.given_name), normalise_name(subject.family_name),
-                   subject.date_of_birth, real_postcode(subject.postcode), subject.nhs_number)
+        return cls(
+            normalise_name(subject.given_name),
+            normalise_name(subject.family_name),
+            subject.date_of_birth,
+            real_postcode(subject.postcode),
+            subject.nhs_number,
+        )
 
     @property
     def matchable(self) -> bool:
@@ -116,7 +121,11 @@ def score(a: Demographics, b: Demographics) -> MatchScore:
         return MatchScore(0, ("nhs_number_differs",))
     if not (a.date_of_birth and b.date_of_birth and a.family and b.family):
         return MatchScore(0, ("not_enough_to_match",))
-    evidence = [_birth(a.date_of_birth, b.date_of_birth), _family(a.family, b.family),
-                _given(a.given, b.given), _postcode(a.postcode, b.postcode)]
+    evidence = [
+        _birth(a.date_of_birth, b.date_of_birth),
+        _family(a.family, b.family),
+        _given(a.given, b.given),
+        _postcode(a.postcode, b.postcode),
+    ]
     total = sum(points for points, _ in evidence)
     return MatchScore(max(total, 0), tuple(reason for _, reason in evidence if reason))

@@ -69,7 +69,12 @@ def child_traceparent(parent: str | None) -> str:
 
 
 def output_headers(
-    cause: Headers, *, event_id: str, message_id: str, message_type: str, hub_version: str,
+    cause: Headers,
+    *,
+    event_id: str,
+    message_id: str,
+    message_type: str,
+    hub_version: str,
     extra: Headers = (),
 ) -> Headers:
     """Headers for a message the hub emits because of a message with headers `cause` (an input

@@ -84,16 +84,23 @@ class LoginThrottle:
     recent, logins are refused until they age out (memory stays bounded under a flood).
     Kept in the console process (one console per deployment; a restart forgets)."""
 
-    def __init__(self, per_user: int = 5, per_client: int = 20,
-                 window: timedelta = timedelta(minutes=5), max_keys: int = 10_000) -> None:
+    def __init__(
+        self,
+        per_user: int = 5,
+        per_client: int = 20,
+        window: timedelta = timedelta(minutes=5),
+        max_keys: int = 10_000,
+    ) -> None:
         self.per_user, self.per_client = per_user, per_client
         self.window, self.max_keys = window, max_keys
         self._attempts: dict[str, deque[datetime]] = {}
 
     def admit(self, client: str, username: str, now: datetime) -> bool:
         """Whether this attempt may check a password; counted when it may."""
-        keys = {f"user:{username[:100].lower()}": self.per_user,
-                f"client:{client[:100]}": self.per_client}
+        keys = {
+            f"user:{username[:100].lower()}": self.per_user,
+            f"client:{client[:100]}": self.per_client,
+        }
         if any(len(self._recent(key, now)) >= limit for key, limit in keys.items()):
             return False
         if len(self._attempts) + len(keys) > self.max_keys:
@@ -146,5 +153,8 @@ class RevealGrants:
     def take(self, token: str, user: str, subject: str, now: datetime) -> bool:
         """Whether `token` lets `user` see `subject` now; used up either way."""
         found = self._grants.pop(token, None)
-        return found is not None and (found.user, found.subject) == (user, subject) and \
-            now <= found.until
+        return (
+            found is not None
+            and (found.user, found.subject) == (user, subject)
+            and now <= found.until
+        )

@@ -48,6 +48,9 @@ class ProviderDirectory(BaseModel):
 
 def load_providers(path: Path | None = None) -> ProviderDirectory:
     """Read the provider directory from `path`, or the one shipped with the hub."""
-    text = path.read_text() if path else resources.files("hub.config").joinpath(
-        "providers.json").read_text()
+    text = (
+        path.read_text()
+        if path
+        else resources.files("hub.config").joinpath("providers.json").read_text()
+    )
     return ProviderDirectory.model_validate(json.loads(text))

@@ -125,8 +125,7 @@ class Registry:
         self.reviews: dict[str, ReviewRow] = {}
         self.demographics: dict[date, list[DemographicRow]] = defaultdict(list)
         #: The same sightings by (normalised family name, postcode district).
-        self.demographics_by_name: dict[tuple[str, str], list[DemographicRow]] = \
-            defaultdict(list)
+        self.demographics_by_name: dict[tuple[str, str], list[DemographicRow]] = defaultdict(list)
         self.referrals: dict[str, ReferralRow] = {}
         self.referrals_of: dict[str, list[str]] = defaultdict(list)
         self.assessments_of: dict[str, list[AssessmentRow]] = defaultdict(list)
@@ -140,17 +139,21 @@ class Registry:
 
     # -- undo --------------------------------------------------------------------------------
     def savepoint(self) -> Savepoint:
-        return Savepoint({t: len(rows) for t, rows in self.writes.inserts.items()},
-                         len(self.writes.updates), len(self.writes.outbox), len(self._undo))
+        return Savepoint(
+            {t: len(rows) for t, rows in self.writes.inserts.items()},
+            len(self.writes.updates),
+            len(self.writes.outbox),
+            len(self._undo),
+        )
 
     def rollback_to(self, point: Savepoint) -> None:
         """Forget every change made since `point` (a rejected record leaves nothing)."""
         while len(self._undo) > point.undo:
             self._undo.pop()()
         for table, rows in self.writes.inserts.items():
-            del rows[point.inserts.get(table, 0):]
-        del self.writes.updates[point.updates:]
-        del self.writes.outbox[point.outbox:]
+            del rows[point.inserts.get(table, 0) :]
+        del self.writes.updates[point.updates :]
+        del self.writes.outbox[point.outbox :]
 
     def forget_undo(self) -> None:
         """The changes are committed: nothing to roll back to any more."""
@@ -165,6 +168,7 @@ class Registry:
                 mapping.pop(key, None)
             else:
                 mapping[key] = old
+
         self._undo.append(undo)
 
     def _append(self, items: list[Any], item: Any) -> None:
@@ -197,8 +201,13 @@ class Registry:
         if system in SINGLE_VALUED:
             values = self.strong[person_id]
             self._set(values, system, {*values.get(system, ()), value})
-        self.insert("person_identifiers", system=system, value=value, person_id=person_id,
-                    first_seen_event=event_id)
+        self.insert(
+            "person_identifiers",
+            system=system,
+            value=value,
+            person_id=person_id,
+            first_seen_event=event_id,
+        )
 
     def add_person(self, person_id: str) -> None:
         self.insert("persons", id=person_id)
@@ -209,9 +218,16 @@ class Registry:
         self._append(self.demographics[row.date_of_birth], row)
         if (key := name_key(row.family, row.postcode)) is not None:
             self._append(self.demographics_by_name[key], row)
-        self.insert("person_demographics", person_id=row.person_id, given_name=row.given,
-                    family_name=row.family, date_of_birth=row.date_of_birth,
-                    postcode=row.postcode, nhs_number=row.nhs_number, source_event_id=event_id)
+        self.insert(
+            "person_demographics",
+            person_id=row.person_id,
+            given_name=row.given,
+            family_name=row.family,
+            date_of_birth=row.date_of_birth,
+            postcode=row.postcode,
+            nhs_number=row.nhs_number,
+            source_event_id=event_id,
+        )
 
     def born_on(self, days: list[date]) -> list[DemographicRow]:
         return [row for day in days for row in self.demographics.get(day, ())]
@@ -226,21 +242,38 @@ class Registry:
     def open_review(self, row: ReviewRow, **columns: Any) -> None:
         """A provisional person and its review (a triage item for the arrest referral team)."""
         self._set(self.reviews, row.person_id, row)
-        self.insert("triage_items", id=row.id, person_id=row.person_id, referral_id=None,
-                    reason=row.reason, **columns)
+        self.insert(
+            "triage_items",
+            id=row.id,
+            person_id=row.person_id,
+            referral_id=None,
+            reason=row.reason,
+            **columns,
+        )
 
     # -- referrals ---------------------------------------------------------------------------
     def open_referral(self, person_id: str) -> ReferralRow | None:
         """The person's newest referral open with a provider."""
-        open_ = [r for i in self.referrals_of.get(person_id, ())
-                 if (r := self.referrals[i]).status == "active" and r.provider_id is not None]
+        open_ = [
+            r
+            for i in self.referrals_of.get(person_id, ())
+            if (r := self.referrals[i]).status == "active" and r.provider_id is not None
+        ]
         return max(open_, key=lambda r: r.created_at, default=None)
 
     def add_referral(self, row: ReferralRow, **columns: Any) -> None:
         self._set(self.referrals, row.id, row)
         self._append(self.referrals_of[row.person_id], row.id)
-        self.insert("referrals", id=row.id, person_id=row.person_id, provider_id=row.provider_id,
-                    status=row.status, created_at=row.created_at, task=row.task, **columns)
+        self.insert(
+            "referrals",
+            id=row.id,
+            person_id=row.person_id,
+            provider_id=row.provider_id,
+            status=row.status,
+            created_at=row.created_at,
+            task=row.task,
+            **columns,
+        )
 
     def change_referral(self, referral_id: str, **values: Any) -> None:
         """Update a referral; `status`, `milestone` and `task` also change the in-memory row."""
@@ -252,16 +285,26 @@ class Registry:
     # -- assessments and requests --------------------------------------------------------------
     def add_assessment(self, row: AssessmentRow, **columns: Any) -> None:
         self._append(self.assessments_of[row.person_id], row)
-        self.insert("assessments", id=row.id, person_id=row.person_id,
-                    assessed_at=row.assessed_at, voluntary=row.voluntary,
-                    questionnaire_response=row.questionnaire_response,
-                    suitability=row.suitability, **columns)
+        self.insert(
+            "assessments",
+            id=row.id,
+            person_id=row.person_id,
+            assessed_at=row.assessed_at,
+            voluntary=row.voluntary,
+            questionnaire_response=row.questionnaire_response,
+            suitability=row.suitability,
+            **columns,
+        )
 
-    def reusable_assessment(self, person_id: str, since: datetime,
-                            consent_field: str) -> AssessmentRow | None:
+    def reusable_assessment(
+        self, person_id: str, since: datetime, consent_field: str
+    ) -> AssessmentRow | None:
         """The newest assessment since `since` this requester may see (voluntary: consent)."""
-        usable = [a for a in self.assessments_of.get(person_id, ()) if a.assessed_at >= since
-                  and (not a.voluntary or a.consent.get(consent_field) is True)]
+        usable = [
+            a
+            for a in self.assessments_of.get(person_id, ())
+            if a.assessed_at >= since and (not a.voluntary or a.consent.get(consent_field) is True)
+        ]
         return max(usable, key=lambda a: a.assessed_at, default=None)
 
     def add_request(self, row: RequestRow | None, **columns: Any) -> None:
@@ -329,5 +372,3 @@ class Needs:
     referral_ids: set[str] = field(default_factory=set)
     #: The earliest assessment time a reuse in this batch may look at.
     assessments_since: datetime | None = None
-
-

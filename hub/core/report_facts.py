@@ -40,11 +40,10 @@ def report_facts(
     """Site, authority (GSS code, `outside` the seven, or `unknown`) and payload facts."""
     authority: str | None = None
     if isinstance(event, Envelope):
-        residence = resolve_residence(event.subject, providers.authority_codes,
-                                      postcode_authority)
+        residence = resolve_residence(event.subject, providers.authority_codes, postcode_authority)
         authority = residence.authority_code or (
-            OUTSIDE if residence.triage_reason is TriageReason.RESIDENCE_OUTSIDE_AREA
-            else UNKNOWN)
+            OUTSIDE if residence.triage_reason is TriageReason.RESIDENCE_OUTSIDE_AREA else UNKNOWN
+        )
     elif isinstance(event, FeedbackEvent):
         provider = next((p for p in providers.providers if p.id == event.provider_id), None)
         authority = provider.authority_code if provider else None
@@ -54,20 +53,26 @@ def report_facts(
 def _payload_facts(event: Event) -> dict[str, Any] | None:
     match event:
         case DrugTestResultEvent():
-            return {"positive": event.payload.is_positive,
-                    "trigger_offence": event.payload.trigger_offence}
+            return {
+                "positive": event.payload.is_positive,
+                "trigger_offence": event.payload.trigger_offence,
+            }
         case RequiredAssessmentCompletedEvent() | VoluntaryAssessmentCompletedEvent():
             return {"outcome": event.payload.outcome.value}
         case SuitabilityAssessmentCompletedEvent():
-            return {"drr": event.payload.suitability.drr.value,
-                    "atr": event.payload.suitability.atr.value}
+            return {
+                "drr": event.payload.suitability.drr.value,
+                "atr": event.payload.suitability.atr.value,
+            }
         case AdjournedForSuitabilityAssessmentEvent():
             return {"requirements": sorted(r.value for r in event.payload.requirements)}
         case PreSentenceReportRequestedEvent():
             return {"requirements": sorted(r.value for r in event.payload.requirements_considered)}
         case SentenceImposedEvent():
-            return {"drr_granted": event.payload.drr_granted,
-                    "atr_granted": event.payload.atr_granted}
+            return {
+                "drr_granted": event.payload.drr_granted,
+                "atr_granted": event.payload.atr_granted,
+            }
         case ReleasedEvent():
             return {"naloxone_supplied": event.payload.naloxone_supplied}
     return None

@@ -71,8 +71,9 @@ def resolve_residence(
         code = subject.residence_authority
         if code in served:
             return Residence(code, None, (code,), basis="source_authority_code")
-        return Residence(None, TriageReason.RESIDENCE_OUTSIDE_AREA, (code,),
-                         basis="source_authority_code")
+        return Residence(
+            None, TriageReason.RESIDENCE_OUTSIDE_AREA, (code,), basis="source_authority_code"
+        )
     if subject.postcode is None:
         return Residence(None, TriageReason.RESIDENCE_UNKNOWN, basis="no_postcode")
     if no_fixed_abode(subject.postcode):
@@ -81,10 +82,10 @@ def resolve_residence(
         return Residence(None, TriageReason.RESIDENCE_UNKNOWN, basis="pseudo_postcode")
     if postcode_authority is not None:
         if postcode_authority in served:
-            return Residence(postcode_authority, None, (postcode_authority,),
-                             basis="postcode_unit")
-        return Residence(None, TriageReason.RESIDENCE_OUTSIDE_AREA, (postcode_authority,),
-                         basis="postcode_unit")
+            return Residence(postcode_authority, None, (postcode_authority,), basis="postcode_unit")
+        return Residence(
+            None, TriageReason.RESIDENCE_OUTSIDE_AREA, (postcode_authority,), basis="postcode_unit"
+        )
     district = subject.postcode.split(" ")[0]
     codes = postcode_districts().get(district)
     if codes is None:

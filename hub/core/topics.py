@@ -93,24 +93,38 @@ class Topics:
     @property
     def input_groups(self) -> dict[str, str]:
         """Each input topic → its consumer group's suffix."""
-        return {**{self.name(base): group for base, group in INPUT_GROUPS.items()},
-                **dict.fromkeys(self.feedback_topics, FEEDBACK_GROUP)}
+        return {
+            **{self.name(base): group for base, group in INPUT_GROUPS.items()},
+            **dict.fromkeys(self.feedback_topics, FEEDBACK_GROUP),
+        }
 
     def outputs(self, providers: ProviderDirectory) -> tuple[str, ...]:
-        return (*(self.provider(p.topic) for p in providers.providers), self.triage,
-                self.assessment_requests, self.assessments_shared,
-                *(self.dead_letter(t) for t in self.inputs))
+        return (
+            *(self.provider(p.topic) for p in providers.providers),
+            self.triage,
+            self.assessment_requests,
+            self.assessments_shared,
+            *(self.dead_letter(t) for t in self.inputs),
+        )
 
     def described_outputs(self, providers: ProviderDirectory) -> tuple[tuple[str, str], ...]:
         """Every Bundle topic with what it carries (the AsyncAPI channels come from here)."""
-        return (*((self.provider(p.topic), f"Referrals for {p.authority_name}.")
-                  for p in providers.providers),
-                (self.triage, "Referrals the hub could not route (header triage-reason), and "
-                              "identity reviews."),
-                (self.assessment_requests, "Requests for a new assessment, and their closing "
-                                           "updates."),
-                (self.assessments_shared, "An existing assessment answering a court's or "
-                                          "probation's request (BaRS-style response)."))
+        return (
+            *(
+                (self.provider(p.topic), f"Referrals for {p.authority_name}.")
+                for p in providers.providers
+            ),
+            (
+                self.triage,
+                "Referrals the hub could not route (header triage-reason), and identity reviews.",
+            ),
+            (self.assessment_requests, "Requests for a new assessment, and their closing updates."),
+            (
+                self.assessments_shared,
+                "An existing assessment answering a court's or "
+                "probation's request (BaRS-style response).",
+            ),
+        )
 
     def all(self, providers: ProviderDirectory) -> tuple[str, ...]:
         return (*self.inputs, *self.outputs(providers))

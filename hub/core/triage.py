@@ -82,9 +82,14 @@ class TriageDecision:
 def compared(person: dict[str, Any], candidate: dict[str, Any]) -> dict[str, str]:
     """Field by field: same, different or missing — enough to decide many reviews without
     revealing anyone's details."""
+
     def one(a: Any, b: Any) -> str:
         if a is None or b is None:
             return "missing"
-        return "same" if str(a).replace(" ", "").lower() == str(b).replace(" ", "").lower() \
+        return (
+            "same"
+            if str(a).replace(" ", "").lower() == str(b).replace(" ", "").lower()
             else "different"
+        )
+
     return {f: one(person.get(f), candidate.get(f)) for f in DEMOGRAPHICS}

@@ -58,11 +58,13 @@ class LocalCodeSystem:
         return {"coding": [self.coding(code)]}
 
 
-def _system(name: str, title: str, codes: Iterable[str],
-            displays: dict[str, str] | None = None) -> LocalCodeSystem:
+def _system(
+    name: str, title: str, codes: Iterable[str], displays: dict[str, str] | None = None
+) -> LocalCodeSystem:
     given = displays or {}
-    return LocalCodeSystem(name, title, tuple(
-        (code, given.get(code, _display(code))) for code in dict.fromkeys(codes)))
+    return LocalCodeSystem(
+        name, title, tuple((code, given.get(code, _display(code))) for code in dict.fromkeys(codes))
+    )
 
 
 def enum_system_name(enum: type[StrEnum]) -> str:
@@ -94,57 +96,111 @@ DRUG_TREATMENT = "drug-treatment"
 
 #: The enums the shared assessment's answers are coded with (one code system each).
 ASSESSMENT_ENUMS: tuple[type[StrEnum], ...] = (
-    SubstanceCode, Frequency, RouteOfUse, Housing, Vulnerability, TreatmentHistory, Goal)
+    SubstanceCode,
+    Frequency,
+    RouteOfUse,
+    Housing,
+    Vulnerability,
+    TreatmentHistory,
+    Goal,
+)
 #: The feedback that carries a reason, and the enum of its reasons.
 FEEDBACK_REASONS: dict[Milestone, type[StrEnum]] = {
-    Milestone.REJECTED: RejectionReason, Milestone.NOT_CONVERTED: NonConversionReason,
-    Milestone.CLOSED: ClosureReason}
+    Milestone.REJECTED: RejectionReason,
+    Milestone.NOT_CONVERTED: NonConversionReason,
+    Milestone.CLOSED: ClosureReason,
+}
 
-MESSAGE_EVENTS = _system("message-events", "Referral Hub message events",
-                         (ASSESSMENT_REQUEST_EVENT, IDENTITY_REVIEW_EVENT))
-REFERRAL_TYPE = _system("referral-type", "Referral type", (DRUG_TREATMENT,),
-                        {DRUG_TREATMENT: "Referral to drug and alcohol treatment"})
-TREATMENT_REQUIREMENT = _system("treatment-requirement", "Community sentence treatment "
-                                "requirement", (r.value for r in Requirement),
-                                {"drr": "Drug Rehabilitation Requirement",
-                                 "atr": "Alcohol Treatment Requirement"})
+MESSAGE_EVENTS = _system(
+    "message-events",
+    "Referral Hub message events",
+    (ASSESSMENT_REQUEST_EVENT, IDENTITY_REVIEW_EVENT),
+)
+REFERRAL_TYPE = _system(
+    "referral-type",
+    "Referral type",
+    (DRUG_TREATMENT,),
+    {DRUG_TREATMENT: "Referral to drug and alcohol treatment"},
+)
+TREATMENT_REQUIREMENT = _system(
+    "treatment-requirement",
+    "Community sentence treatment requirement",
+    (r.value for r in Requirement),
+    {"drr": "Drug Rehabilitation Requirement", "atr": "Alcohol Treatment Requirement"},
+)
 REFERRAL_MILESTONE = _system(
-    "referral-milestone", "Referral milestone",
-    (AWAITING_TRIAGE, *(state.business_status for state in TASK_STATE.values()),
-     ANSWERED_BY_ASSESSMENT))
-ASSESSMENT_MILESTONE = _system("assessment-milestone", "Assessment request milestone",
-                               ("requested",))
-TRIAGE_REASON = _system("triage-reason", "Why a referral is held in triage",
-                        (*(r.value for r in TriageReason), POSSIBLE_MATCH, IDENTITY_CONFLICT))
+    "referral-milestone",
+    "Referral milestone",
+    (
+        AWAITING_TRIAGE,
+        *(state.business_status for state in TASK_STATE.values()),
+        ANSWERED_BY_ASSESSMENT,
+    ),
+)
+ASSESSMENT_MILESTONE = _system(
+    "assessment-milestone", "Assessment request milestone", ("requested",)
+)
+TRIAGE_REASON = _system(
+    "triage-reason",
+    "Why a referral is held in triage",
+    (*(r.value for r in TriageReason), POSSIBLE_MATCH, IDENTITY_CONFLICT),
+)
 TASK_INPUT = _system("task-input", "Task input type", (i.value for i in TaskInput))
 TASK_TYPE = _system("task-type", "Task type", ("identity-review",))
 REQUEST_CATEGORY = _system("request-category", "Request category", ("assessment",))
-ASSESSMENT_TYPE = _system("assessment-type", "Assessment type",
-                          (t.value for t in AssessmentType))
-SUITABILITY = _system("suitability", "Suitability for a treatment requirement",
-                      (r.value for r in Requirement),
-                      {r.value: f"Suitable for {r.value.upper()}" for r in Requirement})
-SUITABILITY_OUTCOME = _system("suitability-outcome", "Suitability outcome",
-                              (s.value for s in Suitability))
+ASSESSMENT_TYPE = _system("assessment-type", "Assessment type", (t.value for t in AssessmentType))
+SUITABILITY = _system(
+    "suitability",
+    "Suitability for a treatment requirement",
+    (r.value for r in Requirement),
+    {r.value: f"Suitable for {r.value.upper()}" for r in Requirement},
+)
+SUITABILITY_OUTCOME = _system(
+    "suitability-outcome", "Suitability outcome", (s.value for s in Suitability)
+)
 #: No LOINC code was verified for oral-fluid screens (DOMAIN.md): tests on arrest use these.
 DRUG_TEST_ON_ARREST = _system(
-    "drug-test-on-arrest", "Drug test on arrest (oral fluid)",
+    "drug-test-on-arrest",
+    "Drug test on arrest (oral fluid)",
     (f"{s.value}-oral-fluid" for s in Substance),
-    {f"{s.value}-oral-fluid": f"{s.value.capitalize()} screen, oral fluid" for s in Substance})
+    {f"{s.value}-oral-fluid": f"{s.value.capitalize()} screen, oral fluid" for s in Substance},
+)
 SAMPLE_TYPE = _system("sample-type", "Drug test sample type", (s.value for s in SampleType))
 FEEDBACK_REASON_SYSTEMS = {
-    milestone: _system(f"{milestone.value.replace('_', '-')}-reason",
-                       f"Reason: {_display(milestone.value)}", (r.value for r in enum))
-    for milestone, enum in FEEDBACK_REASONS.items()}
-ASSESSMENT_SYSTEMS = {enum: _system(enum_system_name(enum), _display(enum_system_name(enum))
-                                    .capitalize(), (m.value for m in enum))
-                      for enum in ASSESSMENT_ENUMS}
+    milestone: _system(
+        f"{milestone.value.replace('_', '-')}-reason",
+        f"Reason: {_display(milestone.value)}",
+        (r.value for r in enum),
+    )
+    for milestone, enum in FEEDBACK_REASONS.items()
+}
+ASSESSMENT_SYSTEMS = {
+    enum: _system(
+        enum_system_name(enum),
+        _display(enum_system_name(enum)).capitalize(),
+        (m.value for m in enum),
+    )
+    for enum in ASSESSMENT_ENUMS
+}
 
 LOCAL_CODE_SYSTEMS: tuple[LocalCodeSystem, ...] = (
-    MESSAGE_EVENTS, REFERRAL_TYPE, TREATMENT_REQUIREMENT, REFERRAL_MILESTONE,
-    ASSESSMENT_MILESTONE, TRIAGE_REASON, TASK_INPUT, TASK_TYPE, REQUEST_CATEGORY,
-    ASSESSMENT_TYPE, SUITABILITY, SUITABILITY_OUTCOME, DRUG_TEST_ON_ARREST, SAMPLE_TYPE,
-    *FEEDBACK_REASON_SYSTEMS.values(), *ASSESSMENT_SYSTEMS.values())
+    MESSAGE_EVENTS,
+    REFERRAL_TYPE,
+    TREATMENT_REQUIREMENT,
+    REFERRAL_MILESTONE,
+    ASSESSMENT_MILESTONE,
+    TRIAGE_REASON,
+    TASK_INPUT,
+    TASK_TYPE,
+    REQUEST_CATEGORY,
+    ASSESSMENT_TYPE,
+    SUITABILITY,
+    SUITABILITY_OUTCOME,
+    DRUG_TEST_ON_ARREST,
+    SAMPLE_TYPE,
+    *FEEDBACK_REASON_SYSTEMS.values(),
+    *ASSESSMENT_SYSTEMS.values(),
+)
 
 
 def coding(value: StrEnum) -> dict[str, str]:
@@ -155,12 +211,19 @@ def coding(value: StrEnum) -> dict[str, str]:
 def code_system_resource(system: LocalCodeSystem) -> dict[str, Any]:
     """The FHIR CodeSystem published for a project code system (content complete)."""
     return {
-        "resourceType": "CodeSystem", "id": system.name, "url": system.url,
+        "resourceType": "CodeSystem",
+        "id": system.name,
+        "url": system.url,
         "version": CODE_SYSTEM_VERSION,
         "name": "".join(part.capitalize() for part in system.name.split("-")),
-        "title": system.title, "status": "active", "experimental": False,
+        "title": system.title,
+        "status": "active",
+        "experimental": False,
         "publisher": "Referral Hub",
         "description": "Codes the Referral Hub sends where no national code was verified; "
-                       "every code it can emit is listed.",
-        "caseSensitive": True, "content": "complete", "count": len(system.concepts),
-        "concept": [{"code": code, "display": display} for code, display in system.concepts]}
+        "every code it can emit is listed.",
+        "caseSensitive": True,
+        "content": "complete",
+        "count": len(system.concepts),
+        "concept": [{"code": code, "display": display} for code, display in system.concepts],
+    }

@@ -42,42 +42,75 @@ class Definition:
 _REQUEST, _RESPONSE = "servicerequest-request", "servicerequest-response"
 DEFINITIONS: dict[MessageType, Definition] = {
     MessageType.REFERRAL_NEW: Definition(
-        "New referral", "A referral to a treatment provider (BaRS reason new): the active "
+        "New referral",
+        "A referral to a treatment provider (BaRS reason new): the active "
         "ServiceRequest performed by the provider, the Patient, the test results or assessment "
         "it rests on, the provider's Organization and the Task that tracks it. A referral held "
         "in triage and then routed by an operator is sent as one too.",
-        BARS_EVENTS, _REQUEST, "ServiceRequest"),
+        BARS_EVENTS,
+        _REQUEST,
+        "ServiceRequest",
+    ),
     MessageType.REFERRAL_UPDATE: Definition(
-        "Referral update", "A referral already open at the provider, sent again with new "
+        "Referral update",
+        "A referral already open at the provider, sent again with new "
         "information (BaRS reason update, the same ServiceRequest id).",
-        BARS_EVENTS, _REQUEST, "ServiceRequest"),
+        BARS_EVENTS,
+        _REQUEST,
+        "ServiceRequest",
+    ),
     MessageType.REFERRAL_REVOKE: Definition(
-        "Referral revoked", "The person moved: the provider's open referral is revoked "
+        "Referral revoked",
+        "The person moved: the provider's open referral is revoked "
         "(BaRS: ServiceRequest status revoked, sent as an update; Task cancelled).",
-        BARS_EVENTS, _REQUEST, "ServiceRequest"),
+        BARS_EVENTS,
+        _REQUEST,
+        "ServiceRequest",
+    ),
     MessageType.TRIAGE: Definition(
-        "Referral held in triage", "A referral the hub could not route to one provider: a "
+        "Referral held in triage",
+        "A referral the hub could not route to one provider: a "
         "draft ServiceRequest for the arrest referral team, the Task saying why (triage "
         "reason, candidate authorities, identity review).",
-        BARS_EVENTS, _REQUEST, "ServiceRequest"),
+        BARS_EVENTS,
+        _REQUEST,
+        "ServiceRequest",
+    ),
     MessageType.IDENTITY_REVIEW: Definition(
-        "Identity review", "A Task for the arrest referral team: this may be a person already "
+        "Identity review",
+        "A Task for the arrest referral team: this may be a person already "
         "known (possible matches with their scores), or the identifiers conflict.",
-        MESSAGE_EVENTS.url, IDENTITY_REVIEW_EVENT, "Task"),
+        MESSAGE_EVENTS.url,
+        IDENTITY_REVIEW_EVENT,
+        "Task",
+    ),
     MessageType.ASSESSMENT_REQUEST: Definition(
-        "Assessment request", "A request to the arrest referral team to assess the person "
+        "Assessment request",
+        "A request to the arrest referral team to assess the person "
         "(required assessment, out-of-hours appointment, court suitability, pre-sentence "
         "report), due when the court sits again or the report is due.",
-        MESSAGE_EVENTS.url, ASSESSMENT_REQUEST_EVENT, "ServiceRequest"),
+        MESSAGE_EVENTS.url,
+        ASSESSMENT_REQUEST_EVENT,
+        "ServiceRequest",
+    ),
     MessageType.ASSESSMENT_REQUEST_UPDATE: Definition(
-        "Assessment request answered", "An open assessment request closed because an "
+        "Assessment request answered",
+        "An open assessment request closed because an "
         "assessment on record answered it (ServiceRequest and Task completed).",
-        MESSAGE_EVENTS.url, ASSESSMENT_REQUEST_EVENT, "ServiceRequest"),
+        MESSAGE_EVENTS.url,
+        ASSESSMENT_REQUEST_EVENT,
+        "ServiceRequest",
+    ),
     MessageType.ASSESSMENT_SHARED: Definition(
-        "Assessment shared", "A BaRS-style response to a court's or probation's request: the "
+        "Assessment shared",
+        "A BaRS-style response to a court's or probation's request: the "
         "assessment already on record, as the summary that recipient may see, with the "
         "suitability outcome where the court assessed it.",
-        BARS_EVENTS, _RESPONSE, "QuestionnaireResponse", "notification"),
+        BARS_EVENTS,
+        _RESPONSE,
+        "QuestionnaireResponse",
+        "notification",
+    ),
 }
 
 
@@ -90,11 +123,16 @@ def message_definition(message_type: MessageType) -> dict[str, Any]:
     """The MessageDefinition resource published for a message type."""
     definition = DEFINITIONS[message_type]
     return {
-        "resourceType": "MessageDefinition", "id": message_type.value,
-        "url": f"{DEFINITION_BASE}{message_type.value}", "version": DEFINITION_VERSION,
+        "resourceType": "MessageDefinition",
+        "id": message_type.value,
+        "url": f"{DEFINITION_BASE}{message_type.value}",
+        "version": DEFINITION_VERSION,
         "name": "".join(part.capitalize() for part in message_type.value.split("-")),
-        "title": definition.title, "status": "active", "experimental": False,
-        "date": DEFINITION_DATE, "publisher": "Referral Hub",
+        "title": definition.title,
+        "status": "active",
+        "experimental": False,
+        "date": DEFINITION_DATE,
+        "publisher": "Referral Hub",
         "description": definition.description,
         "eventCoding": {"system": definition.event_system, "code": definition.event_code},
         "category": definition.category,

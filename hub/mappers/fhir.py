@@ -49,32 +49,43 @@ def patient(subject: Subject, person_id: str, recipient: Recipient, hub: HubIden
     if subject.date_of_birth:
         body["birthDate"] = subject.date_of_birth.isoformat()
     if recipient.kind in SEES_ADDRESS and subject.postcode is not None:
-        body["address"] = [{"use": "home", "text": "No fixed abode"}
-                           if no_fixed_abode(subject.postcode)
-                           else {"use": "home", "postalCode": subject.postcode}]
+        body["address"] = [
+            {"use": "home", "text": "No fixed abode"}
+            if no_fixed_abode(subject.postcode)
+            else {"use": "home", "postalCode": subject.postcode}
+        ]
     return body
 
 
-def recipient_organization(organization_id: str, recipient: Recipient, hub: HubIdentity
-                           ) -> Json:
+def recipient_organization(organization_id: str, recipient: Recipient, hub: HubIdentity) -> Json:
     """The Organization a message is for (its MessageHeader's `destination.receiver`)."""
     return organization(organization_id, recipient.name, recipient.id, hub)
 
 
 def organization(organization_id: str, name: str, identifier: str, hub: HubIdentity) -> Json:
-    return {"resourceType": "Organization", "id": organization_id, "name": name,
-            "identifier": [{"system": hub.system("organisation"), "value": identifier}]}
+    return {
+        "resourceType": "Organization",
+        "id": organization_id,
+        "name": name,
+        "identifier": [{"system": hub.system("organisation"), "value": identifier}],
+    }
 
 
 def destination(recipient: Recipient, receiver_id: str) -> list[Json]:
     """Where a message goes: the recipient's endpoint and its Organization in the Bundle."""
-    return [{"name": recipient.name, "receiver": ref(receiver_id),
-             "endpoint": recipient.endpoint}]
+    return [{"name": recipient.name, "receiver": ref(receiver_id), "endpoint": recipient.endpoint}]
 
 
 def message_header(
-    *, header_id: str, message_type: MessageType, reason: str, recipient: Recipient,
-    receiver_id: str, hub: HubIdentity, focus_id: str, response_to: str | None = None,
+    *,
+    header_id: str,
+    message_type: MessageType,
+    reason: str,
+    recipient: Recipient,
+    receiver_id: str,
+    hub: HubIdentity,
+    focus_id: str,
+    response_to: str | None = None,
 ) -> Json:
     """A BaRS-style MessageHeader: the message type's event and definition, reason (new |
     update), destination (with the receiving Organization), source, focus."""
@@ -85,8 +96,12 @@ def message_header(
         "eventCoding": {"system": definition.event_system, "code": definition.event_code},
         "reason": {"coding": [{"system": BARS_REASON, "code": reason}]},
         "destination": destination(recipient, receiver_id),
-        "source": {"name": hub.name, "software": "referral-hub", "version": hub.version,
-                   "endpoint": hub.endpoint},
+        "source": {
+            "name": hub.name,
+            "software": "referral-hub",
+            "version": hub.version,
+            "endpoint": hub.endpoint,
+        },
         "focus": [ref(focus_id)],
         "definition": definition_url(message_type),
         **({"response": {"identifier": response_to, "code": "ok"}} if response_to else {}),
@@ -96,5 +111,12 @@ def message_header(
 def message_bundle(bundle_id: str, now: datetime, resources: list[Json]) -> FhirMessage:
     """A `message` Bundle, MessageHeader first, every entry addressed by `urn:uuid:`."""
     entries = [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources]
-    return validated({"resourceType": "Bundle", "id": bundle_id, "type": "message",
-                      "timestamp": instant(now), "entry": entries})
+    return validated(
+        {
+            "resourceType": "Bundle",
+            "id": bundle_id,
+            "type": "message",
+            "timestamp": instant(now),
+            "entry": entries,
+        }
+    )

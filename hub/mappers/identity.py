@@ -29,29 +29,49 @@ from hub.mappers.message import FhirMessage
 
 
 def map_identity_review(
-    event: Envelope, context: ReferralContext, *, now: datetime, new_id: NewId,
+    event: Envelope,
+    context: ReferralContext,
+    *,
+    now: datetime,
+    new_id: NewId,
     candidates: Sequence[tuple[str, int, Sequence[str]]],
 ) -> FhirMessage:
     """A Task asking a person to confirm or reject possible matches (person id, score, reasons);
     nothing is merged until they do (`hub person merge`)."""
     conflict = context.triage_reason == IDENTITY_CONFLICT
     task = {
-        "resourceType": "Task", "id": context.referral_id, "status": "requested",
-        "intent": "order", "for": ref(context.person_id), "authoredOn": instant(now),
+        "resourceType": "Task",
+        "id": context.referral_id,
+        "status": "requested",
+        "intent": "order",
+        "for": ref(context.person_id),
+        "authoredOn": instant(now),
         "code": TASK_TYPE.concept("identity-review"),
         "businessStatus": REFERRAL_MILESTONE.concept(AWAITING_TRIAGE),
         "statusReason": TRIAGE_REASON.concept(context.triage_reason or POSSIBLE_MATCH),
-        "input": [{"type": TASK_INPUT.concept(TaskInput.IDENTITY_CONFLICT if conflict
-                                              else TaskInput.POSSIBLE_MATCH),
-                   "valueString": f"person {person} score {total}: {', '.join(reasons)}"}
-                  for person, total, reasons in candidates],
+        "input": [
+            {
+                "type": TASK_INPUT.concept(
+                    TaskInput.IDENTITY_CONFLICT if conflict else TaskInput.POSSIBLE_MATCH
+                ),
+                "valueString": f"person {person} score {total}: {', '.join(reasons)}",
+            }
+            for person, total, reasons in candidates
+        ],
     }
     receiver_id = new_id()
     header = message_header(
-        header_id=new_id(), message_type=MessageType.IDENTITY_REVIEW, reason="new",
-        recipient=context.recipient, receiver_id=receiver_id, hub=context.hub,
-        focus_id=context.referral_id)
+        header_id=new_id(),
+        message_type=MessageType.IDENTITY_REVIEW,
+        reason="new",
+        recipient=context.recipient,
+        receiver_id=receiver_id,
+        hub=context.hub,
+        focus_id=context.referral_id,
+    )
     person = patient(event.subject, context.person_id, context.recipient, context.hub)
-    return message_bundle(new_id(), now, [
-        header, task, person,
-        recipient_organization(receiver_id, context.recipient, context.hub)])
+    return message_bundle(
+        new_id(),
+        now,
+        [header, task, person, recipient_organization(receiver_id, context.recipient, context.hub)],
+    )

@@ -91,8 +91,9 @@ def _element_type(annotation: Any) -> tuple[type[FHIRAbstractModel] | None, bool
     if klass is None:
         return None, repeats
     element = klass()
-    return (element if isinstance(element, type) and issubclass(element, FHIRAbstractModel)
-            else None), repeats
+    return (
+        element if isinstance(element, type) and issubclass(element, FHIRAbstractModel) else None
+    ), repeats
 
 
 def _shared(body: Json, model: type[Any]) -> Json:
@@ -128,6 +129,7 @@ def _one(value: Any, element: type[FHIRAbstractModel]) -> Any:
             return element.model_validate(value)
         except ValueError:  # reported in its place by the validation around it
             return None
+
     return _once(value, element, validate) or value
 
 
@@ -160,8 +162,10 @@ def validated_resource(body: Json) -> Json:
 def validated(body: Json) -> FhirMessage:
     """Validate a Bundle given as JSON; raises (pydantic ValidationError) when it is invalid.
     Each entry's resource is validated by its own model, then the Bundle around them."""
-    entries = [{**entry, "resource": _resource(entry["resource"])} if "resource" in entry
-               else entry for entry in body.get("entry", ())]
+    entries = [
+        {**entry, "resource": _resource(entry["resource"])} if "resource" in entry else entry
+        for entry in body.get("entry", ())
+    ]
     return FhirMessage(Bundle.model_validate({**body, "entry": entries}))
 
 
@@ -181,9 +185,15 @@ def _elements(model_class: type[Any]) -> tuple[Element, ...]:
             field = aliases[name]
             info = fields[field]
             extension = fields.get(f"{field}__ext")
-            elements.append((info.alias or field, field, is_primitive_type(info),
-                             f"{field}__ext",
-                             (extension.alias or f"{field}__ext") if extension else ""))
+            elements.append(
+                (
+                    info.alias or field,
+                    field,
+                    is_primitive_type(info),
+                    f"{field}__ext",
+                    (extension.alias or f"{field}__ext") if extension else "",
+                )
+            )
         found = _ELEMENTS[model_class] = tuple(elements)
     return found
 
@@ -195,8 +205,12 @@ def _primitive(value: Any) -> Any:
         return f"urn:uuid:{value}"
     if isinstance(value, decimal.Decimal):
         exponent = value.as_tuple().exponent
-        if value.is_finite() and value == value.to_integral_value() \
-                and isinstance(exponent, int) and exponent >= 0:
+        if (
+            value.is_finite()
+            and value == value.to_integral_value()
+            and isinstance(exponent, int)
+            and exponent >= 0
+        ):
             return int(value)
         return float(value)
     if isinstance(value, bytes | bytearray):

@@ -12,13 +12,21 @@ from hub.mappers.messages import assessment_request_bundle, due_on
 
 
 def map_pre_sentence_report_request(
-    event: PreSentenceReportRequestedEvent, context: ReferralContext, *, now: datetime,
+    event: PreSentenceReportRequestedEvent,
+    context: ReferralContext,
+    *,
+    now: datetime,
     new_id: NewId,
 ) -> FhirMessage:
     """A pre-sentence report requested → a request for the assessment it needs, due before it."""
     payload = event.payload
     return assessment_request_bundle(
-        event.subject, context, now=now, new_id=new_id,
-        assessment_type=AssessmentType.PRE_SENTENCE_REPORT, requested_by=event.source.site,
+        event.subject,
+        context,
+        now=now,
+        new_id=new_id,
+        assessment_type=AssessmentType.PRE_SENTENCE_REPORT,
+        requested_by=event.source.site,
         due=due_on(payload.due_on),
-        requirements=sorted(r.value for r in payload.requirements_considered))
+        requirements=sorted(r.value for r in payload.requirements_considered),
+    )

@@ -32,14 +32,28 @@ PROVIDER, TRIAGE = RecipientKind.PROVIDER, RecipientKind.TRIAGE
 COURT, PROBATION = RecipientKind.COURT, RecipientKind.PROBATION
 
 #: The shared assessment's items (QuestionnaireResponse linkIds) each recipient receives.
-WHOLE_ASSESSMENT = frozenset({
-    "substances", "ever-injected", "alcohol", "mental-health-concern", "housing",
-    "domestic-abuse", "sex-work", "other-vulnerabilities", "treatment-history", "goals",
-    "goals-note", "consent"})
+WHOLE_ASSESSMENT = frozenset(
+    {
+        "substances",
+        "ever-injected",
+        "alcohol",
+        "mental-health-concern",
+        "housing",
+        "domestic-abuse",
+        "sex-work",
+        "other-vulnerabilities",
+        "treatment-history",
+        "goals",
+        "goals-note",
+        "consent",
+    }
+)
 ASSESSMENT_SUMMARY = frozenset({"substances", "alcohol", "treatment-history"})
 ASSESSMENT_ITEMS: dict[RecipientKind, frozenset[str]] = {
-    PROVIDER: WHOLE_ASSESSMENT, TRIAGE: WHOLE_ASSESSMENT,
-    COURT: ASSESSMENT_SUMMARY, PROBATION: ASSESSMENT_SUMMARY,
+    PROVIDER: WHOLE_ASSESSMENT,
+    TRIAGE: WHOLE_ASSESSMENT,
+    COURT: ASSESSMENT_SUMMARY,
+    PROBATION: ASSESSMENT_SUMMARY,
 }
 
 #: The source's references each recipient may see (field, identifier system name), besides
@@ -55,46 +69,96 @@ VISIBLE_REFERENCES: dict[RecipientKind, tuple[tuple[str, str], ...]] = {
 #: person's identifiers above): referral, assessment request, organisation, identity review.
 _HUB_IDS = frozenset({"nhs-number", "person", "referral", "assessment-request", "organisation"})
 IDENTIFIER_SYSTEMS: dict[RecipientKind, frozenset[str]] = {
-    kind: _HUB_IDS | {system for _, system in references}
+    kind: _HUB_IDS
+    | {system for _, system in references}
     | ({"identity-review"} if kind is TRIAGE else set())
-    for kind, references in VISIBLE_REFERENCES.items()}
+    for kind, references in VISIBLE_REFERENCES.items()
+}
 
 #: Who may receive the person's home address (to contact them).
 SEES_ADDRESS = frozenset({PROVIDER, TRIAGE})
 
-_HEADER = frozenset({"id", "eventCoding", "reason", "destination", "source", "focus",
-                     "definition", "response"})
+_HEADER = frozenset(
+    {"id", "eventCoding", "reason", "destination", "source", "focus", "definition", "response"}
+)
 _PATIENT = frozenset({"id", "identifier", "name", "birthDate"})
-_OBSERVATION = frozenset({"id", "status", "category", "code", "subject", "effectiveDateTime",
-                          "method", "valueCodeableConcept", "valueInteger", "dataAbsentReason"})
+_OBSERVATION = frozenset(
+    {
+        "id",
+        "status",
+        "category",
+        "code",
+        "subject",
+        "effectiveDateTime",
+        "method",
+        "valueCodeableConcept",
+        "valueInteger",
+        "dataAbsentReason",
+    }
+)
 _REFERRAL = {
     "MessageHeader": _HEADER,
     "Patient": _PATIENT | {"address"},
-    "ServiceRequest": frozenset({
-        "id", "identifier", "status", "intent", "category", "code", "subject", "authoredOn",
-        "occurrenceDateTime", "requester", "performer", "reasonCode", "reasonReference",
-        "supportingInfo"}),
+    "ServiceRequest": frozenset(
+        {
+            "id",
+            "identifier",
+            "status",
+            "intent",
+            "category",
+            "code",
+            "subject",
+            "authoredOn",
+            "occurrenceDateTime",
+            "requester",
+            "performer",
+            "reasonCode",
+            "reasonReference",
+            "supportingInfo",
+        }
+    ),
     "Observation": _OBSERVATION,
-    "QuestionnaireResponse": frozenset({"id", "questionnaire", "status", "subject",
-                                        "authored", "item"}),
-    "Consent": frozenset({"id", "status", "scope", "category", "patient", "dateTime",
-                          "policyRule", "provision"}),
+    "QuestionnaireResponse": frozenset(
+        {"id", "questionnaire", "status", "subject", "authored", "item"}
+    ),
+    "Consent": frozenset(
+        {"id", "status", "scope", "category", "patient", "dateTime", "policyRule", "provision"}
+    ),
     "Organization": frozenset({"id", "identifier", "name"}),
-    "Task": frozenset({"id", "status", "intent", "code", "focus", "for", "authoredOn",
-                       "lastModified", "owner", "requester", "restriction", "businessStatus",
-                       "statusReason", "input"}),
+    "Task": frozenset(
+        {
+            "id",
+            "status",
+            "intent",
+            "code",
+            "focus",
+            "for",
+            "authoredOn",
+            "lastModified",
+            "owner",
+            "requester",
+            "restriction",
+            "businessStatus",
+            "statusReason",
+            "input",
+        }
+    ),
 }
 _ANSWER = {
     "MessageHeader": _HEADER,
     "Patient": _PATIENT,
     "QuestionnaireResponse": _REFERRAL["QuestionnaireResponse"],
-    "Observation": frozenset({"id", "status", "code", "subject", "effectiveDateTime",
-                              "valueCodeableConcept"}),
+    "Observation": frozenset(
+        {"id", "status", "code", "subject", "effectiveDateTime", "valueCodeableConcept"}
+    ),
     "Organization": _REFERRAL["Organization"],  # the court or probation office (receiver)
 }
 #: Per recipient: resource type → the elements it may have.
 RESOURCES: dict[RecipientKind, dict[str, frozenset[str]]] = {
-    PROVIDER: _REFERRAL, TRIAGE: _REFERRAL, COURT: _ANSWER, PROBATION: _ANSWER,
+    PROVIDER: _REFERRAL,
+    TRIAGE: _REFERRAL,
+    COURT: _ANSWER,
+    PROBATION: _ANSWER,
 }
 
 #: Per recipient: the code systems (last path segment) of the Observations it may receive.
@@ -122,8 +186,11 @@ def _identifiers(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, dict):
         for key, item in value.items():
             if key in ("identifier", "valueIdentifier"):
-                found += [i for i in (item if isinstance(item, list) else [item])
-                          if isinstance(i, dict) and "system" in i]
+                found += [
+                    i
+                    for i in (item if isinstance(item, list) else [item])
+                    if isinstance(i, dict) and "system" in i
+                ]
             found += _identifiers(item)
     elif isinstance(value, list):
         for item in value:
@@ -131,8 +198,7 @@ def _identifiers(value: Any) -> list[dict[str, Any]]:
     return found
 
 
-def _items_outside(items: list[dict[str, Any]], allowed: frozenset[str],
-                   path: str) -> list[str]:
+def _items_outside(items: list[dict[str, Any]], allowed: frozenset[str], path: str) -> list[str]:
     """QuestionnaireResponse items (and their nested items) the recipient may not see: a
     nested item must be a child of its group in the Questionnaire."""
     found = []
@@ -141,9 +207,11 @@ def _items_outside(items: list[dict[str, Any]], allowed: frozenset[str],
         if link not in allowed:
             found.append(f"{path} {link}")
             continue
-        found += _items_outside(item.get("item", []),
-                                _questionnaire_groups().get(link, frozenset()),
-                                f"{path} {link}.item")
+        found += _items_outside(
+            item.get("item", []),
+            _questionnaire_groups().get(link, frozenset()),
+            f"{path} {link}.item",
+        )
     return found
 
 
@@ -159,8 +227,9 @@ def _children(items: list[dict[str, Any]]) -> dict[str, frozenset[str]]:
 @cache
 def _questionnaire_groups() -> dict[str, frozenset[str]]:
     """Each Questionnaire group's items (what may be nested under it)."""
-    return _children(json.loads(
-        shared_assessment_questionnaire().model_dump_json(exclude_none=True))["item"])
+    return _children(
+        json.loads(shared_assessment_questionnaire().model_dump_json(exclude_none=True))["item"]
+    )
 
 
 def outside_projection(bundle: dict[str, Any], kind: RecipientKind) -> list[str]:
@@ -174,14 +243,24 @@ def outside_projection(bundle: dict[str, Any], kind: RecipientKind) -> list[str]
         if kind_of not in allowed:
             found.append(kind_of)
             continue
-        found += [f"{kind_of}.{key}" for key in resource
-                  if key != "resourceType" and key not in allowed[kind_of]]
-        found += [f"{kind_of} identifier {name}" for i in _identifiers(resource)
-                  if (name := _system_name(i["system"])) not in IDENTIFIER_SYSTEMS[kind]]
+        found += [
+            f"{kind_of}.{key}"
+            for key in resource
+            if key != "resourceType" and key not in allowed[kind_of]
+        ]
+        found += [
+            f"{kind_of} identifier {name}"
+            for i in _identifiers(resource)
+            if (name := _system_name(i["system"])) not in IDENTIFIER_SYSTEMS[kind]
+        ]
         if kind_of == "QuestionnaireResponse":
-            found += _items_outside(resource["item"], ASSESSMENT_ITEMS[kind],
-                                    "QuestionnaireResponse.item")
+            found += _items_outside(
+                resource["item"], ASSESSMENT_ITEMS[kind], "QuestionnaireResponse.item"
+            )
         elif kind_of == "Observation":
-            found += [f"Observation.code {system}" for c in resource["code"]["coding"]
-                      if (system := _system_name(c["system"])) not in OBSERVATIONS[kind]]
+            found += [
+                f"Observation.code {system}"
+                for c in resource["code"]["coding"]
+                if (system := _system_name(c["system"])) not in OBSERVATIONS[kind]
+            ]
     return found

@@ -100,11 +100,22 @@ class BatchProcessor:
     """Processes batches of records of the hub's input topics; safe to call again."""
 
     def __init__(
-        self, *, unit_of_work: Callable[[], UnitOfWork], outbox: Outbox,
-        routes: dict[str, Route], providers: ProviderDirectory, topics: Topics,
-        hub: HubIdentity, endpoint_base: str, retry: RetryPolicy,
-        clock: Callable[[], datetime], new_id: NewId, assessment_validity: timedelta,
-        thresholds: Thresholds, code_error_retries: int = 2, code_error_limit: int = 5,
+        self,
+        *,
+        unit_of_work: Callable[[], UnitOfWork],
+        outbox: Outbox,
+        routes: dict[str, Route],
+        providers: ProviderDirectory,
+        topics: Topics,
+        hub: HubIdentity,
+        endpoint_base: str,
+        retry: RetryPolicy,
+        clock: Callable[[], datetime],
+        new_id: NewId,
+        assessment_validity: timedelta,
+        thresholds: Thresholds,
+        code_error_retries: int = 2,
+        code_error_limit: int = 5,
     ) -> None:
         self._unit_of_work = unit_of_work
         self._outbox = outbox
@@ -157,8 +168,11 @@ class BatchProcessor:
             except (StorageRefused, PartitionStalled):
                 raise
             except Exception as error:  # not from a record's handling: nothing to dead-letter
-                log.critical("ALERT a batch of %s failed (%s), not transiently: the "
-                             "partitions rest", items[0].record.topic, type(error).__name__)
+                log.critical(
+                    "ALERT a batch of %s failed (%s), not transiently: the partitions rest",
+                    items[0].record.topic,
+                    type(error).__name__,
+                )
                 raise PartitionStalled(f"{type(error).__name__} while storing") from error
 
     async def _code_error(self, failed: CodeError, items: list[_Item]) -> None:
@@ -166,24 +180,42 @@ class BatchProcessor:
         item.code_errors += 1
         metrics.CODE_ERRORS.labels(item.record.topic).inc()
         if item.code_errors <= self._code_error_retries:
-            log.error("code error on %s (%s), attempt %d: trying again", item.record.position,
-                      type(error).__name__, item.code_errors, exc_info=error)
+            log.error(
+                "code error on %s (%s), attempt %d: trying again",
+                item.record.position,
+                type(error).__name__,
+                item.code_errors,
+                exc_info=error,
+            )
             await asyncio.sleep(self._retry.initial * 2 ** (item.code_errors - 1))
             return
         partition = (item.record.topic, item.record.partition)
-        in_batch = sum(1 for i in items if i.internal_error is not None
-                       and (i.record.topic, i.record.partition) == partition)
+        in_batch = sum(
+            1
+            for i in items
+            if i.internal_error is not None and (i.record.topic, i.record.partition) == partition
+        )
         if self._code_error_streak[partition] + in_batch + 1 >= self._code_error_limit:
-            log.critical("ALERT %d code errors in a row on %s:%d (now %s, %s): the partition "
-                         "is paused", self._code_error_limit, *partition, item.record.position,
-                         type(error).__name__)
+            log.critical(
+                "ALERT %d code errors in a row on %s:%d (now %s, %s): the partition is paused",
+                self._code_error_limit,
+                *partition,
+                item.record.position,
+                type(error).__name__,
+            )
             raise PartitionStalled(f"{item.record.position}: code errors") from error
-        log.critical("ALERT code error on %s (%s) after %d attempts: dead-lettered as "
-                     "internal_error", item.record.position, type(error).__name__,
-                     item.code_errors)
-        item.internal_error = Rejected(Stage.RESOLVE, Reason.INTERNAL_ERROR,
-                                       f"{type(error).__name__} while processing",
-                                       type(error).__name__)
+        log.critical(
+            "ALERT code error on %s (%s) after %d attempts: dead-lettered as internal_error",
+            item.record.position,
+            type(error).__name__,
+            item.code_errors,
+        )
+        item.internal_error = Rejected(
+            Stage.RESOLVE,
+            Reason.INTERNAL_ERROR,
+            f"{type(error).__name__} while processing",
+            type(error).__name__,
+        )
 
     async def ready(self) -> bool:
         """Whether the unit of work can be opened again (a paused partition's health probe)."""
@@ -196,8 +228,9 @@ class BatchProcessor:
     def _parse(self, record: InboundRecord) -> _Item:
         now = self._clock()
         try:
-            return _Item(record, parse_event(record.value, self._routes[record.topic].catalogue),
-                         None, now)
+            return _Item(
+                record, parse_event(record.value, self._routes[record.topic].catalogue), None, now
+            )
         except Rejected as rejected:
             return _Item(record, None, rejected, now)
 
@@ -206,25 +239,38 @@ class BatchProcessor:
             return await self._stored([item])
         except StorageRefused as refused:
             cause = refused.__cause__ or refused
-            log.error("storing %s failed (%s): dead-lettered", item.record.position,
-                      type(cause).__name__)
-            item.storing_refused = Rejected(Stage.RESOLVE, Reason.UNMAPPABLE,
-                                            f"{type(cause).__name__} while storing",
-                                            type(cause).__name__)
+            log.error(
+                "storing %s failed (%s): dead-lettered", item.record.position, type(cause).__name__
+            )
+            item.storing_refused = Rejected(
+                Stage.RESOLVE,
+                Reason.UNMAPPABLE,
+                f"{type(cause).__name__} while storing",
+                type(cause).__name__,
+            )
             try:
                 return await self._stored([item])
             except StorageRefused as again:  # then a minimal one: where it was, its bytes
-                log.critical("ALERT %s: its dead letter cannot be stored (%s); a minimal one "
-                             "is", item.record.position, type(again.__cause__ or again).__name__)
-                item.storing_refused = Rejected(Stage.RESOLVE, Reason.UNSTORABLE,
-                                                "its dead letter could not be stored",
-                                                type(again.__cause__ or again).__name__)
+                log.critical(
+                    "ALERT %s: its dead letter cannot be stored (%s); a minimal one is",
+                    item.record.position,
+                    type(again.__cause__ or again).__name__,
+                )
+                item.storing_refused = Rejected(
+                    Stage.RESOLVE,
+                    Reason.UNSTORABLE,
+                    "its dead letter could not be stored",
+                    type(again.__cause__ or again).__name__,
+                )
                 item.minimal = True
             try:
                 return await self._stored([item])
             except StorageRefused as last:  # not even that: stop here, do not spin
-                log.critical("ALERT %s: not even a minimal dead letter can be stored (%s)",
-                             item.record.position, type(last.__cause__ or last).__name__)
+                log.critical(
+                    "ALERT %s: not even a minimal dead letter can be stored (%s)",
+                    item.record.position,
+                    type(last.__cause__ or last).__name__,
+                )
                 raise PartitionStalled(f"{item.record.position}: unstorable") from last
 
     def _needs(self, items: list[_Item]) -> Needs:
@@ -251,8 +297,11 @@ class BatchProcessor:
 
     async def _store(self, items: list[_Item]) -> tuple[list[Outcome], list[PendingMessage]]:
         for item in items:  # decided again on every attempt
-            item.rejection = item.storing_refused if item.minimal else (
-                item.parse_rejection or item.storing_refused or item.internal_error)
+            item.rejection = (
+                item.storing_refused
+                if item.minimal
+                else (item.parse_rejection or item.storing_refused or item.internal_error)
+            )
         started = time.monotonic()
         async with self._unit_of_work() as uow:
             registry = await uow.load(self._needs(items))
@@ -273,9 +322,13 @@ class BatchProcessor:
                 if self._retry.transient(error):
                     raise
                 raise StorageRefused(type(error).__name__) from error
-        log.debug("batch of %d: %.0f ms to read, %.0f ms to decide and render, %.0f ms to "
-                  "write", len(items), (loaded - started) * 1000, (handled - loaded) * 1000,
-                  (time.monotonic() - handled) * 1000)
+        log.debug(
+            "batch of %d: %.0f ms to read, %.0f ms to decide and render, %.0f ms to write",
+            len(items),
+            (loaded - started) * 1000,
+            (handled - loaded) * 1000,
+            (time.monotonic() - handled) * 1000,
+        )
         return outcomes, pending
 
     def _handle(self, registry: Registry, item: _Item) -> Outcome:
@@ -292,21 +345,35 @@ class BatchProcessor:
         record = item.record
         # A minimal dead letter keeps none of the original headers (nor what the value seems).
         source = replace(record, headers=()) if item.minimal else record
-        headers = dead_letter_headers(source, rejection, hub_version=self._hub.version,
-                                      first_failure=item.first_failure,
-                                      message_id=self._new_id())
-        message = OutboundMessage(Topics.dead_letter(record.topic), record.key, record.value,
-                                  headers)
-        event_id = str(item.event.event_id) if item.event is not None and not item.minimal \
-            else None
-        registry.writes.dead_letters.append((
-            {"topic": record.topic, "partition": record.partition, "offset": record.offset,
-             "dlq_topic": message.topic, "stage": rejection.stage.value,
-             "reason": rejection.reason.value, "error_class": rejection.error_class,
-             "error_message": rejection.message, "event_id": event_id,
-             "recorded_at": self._clock(),
-             **({"event_type": None, "source_system": None} if item.minimal else {})},
-            Queued(record.position, message)))
+        headers = dead_letter_headers(
+            source,
+            rejection,
+            hub_version=self._hub.version,
+            first_failure=item.first_failure,
+            message_id=self._new_id(),
+        )
+        message = OutboundMessage(
+            Topics.dead_letter(record.topic), record.key, record.value, headers
+        )
+        event_id = str(item.event.event_id) if item.event is not None and not item.minimal else None
+        registry.writes.dead_letters.append(
+            (
+                {
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "dlq_topic": message.topic,
+                    "stage": rejection.stage.value,
+                    "reason": rejection.reason.value,
+                    "error_class": rejection.error_class,
+                    "error_message": rejection.message,
+                    "event_id": event_id,
+                    "recorded_at": self._clock(),
+                    **({"event_type": None, "source_system": None} if item.minimal else {}),
+                },
+                Queued(record.position, message),
+            )
+        )
         return Outcome(f"dead_letter:{rejection.reason.value}", (message.topic,))
 
     def _handle_event(self, registry: Registry, item: _Item, event: Event) -> Outcome:
@@ -316,13 +383,23 @@ class BatchProcessor:
         if earlier is not None:
             # Digests stored before content digests were the bytes' (`record.content_sha256`).
             if earlier not in (digest, record.content_sha256):
-                raise Rejected(Stage.RESOLVE, Reason.EVENT_ID_REUSED,
-                               "event_id was already used for a message with different "
-                               "content", "EventIdReused")
+                raise Rejected(
+                    Stage.RESOLVE,
+                    Reason.EVENT_ID_REUSED,
+                    "event_id was already used for a message with different content",
+                    "EventIdReused",
+                )
             return Outcome("duplicate", (), duplicate=True)
         now = self._clock()
-        env = HandlingEnv(self._providers, self._hub, self._endpoint_base, now, self._new_id,
-                          self._validity, self._thresholds)
+        env = HandlingEnv(
+            self._providers,
+            self._hub,
+            self._endpoint_base,
+            now,
+            self._new_id,
+            self._validity,
+            self._thresholds,
+        )
         try:
             handled = self._routes[record.topic].handlers[event.event_type](registry, event, env)
             messages = self._render(registry, record, handled, now)
@@ -334,24 +411,41 @@ class BatchProcessor:
             raise CodeError(item, error) from error
         authority = registry.authority_of(event) if isinstance(event, Envelope) else None
         facts = report_facts(event, self._providers, authority)
-        registry.insert("inbound_events", event_id=event_id, event_type=event.event_type,
-                        topic=record.topic, partition=record.partition, offset=record.offset,
-                        content_sha256=digest, outcome=handled.outcome,
-                        person_id=handled.person_id, occurred_at=event.occurred_at,
-                        processed_at=now, site=facts.site, authority=facts.authority,
-                        facts=facts.facts)
+        registry.insert(
+            "inbound_events",
+            event_id=event_id,
+            event_type=event.event_type,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            content_sha256=digest,
+            outcome=handled.outcome,
+            person_id=handled.person_id,
+            occurred_at=event.occurred_at,
+            processed_at=now,
+            site=facts.site,
+            authority=facts.authority,
+            facts=facts.facts,
+        )
         registry.remember_event(event_id, digest)
         for message in messages:
             registry.send(event_id, message)
         return Outcome(handled.outcome, tuple(m.topic for m in messages))
 
-    def _render(self, registry: Registry, record: InboundRecord, handled: Handled,
-                now: datetime) -> list[OutboundMessage]:
+    def _render(
+        self, registry: Registry, record: InboundRecord, handled: Handled, now: datetime
+    ) -> list[OutboundMessage]:
         messages = []
         for decision in handled.decisions:
             topic = topic_of(decision, self._topics, self._provider_topic)
-            message = render(decision, record, topic=topic, now=now, new_id=self._new_id,
-                             hub_version=self._hub.version)
+            message = render(
+                decision,
+                record,
+                topic=topic,
+                now=now,
+                new_id=self._new_id,
+                hub_version=self._hub.version,
+            )
             if isinstance(decision, ReferralMade):  # the referral keeps the Task it was sent
                 registry.set_referral_task(decision.context.referral_id, task_of(message.value))
             messages.append(message)
@@ -372,8 +466,9 @@ class BatchProcessor:
         if remaining:
             await self._retry.call("emit", send_remaining)
 
-    def _count(self, items: list[_Item], outcomes: list[Outcome], seconds: float,
-               storing: float) -> None:
+    def _count(
+        self, items: list[_Item], outcomes: list[Outcome], seconds: float, storing: float
+    ) -> None:
         """Metrics and one log line per batch (counted per label, not per record)."""
         summary: Counter[str] = Counter()
         counted: Counter[tuple[Any, ...]] = Counter()
@@ -393,20 +488,33 @@ class BatchProcessor:
                 counted["routed", out] += 1
             summary[outcome.outcome] += 1
             if debug:
-                log.debug("processed %s -> %s%s", item.record.position, outcome.outcome,
-                          " (redelivery)" if outcome.duplicate else "")
-        series = {"consumed": metrics.CONSUMED, "outcome": metrics.OUTCOMES,
-                  "dead": metrics.DEAD_LETTERED, "routed": metrics.ROUTED}
+                log.debug(
+                    "processed %s -> %s%s",
+                    item.record.position,
+                    outcome.outcome,
+                    " (redelivery)" if outcome.duplicate else "",
+                )
+        series = {
+            "consumed": metrics.CONSUMED,
+            "outcome": metrics.OUTCOMES,
+            "dead": metrics.DEAD_LETTERED,
+            "routed": metrics.ROUTED,
+        }
         for (kind, *labels), n in counted.items():
             series[kind].labels(*labels).inc(n)
             if kind == "consumed":  # each record waited for its batch
                 latency = metrics.LATENCY.labels(*labels)
                 for _ in range(n):
                     latency.observe(seconds)
-        log.info("processed %d record(s) of %s in %.0f ms (%.0f ms to store, %.0f ms to "
-                 "publish): %s", len(items), items[0].record.topic if items else "-",
-                 seconds * 1000, storing * 1000, (seconds - storing) * 1000,
-                 ", ".join(f"{k} {v}" for k, v in sorted(summary.items())))
+        log.info(
+            "processed %d record(s) of %s in %.0f ms (%.0f ms to store, %.0f ms to publish): %s",
+            len(items),
+            items[0].record.topic if items else "-",
+            seconds * 1000,
+            storing * 1000,
+            (seconds - storing) * 1000,
+            ", ".join(f"{k} {v}" for k, v in sorted(summary.items())),
+        )
 
 
 def _earlier(moment: datetime, by: timedelta) -> datetime:

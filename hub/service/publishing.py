@@ -60,25 +60,42 @@ def mapping() -> Iterator[None]:
     try:
         yield
     except ValidationError as error:
-        raise Rejected(Stage.MAP, Reason.UNMAPPABLE, f"{type(error).__name__} while mapping",
-                       type(error).__name__) from error
+        raise Rejected(
+            Stage.MAP,
+            Reason.UNMAPPABLE,
+            f"{type(error).__name__} while mapping",
+            type(error).__name__,
+        ) from error
 
 
-def _referral(event: ReferringEvent, decision: ReferralMade | ReferralUpdated, *,
-              now: datetime, new_id: NewId, reason: str) -> FhirMessage:
+def _referral(
+    event: ReferringEvent,
+    decision: ReferralMade | ReferralUpdated,
+    *,
+    now: datetime,
+    new_id: NewId,
+    reason: str,
+) -> FhirMessage:
     context = decision.context
     match event:
         case DrugTestResultEvent():
             return map_drug_test_referral(event, context, now=now, new_id=new_id, reason=reason)
         case RequiredAssessmentCompletedEvent() | VoluntaryAssessmentCompletedEvent():
-            return map_assessment_referral(event, context, now=now, new_id=new_id, reason=reason,
-                                           assessment_id=decision.assessment_id)
+            return map_assessment_referral(
+                event,
+                context,
+                now=now,
+                new_id=new_id,
+                reason=reason,
+                assessment_id=decision.assessment_id,
+            )
         case SentenceImposedEvent():
             return map_sentence_referral(event, context, now=now, new_id=new_id, reason=reason)
 
 
-def _request(event: RequestingEvent, decision: AssessmentRequested, *, now: datetime,
-             new_id: NewId) -> FhirMessage:
+def _request(
+    event: RequestingEvent, decision: AssessmentRequested, *, now: datetime, new_id: NewId
+) -> FhirMessage:
     context = decision.context
     match event:
         case RequiredAssessmentRequestedEvent():
@@ -93,51 +110,81 @@ def _request(event: RequestingEvent, decision: AssessmentRequested, *, now: date
 
 def revocation(context: ReferralContext, *, now: datetime, new_id: NewId) -> FhirMessage:
     """The update that revokes an open referral at a provider (the person moved)."""
-    return status_update_bundle(context, now=now, new_id=new_id,
-                                message_type=MessageType.REFERRAL_REVOKE,
-                                request_status="revoked", task_status="cancelled",
-                                milestone="revoked-moved")
+    return status_update_bundle(
+        context,
+        now=now,
+        new_id=new_id,
+        message_type=MessageType.REFERRAL_REVOKE,
+        request_status="revoked",
+        task_status="cancelled",
+        milestone="revoked-moved",
+    )
 
 
-def bundle_of(decision: Decision, *, now: datetime, new_id: NewId
-              ) -> tuple[FhirMessage, MessageType]:
+def bundle_of(
+    decision: Decision, *, now: datetime, new_id: NewId
+) -> tuple[FhirMessage, MessageType]:
     """The FHIR message for a decision, and its `message-type` header."""
     context = decision.context
     match decision:
         case ReferralMade():
             triage = context.recipient.kind is RecipientKind.TRIAGE
-            return (_referral(decision.event, decision, now=now, new_id=new_id, reason="new"),
-                    MessageType.TRIAGE if triage else MessageType.REFERRAL_NEW)
+            return (
+                _referral(decision.event, decision, now=now, new_id=new_id, reason="new"),
+                MessageType.TRIAGE if triage else MessageType.REFERRAL_NEW,
+            )
         case ReferralUpdated():
-            return (_referral(decision.event, decision, now=now, new_id=new_id,
-                              reason="update"), MessageType.REFERRAL_UPDATE)
+            return (
+                _referral(decision.event, decision, now=now, new_id=new_id, reason="update"),
+                MessageType.REFERRAL_UPDATE,
+            )
         case ReferralRevoked():
             return revocation(context, now=now, new_id=new_id), MessageType.REFERRAL_REVOKE
         case AssessmentRequested():
-            return (_request(decision.event, decision, now=now, new_id=new_id),
-                    MessageType.ASSESSMENT_REQUEST)
+            return (
+                _request(decision.event, decision, now=now, new_id=new_id),
+                MessageType.ASSESSMENT_REQUEST,
+            )
         case AssessmentShared():
             stored = decision.assessment
-            return (map_assessment_share(
-                decision.event.subject, stored.questionnaire_response, context, now=now,
-                new_id=new_id, request_event_id=decision.request_event_id,
-                assessed_at=stored.assessed_at, suitability=stored.suitability),
-                MessageType.ASSESSMENT_SHARED)
+            return (
+                map_assessment_share(
+                    decision.event.subject,
+                    stored.questionnaire_response,
+                    context,
+                    now=now,
+                    new_id=new_id,
+                    request_event_id=decision.request_event_id,
+                    assessed_at=stored.assessed_at,
+                    suitability=stored.suitability,
+                ),
+                MessageType.ASSESSMENT_SHARED,
+            )
         case RequestAnswered():
-            return (status_update_bundle(
-                context, now=now, new_id=new_id,
-                message_type=MessageType.ASSESSMENT_REQUEST_UPDATE, request_status="completed",
-                task_status="completed", milestone=ANSWERED_BY_ASSESSMENT,
-                category=REQUEST_CATEGORY.concept("assessment")),
-                MessageType.ASSESSMENT_REQUEST_UPDATE)
+            return (
+                status_update_bundle(
+                    context,
+                    now=now,
+                    new_id=new_id,
+                    message_type=MessageType.ASSESSMENT_REQUEST_UPDATE,
+                    request_status="completed",
+                    task_status="completed",
+                    milestone=ANSWERED_BY_ASSESSMENT,
+                    category=REQUEST_CATEGORY.concept("assessment"),
+                ),
+                MessageType.ASSESSMENT_REQUEST_UPDATE,
+            )
         case IdentityReviewRaised():
             candidates = [(p, s, list(r)) for p, s, r in decision.candidates]
-            return (map_identity_review(decision.event, context, now=now, new_id=new_id,
-                                        candidates=candidates), MessageType.IDENTITY_REVIEW)
+            return (
+                map_identity_review(
+                    decision.event, context, now=now, new_id=new_id, candidates=candidates
+                ),
+                MessageType.IDENTITY_REVIEW,
+            )
 
 
-def topic_of(decision: Decision, topics: Topics,
-             provider_topic: Callable[[str], str]) -> str:
+def topic_of(decision: Decision, topics: Topics, provider_topic: Callable[[str], str]) -> str:
     """Where a decision's message goes: the recipient's topic."""
     recipient = decision.context.recipient
     match decision:
@@ -151,7 +198,12 @@ def topic_of(decision: Decision, topics: Topics,
 
 
 def render(
-    decision: Decision, record: InboundRecord, *, topic: str, now: datetime, new_id: NewId,
+    decision: Decision,
+    record: InboundRecord,
+    *,
+    topic: str,
+    now: datetime,
+    new_id: NewId,
     hub_version: str,
 ) -> OutboundMessage:
     """The message for a decision: keyed by the person, headers continuing the input's trace."""
@@ -160,9 +212,14 @@ def render(
         value = to_json(bundle)
     reason = decision.context.triage_reason
     extra = (("triage-reason", reason.encode()),) if reason else ()
-    headers = output_headers(record.headers, event_id=str(decision.event.event_id),
-                             message_id=str(bundle.model.id), hub_version=hub_version,
-                             message_type=message_type, extra=extra)
+    headers = output_headers(
+        record.headers,
+        event_id=str(decision.event.event_id),
+        message_id=str(bundle.model.id),
+        hub_version=hub_version,
+        message_type=message_type,
+        extra=extra,
+    )
     return OutboundMessage(topic, decision.context.person_id.encode(), value, headers)
 
 

@@ -27,8 +27,7 @@ Transient = Callable[[BaseException], bool]
 class RetryPolicy:
     """Bounded exponential backoff with jitter around one call that can fail transiently."""
 
-    def __init__(self, attempts: int, initial: float, maximum: float,
-                 transient: Transient) -> None:
+    def __init__(self, attempts: int, initial: float, maximum: float, transient: Transient) -> None:
         self.attempts = attempts
         self.initial = initial
         self.maximum = maximum
@@ -37,8 +36,12 @@ class RetryPolicy:
     async def call(self, what: str, func: Callable[[], Awaitable[T]]) -> T:
         def _log(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
-            log.warning("transient failure in %s (attempt %d): %s", what, state.attempt_number,
-                        type(error).__name__)
+            log.warning(
+                "transient failure in %s (attempt %d): %s",
+                what,
+                state.attempt_number,
+                type(error).__name__,
+            )
             RETRIES.labels(what).inc()
 
         retrying = AsyncRetrying(
@@ -48,6 +51,7 @@ class RetryPolicy:
             before_sleep=_log,
             reraise=True,
         )
+
         async def attempt() -> T:
             return await func()
 
@@ -55,6 +59,7 @@ class RetryPolicy:
             return await retrying(attempt)
         except Exception as error:
             if self.transient(error):
-                raise PartitionStalled(f"{what}: retries exhausted ({type(error).__name__})") \
-                    from error
+                raise PartitionStalled(
+                    f"{what}: retries exhausted ({type(error).__name__})"
+                ) from error
             raise

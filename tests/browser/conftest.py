@@ -14,15 +14,25 @@ from playwright.sync_api import BrowserContext, sync_playwright
 from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "var" / "test-artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def chromium_path() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
-        raise RuntimeError("Debian's chromium is needed for the browser tests "
-                           "(apt-get install chromium; .ci/run installs it)")
+        raise RuntimeError(
+            "Debian's chromium is needed for the browser tests "
+            "(apt-get install chromium; .ci/run installs it)"
+        )
     return found
 
 
@@ -39,7 +49,8 @@ def browser(browser_profile: Path) -> Iterator[BrowserContext]:
     sync API keeps an event loop running while it is open, which other tests must not see."""
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(browser_profile), executable_path=chromium_path(), args=FLAGS, headless=True)
+            str(browser_profile), executable_path=chromium_path(), args=FLAGS, headless=True
+        )
         try:
             yield context
         finally:
@@ -70,5 +81,4 @@ def screenshot_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
     context: BrowserContext = request.getfixturevalue("browser")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for n, page in enumerate(context.pages):
-        page.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}-{n}.png"),
-                        full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}-{n}.png"), full_page=True)

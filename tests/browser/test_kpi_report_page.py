@@ -22,8 +22,15 @@ from tests.integration.conftest import hub_settings, start_hub
 from tests.integration.test_kpis import COURT, NORTH, PROBATION, build_history
 
 pytestmark = pytest.mark.browser
-TOTALS = {"engaged": 16599, "assessments_completed": 4521, "referrals": 1828, "entries": 1133,
-          "assessments_avoided": 512, "suitable_drr": 1076, "drr_granted": 226}
+TOTALS = {
+    "engaged": 16599,
+    "assessments_completed": 4521,
+    "referrals": 1828,
+    "entries": 1133,
+    "assessments_avoided": 512,
+    "suitable_drr": 1076,
+    "drr_granted": 226,
+}
 
 
 def report() -> Report:
@@ -33,8 +40,11 @@ def report() -> Report:
             figures[key].by_month[month] = TOTALS[key] // 12 + n
     figures["referrals"].by_authority = {"E08000025": 700, "outside": 3}
     figures["referrals"].by_site = {"Custody block North": 1000, "Court East": 828}
-    figures["not_converted"].by_reason = {"did_not_attend": 300, "unable_to_contact": 120,
-                                          "rejected: not_eligible": 20}
+    figures["not_converted"].by_reason = {
+        "did_not_attend": 300,
+        "unable_to_contact": 120,
+        "rejected: not_eligible": 20,
+    }
     names = {p.authority_code: p.authority_name for p in load_providers().providers}
     names.update({"outside": "Outside the seven authorities", "unknown": "Residence unknown"})
     return Report(date(2022, 1, 1), date(2022, 12, 31), figures, names)
@@ -66,8 +76,10 @@ def test_the_report_displays_its_figures_and_charts(
         row = page.locator(f"#indicator-{indicator.key}")
         assert row.is_visible()
         assert indicator.definition in row.inner_text()
-    assert "Birmingham" in page.get_by_text("By local authority of residence").locator(
-        "xpath=..").inner_text()
+    assert (
+        "Birmingham"
+        in page.get_by_text("By local authority of residence").locator("xpath=..").inner_text()
+    )
     assert requests == [page_file.as_uri()]  # self-contained: nothing else was fetched
 
     page.set_viewport_size({"width": 1200, "height": 900})
@@ -92,8 +104,9 @@ def computed(services: Services, database_url: str, topic_prefix: str) -> Report
     """The hub's own report of the test_kpis history (on a thread: Playwright's sync API owns
     this thread's event loop)."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, _computed(services, database_url, topic_prefix)
-                           ).result(timeout=300)
+        return pool.submit(asyncio.run, _computed(services, database_url, topic_prefix)).result(
+            timeout=300
+        )
 
 
 @pytest.mark.kafka
@@ -102,14 +115,14 @@ def test_the_hubs_own_report_shows_its_known_answers(
     browser: BrowserContext, computed: Report, tmp_path: Path, artifacts: Path
 ) -> None:
     page_file = tmp_path / "computed.html"  # every count, to check the computation
-    page_file.write_text(as_html(computed, datetime(2023, 4, 3, 9, 0, tzinfo=UTC),
-                                 suppress=False))
+    page_file.write_text(as_html(computed, datetime(2023, 4, 3, 9, 0, tzinfo=UTC), suppress=False))
     page = browser.new_page()
     page.goto(page_file.as_uri())
 
     def cells(table: str, first: str) -> list[str]:
         row = page.locator(f"#{table} tbody tr").filter(
-            has=page.locator("td:first-child", has_text=first))
+            has=page.locator("td:first-child", has_text=first)
+        )
         assert row.count() == 1, (table, first)
         return row.locator("td").all_inner_texts()
 
@@ -117,7 +130,13 @@ def test_the_hubs_own_report_shows_its_known_answers(
     assert cells("by-authority", "Birmingham") == ["Birmingham", "1", "1", "2", "1", "0"]
     assert cells("by-authority", "Dudley") == ["Dudley", "1", "1", "1", "0", "1"]
     assert cells("by-authority", "Outside the seven") == [
-        "Outside the seven authorities", "1", "0", "0", "0", "0"]
+        "Outside the seven authorities",
+        "1",
+        "0",
+        "0",
+        "0",
+        "0",
+    ]
     assert cells("by-site", NORTH) == [NORTH, "2", "1", "2", "1", "0"]
     assert cells("by-site", COURT) == [COURT, "1", "1", "1", "0", "0"]
     assert cells("by-site", PROBATION) == [PROBATION, "0", "0", "0", "0", "1"]

@@ -27,27 +27,43 @@ HUB = str(ROOT / ".venv" / "bin" / "hub")
 PASSWORD = "correct horse battery"
 
 
-
-
 @pytest.fixture
-def running(services: Services, database_url: str, topic_prefix: str
-            ) -> Iterator[tuple[str, dict[str, str]]]:
+def running(
+    services: Services, database_url: str, topic_prefix: str
+) -> Iterator[tuple[str, dict[str, str]]]:
     """`hub run` and `hub ops` as processes; yields the console's address and the env."""
     port, metrics_port = free_ports(), free_ports()
-    env = {**os.environ, "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
-           "HUB_DATABASE_URL": database_url, "HUB_TOPIC_PREFIX": topic_prefix,
-           "HUB_CONSUMER_GROUP": f"{topic_prefix}hub", "HUB_TOPIC_PARTITIONS": "3",
-           "HUB_OPS_PORT": str(port), "HUB_METRICS_PORT": str(metrics_port),
-           "HUB_METRICS_HOST": "127.0.0.1"}
-    subprocess.run([HUB, "ops", "user", "otto", "--role", "operator", "--password-stdin"],
-                   input=PASSWORD + "\n", env=env, cwd=ROOT, check=True, capture_output=True,
-                   text=True, timeout=120)
-    processes = [subprocess.Popen([HUB, *command], env=env, cwd=ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for command in (["run"], ["ops"])]
+    env = {
+        **os.environ,
+        "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
+        "HUB_DATABASE_URL": database_url,
+        "HUB_TOPIC_PREFIX": topic_prefix,
+        "HUB_CONSUMER_GROUP": f"{topic_prefix}hub",
+        "HUB_TOPIC_PARTITIONS": "3",
+        "HUB_OPS_PORT": str(port),
+        "HUB_METRICS_PORT": str(metrics_port),
+        "HUB_METRICS_HOST": "127.0.0.1",
+    }
+    subprocess.run(
+        [HUB, "ops", "user", "otto", "--role", "operator", "--password-stdin"],
+        input=PASSWORD + "\n",
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    processes = [
+        subprocess.Popen(
+            [HUB, *command], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        for command in (["run"], ["ops"])
+    ]
     try:
-        run_blocking(wait_for_members(services.bootstrap, f"{topic_prefix}hub.custody-events",
-                                      1, 90))
+        run_blocking(
+            wait_for_members(services.bootstrap, f"{topic_prefix}hub.custody-events", 1, 90)
+        )
         address = f"http://127.0.0.1:{port}"
 
         def console_down() -> str | None:
@@ -67,8 +83,12 @@ def running(services: Services, database_url: str, topic_prefix: str
 
 
 def test_an_operator_fixes_and_replays_a_dead_letter(
-    running: tuple[str, dict[str, str]], services: Services, database_url: str,
-    browser: BrowserContext, browser_profile: Path, artifacts: Path
+    running: tuple[str, dict[str, str]],
+    services: Services,
+    database_url: str,
+    browser: BrowserContext,
+    browser_profile: Path,
+    artifacts: Path,
 ) -> None:
     address, env = running
     event = drug_test_event(postcode="WV1 9ZZ")
@@ -76,8 +96,14 @@ def test_an_operator_fixes_and_replays_a_dead_letter(
     topic = env["HUB_TOPIC_PREFIX"] + "custody.events.v1"
     run_blocking(produce(services.bootstrap, topic, [encode(event)], key=b"k"))
     with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as conn:
-        poll_until_sync(lambda: "no dead letter" if conn.execute(
-            "SELECT count(*) FROM dead_letters").fetchone()[0] == 0 else None, 60)  # type: ignore[index]
+        poll_until_sync(
+            lambda: (
+                "no dead letter"
+                if conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 0
+                else None
+            ),
+            60,
+        )  # type: ignore[index]
 
     page = browser.new_page()
     page.goto(f"{address}/dead-letters")
@@ -131,8 +157,11 @@ def test_an_operator_fixes_and_replays_a_dead_letter(
     page.screenshot(path=str(artifacts / "ops-6-revealed.png"), full_page=True)
     page.click("button:has-text('Log out')")
     expect(page).to_have_url(f"{address}/login")
-    cached = [path for path in browser_profile.rglob("*") if path.is_file()
-              and family.encode() in path.read_bytes()]
+    cached = [
+        path
+        for path in browser_profile.rglob("*")
+        if path.is_file() and family.encode() in path.read_bytes()
+    ]
     assert cached == [], cached
     page.go_back()
     expect(page).to_have_url(f"{address}/login")
@@ -144,12 +173,14 @@ def test_an_operator_fixes_and_replays_a_dead_letter(
         metrics = scraped.read().decode()
     assert f'hub_consumer_lag{{partition="0",topic="{topic}"}}' in metrics
     with urllib.request.urlopen(
-            f"http://127.0.0.1:{env['HUB_METRICS_PORT']}/metrics", timeout=5) as scraped:
+        f"http://127.0.0.1:{env['HUB_METRICS_PORT']}/metrics", timeout=5
+    ) as scraped:
         hub_metrics = scraped.read().decode()
     assert f'hub_events_outcome_total{{outcome="referred",topic="{topic}"}} 1.0' in hub_metrics
-    assert f'hub_events_dead_lettered_total{{reason="contract_violation",topic="{topic}"}} 1.0' \
+    assert (
+        f'hub_events_dead_lettered_total{{reason="contract_violation",topic="{topic}"}} 1.0'
         in hub_metrics
+    )
     with psycopg.connect(database_url.replace("+psycopg", "")) as conn:
         sent = conn.execute("SELECT sent_value FROM dead_letter_actions").fetchone()
-    assert sent is not None and json.loads(sent[0])["payload"]["results"]["cocaine"] == \
-        "negative"
+    assert sent is not None and json.loads(sent[0])["payload"]["results"]["cocaine"] == "negative"

@@ -43,15 +43,22 @@ async def test_a_hub_killed_mid_stream_loses_and_duplicates_nothing(
 ) -> None:
     topics = Topics.of(load_providers(), topic_prefix)
     await create_topics(services.bootstrap, topics.all(load_providers()), partitions=3)
-    env = {**os.environ, "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
-           "HUB_DATABASE_URL": database_url, "HUB_TOPIC_PREFIX": topic_prefix,
-           "HUB_CONSUMER_GROUP": f"{topic_prefix}hub", "HUB_BATCH_MAX_RECORDS": "50",
-           "HUB_OUTBOX_GRACE_SECONDS": "1", "HUB_OUTBOX_RELAY_SECONDS": "1"}
+    env = {
+        **os.environ,
+        "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
+        "HUB_DATABASE_URL": database_url,
+        "HUB_TOPIC_PREFIX": topic_prefix,
+        "HUB_CONSUMER_GROUP": f"{topic_prefix}hub",
+        "HUB_BATCH_MAX_RECORDS": "50",
+        "HUB_OUTBOX_GRACE_SECONDS": "1",
+        "HUB_OUTBOX_RELAY_SECONDS": "1",
+    }
     group = f"{topic_prefix}hub.custody-events"
 
     def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen([HUB, "run"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [HUB, "run"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
 
     events = [drug_test_event(postcode="B12 9ZZ", with_nhs=False) for _ in range(EVENTS)]
     first = start()
@@ -69,12 +76,12 @@ async def test_a_hub_killed_mid_stream_loses_and_duplicates_nothing(
         first.wait(timeout=30)
         assert await asyncio.to_thread(_count, database_url, "inbound_events") < EVENTS
         second = start()
-        await wait_until_committed(services.bootstrap, group, topics.custody_events,
-                                   within=240)
+        await wait_until_committed(services.bootstrap, group, topics.custody_events, within=240)
 
         async def all_published() -> str | None:
             waiting = await asyncio.to_thread(
-                _count, database_url, "outbox WHERE published_at IS NULL")
+                _count, database_url, "outbox WHERE published_at IS NULL"
+            )
             return None if waiting == 0 else f"{waiting} outbox rows unpublished"
 
         await poll_until(all_published, 60)

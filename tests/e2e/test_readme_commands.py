@@ -30,12 +30,26 @@ def _lines(stream: object, into: queue.Queue[str]) -> None:
 
 
 def test_make_run_starts_everything_and_shows_where_each_sample_ended(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"HUB_KAFKA_BOOTSTRAP", "HUB_DATABASE_URL", "MAKEFLAGS"}}
-    env.update(HUB_VAR_DIR=str(tmp_path / "var"), HUB_DEV_KAFKA_PORT=str(free_ports(3)),
-               HUB_DEV_POSTGRES_PORT=str(free_ports()), HUB_DEV_KAFKA_LIBS=str(KAFKA_LIBS))
-    process = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"HUB_KAFKA_BOOTSTRAP", "HUB_DATABASE_URL", "MAKEFLAGS"}
+    }
+    env.update(
+        HUB_VAR_DIR=str(tmp_path / "var"),
+        HUB_DEV_KAFKA_PORT=str(free_ports(3)),
+        HUB_DEV_POSTGRES_PORT=str(free_ports()),
+        HUB_DEV_KAFKA_LIBS=str(KAFKA_LIBS),
+    )
+    process = subprocess.Popen(
+        ["make", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=_lines, args=(process.stdout, lines), daemon=True).start()
     seen: list[str] = []
@@ -61,5 +75,11 @@ def test_make_run_starts_everything_and_shows_where_each_sample_ended(tmp_path: 
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
-        subprocess.run([str(ROOT / ".venv" / "bin" / "hub"), "dev", "down"], cwd=ROOT, env=env,
-                       check=False, capture_output=True, timeout=120)
+        subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "hub"), "dev", "down"],
+            cwd=ROOT,
+            env=env,
+            check=False,
+            capture_output=True,
+            timeout=120,
+        )

@@ -30,29 +30,57 @@ SCALE, SEED = 0.05, 11
 def test_a_simulated_year_reproduces_the_published_figures(
     services: Services, database_url: str, topic_prefix: str
 ) -> None:
-    env = {**os.environ, "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
-           "HUB_DATABASE_URL": database_url, "HUB_TOPIC_PREFIX": topic_prefix,
-           "HUB_CONSUMER_GROUP": f"{topic_prefix}hub", "HUB_TOPIC_PARTITIONS": "3"}
-    hub = subprocess.Popen([HUB, "run"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
+        "HUB_DATABASE_URL": database_url,
+        "HUB_TOPIC_PREFIX": topic_prefix,
+        "HUB_CONSUMER_GROUP": f"{topic_prefix}hub",
+        "HUB_TOPIC_PARTITIONS": "3",
+    }
+    hub = subprocess.Popen(
+        [HUB, "run"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         for group in ("custody-events", "court-events", "probation-events", "provider-feedback"):
-            run_blocking(wait_for_members(services.bootstrap, f"{topic_prefix}hub.{group}", 1,
-                                          90))
-        simulated = subprocess.run([HUB, "simulate", "--scale", str(SCALE), "--seed",
-                                    str(SEED)], env=env, cwd=ROOT, capture_output=True,
-                                   text=True, timeout=900, check=False)
+            run_blocking(wait_for_members(services.bootstrap, f"{topic_prefix}hub.{group}", 1, 90))
+        simulated = subprocess.run(
+            [HUB, "simulate", "--scale", str(SCALE), "--seed", str(SEED)],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
     finally:
         hub.send_signal(signal.SIGINT)
         hub.wait(60)
     assert simulated.returncode == 0, simulated.stdout[-6000:] + simulated.stderr[-3000:]
-    assert "hub caught up" in simulated.stdout and "assessments avoided by reuse" in \
-        simulated.stdout
+    assert (
+        "hub caught up" in simulated.stdout and "assessments avoided by reuse" in simulated.stdout
+    )
     assert "1 April 2022 to 31 March 2023" in simulated.stdout
 
-    reported = subprocess.run([  # the financial year 2022/23
-        HUB, "report", "kpis", "--from", "2022-04-01", "--to", "2023-03-31", "--format",
-        "json"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    reported = subprocess.run(
+        [  # the financial year 2022/23
+            HUB,
+            "report",
+            "kpis",
+            "--from",
+            "2022-04-01",
+            "--to",
+            "2023-03-31",
+            "--format",
+            "json",
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     report = json.loads(reported.stdout)
     totals = {i["key"]: i["total"] for i in report["indicators"]}
     for key, published in CALIBRATION.items():
@@ -69,23 +97,37 @@ def test_a_simulated_year_reproduces_the_published_figures(
     assert plan.expected["linked_without_pnc"] > 0 and plan.expected["no_fixed_abode"] > 0
 
     with psycopg.connect(database_url.replace("+psycopg", "")) as conn:
-        letters = Counter(dict(conn.execute(
-            "SELECT reason, count(*) FROM dead_letters GROUP BY reason").fetchall()))
+        letters = Counter(
+            dict(
+                conn.execute("SELECT reason, count(*) FROM dead_letters GROUP BY reason").fetchall()
+            )
+        )
         # Repeat arrests without the PNC id were linked to the person (one person each, no
         # identity review); people of no fixed abode were triaged as residence unknown.
         people = conn.execute("SELECT count(*) FROM persons").fetchone()
-        reviews = conn.execute("SELECT count(*) FROM triage_items WHERE referral_id IS NULL"
-                               ).fetchone()
-        unknown = {pnc for (pnc,) in conn.execute(
-            "SELECT DISTINCT i.value FROM triage_items t JOIN referrals r "
-            "ON r.id = t.referral_id JOIN person_identifiers i ON i.person_id = r.person_id "
-            "AND i.system = 'pnc_id' WHERE t.reason = 'residence_unknown'")}
+        reviews = conn.execute(
+            "SELECT count(*) FROM triage_items WHERE referral_id IS NULL"
+        ).fetchone()
+        unknown = {
+            pnc
+            for (pnc,) in conn.execute(
+                "SELECT DISTINCT i.value FROM triage_items t JOIN referrals r "
+                "ON r.id = t.referral_id JOIN person_identifiers i ON i.person_id = r.person_id "
+                "AND i.system = 'pnc_id' WHERE t.reason = 'residence_unknown'"
+            )
+        }
     assert letters == Counter(plan.dead_letters)
     assert people == (len(plan.people),) and reviews == (0,)
-    no_address = {p.subject["pnc_id"] for p in plan.people
-                  if not {"postcode", "residence_authority"} & p.subject.keys()}
-    tested = {p.subject["pnc_id"] for p in plan.people if p.subject["pnc_id"] in no_address
-              and any(a.contact == "positive" for a in p.arrests)}
+    no_address = {
+        p.subject["pnc_id"]
+        for p in plan.people
+        if not {"postcode", "residence_authority"} & p.subject.keys()
+    }
+    tested = {
+        p.subject["pnc_id"]
+        for p in plan.people
+        if p.subject["pnc_id"] in no_address and any(a.contact == "positive" for a in p.arrests)
+    }
     assert len(no_address) == plan.expected["no_fixed_abode"]
     # everyone of no fixed abode who tested positive was triaged as residence unknown, and
     # nobody with an address was

@@ -16,8 +16,11 @@ from tests.integration.console import ops  # noqa: F401 - the console fixture, s
 
 def hub_settings(topic_prefix: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
-        "topic_prefix": topic_prefix, "consumer_group": f"{topic_prefix}hub",
-        "retry_attempts": 3, "retry_initial_seconds": 0.05, "retry_max_seconds": 0.2,
+        "topic_prefix": topic_prefix,
+        "consumer_group": f"{topic_prefix}hub",
+        "retry_attempts": 3,
+        "retry_initial_seconds": 0.05,
+        "retry_max_seconds": 0.2,
     }
     values.update(overrides)
     return Settings.model_validate(values)

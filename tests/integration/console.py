@@ -48,20 +48,33 @@ async def ops(hub: Hub, services: Services) -> AsyncIterator[Ops]:
     users = operations(hub.engine).users
     for name, role in (("vera", Role.VIEWER), ("otto", Role.OPERATOR)):
         await save_user(users, name, PASSWORD, role, datetime.now(UTC), actor="test-setup")
-    identity = HubIdentity("Referral Hub", "https://referral-hub.example/endpoint/hub", "test",
-                           "https://referral-hub.example/id/")
+    identity = HubIdentity(
+        "Referral Hub",
+        "https://referral-hub.example/endpoint/hub",
+        "test",
+        "https://referral-hub.example/id/",
+    )
     clock = Clock(datetime.now(UTC))
-    console = Console(operations(hub.engine), services.bootstrap, hub.topics,
-                      broker_probe(services.bootstrap, hub.topics, f"{hub.topics.prefix}hub"),
-                      TriageEnv(hub.providers, hub.topics, identity,
-                                "https://referral-hub.example/endpoint/", new_uuid),
-                      session_minutes=30, clock=clock, sources=TEST_SOURCES)
-    console.producer = AIOKafkaProducer(bootstrap_servers=services.bootstrap, acks="all",
-                                        request_timeout_ms=2_000)  # the console's is 10 s
+    console = Console(
+        operations(hub.engine),
+        services.bootstrap,
+        hub.topics,
+        broker_probe(services.bootstrap, hub.topics, f"{hub.topics.prefix}hub"),
+        TriageEnv(
+            hub.providers, hub.topics, identity, "https://referral-hub.example/endpoint/", new_uuid
+        ),
+        session_minutes=30,
+        clock=clock,
+        sources=TEST_SOURCES,
+    )
+    console.producer = AIOKafkaProducer(
+        bootstrap_servers=services.bootstrap, acks="all", request_timeout_ms=2_000
+    )  # the console's is 10 s
     await console.producer.start()
     app = create_app(console, secret_key="test-secret", allowed_hosts=["console"])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://console") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://console"
+    ) as client:
         yield Ops(client, console, clock, app)
     await console.producer.stop()
 
@@ -74,7 +87,8 @@ def csrf_of(page: str) -> str:
 
 async def login(client: httpx.AsyncClient, user: str) -> str:
     form = await client.get("/login")
-    answer = await client.post("/login", data={"username": user, "password": PASSWORD,
-                                               "csrf": csrf_of(form.text)})
+    answer = await client.post(
+        "/login", data={"username": user, "password": PASSWORD, "csrf": csrf_of(form.text)}
+    )
     assert answer.status_code == 303, answer.text
     return csrf_of((await client.get("/")).text)

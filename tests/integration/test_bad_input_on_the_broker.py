@@ -32,8 +32,12 @@ def expected_reason(value: bytes) -> str | None:
     return None
 
 
-@settings(max_examples=1, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=1,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(damaged=st.lists(corrupted(CUSTODY), min_size=25, max_size=25))
 async def test_bad_neighbours_do_not_stop_the_partition(
     hub: Hub, services: Services, damaged: list[tuple[str, bytes]]
@@ -43,14 +47,16 @@ async def test_bad_neighbours_do_not_stop_the_partition(
         valid = {**VALID[CUSTODY[index % len(CUSTODY)]], "event_id": str(uuid.uuid4())}
         values += [json.dumps(valid).encode(), bad]
     await produce(services.bootstrap, hub.topics.custody_events, values, key=b"one-partition")
-    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
-                               hub.topics.custody_events)
+    await wait_until_committed(
+        services.bootstrap, f"{hub.topics.prefix}hub.custody-events", hub.topics.custody_events
+    )
 
     dlq_topic = hub.topics.dead_letter(hub.topics.custody_events)
     letters = (await read_all(services.bootstrap, [dlq_topic]))[dlq_topic]
     expected = [(v, expected_reason(v)) for v in values]
     assert [(r.value, dict(r.headers)["hub.dlq.reason"].decode()) for r in letters] == [
-        (v, reason) for v, reason in expected if reason is not None]
+        (v, reason) for v, reason in expected if reason is not None
+    ]
     async with hub.engine.connect() as conn:
         processed = set((await conn.execute(select(inbound_events.c.event_id))).scalars())
     parsed = {json.loads(v)["event_id"] for v, reason in expected if reason is None}

@@ -42,26 +42,37 @@ def _processor(url: str) -> tuple[BatchProcessor, list[PostgresUnitOfWork], Any]
 
     settings = Settings()
     processor = build_processor(
-        settings, load_providers(settings.providers_file),
+        settings,
+        load_providers(settings.providers_file),
         Topics.of(load_providers(settings.providers_file)),
-        unit_of_work=unit_of_work, outbox=Acknowledged(), clock=lambda: datetime.now(UTC),
-        new_id=lambda: str(uuid.uuid4()))
+        unit_of_work=unit_of_work,
+        outbox=Acknowledged(),
+        clock=lambda: datetime.now(UTC),
+        new_id=lambda: str(uuid.uuid4()),
+    )
     return processor, made, engine
 
 
 def _recorded(n: int) -> list[bytes]:
     kinds = ["custody.booked_in", "custody.released", "custody.voluntary_assessment_offered"]
-    return [encode(from_example(
-        kinds[i % 3], at="2026-10-01T09:00:00+00:00", site="Test custody suite",
-        subject=drug_test_event(with_nhs=False)["subject"])) for i in range(n)]
+    return [
+        encode(
+            from_example(
+                kinds[i % 3],
+                at="2026-10-01T09:00:00+00:00",
+                site="Test custody suite",
+                subject=drug_test_event(with_nhs=False)["subject"],
+            )
+        )
+        for i in range(n)
+    ]
 
 
 def _referrals(n: int) -> list[bytes]:
     return [encode(drug_test_event(postcode="B12 9ZZ", with_nhs=False)) for _ in range(n)]
 
 
-@pytest.mark.parametrize(("events", "outcome"), [(_recorded, "recorded"),
-                                                 (_referrals, "referred")])
+@pytest.mark.parametrize(("events", "outcome"), [(_recorded, "recorded"), (_referrals, "referred")])
 async def test_a_batch_of_200_costs_the_statements_of_a_batch_of_one(
     database_url: str, events: Any, outcome: str
 ) -> None:
@@ -70,7 +81,8 @@ async def test_a_batch_of_200_costs_the_statements_of_a_batch_of_one(
         statements = []
         for size in (1, 20, 200):  # the first finds an empty registry, the others do not
             outcomes = await processor.process_batch(
-                [record("custody.events.v1", v) for v in events(size)])
+                [record("custody.events.v1", v) for v in events(size)]
+            )
             assert {o.outcome for o in outcomes} == {outcome}
             statements.append(made[-1].statements)
         # At most: 1 lock + 10 bulk reads (identifiers before and under the locks, events,
@@ -79,8 +91,10 @@ async def test_a_batch_of_200_costs_the_statements_of_a_batch_of_one(
         # depends on the people drawn) + 1 insert per table written (6) + the outbox.
         assert max(statements) <= 18, statements
         async with engine.connect() as conn:
-            counts = [(await conn.execute(select(func.count()).select_from(t))).scalar_one()
-                      for t in (inbound_events, persons, referrals, outbox)]
+            counts = [
+                (await conn.execute(select(func.count()).select_from(t))).scalar_one()
+                for t in (inbound_events, persons, referrals, outbox)
+            ]
         expected_referrals = 221 if outcome == "referred" else 0
         assert counts == [221, 221, expected_referrals, expected_referrals]
     finally:
@@ -96,7 +110,8 @@ async def test_a_batch_finds_what_earlier_batches_stored(database_url: str) -> N
         await processor.process_batch([record("custody.events.v1", encode(e)) for e in first])
         again = [drug_test_event(**{**e["subject"]}) for e in first[:10]]
         outcomes = await processor.process_batch(
-            [record("custody.events.v1", encode(e)) for e in again + first[10:]])
+            [record("custody.events.v1", encode(e)) for e in again + first[10:]]
+        )
         assert [o.outcome for o in outcomes] == ["referral_updated"] * 10 + ["duplicate"] * 10
     finally:
         await engine.dispose()
@@ -108,11 +123,14 @@ async def test_a_dead_letter_is_stored_whatever_text_the_input_held(database_url
     processed."""
     processor, _, engine = _processor(database_url)
     try:
-        hostile = (b'{"event_type": "custody.drug_test_result", "schema_version": "1.0", '
-                   b'"source": {"system": "niche\\u0000\\ud800"}, "pa\\u0000yload": 1}')
+        hostile = (
+            b'{"event_type": "custody.drug_test_result", "schema_version": "1.0", '
+            b'"source": {"system": "niche\\u0000\\ud800"}, "pa\\u0000yload": 1}'
+        )
         good = encode(drug_test_event(postcode="B12 9ZZ", with_nhs=False))
-        outcomes = await processor.process_batch([record("custody.events.v1", hostile),
-                                                  record("custody.events.v1", good)])
+        outcomes = await processor.process_batch(
+            [record("custody.events.v1", hostile), record("custody.events.v1", good)]
+        )
         assert [o.outcome for o in outcomes] == ["dead_letter:contract_violation", "referred"]
         async with engine.connect() as conn:
             stored = (await conn.execute(select(dead_letters))).one()
@@ -140,8 +158,9 @@ async def test_a_person_merged_under_a_batch_makes_it_read_again(database_url: s
             other = str(uuid.uuid4())
             await conn.execute(persons.insert().values(id=other))
             # The state a merge leaves while the batch waits: `person` merged into `other`.
-            await conn.execute(update(persons).where(persons.c.id == person)
-                               .values(merged_into=other))
+            await conn.execute(
+                update(persons).where(persons.c.id == person).values(merged_into=other)
+            )
         pairs = frozenset({("pnc_id", event["subject"]["pnc_id"])})
         needs = Needs(identifiers=set(pairs), subjects=[SubjectKeys(pairs)])
         async with PostgresUnitOfWork(engine, lambda: datetime.now(UTC)) as uow:

@@ -30,11 +30,13 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 async def dead_letters_of(hub: Hub, services: Services, values: list[bytes]) -> list[int]:
     await produce(services.bootstrap, hub.topics.custody_events, values, key=b"k")
-    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
-                               hub.topics.custody_events)
+    await wait_until_committed(
+        services.bootstrap, f"{hub.topics.prefix}hub.custody-events", hub.topics.custody_events
+    )
     async with hub.engine.connect() as conn:
-        return list((await conn.execute(select(dead_letters.c.id).order_by(
-            dead_letters.c.id))).scalars())
+        return list(
+            (await conn.execute(select(dead_letters.c.id).order_by(dead_letters.c.id))).scalars()
+        )
 
 
 def ids_in(page: str, table: str) -> list[int]:
@@ -53,8 +55,11 @@ def audit_rows(page: str) -> list[dict[str, str]]:
 
 async def actions(hub: Hub) -> list[Any]:
     async with hub.engine.connect() as conn:
-        return list((await conn.execute(select(dead_letter_actions).order_by(
-            dead_letter_actions.c.id))).all())
+        return list(
+            (
+                await conn.execute(select(dead_letter_actions).order_by(dead_letter_actions.c.id))
+            ).all()
+        )
 
 
 async def test_the_list_is_paged_with_its_total(hub: Hub, services: Services, ops: Ops) -> None:
@@ -79,23 +84,37 @@ async def test_an_edit_sets_several_fields_and_a_value_needs_its_path(
     (letter,) = await dead_letters_of(hub, services, [encode(event)])
     csrf = await login(ops.client, "otto")
     base = {"csrf": csrf, "version": "0", "reason": "lab confirmed both by phone"}
-    no_path = await ops.client.post(f"/dead-letters/{letter}/replay", data={
-        **base, "path": ["payload.results.opiates", ""], "value": ["positive", "negative"]})
+    no_path = await ops.client.post(
+        f"/dead-letters/{letter}/replay",
+        data={**base, "path": ["payload.results.opiates", ""], "value": ["positive", "negative"]},
+    )
     assert no_path.status_code == 422
     assert "edit 2: a new value needs the field path it goes to" in no_path.text
-    one = await ops.client.post(f"/dead-letters/{letter}/replay", data={
-        **base, "path": ["payload.results.opiates", ""], "value": ["positive", ""]})
+    one = await ops.client.post(
+        f"/dead-letters/{letter}/replay",
+        data={**base, "path": ["payload.results.opiates", ""], "value": ["positive", ""]},
+    )
     assert one.status_code == 400 and "payload.results.cocaine" in one.text  # still refused
     assert await actions(hub) == []
-    both = await ops.client.post(f"/dead-letters/{letter}/replay", data={
-        **base, "path": ["payload.results.opiates", "payload.results.cocaine", ""],
-        "value": ["positive", "negative", ""]})
+    both = await ops.client.post(
+        f"/dead-letters/{letter}/replay",
+        data={
+            **base,
+            "path": ["payload.results.opiates", "payload.results.cocaine", ""],
+            "value": ["positive", "negative", ""],
+        },
+    )
     assert both.status_code == 303
     (action,) = await actions(hub)
-    assert action.edits == [{"path": "payload.results.opiates", "value": "positive"},
-                            {"path": "payload.results.cocaine", "value": "negative"}]
+    assert action.edits == [
+        {"path": "payload.results.opiates", "value": "positive"},
+        {"path": "payload.results.cocaine", "value": "negative"},
+    ]
     assert json.loads(action.sent_value)["payload"]["results"] == {
-        **event["payload"]["results"], "opiates": "positive", "cocaine": "negative"}
+        **event["payload"]["results"],
+        "opiates": "positive",
+        "cocaine": "negative",
+    }
 
     async def routed() -> str | None:
         page = (await ops.client.get(f"/dead-letters/{letter}")).text
@@ -111,16 +130,29 @@ async def test_the_audit_answers_who_saw_or_changed_a_persons_data(
     (letter, other) = await dead_letters_of(hub, services, [encode(mine), b"not json"])
     csrf = await login(ops.client, "otto")
     for item in (letter, other):
-        await ops.client.post(f"/dead-letters/{item}/reveal",
-                              data={"csrf": csrf, "reason": f"checking {item}"})
-    await ops.client.post(f"/dead-letters/{letter}/replay", data={
-        "csrf": csrf, "version": "0", "path": "payload.results.opiates", "value": "positive",
-        "reason": "confirmed by phone"})
+        await ops.client.post(
+            f"/dead-letters/{item}/reveal", data={"csrf": csrf, "reason": f"checking {item}"}
+        )
+    await ops.client.post(
+        f"/dead-letters/{letter}/replay",
+        data={
+            "csrf": csrf,
+            "version": "0",
+            "path": "payload.results.opiates",
+            "value": "positive",
+            "reason": "confirmed by phone",
+        },
+    )
 
     async def person() -> str | None:
         async with hub.engine.connect() as conn:
-            found = (await conn.execute(select(inbound_events.c.person_id).where(
-                inbound_events.c.event_id == mine["event_id"]))).scalar()
+            found = (
+                await conn.execute(
+                    select(inbound_events.c.person_id).where(
+                        inbound_events.c.event_id == mine["event_id"]
+                    )
+                )
+            ).scalar()
         persons.append(str(found))
         return None if found else "not processed yet"
 
@@ -132,7 +164,8 @@ async def test_the_audit_answers_who_saw_or_changed_a_persons_data(
     assert [(r["action"], r["item"], r["person"]) for r in rows] == [
         ("replay_edited", f"dead letter {letter}", person_id),
         ("reveal", f"dead letter {other}", ""),  # never reached a person
-        ("reveal", f"dead letter {letter}", person_id)]
+        ("reveal", f"dead letter {letter}", person_id),
+    ]
     assert "edit-values" not in page  # the typed values: an admin's link only
 
     async def filtered(**params: str) -> list[tuple[str, str]]:
@@ -141,9 +174,13 @@ async def test_the_audit_answers_who_saw_or_changed_a_persons_data(
         return [(r["action"], r["item"]) for r in audit_rows(answer.text)]
 
     assert await filtered(person=person_id) == [
-        ("replay_edited", f"dead letter {letter}"), ("reveal", f"dead letter {letter}")]
+        ("replay_edited", f"dead letter {letter}"),
+        ("reveal", f"dead letter {letter}"),
+    ]
     assert await filtered(action="reveal", user="otto") == [
-        ("reveal", f"dead letter {other}"), ("reveal", f"dead letter {letter}")]
+        ("reveal", f"dead letter {other}"),
+        ("reveal", f"dead letter {letter}"),
+    ]
     assert await filtered(user="vera") == []
     now = ops.clock.now.astimezone(UK).replace(tzinfo=None)
     window = {"user": "otto", "since": f"{now - timedelta(minutes=5):%Y-%m-%dT%H:%M}"}
@@ -159,18 +196,28 @@ async def test_the_audit_answers_who_saw_or_changed_a_persons_data(
     (edit_id,) = [a.id for a in await actions(hub) if a.action == "replay_edited"]
     refused = await ops.client.get(f"/audit/edits/{edit_id}")
     assert refused.status_code == 403 and "admin role needed" in refused.text
-    assert (await ops.client.post(f"/audit/edits/{edit_id}/view", data={
-        "csrf": csrf, "reason": "x"})).status_code == 403
+    assert (
+        await ops.client.post(f"/audit/edits/{edit_id}/view", data={"csrf": csrf, "reason": "x"})
+    ).status_code == 403
 
-    await save_user(operations(hub.engine).users, "ada", PASSWORD, Role.ADMIN,
-                    datetime.now(UTC), actor="test-setup")
+    await save_user(
+        operations(hub.engine).users,
+        "ada",
+        PASSWORD,
+        Role.ADMIN,
+        datetime.now(UTC),
+        actor="test-setup",
+    )
     ops.client.cookies.clear()
     csrf = await login(ops.client, "ada")
     assert f'href="/audit/edits/{edit_id}"' in (await ops.client.get("/audit")).text
     masked = (await ops.client.get(f"/audit/edits/{edit_id}")).text
     assert "payload.results.opiates" in masked and "positive" not in masked
-    view = await ops.client.post(f"/audit/edits/{edit_id}/view", follow_redirects=False,
-                                 data={"csrf": csrf, "reason": "complaint about the edit"})
+    view = await ops.client.post(
+        f"/audit/edits/{edit_id}/view",
+        follow_redirects=False,
+        data={"csrf": csrf, "reason": "complaint about the edit"},
+    )
     assert view.status_code == 303
     shown = (await ops.client.get(view.headers["location"])).text
     assert "<td>positive</td>" in shown
@@ -178,7 +225,8 @@ async def test_the_audit_answers_who_saw_or_changed_a_persons_data(
     assert "<td>positive</td>" not in again and "shown once" in again
     viewed = [a for a in await actions(hub) if a.action == "view_edits"]
     assert [(a.actor, a.dead_letter_id, a.reason) for a in viewed] == [
-        ("ada", letter, f"edit {edit_id}: complaint about the edit")]
+        ("ada", letter, f"edit {edit_id}: complaint about the edit")
+    ]
     assert await filtered(action="view_edits") == [("view_edits", f"dead letter {letter}")]
 
 
@@ -187,20 +235,22 @@ async def test_error_pages_are_in_the_layout_and_moments_in_uk_time(
 ) -> None:
     (letter,) = await dead_letters_of(hub, services, [b"not json"])
     csrf = await login(ops.client, "otto")
-    for path, status in (("/nowhere", 404), ("/dead-letters/999", 404),
-                         ("/dead-letters/0", 422)):
+    for path, status in (("/nowhere", 404), ("/dead-letters/999", 404), ("/dead-letters/0", 422)):
         answer = await ops.client.get(path)
         assert answer.status_code == status, path
         assert answer.headers["content-type"].startswith("text/html"), path
         assert "<header><b>Referral Hub operations</b>" in answer.text and "otto" in answer.text
     assert "address part letter_id" in (await ops.client.get("/dead-letters/0")).text
-    await ops.client.post(f"/dead-letters/{letter}/discard",
-                          data={"csrf": csrf, "version": "0", "reason": "junk"})
-    twice = await ops.client.post(f"/dead-letters/{letter}/discard",
-                                  data={"csrf": csrf, "version": "0", "reason": "junk"})
+    await ops.client.post(
+        f"/dead-letters/{letter}/discard", data={"csrf": csrf, "version": "0", "reason": "junk"}
+    )
+    twice = await ops.client.post(
+        f"/dead-letters/{letter}/discard", data={"csrf": csrf, "version": "0", "reason": "junk"}
+    )
     assert twice.status_code == 409 and 'id="error"' in twice.text and "<header>" in twice.text
-    forged = await ops.client.post(f"/dead-letters/{letter}/discard",
-                                   data={"csrf": "forged", "version": "0", "reason": "x"})
+    forged = await ops.client.post(
+        f"/dead-letters/{letter}/discard", data={"csrf": "forged", "version": "0", "reason": "x"}
+    )
     assert forged.status_code == 403 and "CSRF check" in forged.text and "<header>" in forged.text
     assert "html" not in (await ops.client.get("/healthz")).headers["content-type"]
 
@@ -219,8 +269,10 @@ async def test_error_pages_are_in_the_layout_and_moments_in_uk_time(
     assert f'<td id="recorded">{uk_time(recorded, seconds=True)}</td>' in detail
     assert re.search(r"[0-9]{1,2} [A-Z][a-z]{2} 20[0-9]{2} [0-9:]{8} (GMT|BST)", detail)
     audit = (await ops.client.get("/audit")).text
-    facts = detail.split('id="facts"', 1)[1].split("</table>", 1)[0] + \
-        detail.split('id="history"', 1)[1]  # (the error headers are shown as written)
+    facts = (
+        detail.split('id="facts"', 1)[1].split("</table>", 1)[0]
+        + detail.split('id="history"', 1)[1]
+    )  # (the error headers are shown as written)
     assert "+00:00" not in audit + facts and uk_time(ops.clock.now, seconds=True)[:-4] in audit
 
 
@@ -238,9 +290,16 @@ async def test_the_overview_links_its_counts_and_shows_backlog_and_lag(
     assert ids_in(listed, "dead-letters") == [letter]
 
     async with hub.engine.begin() as conn:  # a message the broker has not acknowledged yet
-        await conn.execute(outbox.insert().values(
-            source_ref="test:backlog", topic=hub.topics.name("nowhere.v1"), key=None,
-            value=b"{}", headers=[], created_at=datetime.now(UTC)))
+        await conn.execute(
+            outbox.insert().values(
+                source_ref="test:backlog",
+                topic=hub.topics.name("nowhere.v1"),
+                key=None,
+                value=b"{}",
+                headers=[],
+                created_at=datetime.now(UTC),
+            )
+        )
     ops.clock.now = datetime.now(UTC) + timedelta(minutes=10, seconds=5)
     ops.console.broker = lambda: _lagging(hub.topics.custody_events)
     await login(ops.client, "vera")
@@ -248,11 +307,15 @@ async def test_the_overview_links_its_counts_and_shows_backlog_and_lag(
     backlog = page.split('id="outbox"', 1)[1].split("</p>", 1)[0]
     assert "1 message not yet published" in backlog and "(10 min" in backlog
     lag = page.split('id="lag"', 1)[1].split("</table>", 1)[0]
-    assert re.search(r'<tr class="lagging"><td>[^<]+</td><td>1</td>.*?<td class="bad">6</td>',
-                     lag, re.S)
+    assert re.search(
+        r'<tr class="lagging"><td>[^<]+</td><td>1</td>.*?<td class="bad">6</td>', lag, re.S
+    )
     assert lag.count('class="lagging"') == 1
 
 
 async def _lagging(topic: str) -> BrokerState:
-    return BrokerState(True, [PartitionLag(topic, 0, 5, 5), PartitionLag(topic, 1, 10, 4)],
-                       {"hub.custody-events": 1})
+    return BrokerState(
+        True,
+        [PartitionLag(topic, 0, 5, 5), PartitionLag(topic, 1, 10, 4)],
+        {"hub.custody-events": 1},
+    )

@@ -48,8 +48,9 @@ def resources(bundle: dict, kind: str) -> list[dict]:
 
 async def _process(hub: Hub, services: Services, values: list[bytes], **kw: object) -> None:
     await produce(services.bootstrap, hub.topics.custody_events, values, **kw)  # type: ignore[arg-type]
-    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
-                               hub.topics.custody_events)
+    await wait_until_committed(
+        services.bootstrap, f"{hub.topics.prefix}hub.custody-events", hub.topics.custody_events
+    )
 
 
 async def test_each_case_lands_on_exactly_the_right_topic(hub: Hub, services: Services) -> None:
@@ -59,11 +60,23 @@ async def test_each_case_lands_on_exactly_the_right_topic(hub: Hub, services: Se
     violation = drug_test_event()
     violation["payload"]["results"]["opiates"] = "maybe"
     malformed = b'{"event_id": "not closed"'
-    headers = [("correlation-id", b"corr-123"), ("traceparent",
-               b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]
-    await _process(hub, services, [*(encode(e) for e in routed.values()), encode(split),
-                                   encode(negative), encode(violation), malformed],
-                   key=b"source-key", headers=headers)
+    headers = [
+        ("correlation-id", b"corr-123"),
+        ("traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+    ]
+    await _process(
+        hub,
+        services,
+        [
+            *(encode(e) for e in routed.values()),
+            encode(split),
+            encode(negative),
+            encode(violation),
+            malformed,
+        ],
+        key=b"source-key",
+        headers=headers,
+    )
 
     out = await read_all(services.bootstrap, hub.topics.outputs(hub.providers))
     dlq = out.pop(hub.topics.dead_letter(hub.topics.custody_events))
@@ -104,9 +117,16 @@ async def test_each_case_lands_on_exactly_the_right_topic(hub: Hub, services: Se
     h = dict(bad.headers)
     assert h["correlation-id"] == b"corr-123"  # original headers kept
     assert h["hub.dlq.original.topic"] == hub.topics.custody_events.encode()
-    assert {"hub.dlq.original.partition", "hub.dlq.original.offset",
-            "hub.dlq.original.timestamp", "hub.dlq.error.class", "hub.dlq.error.message",
-            "hub.dlq.first.failure", "hub.dlq.attempts", "hub.version"} <= set(h)
+    assert {
+        "hub.dlq.original.partition",
+        "hub.dlq.original.offset",
+        "hub.dlq.original.timestamp",
+        "hub.dlq.error.class",
+        "hub.dlq.error.message",
+        "hub.dlq.first.failure",
+        "hub.dlq.attempts",
+        "hub.version",
+    } <= set(h)
     assert h["hub.dlq.stage"] == b"parse"
     violation_headers = dict(by_reason[b"contract_violation"].headers)
     message = violation_headers["hub.dlq.error.message"].decode()
@@ -140,8 +160,13 @@ async def test_event_id_reused_for_other_content_is_dead_lettered(
     first = drug_test_event(postcode="B1 9ZZ")
     second = {**first, "payload": {**first["payload"], "trigger_offence": False}}
     await _process(hub, services, [encode(first), encode(second)])
-    out = await read_all(services.bootstrap, [hub.topics.dead_letter(hub.topics.custody_events),
-                                              hub.topics.provider("referrals.birmingham.v1")])
+    out = await read_all(
+        services.bootstrap,
+        [
+            hub.topics.dead_letter(hub.topics.custody_events),
+            hub.topics.provider("referrals.birmingham.v1"),
+        ],
+    )
     dlq, referrals_out = out.values()
     assert len(referrals_out) == 1
     assert [dict(r.headers)["hub.dlq.reason"] for r in dlq] == [b"event_id_reused"]
@@ -151,15 +176,20 @@ async def test_replay_from_the_start_changes_nothing(
     hub: Hub, services: Services, database_url: str, topic_prefix: str
 ) -> None:
     """A crash before commit means re-reading: a second group re-reads everything, harmlessly."""
-    values = [encode(drug_test_event(postcode="B91 9ZZ")), b"not json at all",
-              encode(drug_test_event(postcode="M1 9ZZ"))]
+    values = [
+        encode(drug_test_event(postcode="B91 9ZZ")),
+        b"not json at all",
+        encode(drug_test_event(postcode="M1 9ZZ")),
+    ]
     await _process(hub, services, values)
     before = await read_all(services.bootstrap, hub.topics.outputs(hub.providers))
-    replayer = await start_hub(services, database_url,
-                               hub_settings(topic_prefix, consumer_group=f"{topic_prefix}replay"))
+    replayer = await start_hub(
+        services, database_url, hub_settings(topic_prefix, consumer_group=f"{topic_prefix}replay")
+    )
     try:
-        await wait_until_committed(services.bootstrap, f"{topic_prefix}replay.custody-events",
-                                   hub.topics.custody_events)
+        await wait_until_committed(
+            services.bootstrap, f"{topic_prefix}replay.custody-events", hub.topics.custody_events
+        )
     finally:
         await replayer.app.stop()
     after = await read_all(services.bootstrap, hub.topics.outputs(hub.providers))
@@ -179,10 +209,14 @@ async def test_the_hub_runs_with_several_bootstrap_servers(
     await create_topics(listed, hub.topics.all(hub.providers), partitions=3)
     await hub.app.start()
     try:
-        await produce(services.bootstrap, hub.topics.custody_events,
-                      [encode(drug_test_event(postcode="B12 9ZZ"))])
-        await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
-                                   hub.topics.custody_events)
+        await produce(
+            services.bootstrap,
+            hub.topics.custody_events,
+            [encode(drug_test_event(postcode="B12 9ZZ"))],
+        )
+        await wait_until_committed(
+            services.bootstrap, f"{hub.topics.prefix}hub.custody-events", hub.topics.custody_events
+        )
     finally:
         await hub.app.stop()
     topic = hub.topics.provider("referrals.birmingham.v1")

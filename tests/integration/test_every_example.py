@@ -41,8 +41,11 @@ from tests.recipient_bundles import recipient_kind
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 EXAMPLES = ROOT / "contracts" / "examples"
-GROUPS = {"custody.events.v1": "custody-events", "court.events.v1": "court-events",
-          "probation.events.v1": "probation-events"}
+GROUPS = {
+    "custody.events.v1": "custody-events",
+    "court.events.v1": "court-events",
+    "probation.events.v1": "probation-events",
+}
 
 
 def kinds(bundle: dict) -> Counter[str]:
@@ -85,6 +88,7 @@ async def send_every_example(hub: Hub, observer: str, sender_of: SenderOf) -> No
     """Every example on its topic, each by its sender; feedback names referrals, so it follows
     the events that made them. Returns once the hub has committed all of them (`observer`: a
     PLAINTEXT address that sees every consumer group)."""
+
     async def send(names: list[str], groups: dict[str, str]) -> None:
         for name in names:
             topic = hub.topics.name(SAMPLE_TOPICS[name.split("/")[0]])
@@ -92,32 +96,47 @@ async def send_every_example(hub: Hub, observer: str, sender_of: SenderOf) -> No
             if name.startswith("feedback/"):  # on its provider's own feedback topic
                 value = await about_latest_referral(operations(hub.engine).outcomes, value)
                 topic = hub.topics.feedback(json.loads(value)["provider_id"])
-            await produce(sender_of(topic), topic, [value],
-                          headers=[("correlation-id", name.encode())])
+            await produce(
+                sender_of(topic), topic, [value], headers=[("correlation-id", name.encode())]
+            )
         for base, group in groups.items():
-            await wait_until_committed(observer, f"{hub.topics.prefix}hub.{group}",
-                                       hub.topics.name(base))
+            await wait_until_committed(
+                observer, f"{hub.topics.prefix}hub.{group}", hub.topics.name(base)
+            )
 
     await send([n for n in EXPECTED if not n.startswith("feedback/")], GROUPS)
-    await send([n for n in EXPECTED if n.startswith("feedback/")],
-               {feedback_base(p): FEEDBACK_GROUP for p in hub.topics.feedback_senders})
+    await send(
+        [n for n in EXPECTED if n.startswith("feedback/")],
+        {feedback_base(p): FEEDBACK_GROUP for p in hub.topics.feedback_senders},
+    )
 
 
 async def assert_exactly_their_outputs(
-    hub: Hub, observer: str, fhir_validator: str, tmp_path: Path,
+    hub: Hub,
+    observer: str,
+    fhir_validator: str,
+    tmp_path: Path,
 ) -> dict[str, list[ConsumerRecord]]:
     """Each example's output is on the right topic, valid FHIR (fhir.resources and HAPI),
     keyed by the person, shaped for its recipient; returns every output record, by topic."""
     async with hub.engine.connect() as conn:
-        journeys = dict((await conn.execute(
-            select(referrals.c.provider_id, referrals.c.milestone).where(
-                referrals.c.milestone != "referred"))).all())
-    assert journeys == {"birmingham": "closed", "walsall": "rejected",
-                        "coventry": "not_converted"}
+        journeys = dict(
+            (
+                await conn.execute(
+                    select(referrals.c.provider_id, referrals.c.milestone).where(
+                        referrals.c.milestone != "referred"
+                    )
+                )
+            ).all()
+        )
+    assert journeys == {"birmingham": "closed", "walsall": "rejected", "coventry": "not_converted"}
 
     out = await read_all(observer, hub.topics.outputs(hub.providers))
-    landed = {dict(r.headers)["correlation-id"].decode(): (topic, r)
-              for topic, records in out.items() for r in records}
+    landed = {
+        dict(r.headers)["correlation-id"].decode(): (topic, r)
+        for topic, records in out.items()
+        for r in records
+    }
     per_example: dict[str, list[str]] = {}
     for topic, records in out.items():
         for r in records:
@@ -136,8 +155,9 @@ async def assert_exactly_their_outputs(
         bundles[-1].write_bytes(record.value)
         bundle = json.loads(record.value)
         assert outside_projection(bundle, recipient_kind(bundle)) == [], name
-        patient = next(e["resource"] for e in bundle["entry"]
-                       if e["resource"]["resourceType"] == "Patient")
+        patient = next(
+            e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"
+        )
         assert record.key.decode() == patient["id"]
         found = kinds(bundle)
         assert found["MessageHeader"] == 1 and found["ServiceRequest"] == 1 and found["Task"] == 1
@@ -145,8 +165,11 @@ async def assert_exactly_their_outputs(
         if topic.endswith("assessment.requests.v1"):
             assert message_type == b"assessment-request"
         if "assessment_completed" in name:
-            response = next(e["resource"] for e in bundle["entry"]
-                            if e["resource"]["resourceType"] == "QuestionnaireResponse")
+            response = next(
+                e["resource"]
+                for e in bundle["entry"]
+                if e["resource"]["resourceType"] == "QuestionnaireResponse"
+            )
             assert response["questionnaire"] == CANONICAL
             assert found["Consent"] == (1 if "voluntary" in name else 0)
         if "required_assessment_completed" in name:
@@ -160,11 +183,16 @@ async def assert_exactly_their_outputs(
 
     # Every completed assessment, whoever recorded it, is kept as a QuestionnaireResponse.
     async with hub.engine.connect() as conn:
-        stored = (await conn.execute(select(assessments.c.event_type,
-                                            assessments.c.questionnaire_response))).all()
+        stored = (
+            await conn.execute(
+                select(assessments.c.event_type, assessments.c.questionnaire_response)
+            )
+        ).all()
     assert sorted(row.event_type for row in stored) == [
-        "court.suitability_assessment_completed", "custody.required_assessment_completed",
-        "custody.voluntary_assessment_completed"]
+        "court.suitability_assessment_completed",
+        "custody.required_assessment_completed",
+        "custody.voluntary_assessment_completed",
+    ]
     for row in stored:
         response = QuestionnaireResponse.model_validate(row.questionnaire_response)
         assert response.questionnaire == CANONICAL and response.status == "completed"
@@ -172,14 +200,20 @@ async def assert_exactly_their_outputs(
 
 
 async def test_every_example_produces_exactly_its_outputs(
-    hub: Hub, services: Services, fhir_validator: str, tmp_path: Path,
+    hub: Hub,
+    services: Services,
+    fhir_validator: str,
+    tmp_path: Path,
 ) -> None:
     await send_every_example(hub, services.bootstrap, lambda topic: services.bootstrap)
     await assert_exactly_their_outputs(hub, services.bootstrap, fhir_validator, tmp_path)
 
 
 async def test_every_example_through_sasl_ssl_as_each_principal(
-    services: Services, database_url: str, topic_prefix: str, fhir_validator: str,
+    services: Services,
+    database_url: str,
+    topic_prefix: str,
+    fhir_validator: str,
     tmp_path: Path,
 ) -> None:
     broker = await secure_broker(services, topic_prefix)
@@ -189,24 +223,28 @@ async def test_every_example_through_sasl_ssl_as_each_principal(
     assert kafka.security.ssl_context.verify_mode == ssl.CERT_REQUIRED
     assert kafka.security.ssl_context.check_hostname  # the listener's 127.0.0.1 is checked
     hub = build_hub(settings, bootstrap=kafka, database_url=database_url)
-    senders = {**{topic: broker.principals.source(source)
-                  for source, topic in zip(SOURCES, hub.topics.source_inputs, strict=True)},
-               **{hub.topics.feedback(p): broker.principals.provider(p)
-                  for p in hub.providers.providers}}
+    senders = {
+        **{
+            topic: broker.principals.source(source)
+            for source, topic in zip(SOURCES, hub.topics.source_inputs, strict=True)
+        },
+        **{hub.topics.feedback(p): broker.principals.provider(p) for p in hub.providers.providers},
+    }
     # `hub run`'s admin client, as the hub: the topics are there (made with the plan).
     assert await create_topics(kafka, hub.topics.all(hub.providers), 1) == []
     await hub.app.start()
     try:
-        await send_every_example(hub, services.bootstrap,
-                                 lambda topic: broker.client(senders[topic]))
-        out = await assert_exactly_their_outputs(hub, services.bootstrap, fhir_validator,
-                                                 tmp_path)
+        await send_every_example(
+            hub, services.bootstrap, lambda topic: broker.client(senders[topic])
+        )
+        out = await assert_exactly_their_outputs(hub, services.bootstrap, fhir_validator, tmp_path)
         # The console's probe of the hub's groups (an admin client), as the hub: every group
         # described, nothing left behind.
         state = await broker_probe(kafka, hub.topics, settings.consumer_group)()
         assert state.reachable and state.error is None
-        assert set(state.members) == {f"{settings.consumer_group}.{suffix}"
-                                      for suffix in hub.topics.input_groups.values()}
+        assert set(state.members) == {
+            f"{settings.consumer_group}.{suffix}" for suffix in hub.topics.input_groups.values()
+        }
         assert len(state.lag) == len(hub.topics.inputs)
         assert [p for p in state.lag if p.lag] == []
         # Each provider reads its own referrals with its own credential, all of them.
@@ -214,16 +252,31 @@ async def test_every_example_through_sasl_ssl_as_each_principal(
         for provider in hub.providers.providers:
             topic = hub.topics.provider(provider.topic)
             own = await read_all(broker.client(broker.principals.provider(provider)), [topic])
-            assert [(r.key, r.value) for r in own[topic]] == \
-                [(r.key, r.value) for r in out[topic]], provider.id
+            assert [(r.key, r.value) for r in own[topic]] == [
+                (r.key, r.value) for r in out[topic]
+            ], provider.id
             read_by_owner[provider.id] = len(own[topic])
         assert {p for p, n in read_by_owner.items() if n} == {
-            "birmingham", "coventry", "walsall", "dudley"}
+            "birmingham",
+            "coventry",
+            "walsall",
+            "dudley",
+        }
         # The outbox relay publishes through the same listener what a writer left unsent.
         async with hub.engine.begin() as conn:
-            await journal.add_to_outbox(conn, "triage:left-unsent", [OutboundMessage(
-                hub.topics.triage, b"person", b'{"relayed": true}',
-                (("message-type", b"test"),))], datetime(2026, 1, 5, tzinfo=UTC))
+            await journal.add_to_outbox(
+                conn,
+                "triage:left-unsent",
+                [
+                    OutboundMessage(
+                        hub.topics.triage,
+                        b"person",
+                        b'{"relayed": true}',
+                        (("message-type", b"test"),),
+                    )
+                ],
+                datetime(2026, 1, 5, tzinfo=UTC),
+            )
 
         async def relayed() -> str | None:
             found = await read_all(services.bootstrap, [hub.topics.triage])

@@ -40,8 +40,7 @@ from tests.factories import drug_test_event, encode
 from tests.kafka_helpers import poll_until, read_all, wait_for_members, wait_until_committed
 from tests.ports import free_ports
 
-pytestmark = [pytest.mark.kafka_cluster, pytest.mark.kafka, pytest.mark.postgres,
-              pytest.mark.e2e]
+pytestmark = [pytest.mark.kafka_cluster, pytest.mark.kafka, pytest.mark.postgres, pytest.mark.e2e]
 HUB = str(ROOT / ".venv" / "bin" / "hub")
 EVENTS = 400  # before the kill; and AFTER_KILL more while the broker is down
 AFTER_KILL = 100
@@ -58,13 +57,21 @@ class Deployment:
     log: Path  # `hub run --demo`'s output
     hub: subprocess.Popen[bytes]
 
-    def hub_cli(self, *args: str, stdin: str | None = None,
-                timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def hub_cli(
+        self, *args: str, stdin: str | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         started = time.monotonic()
-        done = subprocess.run([HUB, *args], env=self.env, cwd=ROOT, input=stdin,
-                              capture_output=True, text=True, timeout=timeout, check=False)
-        print(f"\nhub {' '.join(args)}: exit {done.returncode}, "
-              f"{time.monotonic() - started:.1f}s")
+        done = subprocess.run(
+            [HUB, *args],
+            env=self.env,
+            cwd=ROOT,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        print(f"\nhub {' '.join(args)}: exit {done.returncode}, {time.monotonic() - started:.1f}s")
         return done
 
     def count(self, sql: str) -> int:
@@ -82,49 +89,78 @@ def _database(services: Services, template: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def deployment(kafka_cluster: LocalKafkaCluster, services: Services, template_database: str,
-               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def deployment(
+    kafka_cluster: LocalKafkaCluster,
+    services: Services,
+    template_database: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Deployment]:
     prefix = f"c{uuid.uuid4().hex[:8]}."
     admin_url = services.database_url.replace("postgresql+psycopg://", "postgresql://")
     database_url = _database(services, template_database)
-    env = {**os.environ, "HUB_KAFKA_BOOTSTRAP": kafka_cluster.bootstrap,
-           "HUB_DATABASE_URL": database_url, "HUB_TOPIC_PREFIX": prefix,
-           "HUB_CONSUMER_GROUP": f"{prefix}hub", "HUB_ACCESS_NAMESPACE": prefix,
-           "HUB_TOPIC_PARTITIONS": "3", "HUB_TOPIC_REPLICATION_FACTOR": "3",
-           "HUB_TOPIC_MIN_INSYNC_REPLICAS": "2", "HUB_BATCH_MAX_RECORDS": "25",
-           "HUB_OUTBOX_GRACE_SECONDS": "1", "HUB_OUTBOX_RELAY_SECONDS": "1"}
+    env = {
+        **os.environ,
+        "HUB_KAFKA_BOOTSTRAP": kafka_cluster.bootstrap,
+        "HUB_DATABASE_URL": database_url,
+        "HUB_TOPIC_PREFIX": prefix,
+        "HUB_CONSUMER_GROUP": f"{prefix}hub",
+        "HUB_ACCESS_NAMESPACE": prefix,
+        "HUB_TOPIC_PARTITIONS": "3",
+        "HUB_TOPIC_REPLICATION_FACTOR": "3",
+        "HUB_TOPIC_MIN_INSYNC_REPLICAS": "2",
+        "HUB_BATCH_MAX_RECORDS": "25",
+        "HUB_OUTBOX_GRACE_SECONDS": "1",
+        "HUB_OUTBOX_RELAY_SECONDS": "1",
+    }
     log = tmp_path_factory.mktemp("cluster") / "hub-run.log"
-    created = subprocess.run([HUB, "topics", "create"], env=env, cwd=ROOT, capture_output=True,
-                             text=True, timeout=120, check=False)
+    created = subprocess.run(
+        [HUB, "topics", "create"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert created.returncode == 0, created.stdout + created.stderr
     with log.open("wb") as out:
-        hub = subprocess.Popen([HUB, "run", "--demo"], env=env, cwd=ROOT, stdout=out,
-                               stderr=subprocess.STDOUT)
+        hub = subprocess.Popen(
+            [HUB, "run", "--demo"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+        )
     providers = load_providers()
     try:
-        yield Deployment(env, Topics.of(providers, prefix), database_url,
-                         kafka_cluster.bootstrap, created.stdout, log, hub)
+        yield Deployment(
+            env,
+            Topics.of(providers, prefix),
+            database_url,
+            kafka_cluster.bootstrap,
+            created.stdout,
+            log,
+            hub,
+        )
     finally:
         if hub.poll() is None:
             hub.send_signal(signal.SIGINT)
             hub.wait(60)
         with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database_url.rsplit("/", 1)[1]}" '
-                         "WITH (FORCE)")
+            conn.execute(f'DROP DATABASE IF EXISTS "{database_url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 async def test_hub_topics_create_makes_every_topic_three_copies_two_in_sync(
     deployment: Deployment,
 ) -> None:
     names = list(deployment.topics.all(load_providers()))
-    assert all(f"{name} " in deployment.created and "created" in line
-               for name, line in zip(names, deployment.created.splitlines(), strict=True))
+    assert all(
+        f"{name} " in deployment.created and "created" in line
+        for name, line in zip(names, deployment.created.splitlines(), strict=True)
+    )
     found = await replicas(deployment.bootstrap, names)
     assert {t for t, _ in found} == set(names)
     assert Counter(t for t, _ in found) == dict.fromkeys(names, 3)  # HUB_TOPIC_PARTITIONS
     assert set(found.values()) == {(3, 3)}  # three replicas, all in sync
-    assert set((await topic_config(deployment.bootstrap, names,
-                                   "min.insync.replicas")).values()) == {"2"}
+    assert set(
+        (await topic_config(deployment.bootstrap, names, "min.insync.replicas")).values()
+    ) == {"2"}
     again = deployment.hub_cli("topics", "create")
     assert again.returncode == 0 and again.stdout.count(" exists") == len(names), again.stdout
 
@@ -138,7 +174,8 @@ def _demo_lines(log: Path, within: float) -> list[str]:
 
 
 async def test_a_broker_killed_mid_run_loses_and_duplicates_nothing(
-    deployment: Deployment, kafka_cluster: LocalKafkaCluster,
+    deployment: Deployment,
+    kafka_cluster: LocalKafkaCluster,
 ) -> None:
     # The examples, end to end through `hub run --demo` on the cluster.
     seen = await asyncio.to_thread(_demo_lines, deployment.log, 120)
@@ -152,15 +189,16 @@ async def test_a_broker_killed_mid_run_loses_and_duplicates_nothing(
     topics, bootstrap = deployment.topics, deployment.bootstrap
     group = f"{topics.prefix}hub.custody-events"
     await wait_for_members(bootstrap, group, 1, 60)
-    events = [drug_test_event(postcode="B12 9ZZ", with_nhs=False)
-              for _ in range(EVENTS + AFTER_KILL)]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
-                                enable_idempotence=True)
+    events = [
+        drug_test_event(postcode="B12 9ZZ", with_nhs=False) for _ in range(EVENTS + AFTER_KILL)
+    ]
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
         for event in events[:EVENTS]:
-            await producer.send(topics.custody_events, encode(event),
-                                key=event["subject"]["pnc_id"].encode())
+            await producer.send(
+                topics.custody_events, encode(event), key=event["subject"]["pnc_id"].encode()
+            )
         await producer.flush()
 
         async def some_processed() -> str | None:
@@ -174,8 +212,9 @@ async def test_a_broker_killed_mid_run_loses_and_duplicates_nothing(
         at_kill = deployment.count("SELECT count(*) FROM inbound_events") - before
         assert at_kill < EVENTS, "the broker must die mid-run"
         for event in events[EVENTS:]:  # acks=all: two of three in sync is enough
-            await producer.send_and_wait(topics.custody_events, encode(event),
-                                         key=event["subject"]["pnc_id"].encode())
+            await producer.send_and_wait(
+                topics.custody_events, encode(event), key=event["subject"]["pnc_id"].encode()
+            )
     finally:
         await producer.stop()
 
@@ -199,33 +238,41 @@ async def test_a_broker_killed_mid_run_loses_and_duplicates_nothing(
     duplicates = sum(n - 1 for n in ids.values())
     by_event = Counter(dict(r.headers)["causation-id"].decode() for r in records)
     mine = {e["event_id"] for e in events}
-    print(f"\ncluster: broker {victim} killed after {at_kill} of {EVENTS} events; "
-          f"{AFTER_KILL} more sent while it was down; all committed {caught_up:.1f}s after "
-          f"the kill; {len(records)} referral messages on {topic}, {len(ids)} message ids, "
-          f"{duplicates} duplicates")
+    print(
+        f"\ncluster: broker {victim} killed after {at_kill} of {EVENTS} events; "
+        f"{AFTER_KILL} more sent while it was down; all committed {caught_up:.1f}s after "
+        f"the kill; {len(records)} referral messages on {topic}, {len(ids)} message ids, "
+        f"{duplicates} duplicates"
+    )
     assert duplicates == 0
     assert mine <= set(by_event) and all(by_event[e] == 1 for e in mine)  # each event: one
     assert deployment.count("SELECT count(*) FROM inbound_events") - before == len(events)
     listed = ",".join(f"'{e}'" for e in mine)
-    assert deployment.count("SELECT count(*) FROM referrals WHERE source_event_id IN "  # noqa: S608
-                            f"({listed})") == len(events)
+    assert deployment.count(
+        "SELECT count(*) FROM referrals WHERE source_event_id IN "  # noqa: S608
+        f"({listed})"
+    ) == len(events)
 
 
 def _letter(deployment: Deployment, reason: str) -> int:
-    return deployment.count(f"SELECT min(id) FROM dead_letters WHERE reason = '{reason}' "  # noqa: S608
-                            "AND status = 'open'")
+    return deployment.count(
+        f"SELECT min(id) FROM dead_letters WHERE reason = '{reason}' "  # noqa: S608
+        "AND status = 'open'"
+    )
 
 
 @pytest.fixture(scope="module")
 def console(deployment: Deployment) -> Iterator[httpx.Client]:
     """`hub ops` on the cluster, and a browser's session of operator otto."""
-    saved = deployment.hub_cli("ops", "user", "otto", "--role", "operator",
-                               "--password-stdin", stdin=PASSWORD + "\n")
+    saved = deployment.hub_cli(
+        "ops", "user", "otto", "--role", "operator", "--password-stdin", stdin=PASSWORD + "\n"
+    )
     assert saved.returncode == 0, saved.stdout + saved.stderr
     port = free_ports()
     env = {**deployment.env, "HUB_OPS_PORT": str(port), "HUB_OPS_SECRET_KEY": "cluster-test"}
-    served = subprocess.Popen([HUB, "ops"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    served = subprocess.Popen(
+        [HUB, "ops"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=15) as client:
             deadline = time.monotonic() + 60
@@ -238,8 +285,9 @@ def console(deployment: Deployment) -> Iterator[httpx.Client]:
                 assert served.poll() is None and time.monotonic() < deadline
                 time.sleep(0.2)  # polled until the deadline
             form = client.get("/login").text
-            answer = client.post("/login", data={"username": "otto", "password": PASSWORD,
-                                                 "csrf": _csrf(form)})
+            answer = client.post(
+                "/login", data={"username": "otto", "password": PASSWORD, "csrf": _csrf(form)}
+            )
             assert answer.status_code == 303, answer.text
             yield client
     finally:
@@ -254,7 +302,8 @@ def _csrf(page: str) -> str:
 
 
 def test_the_console_serves_its_pages_and_a_replay_reaches_the_cluster(
-    deployment: Deployment, console: httpx.Client,
+    deployment: Deployment,
+    console: httpx.Client,
 ) -> None:
     overview = console.get("/")
     assert overview.status_code == 200
@@ -267,9 +316,16 @@ def test_the_console_serves_its_pages_and_a_replay_reaches_the_cluster(
     listed = console.get("/dead-letters", params={"reason": "contract_violation"})
     assert f'href="/dead-letters/{letter}"' in listed.text
     page = console.get(f"/dead-letters/{letter}").text
-    replayed = console.post(f"/dead-letters/{letter}/replay", data={
-        "csrf": _csrf(page), "version": 0, "path": "payload.results.opiates",
-        "value": "positive", "reason": "confirmed positive by phone"})
+    replayed = console.post(
+        f"/dead-letters/{letter}/replay",
+        data={
+            "csrf": _csrf(page),
+            "version": 0,
+            "path": "payload.results.opiates",
+            "value": "positive",
+            "reason": "confirmed positive by phone",
+        },
+    )
     assert replayed.status_code == 303, replayed.text[:2000]
 
     deadline = time.monotonic() + 60
@@ -293,18 +349,24 @@ def test_every_hub_command_that_talks_to_kafka_works_on_the_cluster(
     assert letter in {row["id"] for row in json.loads(listed.stdout)}
     shown = deployment.hub_cli("dlq", "show", str(letter))
     assert shown.returncode == 0 and "invalid_json" in shown.stdout, shown.stdout
-    replayed = deployment.hub_cli("dlq", "replay", str(letter), "--operator", "cli-otto",
-                                  "--wait", "60")
+    replayed = deployment.hub_cli(
+        "dlq", "replay", str(letter), "--operator", "cli-otto", "--wait", "60"
+    )
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     where = re.search(r"replayed to (\S+) partition (\d+) offset (\d+)", replayed.stdout)
     assert where and where.group(1) == deployment.topics.custody_events, replayed.stdout
     # Unchanged, it fails again, but the hub has read it from the cluster: an outcome.
-    assert "outcome: " in replayed.stdout and "still waiting" not in replayed.stdout, \
+    assert "outcome: " in replayed.stdout and "still waiting" not in replayed.stdout, (
         replayed.stdout
+    )
     custody = deployment.topics.custody_events
     sent = run_blocking(read_all(deployment.bootstrap, [custody]))[custody]
-    assert any(r.partition == int(where.group(2)) and r.offset == int(where.group(3))
-               and dict(r.headers).get("hub.replay.of") == str(letter).encode() for r in sent)
+    assert any(
+        r.partition == int(where.group(2))
+        and r.offset == int(where.group(3))
+        and dict(r.headers).get("hub.replay.of") == str(letter).encode()
+        for r in sent
+    )
 
     # hub access apply / users: the ACLs and SCRAM credentials, on the cluster's controllers.
     applied = deployment.hub_cli("access", "apply")
@@ -315,20 +377,23 @@ def test_every_hub_command_that_talks_to_kafka_works_on_the_cluster(
     assert f"{planned.group(1)} ACLs planned: 0 created, 0 removed" in again.stdout, again.stdout
     user = Principals(deployment.topics.prefix).hub
     credential = deployment.hub_cli("access", "users", user, stdin=f"{user}=s3cret-enough\n")
-    assert credential.returncode == 0 and f"credential set  {user}" in credential.stdout, \
+    assert credential.returncode == 0 and f"credential set  {user}" in credential.stdout, (
         credential.stdout + credential.stderr
+    )
 
     # What the hub recorded from the cluster: stats and the report.
     stats = deployment.hub_cli("stats", "--json")
     assert stats.returncode == 0 and json.loads(stats.stdout), stats.stderr
-    report = deployment.hub_cli("report", "kpis", "--from", "2026-01-01", "--to", "2026-12-31",
-                                "--format", "json")
+    report = deployment.hub_cli(
+        "report", "kpis", "--from", "2026-01-01", "--to", "2026-12-31", "--format", "json"
+    )
     assert report.returncode == 0 and json.loads(report.stdout)["indicators"], report.stderr
 
     # hub simulate: a small year (its report window holds nothing else: the other tests' events
     # are of today) through the cluster and the running hub, its report checked against what
     # it simulated and the published rates (the scale and seed of tests/e2e: at smaller scales
     # a rate of a few cases cannot come within 2% of the published one).
-    simulated = deployment.hub_cli("simulate", "--year", "2022", "--seed", str(SEED),
-                                   "--scale", str(SCALE), timeout=300)
+    simulated = deployment.hub_cli(
+        "simulate", "--year", "2022", "--seed", str(SEED), "--scale", str(SCALE), timeout=300
+    )
     assert simulated.returncode == 0, simulated.stdout[-3000:] + simulated.stderr[-2000:]

@@ -50,8 +50,13 @@ async def refused_metadata(client: Any, topic: str) -> None:
 
 async def read_one(options: dict[str, Any], topic: str, group: str) -> bytes:
     """Read the first record of `topic` in consumer group `group` and commit it."""
-    consumer = AIOKafkaConsumer(**options, group_id=group, enable_auto_commit=False,
-                                auto_offset_reset="earliest", request_timeout_ms=10000)
+    consumer = AIOKafkaConsumer(
+        **options,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        request_timeout_ms=10000,
+    )
     await consumer.start()
     try:
         await refused_metadata(consumer._client, topic)
@@ -79,8 +84,9 @@ async def test_each_provider_reads_its_own_referrals_and_no_others(
 ) -> None:
     providers = broker.providers.providers
     for provider in providers:
-        await produce(services.bootstrap, broker.topics.provider(provider.topic),
-                      [provider.id.encode()])
+        await produce(
+            services.bootstrap, broker.topics.provider(provider.topic), [provider.id.encode()]
+        )
     allowed: dict[tuple[str, str], bool] = {}
     for reader in providers:
         user = broker.principals.provider(reader)
@@ -95,9 +101,13 @@ async def test_each_provider_reads_its_own_referrals_and_no_others(
                 allowed[(reader.id, owner.id)] = False
     own = [pair for pair, ok in allowed.items() if pair[0] == pair[1]]
     others = [pair for pair, ok in allowed.items() if pair[0] != pair[1]]
-    log.warning("referral reads: %d allowed of %d own, %d denied of %d others",
-                sum(allowed[p] for p in own), len(own),
-                sum(not allowed[p] for p in others), len(others))
+    log.warning(
+        "referral reads: %d allowed of %d own, %d denied of %d others",
+        sum(allowed[p] for p in own),
+        len(own),
+        sum(not allowed[p] for p in others),
+        len(others),
+    )
     assert all(allowed[p] for p in own) and len(own) == 7
     assert not any(allowed[p] for p in others) and len(others) == 42
 
@@ -109,8 +119,11 @@ async def test_a_provider_may_not_use_another_providers_consumer_group(
     topic = broker.topics.provider(birmingham.topic)
     await produce(services.bootstrap, topic, [b"x"])
     with pytest.raises(GroupAuthorizationFailedError):
-        await read_one(broker.client(broker.principals.provider(birmingham)), topic,
-                       f"{provider_group_prefix(broker.principals, coventry)}referrals")
+        await read_one(
+            broker.client(broker.principals.provider(birmingham)),
+            topic,
+            f"{provider_group_prefix(broker.principals, coventry)}referrals",
+        )
 
 
 async def test_each_provider_writes_only_its_own_feedback_topic(broker: SecureBroker) -> None:
@@ -142,9 +155,14 @@ async def test_each_source_writes_only_its_own_input_topic(broker: SecureBroker)
 
 
 async def test_the_plan_applies_once(services: Services, broker: SecureBroker) -> None:
-    assert len(broker.applied.create) == len(access_plan(
-        broker.providers, broker.topics, broker.principals,
-        hub_group=f"{broker.topics.prefix}hub"))
+    assert len(broker.applied.create) == len(
+        access_plan(
+            broker.providers,
+            broker.topics,
+            broker.principals,
+            hub_group=f"{broker.topics.prefix}hub",
+        )
+    )
     again = await apply_plan(services.bootstrap, broker.applied.create, broker.principals)
     assert again.create == () and again.delete == ()
     # A grant no longer planned is removed (here: every console grant dropped from the plan).
@@ -156,10 +174,14 @@ async def test_the_plan_applies_once(services: Services, broker: SecureBroker) -
 
 async def test_an_unauthenticated_client_is_refused(broker: SecureBroker) -> None:
     context = ssl.create_default_context(cafile=broker.ca_file)
-    for options in ({"security_protocol": "SSL", "ssl_context": context},
-                    {"security_protocol": "PLAINTEXT"}):
-        admin = AIOKafkaAdminClient(bootstrap_servers=broker.listener, request_timeout_ms=5000,
-                                    **options)
+    for options in (
+        {"security_protocol": "SSL", "ssl_context": context},
+        {"security_protocol": "PLAINTEXT"},
+    ):
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=broker.listener, request_timeout_ms=5000, **options
+        )
+
         async def metadata(admin: AIOKafkaAdminClient = admin) -> None:
             async with asyncio.timeout(20):
                 await admin.start()
@@ -192,8 +214,9 @@ async def test_a_wrong_password_is_refused(
     broker: SecureBroker, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def topics_seen_with(password: str | None) -> list[str]:
-        admin = AIOKafkaAdminClient(**broker.client(broker.principals.hub, password),
-                                    request_timeout_ms=5000)
+        admin = AIOKafkaAdminClient(
+            **broker.client(broker.principals.hub, password), request_timeout_ms=5000
+        )
         try:
             await admin.start()
             return list(await admin.list_topics())
@@ -209,16 +232,24 @@ async def test_a_wrong_password_is_refused(
 async def test_the_hub_as_its_principal_on_the_secure_listener(
     services: Services, database_url: str, topic_prefix: str, broker: SecureBroker
 ) -> None:
-    hub = build_hub(secure_hub_settings(broker, topic_prefix), bootstrap=broker.listener,
-                    database_url=database_url)
+    hub = build_hub(
+        secure_hub_settings(broker, topic_prefix),
+        bootstrap=broker.listener,
+        database_url=database_url,
+    )
     await hub.app.start()
     try:
-        await write_one(broker.client(broker.principals.source("custody")),
-                        hub.topics.custody_events)  # "{}": a dead letter
-        await produce(services.bootstrap, hub.topics.custody_events,
-                      [encode(drug_test_event(postcode="WS2 9ZZ"))])
-        await wait_until_committed(services.bootstrap, f"{topic_prefix}hub.custody-events",
-                                   hub.topics.custody_events)
+        await write_one(
+            broker.client(broker.principals.source("custody")), hub.topics.custody_events
+        )  # "{}": a dead letter
+        await produce(
+            services.bootstrap,
+            hub.topics.custody_events,
+            [encode(drug_test_event(postcode="WS2 9ZZ"))],
+        )
+        await wait_until_committed(
+            services.bootstrap, f"{topic_prefix}hub.custody-events", hub.topics.custody_events
+        )
     finally:
         await hub.app.stop()
     walsall = hub.topics.provider("referrals.walsall.v1")

@@ -35,21 +35,33 @@ _n = itertools.count(1)
 
 def person() -> dict[str, Any]:
     n = next(_n) + 5000
-    return {"pnc_id": f"26/{n:07d}R", "custody_record_number": f"R-CR-{uuid.uuid4().hex[:8]}",
-            "court_case_number": f"R-CC-{n}", "probation_crn": f"R{n:06d}",
-            "given_name": "Reuse", "family_name": f"Testcase{letters(n).lower()}",
-            "date_of_birth": (date(1950, 1, 1) + timedelta(days=(n * 11) % 18000)).isoformat(),
-            "postcode": "B12 9ZZ"}
+    return {
+        "pnc_id": f"26/{n:07d}R",
+        "custody_record_number": f"R-CR-{uuid.uuid4().hex[:8]}",
+        "court_case_number": f"R-CC-{n}",
+        "probation_crn": f"R{n:06d}",
+        "given_name": "Reuse",
+        "family_name": f"Testcase{letters(n).lower()}",
+        "date_of_birth": (date(1950, 1, 1) + timedelta(days=(n * 11) % 18000)).isoformat(),
+        "postcode": "B12 9ZZ",
+    }
 
 
-def example(name: str, subject: dict[str, Any], *, occurred_at: str | None = None,
-            **payload: Any) -> dict[str, Any]:
+def example(
+    name: str, subject: dict[str, Any], *, occurred_at: str | None = None, **payload: Any
+) -> dict[str, Any]:
     message = json.loads((EXAMPLES / name).read_text())
-    fields = {"custody": ("pnc_id", "custody_record_number"),
-              "court": ("pnc_id", "court_case_number"),
-              "probation": ("pnc_id", "probation_crn")}[name.split("/", maxsplit=1)[0]]
-    own = {k: v for k, v in subject.items() if k in fields or k not in {
-        "pnc_id", "custody_record_number", "court_case_number", "probation_crn"}}
+    fields = {
+        "custody": ("pnc_id", "custody_record_number"),
+        "court": ("pnc_id", "court_case_number"),
+        "probation": ("pnc_id", "probation_crn"),
+    }[name.split("/", maxsplit=1)[0]]
+    own = {
+        k: v
+        for k, v in subject.items()
+        if k in fields
+        or k not in {"pnc_id", "custody_record_number", "court_case_number", "probation_crn"}
+    }
     message.update(event_id=str(uuid.uuid4()), subject=own)
     if occurred_at:
         message["occurred_at"] = occurred_at
@@ -57,12 +69,16 @@ def example(name: str, subject: dict[str, Any], *, occurred_at: str | None = Non
     return message
 
 
-def assessment(subject: dict[str, Any], *, assessed_at: str = "2026-11-02T11:00:00+00:00",
-               voluntary: bool = False, outcome: str = "no_further_action",
-               consent: dict[str, bool] | None = None) -> dict[str, Any]:
+def assessment(
+    subject: dict[str, Any],
+    *,
+    assessed_at: str = "2026-11-02T11:00:00+00:00",
+    voluntary: bool = False,
+    outcome: str = "no_further_action",
+    consent: dict[str, bool] | None = None,
+) -> dict[str, Any]:
     kind = "voluntary" if voluntary else "required"
-    message = example(f"custody/custody.{kind}_assessment_completed.json", subject,
-                      outcome=outcome)
+    message = example(f"custody/custody.{kind}_assessment_completed.json", subject, outcome=outcome)
     answers = {**message["payload"]["assessment"], "assessed_at": assessed_at}
     if consent is not None:
         answers["consent"] = consent
@@ -76,14 +92,18 @@ async def send(hub: Hub, services: Services, *messages: dict[str, Any]) -> None:
         source = message["event_type"].split(".")[0]
         topic = hub.topics.name(f"{source}.events.v1")
         await produce(services.bootstrap, topic, [encode(message)])
-        await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.{source}-events",
-                                   topic)
+        await wait_until_committed(
+            services.bootstrap, f"{hub.topics.prefix}hub.{source}-events", topic
+        )
 
 
 async def outputs(hub: Hub, services: Services) -> dict[str, list[Any]]:
     found = await read_all(services.bootstrap, hub.topics.outputs(hub.providers))
-    return {topic.removeprefix(hub.topics.prefix): records for topic, records in found.items()
-            if records}
+    return {
+        topic.removeprefix(hub.topics.prefix): records
+        for topic, records in found.items()
+        if records
+    }
 
 
 async def stats(hub: Hub) -> dict[str, int]:
@@ -96,8 +116,9 @@ def bundle(record: Any) -> dict[str, Any]:
 
 
 def resource(record: Any, kind: str) -> dict[str, Any]:
-    return next(e["resource"] for e in bundle(record)["entry"]
-                if e["resource"]["resourceType"] == kind)
+    return next(
+        e["resource"] for e in bundle(record)["entry"] if e["resource"]["resourceType"] == kind
+    )
 
 
 async def test_court_request_reuses_the_custody_assessment(hub: Hub, services: Services) -> None:
@@ -117,9 +138,13 @@ async def test_court_request_reuses_the_custody_assessment(hub: Hub, services: S
     assert (await stats(hub))["assessments_avoided"] == 1
 
 
-@pytest.mark.parametrize("request_example", [
-    "court/court.adjourned_for_suitability_assessment.json",
-    "probation/probation.psr_requested.json"])
+@pytest.mark.parametrize(
+    "request_example",
+    [
+        "court/court.adjourned_for_suitability_assessment.json",
+        "probation/probation.psr_requested.json",
+    ],
+)
 async def test_a_request_without_an_assessment_asks_for_one(
     hub: Hub, services: Services, request_example: str
 ) -> None:
@@ -133,8 +158,12 @@ async def test_a_request_without_an_assessment_asks_for_one(
 async def test_an_expired_assessment_is_not_reused(hub: Hub, services: Services) -> None:
     who = person()
     old = (datetime.fromisoformat("2026-11-02T10:15:00+00:00") - timedelta(days=29)).isoformat()
-    await send(hub, services, assessment(who, assessed_at=old),
-               example("court/court.adjourned_for_suitability_assessment.json", who))
+    await send(
+        hub,
+        services,
+        assessment(who, assessed_at=old),
+        example("court/court.adjourned_for_suitability_assessment.json", who),
+    )
     assert set(await outputs(hub, services)) == {"assessment.requests.v1"}
 
 
@@ -143,17 +172,18 @@ async def test_a_voluntary_assessment_is_shared_only_with_consent(
 ) -> None:
     refused, agreed = person(), person()
     only_provider = {"treatment_provider": True, "court": False, "probation": False}
-    await send(hub, services,
-               assessment(refused, voluntary=True, consent=only_provider),
-               example("court/court.adjourned_for_suitability_assessment.json", refused),
-               assessment(agreed, voluntary=True,
-                          consent={**only_provider, "probation": True}),
-               example("probation/probation.psr_requested.json", agreed))
+    await send(
+        hub,
+        services,
+        assessment(refused, voluntary=True, consent=only_provider),
+        example("court/court.adjourned_for_suitability_assessment.json", refused),
+        assessment(agreed, voluntary=True, consent={**only_provider, "probation": True}),
+        example("probation/probation.psr_requested.json", agreed),
+    )
     out = await outputs(hub, services)
     assert len(out["assessment.requests.v1"]) == 1  # the court one: no consent to share
     (shared,) = out["assessments.shared.v1"]  # the probation one
-    assert resource(shared, "MessageHeader")["destination"][0]["name"] == \
-        "Example probation office"
+    assert resource(shared, "MessageHeader")["destination"][0]["name"] == "Example probation office"
 
 
 async def test_a_second_referral_to_the_same_provider_updates_the_first(
@@ -176,8 +206,12 @@ async def test_moving_revokes_the_old_referral_and_refers_to_the_new_provider(
     hub: Hub, services: Services
 ) -> None:
     who = {"pnc_id": "26/0888888U"}
-    await send(hub, services, drug_test_event(postcode="WS1 9ZZ", **who),
-               drug_test_event(postcode="CV1 9ZZ", **who))
+    await send(
+        hub,
+        services,
+        drug_test_event(postcode="WS1 9ZZ", **who),
+        drug_test_event(postcode="CV1 9ZZ", **who),
+    )
     out = await outputs(hub, services)
     walsall_new, walsall_revoked = out["referrals.walsall.v1"]
     (coventry_new,) = out["referrals.coventry.v1"]
@@ -188,8 +222,11 @@ async def test_moving_revokes_the_old_referral_and_refers_to_the_new_provider(
     assert "name" not in resource(walsall_revoked, "Patient")  # the old provider learns no more
     assert resource(coventry_new, "ServiceRequest")["status"] == "active"
     async with hub.engine.connect() as conn:
-        statuses = (await conn.execute(select(referrals.c.provider_id, referrals.c.status)
-                                       .order_by(referrals.c.created_at))).all()
+        statuses = (
+            await conn.execute(
+                select(referrals.c.provider_id, referrals.c.status).order_by(referrals.c.created_at)
+            )
+        ).all()
         changes = (await conn.execute(select(referral_changes.c.change))).scalars().all()
     assert [tuple(s) for s in statuses] == [("walsall", "revoked"), ("coventry", "active")]
     assert changes == ["revoke"]
@@ -201,9 +238,11 @@ async def test_the_outcome_does_not_depend_on_arrival_order(hub: Hub, services: 
     Where a request came first, it was sent and then closed by an update."""
     for order in itertools.permutations(range(3)):
         who = person()
-        events = [assessment(who),
-                  example("court/court.adjourned_for_suitability_assessment.json", who),
-                  example("probation/probation.psr_requested.json", who)]
+        events = [
+            assessment(who),
+            example("court/court.adjourned_for_suitability_assessment.json", who),
+            example("probation/probation.psr_requested.json", who),
+        ]
         await send(hub, services, *(events[i] for i in order))
     out = await outputs(hub, services)
     by_person: dict[bytes, dict[str, list[Any]]] = {}
@@ -212,16 +251,23 @@ async def test_the_outcome_does_not_depend_on_arrival_order(hub: Hub, services: 
             by_person.setdefault(record.key, {}).setdefault(topic, []).append(record)
     assert len(by_person) == 6
     for seen in by_person.values():
-        shared = sorted(resource(r, "MessageHeader")["destination"][0]["name"]
-                        for r in seen["assessments.shared.v1"])
+        shared = sorted(
+            resource(r, "MessageHeader")["destination"][0]["name"]
+            for r in seen["assessments.shared.v1"]
+        )
         assert shared == ["Example Magistrates' Court", "Example probation office"]
         requests = seen.get("assessment.requests.v1", [])
         reasons = [resource(r, "MessageHeader")["reason"]["coding"][0]["code"] for r in requests]
         assert reasons.count("new") == reasons.count("update")  # every request was closed
         assert set(seen) <= {"assessments.shared.v1", "assessment.requests.v1"}
     async with hub.engine.connect() as conn:
-        still_open = (await conn.execute(select(func.count()).select_from(assessment_requests)
-                                         .where(assessment_requests.c.status == "open"))).scalar()
+        still_open = (
+            await conn.execute(
+                select(func.count())
+                .select_from(assessment_requests)
+                .where(assessment_requests.c.status == "open")
+            )
+        ).scalar()
     assert still_open == 0
 
 
@@ -232,25 +278,49 @@ async def test_two_hub_processes_never_create_two_persons_for_one(
     first-time events about one person at once, spread over every partition: one person
     (the database's locks and keys decide, not timing)."""
     group = f"{topic_prefix}hub"
-    env = {**os.environ, "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
-           "HUB_DATABASE_URL": database_url, "HUB_TOPIC_PREFIX": topic_prefix,
-           "HUB_CONSUMER_GROUP": group, "HUB_TOPIC_PARTITIONS": "3"}
+    env = {
+        **os.environ,
+        "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
+        "HUB_DATABASE_URL": database_url,
+        "HUB_TOPIC_PREFIX": topic_prefix,
+        "HUB_CONSUMER_GROUP": group,
+        "HUB_TOPIC_PARTITIONS": "3",
+    }
     second = await asyncio.create_subprocess_exec(
-        str(ROOT / ".venv" / "bin" / "hub"), "run", env=env, cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        str(ROOT / ".venv" / "bin" / "hub"),
+        "run",
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     try:
         await wait_for_members(services.bootstrap, f"{group}.custody-events", 2)
         who = {"pnc_id": "26/0999999V", "custody_record_number": "R-CONCURRENT"}
         values = [encode(drug_test_event(opiates="negative", **who)) for _ in range(30)]
-        await asyncio.gather(*(produce(services.bootstrap, hub.topics.custody_events, [v],
-                                       key=str(i).encode()) for i, v in enumerate(values)))
-        await wait_until_committed(services.bootstrap, f"{group}.custody-events",
-                                   hub.topics.custody_events)
+        await asyncio.gather(
+            *(
+                produce(services.bootstrap, hub.topics.custody_events, [v], key=str(i).encode())
+                for i, v in enumerate(values)
+            )
+        )
+        await wait_until_committed(
+            services.bootstrap, f"{group}.custody-events", hub.topics.custody_events
+        )
     finally:
         second.send_signal(signal.SIGINT)
         await asyncio.wait_for(second.wait(), 60)
     async with hub.engine.connect() as conn:
-        owners = (await conn.execute(select(person_identifiers.c.person_id).where(
-            person_identifiers.c.value == "26/0999999V"))).scalars().all()
+        owners = (
+            (
+                await conn.execute(
+                    select(person_identifiers.c.person_id).where(
+                        person_identifiers.c.value == "26/0999999V"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
         total = (await conn.execute(select(func.count()).select_from(persons))).scalar()
     assert len(owners) == 1 and total == 1

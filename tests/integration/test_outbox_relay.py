@@ -37,8 +37,9 @@ def now() -> datetime:
 
 
 def message(topic: str, n: int) -> OutboundMessage:
-    return OutboundMessage(topic, f"person-{n % 3}".encode(), f'{{"n": {n}}}'.encode(),
-                           (("message-type", b"test"),))
+    return OutboundMessage(
+        topic, f"person-{n % 3}".encode(), f'{{"n": {n}}}'.encode(), (("message-type", b"test"),)
+    )
 
 
 @pytest.fixture
@@ -49,15 +50,23 @@ async def emitter(services: Services) -> AsyncIterator[Emitter]:
     await started.stop()
 
 
-async def write_unpublished(database_url: str, messages: list[OutboundMessage],
-                            at: datetime = LONG_AGO) -> list[int]:
+async def write_unpublished(
+    database_url: str, messages: list[OutboundMessage], at: datetime = LONG_AGO
+) -> list[int]:
     """Outbox rows as a writer leaves them when it commits and then fails to publish."""
     engine = create_engine(database_url)
     try:
         async with engine.begin() as conn:
             await journal.add_to_outbox(conn, "triage:decision-1", messages, at)
-            return list((await conn.execute(select(outbox.c.id).where(
-                outbox.c.published_at.is_(None)).order_by(outbox.c.id))).scalars())
+            return list(
+                (
+                    await conn.execute(
+                        select(outbox.c.id)
+                        .where(outbox.c.published_at.is_(None))
+                        .order_by(outbox.c.id)
+                    )
+                ).scalars()
+            )
     finally:
         await engine.dispose()
 
@@ -102,8 +111,10 @@ async def test_concurrent_relays_send_each_message_once_in_order(
     await write_unpublished(database_url, [message(topic, n) for n in range(120)])
     engines = [create_engine(database_url) for _ in range(3)]
     try:
-        relays = [OutboxRelay(engine, emitter.send, now, RelaySettings(1, 0, 60, batch=7))
-                  for engine in engines]
+        relays = [
+            OutboxRelay(engine, emitter.send, now, RelaySettings(1, 0, 60, batch=7))
+            for engine in engines
+        ]
         counts = await asyncio.gather(*(relay.sweep() for relay in relays))
     finally:
         for engine in engines:
@@ -147,9 +158,14 @@ async def test_a_writer_waits_for_the_relay_holding_its_rows_and_does_not_resend
             waiting = asyncio.create_task(publish_rows(writer, emitter.send, held, now))
 
             async def blocked() -> str | None:
-                rows = (await conn.execute(text(
-                    "SELECT count(*) FROM pg_locks WHERE NOT granted "
-                    "AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"))).scalar_one()
+                rows = (
+                    await conn.execute(
+                        text(
+                            "SELECT count(*) FROM pg_locks WHERE NOT granted "
+                            "AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+                        )
+                    )
+                ).scalar_one()
                 return None if rows else "the writer is not waiting on the lock yet"
 
             await poll_until(blocked, 15)
@@ -167,13 +183,15 @@ async def test_a_writer_waits_for_the_relay_holding_its_rows_and_does_not_resend
 async def test_an_old_unpublished_row_raises_an_alert(
     database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await write_unpublished(database_url, [message("nowhere.v1", 1)],
-                            at=now() - timedelta(minutes=10))
+    await write_unpublished(
+        database_url, [message("nowhere.v1", 1)], at=now() - timedelta(minutes=10)
+    )
     engine = create_engine(database_url)
     caplog.set_level(logging.WARNING, logger="hub.outbox")
     try:
-        relay = OutboxRelay(engine, lambda _: asyncio.sleep(0, [False]), now,
-                            RelaySettings(1, 3600, 300))
+        relay = OutboxRelay(
+            engine, lambda _: asyncio.sleep(0, [False]), now, RelaySettings(1, 3600, 300)
+        )
         await relay.watch()
     finally:
         await engine.dispose()
@@ -192,9 +210,16 @@ async def test_a_refused_message_holds_back_only_its_own_key(
     def keyed(target: str, key: bytes, n: int) -> OutboundMessage:
         return OutboundMessage(target, key, f'{{"n": {n}}}'.encode(), ())
 
-    await write_unpublished(database_url, [
-        keyed(topic, b"a", 1), keyed(missing, b"b", 2), keyed(topic, b"b", 3),
-        keyed(topic, b"a", 4), keyed(topic, b"c", 5)])
+    await write_unpublished(
+        database_url,
+        [
+            keyed(topic, b"a", 1),
+            keyed(missing, b"b", 2),
+            keyed(topic, b"b", 3),
+            keyed(topic, b"a", 4),
+            keyed(topic, b"c", 5),
+        ],
+    )
     emitter = Emitter(services.bootstrap, request_timeout_ms=2_000)
     await emitter.start()
     engine = create_engine(database_url)
@@ -238,17 +263,20 @@ async def test_a_row_another_sender_holds_is_skipped_and_sent_once(
 async def test_the_watch_still_alerts_while_nothing_can_be_sent(
     database_url: str, services: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await write_unpublished(database_url, [message("nowhere.v1", 1)],
-                            at=now() - timedelta(minutes=10))
+    await write_unpublished(
+        database_url, [message("nowhere.v1", 1)], at=now() - timedelta(minutes=10)
+    )
     emitter = Emitter(services.bootstrap)  # never started: every sweep fails
     engine = create_engine(database_url)
     caplog.set_level(logging.WARNING, logger="hub.outbox")
     relay = OutboxRelay(engine, emitter.send, now, RelaySettings(0.05, 0, 300))
     running = asyncio.create_task(relay.run())
     try:
+
         async def alerted() -> str | None:
-            return None if any("ALERT" in r.getMessage() for r in caplog.records) \
-                else "no alert yet"
+            return (
+                None if any("ALERT" in r.getMessage() for r in caplog.records) else "no alert yet"
+            )
 
         await poll_until(alerted, 15)
     finally:
@@ -278,8 +306,9 @@ async def test_a_message_sent_again_after_a_lost_mark_published_keeps_its_messag
     outbox._send = acknowledged_then_database_gone
     event = drug_test_event(postcode="B12 9ZZ")
     await produce(services.bootstrap, hub.topics.custody_events, [encode(event)])
-    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
-                               hub.topics.custody_events)
+    await wait_until_committed(
+        services.bootstrap, f"{hub.topics.prefix}hub.custody-events", hub.topics.custody_events
+    )
     topic = hub.topics.provider("referrals.birmingham.v1")
     first, again = (await read_all(services.bootstrap, [topic]))[topic]
     assert lost == [1]

@@ -21,9 +21,11 @@ from tests.kafka_helpers import produce, read_all, wait_until_committed
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 HEADER = "pcd,pcd2,pcds,dointr,doterm,oscty,ced,oslaua,osward\n"
-UNITS = {"B16 9ZZ": "E08000028",  # split Birmingham/Sandwell district: this unit is Sandwell
-         "B14 9ZY": "E07000234",  # split district: this unit is Bromsgrove, outside the seven
-         "M1 9ZZ": "E08000003"}  # outside the covered areas: not kept
+UNITS = {
+    "B16 9ZZ": "E08000028",  # split Birmingham/Sandwell district: this unit is Sandwell
+    "B14 9ZY": "E07000234",  # split district: this unit is Bromsgrove, outside the seven
+    "M1 9ZZ": "E08000003",
+}  # outside the covered areas: not kept
 
 
 def release(tmp_path: Path) -> Path:
@@ -42,8 +44,15 @@ def hub_cli(database_url: str, *args: str) -> tuple[int, str]:
 async def test_a_loaded_directory_routes_split_districts_by_unit(
     hub: Hub, services: Services, database_url: str, tmp_path: Path
 ) -> None:
-    code, said = await asyncio.to_thread(hub_cli, database_url, "postcodes", "load",
-                                         str(release(tmp_path)), "--operator", "ops.tester")
+    code, said = await asyncio.to_thread(
+        hub_cli,
+        database_url,
+        "postcodes",
+        "load",
+        str(release(tmp_path)),
+        "--operator",
+        "ops.tester",
+    )
     assert code == 0, said
     assert "loaded 2 unit postcodes" in said and "Open Government Licence" in said
     code, said = await asyncio.to_thread(hub_cli, database_url, "postcodes", "status")
@@ -53,19 +62,28 @@ async def test_a_loaded_directory_routes_split_districts_by_unit(
     listed = drug_test_event(postcode="B16 9ZZ")
     elsewhere = drug_test_event(postcode="B14 9ZY")
     unlisted = drug_test_event(postcode="B16 9ZX")
-    await produce(services.bootstrap, hub.topics.custody_events,
-                  [encode(listed), encode(elsewhere), encode(unlisted)])
-    await wait_until_committed(services.bootstrap, f"{hub.topics.prefix}hub.custody-events",
-                               hub.topics.custody_events)
+    await produce(
+        services.bootstrap,
+        hub.topics.custody_events,
+        [encode(listed), encode(elsewhere), encode(unlisted)],
+    )
+    await wait_until_committed(
+        services.bootstrap, f"{hub.topics.prefix}hub.custody-events", hub.topics.custody_events
+    )
 
     out = await read_all(services.bootstrap, hub.topics.outputs(hub.providers))
     assert {t: len(v) for t, v in out.items() if v} == {
-        hub.topics.provider("referrals.sandwell.v1"): 1, hub.topics.triage: 2}
+        hub.topics.provider("referrals.sandwell.v1"): 1,
+        hub.topics.triage: 2,
+    }
     reasons = sorted(dict(r.headers)["triage-reason"] for r in out[hub.topics.triage])
     assert reasons == [b"residence_outside_area", b"residence_split"]
     async with hub.engine.connect() as conn:
-        authority = dict((await conn.execute(select(
-            inbound_events.c.event_id, inbound_events.c.authority))).all())
+        authority = dict(
+            (
+                await conn.execute(select(inbound_events.c.event_id, inbound_events.c.authority))
+            ).all()
+        )
         loads = (await conn.execute(select(postcode_directory_loads))).all()
     assert authority[listed["event_id"]] == "E08000028"  # the report counts Sandwell too
     assert authority[elsewhere["event_id"]] == "outside"
@@ -77,12 +95,16 @@ async def test_a_file_that_is_not_a_directory_changes_nothing(
     database_url: str, tmp_path: Path
 ) -> None:
     good = release(tmp_path)
-    assert (await asyncio.to_thread(hub_cli, database_url, "postcodes", "load", str(good),
-                                    "--operator", "ops.tester"))[0] == 0
+    assert (
+        await asyncio.to_thread(
+            hub_cli, database_url, "postcodes", "load", str(good), "--operator", "ops.tester"
+        )
+    )[0] == 0
     bad = tmp_path / "council-list.csv"
     bad.write_text("postcode,council\nB16 9ZZ,Sandwell\n", encoding="utf-8")
-    code, said = await asyncio.to_thread(hub_cli, database_url, "postcodes", "load", str(bad),
-                                         "--operator", "ops.tester")
+    code, said = await asyncio.to_thread(
+        hub_cli, database_url, "postcodes", "load", str(bad), "--operator", "ops.tester"
+    )
     assert code == 1 and "not an ONSPD/NSPL file" in said and "B16 9ZZ" not in said
     code, said = await asyncio.to_thread(hub_cli, database_url, "postcodes", "lookup", "b16 9zz")
     assert "directory: E08000028" in said and "E08000025 | E08000028" in said

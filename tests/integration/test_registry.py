@@ -31,8 +31,14 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 def twin(given: str, **subject: Any) -> dict[str, Any]:
     """A positive test for a person known only by name, birth date and postcode."""
-    event = drug_test_event(with_nhs=False, given_name=given, family_name="Twinfield",
-                            date_of_birth="1994-06-07", postcode="B12 9ZZ", **subject)
+    event = drug_test_event(
+        with_nhs=False,
+        given_name=given,
+        family_name="Twinfield",
+        date_of_birth="1994-06-07",
+        postcode="B12 9ZZ",
+        **subject,
+    )
     del event["subject"]["pnc_id"]
     return event
 
@@ -41,8 +47,9 @@ async def test_a_twin_is_reviewed_not_merged(hub: Hub, services: Services) -> No
     await send(hub, services, twin("Jamie"), twin("Morgan"))
     out = await outputs(hub, services)
     (referral,) = out["referrals.birmingham.v1"]  # Jamie's, routed normally
-    review, triaged = sorted(out["referrals.triage.v1"],
-                             key=lambda r: dict(r.headers)["message-type"])
+    review, triaged = sorted(
+        out["referrals.triage.v1"], key=lambda r: dict(r.headers)["message-type"]
+    )
     assert dict(review.headers)["message-type"] == b"identity-review"
     task = resource(review, "Task")
     jamie = resource(referral, "Patient")["id"]
@@ -79,51 +86,106 @@ async def test_operators_merge_and_unmerge_with_an_audit(
 
     async def owners() -> dict[str, str]:
         async with hub.engine.connect() as conn:
-            rows = await conn.execute(select(person_identifiers.c.value,
-                                             person_identifiers.c.person_id))
+            rows = await conn.execute(
+                select(person_identifiers.c.value, person_identifiers.c.person_id)
+            )
             return dict(rows.all())  # type: ignore[arg-type]
 
     before = await owners()
     # While Morgan's identity review is open it is decided in the console, not behind its back.
-    refused = await asyncio.to_thread(hub_cli, database_url, "person", "merge", jamie, morgan,
-                                      "--operator", "ops.tester", "--reason", "same")
+    refused = await asyncio.to_thread(
+        hub_cli,
+        database_url,
+        "person",
+        "merge",
+        jamie,
+        morgan,
+        "--operator",
+        "ops.tester",
+        "--reason",
+        "same",
+    )
     assert refused.exit_code == 1 and "identity review" in refused.output
     async with hub.engine.connect() as conn:
-        review = (await conn.execute(select(triage_items.c.id).where(
-            triage_items.c.person_id == morgan))).scalar_one()
-    identity = HubIdentity("Referral Hub", "https://referral-hub.example/endpoint/hub", "test",
-                           "https://referral-hub.example/id/")
-    await decide_match(operations(hub.engine).triage, str(review), TriageEnv(
-        hub.providers, hub.topics, identity, "https://referral-hub.example/endpoint/",
-        new_uuid), same_person=None, actor="ops.tester", reason="kept apart for now",
-        now=datetime.now(UTC))
+        review = (
+            await conn.execute(select(triage_items.c.id).where(triage_items.c.person_id == morgan))
+        ).scalar_one()
+    identity = HubIdentity(
+        "Referral Hub",
+        "https://referral-hub.example/endpoint/hub",
+        "test",
+        "https://referral-hub.example/id/",
+    )
+    await decide_match(
+        operations(hub.engine).triage,
+        str(review),
+        TriageEnv(
+            hub.providers, hub.topics, identity, "https://referral-hub.example/endpoint/", new_uuid
+        ),
+        same_person=None,
+        actor="ops.tester",
+        reason="kept apart for now",
+        now=datetime.now(UTC),
+    )
     before = await owners()
-    merged = await asyncio.to_thread(hub_cli, database_url, "person", "merge", jamie, morgan,
-                                     "--operator", "ops.tester", "--reason", "confirmed: same")
+    merged = await asyncio.to_thread(
+        hub_cli,
+        database_url,
+        "person",
+        "merge",
+        jamie,
+        morgan,
+        "--operator",
+        "ops.tester",
+        "--reason",
+        "confirmed: same",
+    )
     assert merged.exit_code == 0, merged.output
     assert set((await owners()).values()) == {jamie}
     async with hub.engine.connect() as conn:
         audit = (await conn.execute(select(person_merges))).one()
-        merged_into = (await conn.execute(select(persons.c.merged_into).where(
-            persons.c.id == morgan))).scalar()
+        merged_into = (
+            await conn.execute(select(persons.c.merged_into).where(persons.c.id == morgan))
+        ).scalar()
     assert (audit.operator, audit.reason, merged_into) == ("ops.tester", "confirmed: same", jamie)
     assert json.dumps(audit.moved)  # which rows moved is recorded
 
-    undone = await asyncio.to_thread(hub_cli, database_url, "person", "unmerge",
-                                     str(audit.id), "--operator", "ops.tester",
-                                     "--reason", "twins after all")
+    undone = await asyncio.to_thread(
+        hub_cli,
+        database_url,
+        "person",
+        "unmerge",
+        str(audit.id),
+        "--operator",
+        "ops.tester",
+        "--reason",
+        "twins after all",
+    )
     assert undone.exit_code == 0, undone.output
     assert await owners() == before
-    again = await asyncio.to_thread(hub_cli, database_url, "person", "unmerge", str(audit.id),
-                                    "--operator", "x", "--reason", "y")
+    again = await asyncio.to_thread(
+        hub_cli,
+        database_url,
+        "person",
+        "unmerge",
+        str(audit.id),
+        "--operator",
+        "x",
+        "--reason",
+        "y",
+    )
     assert again.exit_code == 1 and "already undone" in again.output
-    self_merge = await asyncio.to_thread(hub_cli, database_url, "person", "merge", jamie, jamie,
-                                         "--operator", "x", "--reason", "y")
+    self_merge = await asyncio.to_thread(
+        hub_cli, database_url, "person", "merge", jamie, jamie, "--operator", "x", "--reason", "y"
+    )
     assert self_merge.exit_code == 1
     listed = await asyncio.to_thread(hub_cli, database_url, "person", "merges", "--json")
     (entry,) = json.loads(listed.output)
     assert (entry["operator"], entry["unmerged_by"], entry["unmerge_reason"]) == (
-        "ops.tester", "ops.tester", "twins after all")
+        "ops.tester",
+        "ops.tester",
+        "twins after all",
+    )
 
 
 async def test_two_equally_good_candidates_are_reviewed_not_guessed(
@@ -135,8 +197,11 @@ async def test_two_equally_good_candidates_are_reviewed_not_guessed(
     first["subject"]["nhs_number"], second["subject"]["nhs_number"] = "9990001006", "9990001014"
     await send(hub, services, first, second, twin("Jamie"))
     out = await outputs(hub, services)
-    reviews = [r for r in out["referrals.triage.v1"]
-               if dict(r.headers)["message-type"] == b"identity-review"]
+    reviews = [
+        r
+        for r in out["referrals.triage.v1"]
+        if dict(r.headers)["message-type"] == b"identity-review"
+    ]
     (review,) = reviews
     assert len(resource(review, "Task")["input"]) == 2  # both candidates, for a human
     async with hub.engine.connect() as conn:

@@ -29,8 +29,15 @@ COVENTRY = "E08000026"
 
 async def open_items(hub: Hub) -> list[Any]:
     async with hub.engine.connect() as conn:
-        return list((await conn.execute(select(triage_items).where(
-            triage_items.c.status == "open").order_by(triage_items.c.created_at))).all())
+        return list(
+            (
+                await conn.execute(
+                    select(triage_items)
+                    .where(triage_items.c.status == "open")
+                    .order_by(triage_items.c.created_at)
+                )
+            ).all()
+        )
 
 
 async def in_order(services: Services, topic: str) -> list[Any]:
@@ -52,41 +59,57 @@ async def test_nothing_is_preselected_and_the_confirmation_names_the_provider(
     form = route_form((await ops.client.get("/triage")).text, str(item.id))
     assert re.search(r'<option value=""\s+selected disabled>', form)
     assert not re.search(r'value="E\d+"\s+selected', form)
-    unchosen = await ops.client.post(f"/triage/{item.id}/route", data={
-        "csrf": csrf, "authority": "", "reason": "clicked too soon"})
+    unchosen = await ops.client.post(
+        f"/triage/{item.id}/route",
+        data={"csrf": csrf, "authority": "", "reason": "clicked too soon"},
+    )
     assert unchosen.status_code == 400
-    asked = await ops.client.post(f"/triage/{item.id}/route", data={
-        "csrf": csrf, "authority": "E08000029", "reason": "lives in Solihull (phoned)"})
+    asked = await ops.client.post(
+        f"/triage/{item.id}/route",
+        data={"csrf": csrf, "authority": "E08000029", "reason": "lives in Solihull (phoned)"},
+    )
     assert asked.status_code == 200  # the confirmation names the provider; nothing sent yet
     named = " ".join(asked.text.split("confirm-provider", 1)[1].split("</p>", 1)[0].split())
     assert "Solihull" in named
     assert (await open_items(hub))[0].status == "open"
     confirm = re.search(r'name="confirm"\s+value="([^"]+)"', asked.text)
     assert confirm and confirm.group(1) == "E08000029"
-    routed = await ops.client.post(f"/triage/{item.id}/route", data={
-        "csrf": csrf, "authority": "E08000029", "reason": "lives in Solihull (phoned)",
-        "confirm": confirm.group(1)})
+    routed = await ops.client.post(
+        f"/triage/{item.id}/route",
+        data={
+            "csrf": csrf,
+            "authority": "E08000029",
+            "reason": "lives in Solihull (phoned)",
+            "confirm": confirm.group(1),
+        },
+    )
     assert routed.status_code == 303
     assert "Routed to" in (page := (await ops.client.get("/triage")).text)
     assert "Solihull" in page.split("Routed to", 1)[1][:120]
-    mismatched = await ops.client.post(f"/triage/{item.id}/route", data={
-        "csrf": csrf, "authority": "E08000025", "reason": "x", "confirm": "E08000029"})
+    mismatched = await ops.client.post(
+        f"/triage/{item.id}/route",
+        data={"csrf": csrf, "authority": "E08000025", "reason": "x", "confirm": "E08000029"},
+    )
     assert mismatched.status_code == 200 and "Birmingham" in mismatched.text  # asked again
 
 
-@pytest.mark.parametrize(("postcode", "outcome"), [("SW1A 1ZZ", "signposted"),
-                                                    (None, "no_contact_possible")])
+@pytest.mark.parametrize(
+    ("postcode", "outcome"), [("SW1A 1ZZ", "signposted"), (None, "no_contact_possible")]
+)
 async def test_a_referral_is_closed_without_routing_audited_and_counted(
     hub: Hub, services: Services, ops: Ops, postcode: str | None, outcome: str
 ) -> None:
     await send(hub, services, drug_test_event(postcode=postcode))
     csrf = await login(ops.client, "otto")
     [item] = await open_items(hub)
-    no_reason = await ops.client.post(f"/triage/{item.id}/close", data={
-        "csrf": csrf, "outcome": outcome, "reason": " "})
+    no_reason = await ops.client.post(
+        f"/triage/{item.id}/close", data={"csrf": csrf, "outcome": outcome, "reason": " "}
+    )
     assert no_reason.status_code == 400
-    closed = await ops.client.post(f"/triage/{item.id}/close", data={
-        "csrf": csrf, "outcome": outcome, "reason": "told by the arrest referral worker"})
+    closed = await ops.client.post(
+        f"/triage/{item.id}/close",
+        data={"csrf": csrf, "outcome": outcome, "reason": "told by the arrest referral worker"},
+    )
     assert closed.status_code == 303
     assert await open_items(hub) == []
     async with hub.engine.connect() as conn:
@@ -98,9 +121,11 @@ async def test_a_referral_is_closed_without_routing_audited_and_counted(
     assert report.figures["closed_in_triage"].by_reason == {outcome: 1}
     assert report.figures["referrals"].total == 0
     outputs = await read_all(services.bootstrap, hub.topics.outputs(hub.providers))
-    assert not any(records for topic, records in outputs.items()
-                   if topic.startswith(f"{hub.topics.prefix}referrals.")
-                   and not topic.endswith("triage.v1"))
+    assert not any(
+        records
+        for topic, records in outputs.items()
+        if topic.startswith(f"{hub.topics.prefix}referrals.") and not topic.endswith("triage.v1")
+    )
 
 
 async def _under_review(hub: Hub, services: Services) -> tuple[Any, Any]:
@@ -119,12 +144,16 @@ async def test_a_held_referral_is_released_to_the_provider_as_the_merged_person(
     page = (await ops.client.get("/triage")).text
     assert f'action="/triage/{held.id}/route"' not in page  # not routable by hand
     assert f"held until identity review {review.id}" in " ".join(page.split())
-    refused = await ops.client.post(f"/triage/{held.id}/route", data={
-        "csrf": csrf, "authority": COVENTRY, "reason": "guess", "confirm": COVENTRY})
+    refused = await ops.client.post(
+        f"/triage/{held.id}/route",
+        data={"csrf": csrf, "authority": COVENTRY, "reason": "guess", "confirm": COVENTRY},
+    )
     assert refused.status_code == 409
     kept = review.candidates[0]["person_id"]
-    same = await ops.client.post(f"/triage/{review.id}/match", data={
-        "csrf": csrf, "same_person": kept, "reason": "same custody photo"})
+    same = await ops.client.post(
+        f"/triage/{review.id}/match",
+        data={"csrf": csrf, "same_person": kept, "reason": "same custody photo"},
+    )
     assert same.status_code == 303
     assert "The held referral was sent to" in (await ops.client.get("/triage")).text
     assert await open_items(hub) == []
@@ -138,10 +167,12 @@ async def test_a_held_referral_is_released_to_the_provider_as_the_merged_person(
     assert resource(released, "Patient")["id"] == kept
     assert str(review.person_id) not in released.value.decode()  # no merged-away id
     async with hub.engine.connect() as conn:
-        row = (await conn.execute(select(referrals).where(
-            referrals.c.id == held.referral_id))).one()
-        decisions = {(d.triage_item_id, d.decision) for d in await conn.execute(
-            select(triage_decisions))}
+        row = (
+            await conn.execute(select(referrals).where(referrals.c.id == held.referral_id))
+        ).one()
+        decisions = {
+            (d.triage_item_id, d.decision) for d in await conn.execute(select(triage_decisions))
+        }
     assert (row.status, str(row.person_id)) == ("closed", kept)
     assert decisions == {(review.id, "confirm_match"), (held.id, "route")}
 
@@ -151,16 +182,17 @@ async def test_a_rejected_review_routes_the_person_as_themselves(
 ) -> None:
     review, held = await _under_review(hub, services)
     csrf = await login(ops.client, "otto")
-    apart = await ops.client.post(f"/triage/{review.id}/match", data={
-        "csrf": csrf, "reason": "different people (checked the PNC)"})
+    apart = await ops.client.post(
+        f"/triage/{review.id}/match",
+        data={"csrf": csrf, "reason": "different people (checked the PNC)"},
+    )
     assert apart.status_code == 303
     topic = hub.topics.provider("referrals.coventry.v1")
     first, released = await in_order(services, topic)  # different keys: other partitions
     assert released.key == str(review.person_id).encode() != first.key
     assert resource(released, "ServiceRequest")["id"] == str(held.referral_id)
     # Their next event goes to Coventry directly: no longer under review.
-    await send(hub, services, jonathan(given_name="Jonathon",
-                                       custody_record_number="CV-later01"))
+    await send(hub, services, jonathan(given_name="Jonathon", custody_record_number="CV-later01"))
     after = await in_order(services, topic)
     assert len(after) == 3 and after[2].key == str(review.person_id).encode()
 
@@ -176,13 +208,21 @@ async def test_a_conflict_review_is_shown_side_by_side_and_decided(
     csrf = await login(ops.client, "otto")
     page = (await ops.client.get("/triage")).text
     row = page.split(f'data-id="{review.id}"', 1)[1].split('<tr class="item"', 1)[0]
-    assert re.search(r'<td>nhs_number</td>\s*<td>•••</td>\s*<td>•••</td>\s*'
-                     r'<td class="different"', row)
-    revealed = await ops.client.post(f"/triage/{review.id}/reveal", follow_redirects=True, data={
-        "csrf": csrf, "reason": "to check the NHS numbers"})
+    assert re.search(
+        r"<td>nhs_number</td>\s*<td>•••</td>\s*<td>•••</td>\s*"
+        r'<td class="different"',
+        row,
+    )
+    revealed = await ops.client.post(
+        f"/triage/{review.id}/reveal",
+        follow_redirects=True,
+        data={"csrf": csrf, "reason": "to check the NHS numbers"},
+    )
     assert "9990002010" in revealed.text and "9990002029" in revealed.text
-    apart = await ops.client.post(f"/triage/{review.id}/match", data={
-        "csrf": csrf, "reason": "two people share a PNC record in error"})
+    apart = await ops.client.post(
+        f"/triage/{review.id}/match",
+        data={"csrf": csrf, "reason": "two people share a PNC record in error"},
+    )
     assert apart.status_code == 303
     assert await open_items(hub) == []
 
@@ -190,15 +230,18 @@ async def test_a_conflict_review_is_shown_side_by_side_and_decided(
 async def test_same_person_as_someone_still_under_review_is_refused(
     hub: Hub, services: Services, ops: Ops
 ) -> None:
-    await send(hub, services, jonathan(), jonathan(given_name="Jonathon"),
-               jonathan(given_name="Jon"))
+    await send(
+        hub, services, jonathan(), jonathan(given_name="Jonathon"), jonathan(given_name="Jon")
+    )
     reviews = {i.person_id: i for i in await open_items(hub) if i.referral_id is None}
     assert len(reviews) == 2
     jon = next(r for r in reviews.values() if len(r.candidates) == 2)
     provisional = next(p for p in reviews if p != jon.person_id)  # Jonathon, under review
     csrf = await login(ops.client, "otto")
-    refused = await ops.client.post(f"/triage/{jon.id}/match", data={
-        "csrf": csrf, "same_person": str(provisional), "reason": "looks alike"})
+    refused = await ops.client.post(
+        f"/triage/{jon.id}/match",
+        data={"csrf": csrf, "same_person": str(provisional), "reason": "looks alike"},
+    )
     assert refused.status_code == 409
     assert "under identity review" in refused.text
     topic = hub.topics.provider("referrals.coventry.v1")
@@ -212,14 +255,18 @@ async def test_released_to_another_provider_the_old_referral_is_revoked(
     review = next(i for i in await open_items(hub) if i.referral_id is None)
     csrf = await login(ops.client, "otto")
     kept = review.candidates[0]["person_id"]
-    same = await ops.client.post(f"/triage/{review.id}/match", data={
-        "csrf": csrf, "same_person": kept, "reason": "moved to Birmingham"})
+    same = await ops.client.post(
+        f"/triage/{review.id}/match",
+        data={"csrf": csrf, "same_person": kept, "reason": "moved to Birmingham"},
+    )
     assert same.status_code == 303
     coventry = hub.topics.provider("referrals.coventry.v1")
     birmingham = hub.topics.provider("referrals.birmingham.v1")
     found = await read_all(services.bootstrap, [coventry, birmingham])
     assert [dict(r.headers)["message-type"] for r in found[coventry]] == [
-        b"referral-new", b"referral-revoke"]
+        b"referral-new",
+        b"referral-revoke",
+    ]
     [new] = found[birmingham]
     assert dict(new.headers)["message-type"] == b"referral-new" and new.key == kept.encode()
     async with hub.engine.connect() as conn:

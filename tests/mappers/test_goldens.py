@@ -38,105 +38,181 @@ from hub.mappers.triage import readdress_to_provider
 from hub.service.publishing import bundle_of
 
 GOLDEN = Path(__file__).parent / "golden"
-HUB = HubIdentity("Referral Hub", "https://referral-hub.example/endpoint/hub", "golden",
-                  "https://referral-hub.example/id/")
+HUB = HubIdentity(
+    "Referral Hub",
+    "https://referral-hub.example/endpoint/hub",
+    "golden",
+    "https://referral-hub.example/id/",
+)
 
 
 def provider(pid: str, name: str, code: str) -> Recipient:
-    return Recipient(RecipientKind.PROVIDER, pid, name,
-                     f"https://referral-hub.example/endpoint/provider/{pid}", code)
+    return Recipient(
+        RecipientKind.PROVIDER,
+        pid,
+        name,
+        f"https://referral-hub.example/endpoint/provider/{pid}",
+        code,
+    )
 
 
 BIRMINGHAM = provider("birmingham", "Change Grow Live (Birmingham)", "E08000025")
-TRIAGE = Recipient(RecipientKind.TRIAGE, "arrest-referral-triage", "Arrest referral team (triage)",
-                   "https://referral-hub.example/endpoint/triage")
-TEAM = Recipient(RecipientKind.TRIAGE, "arrest-referral-team", "Arrest referral team",
-                 "https://referral-hub.example/endpoint/assessment-requests")
+TRIAGE = Recipient(
+    RecipientKind.TRIAGE,
+    "arrest-referral-triage",
+    "Arrest referral team (triage)",
+    "https://referral-hub.example/endpoint/triage",
+)
+TEAM = Recipient(
+    RecipientKind.TRIAGE,
+    "arrest-referral-team",
+    "Arrest referral team",
+    "https://referral-hub.example/endpoint/assessment-requests",
+)
 
 
-COURT = Recipient(RecipientKind.COURT, "golden-magistrates-court", "Golden Magistrates' Court",
-                  "https://referral-hub.example/endpoint/court/golden-magistrates-court")
-PROBATION = Recipient(RecipientKind.PROBATION, "golden-probation-office",
-                      "Golden probation office",
-                      "https://referral-hub.example/endpoint/probation/golden-probation-office")
+COURT = Recipient(
+    RecipientKind.COURT,
+    "golden-magistrates-court",
+    "Golden Magistrates' Court",
+    "https://referral-hub.example/endpoint/court/golden-magistrates-court",
+)
+PROBATION = Recipient(
+    RecipientKind.PROBATION,
+    "golden-probation-office",
+    "Golden probation office",
+    "https://referral-hub.example/endpoint/probation/golden-probation-office",
+)
 REQUEST_EVENT_ID = "11111111-0000-4000-8000-0000000000ee"
 
 
 def context(n: int, recipient: Recipient, *triage: Any) -> ReferralContext:
-    return ReferralContext(f"5f1c9a2e-0000-4000-8000-00000000000{n}",
-                           f"5f1c9a2e-0000-4000-8000-0000000000a{n}", recipient, HUB, *triage)
+    return ReferralContext(
+        f"5f1c9a2e-0000-4000-8000-00000000000{n}",
+        f"5f1c9a2e-0000-4000-8000-0000000000a{n}",
+        recipient,
+        HUB,
+        *triage,
+    )
 
 
-def revoked(event: DrugTestResultEvent, ctx: ReferralContext, *, now: datetime,
-            new_id: NewId) -> FhirMessage:
+def revoked(
+    event: DrugTestResultEvent, ctx: ReferralContext, *, now: datetime, new_id: NewId
+) -> FhirMessage:
     """The person moved: the old provider's referral revoked (as publishing makes it)."""
     bundle, kind = bundle_of(ReferralRevoked(event, ctx), now=now, new_id=new_id)
     assert kind is MessageType.REFERRAL_REVOKE
     return bundle
 
 
-def request_answered(event: SuitabilityAssessmentCompletedEvent, ctx: ReferralContext, *,
-                     now: datetime, new_id: NewId) -> FhirMessage:
+def request_answered(
+    event: SuitabilityAssessmentCompletedEvent,
+    ctx: ReferralContext,
+    *,
+    now: datetime,
+    new_id: NewId,
+) -> FhirMessage:
     """The team's open request closed: an assessment on record answered it."""
     bundle, kind = bundle_of(RequestAnswered(event, ctx), now=now, new_id=new_id)
     assert kind is MessageType.ASSESSMENT_REQUEST_UPDATE
     return bundle
 
 
-def shared(event: SuitabilityAssessmentCompletedEvent | RequiredAssessmentCompletedEvent,
-           ctx: ReferralContext, *, now: datetime, new_id: NewId) -> FhirMessage:
+def shared(
+    event: SuitabilityAssessmentCompletedEvent | RequiredAssessmentCompletedEvent,
+    ctx: ReferralContext,
+    *,
+    now: datetime,
+    new_id: NewId,
+) -> FhirMessage:
     """The stored assessment (with the court's suitability, if any) answering a request."""
     answers = event.payload.assessment
     stored = questionnaire_response(answers, ctx.person_id, new_id())
     suitability = getattr(event.payload, "suitability", None)
     return map_assessment_share(
-        event.subject, stored, ctx, now=now, new_id=new_id, request_event_id=REQUEST_EVENT_ID,
+        event.subject,
+        stored,
+        ctx,
+        now=now,
+        new_id=new_id,
+        request_event_id=REQUEST_EVENT_ID,
         assessed_at=answers.assessed_at,
-        suitability=suitability.model_dump(mode="json") if suitability else None)
+        suitability=suitability.model_dump(mode="json") if suitability else None,
+    )
 
 
-def routed_from_triage(event: DrugTestResultEvent, ctx: ReferralContext, *, now: datetime,
-                       new_id: NewId) -> FhirMessage:
+def routed_from_triage(
+    event: DrugTestResultEvent, ctx: ReferralContext, *, now: datetime, new_id: NewId
+) -> FhirMessage:
     """A referral held in triage, then sent on by an operator to Birmingham's provider."""
-    triaged = json.loads(to_json(custody.map_drug_test_referral(event, ctx, now=now,
-                                                                new_id=new_id)))
+    triaged = json.loads(
+        to_json(custody.map_drug_test_referral(event, ctx, now=now, new_id=new_id))
+    )
     return readdress_to_provider(triaged, BIRMINGHAM, HUB, now=now, new_id=new_id)
 
 
 CASES: dict[str, tuple[Callable[..., FhirMessage], ReferralContext]] = {
     "custody/positive-opiates-provider": (custody.map_drug_test_referral, context(1, BIRMINGHAM)),
-    "custody/positive-both-urine-provider": (custody.map_drug_test_referral,
-                                             context(2, BIRMINGHAM)),
+    "custody/positive-both-urine-provider": (
+        custody.map_drug_test_referral,
+        context(2, BIRMINGHAM),
+    ),
     "custody/positive-refused-triage-split": (
         custody.map_drug_test_referral,
-        context(3, TRIAGE, "residence_split", ("E07000234", "E08000025", "E08000029"))),
+        context(3, TRIAGE, "residence_split", ("E07000234", "E08000025", "E08000029")),
+    ),
     "custody/required-assessment-referral": (
         custody.map_assessment_referral,
-        context(4, provider("walsall", "Change Grow Live Dudley and Walsall", "E08000030"))),
+        context(4, provider("walsall", "Change Grow Live Dudley and Walsall", "E08000030")),
+    ),
     "custody/voluntary-assessment-referral": (
         custody.map_assessment_referral,
-        context(5, provider("coventry", "Coventry provider", "E08000026"))),
-    "custody/required-assessment-request": (custody.map_required_assessment_request,
-                                            context(6, TEAM)),
+        context(5, provider("coventry", "Coventry provider", "E08000026")),
+    ),
+    "custody/required-assessment-request": (
+        custody.map_required_assessment_request,
+        context(6, TEAM),
+    ),
     "custody/out-of-hours-request": (custody.map_out_of_hours_request, context(7, TEAM)),
-    "court/suitability-assessment-request": (court.map_suitability_assessment_request,
-                                             context(8, TEAM)),
+    "court/suitability-assessment-request": (
+        court.map_suitability_assessment_request,
+        context(8, TEAM),
+    ),
     "court/sentence-referral": (
         court.map_sentence_referral,
-        context(9, provider("dudley", "Change Grow Live Dudley and Walsall", "E08000027"))),
-    "probation/pre-sentence-report-request": (probation.map_pre_sentence_report_request,
-                                              context(0, TEAM)),
+        context(9, provider("dudley", "Change Grow Live Dudley and Walsall", "E08000027")),
+    ),
+    "probation/pre-sentence-report-request": (
+        probation.map_pre_sentence_report_request,
+        context(0, TEAM),
+    ),
     "custody/identity-review": (
-        partial(map_identity_review, candidates=[(
-            "5f1c9a2e-0000-4000-8000-0000000000ff", 75,
-            ("date_of_birth_equal", "family_name_differs", "given_name_equal",
-             "postcode_equal"))]),
-        context(1, TRIAGE)),
-    "custody/referral-update": (partial(custody.map_drug_test_referral, reason="update"),
-                                context(1, BIRMINGHAM)),
+        partial(
+            map_identity_review,
+            candidates=[
+                (
+                    "5f1c9a2e-0000-4000-8000-0000000000ff",
+                    75,
+                    (
+                        "date_of_birth_equal",
+                        "family_name_differs",
+                        "given_name_equal",
+                        "postcode_equal",
+                    ),
+                )
+            ],
+        ),
+        context(1, TRIAGE),
+    ),
+    "custody/referral-update": (
+        partial(custody.map_drug_test_referral, reason="update"),
+        context(1, BIRMINGHAM),
+    ),
     "custody/referral-revoke": (revoked, context(1, BIRMINGHAM)),
     "custody/triage-routed-to-provider": (
-        routed_from_triage, context(3, TRIAGE, "residence_split", ("E08000025", "E08000029"))),
+        routed_from_triage,
+        context(3, TRIAGE, "residence_split", ("E08000025", "E08000029")),
+    ),
     "court/assessment-shared": (shared, context(8, COURT)),
     "court/assessment-request-update": (request_answered, context(8, TEAM)),
     "probation/assessment-shared": (shared, context(0, PROBATION)),
@@ -148,8 +224,7 @@ def message(case: str) -> FhirMessage:
     event = ALL_EVENT_TYPES[raw["event_type"]].model_validate_json(json.dumps(raw))
     mapper, ctx = CASES[case]
     ids = (str(uuid.UUID(int=i)) for i in itertools.count(1))
-    return mapper(event, ctx, now=datetime(2026, 10, 1, 9, 5, tzinfo=UTC),
-                  new_id=lambda: next(ids))
+    return mapper(event, ctx, now=datetime(2026, 10, 1, 9, 5, tzinfo=UTC), new_id=lambda: next(ids))
 
 
 def mapped(case: str) -> bytes:
@@ -225,12 +300,17 @@ def _questionnaire_items() -> dict[str, str]:
     return walk(shared_assessment_questionnaire().item)
 
 
-_ANSWER_TYPES = {"valueBoolean": "boolean", "valueInteger": "integer", "valueString": "string",
-                 "valueCoding": "choice"}
+_ANSWER_TYPES = {
+    "valueBoolean": "boolean",
+    "valueInteger": "integer",
+    "valueString": "string",
+    "valueCoding": "choice",
+}
 
 
-@pytest.mark.parametrize("case", ["custody/required-assessment-referral",
-                                  "custody/voluntary-assessment-referral"])
+@pytest.mark.parametrize(
+    "case", ["custody/required-assessment-referral", "custody/voluntary-assessment-referral"]
+)
 def test_responses_answer_the_canonical_questionnaire(case: str) -> None:
     items = _questionnaire_items()
 

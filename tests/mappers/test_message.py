@@ -31,27 +31,39 @@ def test_shared_elements_give_the_bytes_of_validating_everything() -> None:
 
 def test_an_element_seen_before_is_the_validated_instance() -> None:
     coding = {"system": "http://snomed.info/sct", "code": "260385009"}
-    [first] = message._shared({"code": {"coding": [coding]}},
-                              message.get_fhir_model_class("Observation"))["code"].coding
-    [second] = message._shared({"code": {"coding": [dict(coding)]}},
-                               message.get_fhir_model_class("Observation"))["code"].coding
+    [first] = message._shared(
+        {"code": {"coding": [coding]}}, message.get_fhir_model_class("Observation")
+    )["code"].coding
+    [second] = message._shared(
+        {"code": {"coding": [dict(coding)]}}, message.get_fhir_model_class("Observation")
+    )["code"].coding
     assert first is second
 
 
-@pytest.mark.parametrize("bad", [{"system": "http://example.org", "code": "x",
-                                  "userSelected": "maybe"},
-                                 {"system": "http://example.org", "code": " x"},
-                                 {"system": "http://example.org", "code": "x", "nope": 1}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"system": "http://example.org", "code": "x", "userSelected": "maybe"},
+        {"system": "http://example.org", "code": " x"},
+        {"system": "http://example.org", "code": "x", "nope": 1},
+    ],
+)
 def test_an_invalid_code_is_refused_even_beside_a_valid_one(bad: dict[str, Any]) -> None:
     body = _goldens()[0]
-    observation = {"resourceType": "Observation", "id": "a1", "status": "final",
-                   "code": {"coding": [{"system": "http://example.org", "code": "x"}]}}
-    message.validated({**body, "entry": [*body["entry"],
-                                         {"fullUrl": "urn:uuid:a1", "resource": observation}]})
+    observation = {
+        "resourceType": "Observation",
+        "id": "a1",
+        "status": "final",
+        "code": {"coding": [{"system": "http://example.org", "code": "x"}]},
+    }
+    message.validated(
+        {**body, "entry": [*body["entry"], {"fullUrl": "urn:uuid:a1", "resource": observation}]}
+    )
     broken = {**observation, "code": {"coding": [bad]}}
     with pytest.raises(ValidationError):
-        message.validated({**body, "entry": [*body["entry"],
-                                             {"fullUrl": "urn:uuid:a1", "resource": broken}]})
+        message.validated(
+            {**body, "entry": [*body["entry"], {"fullUrl": "urn:uuid:a1", "resource": broken}]}
+        )
 
 
 def test_what_is_kept_is_bounded_and_holds_no_person() -> None:

@@ -32,17 +32,21 @@ def definition_problems(bundle: dict[str, Any]) -> list[str]:
     focus = [by_url.get(f["reference"], {}).get("resourceType") for f in header["focus"]]
     if focus != [definition["focus"][0]["code"]]:
         problems.append(f"focus {focus}")
-    receivers = [by_url.get(d.get("receiver", {}).get("reference"), {}).get("resourceType")
-                 for d in header["destination"]]
+    receivers = [
+        by_url.get(d.get("receiver", {}).get("reference"), {}).get("resourceType")
+        for d in header["destination"]
+    ]
     if receivers != ["Organization"]:
         problems.append(f"destination.receiver {receivers}")
     return problems
 
 
 def test_every_golden_names_its_definition_and_receiver() -> None:
-    problems = {str(path.relative_to(GOLDEN)): found
-                for path in sorted(GOLDEN.glob("*/*.bundle.json"))
-                if (found := definition_problems(json.loads(path.read_text())))}
+    problems = {
+        str(path.relative_to(GOLDEN)): found
+        for path in sorted(GOLDEN.glob("*/*.bundle.json"))
+        if (found := definition_problems(json.loads(path.read_text())))
+    }
     assert problems == {}
 
 
@@ -55,6 +59,8 @@ async def test_the_message_type_header_names_the_definition() -> None:
 
 
 def test_every_message_type_has_a_golden() -> None:
-    definitions = {json.loads(p.read_text())["entry"][0]["resource"]["definition"]
-                   for p in GOLDEN.glob("*/*.bundle.json")}
+    definitions = {
+        json.loads(p.read_text())["entry"][0]["resource"]["definition"]
+        for p in GOLDEN.glob("*/*.bundle.json")
+    }
     assert definitions == {definition_url(t) for t in MessageType}

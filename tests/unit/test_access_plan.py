@@ -23,8 +23,7 @@ def granted(user: str, operation: Operation) -> set[str]:
 
 
 def test_a_provider_reads_its_referrals_and_writes_its_feedback_only() -> None:
-    assert granted("provider-dudley", Operation.READ) == {"referrals.dudley.v1",
-                                                          "provider-dudley."}
+    assert granted("provider-dudley", Operation.READ) == {"referrals.dudley.v1", "provider-dudley."}
     assert granted("provider-dudley", Operation.WRITE) == {"provider.dudley.feedback.v1"}
 
 
@@ -38,7 +37,9 @@ def test_the_hub_reads_inputs_and_writes_outputs_and_the_console_dead_letters() 
     assert granted("hub", Operation.READ) == {*TOPICS.inputs, "referral-hub."}
     assert granted("hub", Operation.WRITE) == set(TOPICS.outputs(PROVIDERS))
     assert granted("console", Operation.READ) == {
-        *(Topics.dead_letter(t) for t in TOPICS.inputs), "console."}
+        *(Topics.dead_letter(t) for t in TOPICS.inputs),
+        "console.",
+    }
 
 
 def test_apply_removes_only_what_the_plan_s_principals_hold_beyond_it() -> None:
@@ -50,6 +51,7 @@ def test_apply_removes_only_what_the_plan_s_principals_hold_beyond_it() -> None:
 
 
 def test_the_strimzi_resources_match_the_plan() -> None:
-    result = CliRunner().invoke(app, ["access", "strimzi", "--check", "--out",
-                                      str(ROOT / "deploy/k8s/strimzi/access.yaml")])
+    result = CliRunner().invoke(
+        app, ["access", "strimzi", "--check", "--out", str(ROOT / "deploy/k8s/strimzi/access.yaml")]
+    )
     assert result.exit_code == 0, result.output

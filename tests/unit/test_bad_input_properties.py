@@ -12,8 +12,13 @@ from hub.core.contracts.parse import parse_event
 from hub.core.failures import Reason, Rejected
 from tests.mutations import VALID, corrupted
 
-PARSE_REASONS = {Reason.INVALID_JSON, Reason.INVALID_ENCODING, Reason.CONTRACT_VIOLATION,
-                 Reason.UNKNOWN_EVENT_TYPE, Reason.UNSUPPORTED_SCHEMA_VERSION}
+PARSE_REASONS = {
+    Reason.INVALID_JSON,
+    Reason.INVALID_ENCODING,
+    Reason.CONTRACT_VIOLATION,
+    Reason.UNKNOWN_EVENT_TYPE,
+    Reason.UNSUPPORTED_SCHEMA_VERSION,
+}
 PERSONAL = ("family_name", "given_name", "nhs_number", "pnc_id", "date_of_birth", "postcode")
 
 

@@ -25,14 +25,19 @@ def bundle(message: OutboundMessage) -> dict[str, Any]:
 
 
 def resource(message: OutboundMessage, kind: str) -> dict[str, Any]:
-    return next(e["resource"] for e in bundle(message)["entry"]
-                if e["resource"]["resourceType"] == kind)
+    return next(
+        e["resource"] for e in bundle(message)["entry"] if e["resource"]["resourceType"] == kind
+    )
 
 
 def subject(**overrides: Any) -> dict[str, Any]:
-    person = {"pnc_id": f"26/{uuid.uuid4().int % 10**7:07d}Z", "given_name": "Testy",
-              "family_name": "Personsynbatch", "date_of_birth": "1980-02-03",
-              "postcode": "B12 9ZZ"}
+    person = {
+        "pnc_id": f"26/{uuid.uuid4().int % 10**7:07d}Z",
+        "given_name": "Testy",
+        "family_name": "Personsynbatch",
+        "date_of_birth": "1980-02-03",
+        "postcode": "B12 9ZZ",
+    }
     person.update(overrides)
     return person
 
@@ -62,16 +67,19 @@ async def test_redelivery_changes_nothing_and_reuse_of_an_event_id_is_dead_lette
     [reused] = await processor.process_batch([record(CUSTODY, encode(other))])
     assert reused.outcome == "dead_letter:event_id_reused"
     assert len(store.rows["referrals"]) == 1
-    assert [m.topic for m in store.published] == ["referrals.birmingham.v1",
-                                                  "custody.events.dlq.v1"]
+    assert [m.topic for m in store.published] == [
+        "referrals.birmingham.v1",
+        "custody.events.dlq.v1",
+    ]
 
 
 async def test_one_batch_links_one_person_and_updates_the_open_referral() -> None:
     processor, store = memory_processor()
     person = subject()
     first, second = (drug_test_event(**person) for _ in range(2))
-    outcomes = await processor.process_batch([record(CUSTODY, encode(first)),
-                                              record(CUSTODY, encode(second))])
+    outcomes = await processor.process_batch(
+        [record(CUSTODY, encode(first)), record(CUSTODY, encode(second))]
+    )
     assert [o.outcome for o in outcomes] == ["referred", "referral_updated"]
     assert len(store.rows["persons"]) == 1
     new, update = store.published
@@ -99,14 +107,21 @@ async def test_a_move_revokes_the_old_referral_and_refers_to_the_new_provider() 
 async def test_a_rejected_record_leaves_nothing_and_its_neighbours_go_on() -> None:
     processor, store = memory_processor()
     good_before, good_after = drug_test_event(), drug_test_event()
-    unknown = {**from_example("provider.referral_accepted", at="2026-11-04T11:30:00+00:00",
-                              site="Example provider"), "provider_id": "birmingham"}
+    unknown = {
+        **from_example(
+            "provider.referral_accepted", at="2026-11-04T11:30:00+00:00", site="Example provider"
+        ),
+        "provider_id": "birmingham",
+    }
     bad_json = b'{"event_id": '
-    outcomes = await processor.process_batch([
-        record(CUSTODY, encode(good_before)), record(CUSTODY, bad_json),
-        record(CUSTODY, encode(good_after))])
-    assert [o.outcome for o in outcomes] == ["referred", "dead_letter:invalid_json",
-                                             "referred"]
+    outcomes = await processor.process_batch(
+        [
+            record(CUSTODY, encode(good_before)),
+            record(CUSTODY, bad_json),
+            record(CUSTODY, encode(good_after)),
+        ]
+    )
+    assert [o.outcome for o in outcomes] == ["referred", "dead_letter:invalid_json", "referred"]
     [feedback] = await processor.process_batch([record(FEEDBACK, encode(unknown))])
     assert feedback.outcome == "dead_letter:unknown_referral"
     assert len(store.rows["dead_letters"]) == 2
@@ -123,12 +138,18 @@ async def test_a_rejection_after_changes_rolls_that_record_back() -> None:
         event = from_example(kind, at="2026-11-04T11:30:00+00:00", site="Example provider")
         return encode({**event, "referral_id": referral_id, "provider_id": "birmingham"})
 
-    outcomes = await processor.process_batch([
-        record(FEEDBACK, feedback("provider.referral_accepted")),
-        record(FEEDBACK, feedback("provider.treatment_entered")),
-        record(FEEDBACK, feedback("provider.referral_not_converted"))])
-    assert [o.outcome for o in outcomes] == ["feedback_applied", "feedback_applied",
-                                             "dead_letter:contradicts_earlier_feedback"]
+    outcomes = await processor.process_batch(
+        [
+            record(FEEDBACK, feedback("provider.referral_accepted")),
+            record(FEEDBACK, feedback("provider.treatment_entered")),
+            record(FEEDBACK, feedback("provider.referral_not_converted")),
+        ]
+    )
+    assert [o.outcome for o in outcomes] == [
+        "feedback_applied",
+        "feedback_applied",
+        "dead_letter:contradicts_earlier_feedback",
+    ]
     referral = store.rows["referrals"][0]
     assert referral["milestone"] == "entered_treatment"
     assert referral["task"]["businessStatus"]["coding"][0]["code"] == "entered-treatment"
@@ -144,59 +165,101 @@ def _assessment(kind: str, at: str, person: dict[str, Any], **consent: bool) -> 
 
 
 def _adjourned(at: str, person: dict[str, Any]) -> bytes:
-    return encode(from_example("court.adjourned_for_suitability_assessment", at=at,
-                               site="Test Magistrates' Court", subject=person))
+    return encode(
+        from_example(
+            "court.adjourned_for_suitability_assessment",
+            at=at,
+            site="Test Magistrates' Court",
+            subject=person,
+        )
+    )
 
 
 async def test_a_court_request_inside_the_window_is_answered_with_the_assessment() -> None:
     processor, store = memory_processor()
     person = subject()
-    await processor.process_batch([record(CUSTODY, _assessment(
-        "custody.required_assessment_completed", "2026-09-02T10:00:00+00:00", person))])
-    [reused] = await processor.process_batch([record(COURT, _adjourned(
-        "2026-09-20T10:00:00+00:00", person))])
+    await processor.process_batch(
+        [
+            record(
+                CUSTODY,
+                _assessment(
+                    "custody.required_assessment_completed", "2026-09-02T10:00:00+00:00", person
+                ),
+            )
+        ]
+    )
+    [reused] = await processor.process_batch(
+        [record(COURT, _adjourned("2026-09-20T10:00:00+00:00", person))]
+    )
     assert reused.outcome == "assessment_reused"
     shared = store.published[-1]
     assert shared.topic == "assessments.shared.v1"
     assert headers(shared)["message-type"] == "assessment-shared"
-    [late] = await processor.process_batch([record(COURT, _adjourned(
-        "2026-11-20T10:00:00+00:00", person))])
+    [late] = await processor.process_batch(
+        [record(COURT, _adjourned("2026-11-20T10:00:00+00:00", person))]
+    )
     assert late.outcome == "assessment_requested"
 
 
 async def test_a_voluntary_assessment_is_shared_with_a_court_only_with_consent() -> None:
     processor, _ = memory_processor()
     person = subject()
-    await processor.process_batch([record(CUSTODY, _assessment(
-        "custody.voluntary_assessment_completed", "2026-11-02T10:00:00+00:00", person,
-        court=False))])
-    [outcome] = await processor.process_batch([record(COURT, _adjourned(
-        "2026-11-03T10:00:00+00:00", person))])
+    await processor.process_batch(
+        [
+            record(
+                CUSTODY,
+                _assessment(
+                    "custody.voluntary_assessment_completed",
+                    "2026-11-02T10:00:00+00:00",
+                    person,
+                    court=False,
+                ),
+            )
+        ]
+    )
+    [outcome] = await processor.process_batch(
+        [record(COURT, _adjourned("2026-11-03T10:00:00+00:00", person))]
+    )
     assert outcome.outcome == "assessment_requested"
 
 
 async def test_an_assessment_after_the_request_answers_and_closes_it() -> None:
     processor, store = memory_processor()
     person = subject()
-    outcomes = await processor.process_batch([
-        record(COURT, _adjourned("2026-11-02T09:00:00+00:00", person))])
+    outcomes = await processor.process_batch(
+        [record(COURT, _adjourned("2026-11-02T09:00:00+00:00", person))]
+    )
     assert outcomes[0].outcome == "assessment_requested"
-    await processor.process_batch([record(CUSTODY, _assessment(
-        "custody.required_assessment_completed", "2026-11-02T10:00:00+00:00", person))])
+    await processor.process_batch(
+        [
+            record(
+                CUSTODY,
+                _assessment(
+                    "custody.required_assessment_completed", "2026-11-02T10:00:00+00:00", person
+                ),
+            )
+        ]
+    )
     kinds = [headers(m)["message-type"] for m in store.published]
-    assert kinds == ["assessment-request", "assessment-shared", "assessment-request-update",
-                     "referral-new"]
+    assert kinds == [
+        "assessment-request",
+        "assessment-shared",
+        "assessment-request-update",
+        "referral-new",
+    ]
     assert store.rows["assessment_requests"][0]["status"] == "fulfilled"
 
 
 async def test_a_possible_match_goes_to_triage_with_an_identity_review() -> None:
     processor, store = memory_processor()
     first = subject(given_name="Jonathan", postcode="CV1 9ZZ")
-    await processor.process_batch([record(CUSTODY, encode(drug_test_event(
-        with_nhs=False, **first)))])
+    await processor.process_batch(
+        [record(CUSTODY, encode(drug_test_event(with_nhs=False, **first)))]
+    )
     typo = subject(given_name="Jonathon", postcode="CV1 9ZZ")  # other PNC id, same DOB
-    [outcome] = await processor.process_batch([record(CUSTODY, encode(drug_test_event(
-        with_nhs=False, **typo)))])
+    [outcome] = await processor.process_batch(
+        [record(CUSTODY, encode(drug_test_event(with_nhs=False, **typo)))]
+    )
     assert outcome.outcome == "triaged"
     review, referral = store.published[1:]
     assert headers(review)["message-type"] == "identity-review"
@@ -220,8 +283,9 @@ async def test_a_batch_of_one_and_a_batch_of_many_decide_the_same() -> None:
         return store
 
     one, many = await run(False), await run(True)
-    assert [(m.topic, headers(m)["message-type"]) for m in one.published] == \
-        [(m.topic, headers(m)["message-type"]) for m in many.published]
+    assert [(m.topic, headers(m)["message-type"]) for m in one.published] == [
+        (m.topic, headers(m)["message-type"]) for m in many.published
+    ]
     assert len(one.rows["persons"]) == len(many.rows["persons"]) == 5
 
 
@@ -230,19 +294,27 @@ async def test_one_assessment_has_one_identity_wherever_it_is_sent() -> None:
     the stored assessment, with its id (the court's with only its summary items)."""
     processor, store = memory_processor()
     person = subject()
-    await processor.process_batch([record(CUSTODY, _assessment(
-        "custody.required_assessment_completed", "2026-09-02T10:00:00+00:00", person))])
-    await processor.process_batch([record(COURT, _adjourned(
-        "2026-09-10T10:00:00+00:00", person))])
+    await processor.process_batch(
+        [
+            record(
+                CUSTODY,
+                _assessment(
+                    "custody.required_assessment_completed", "2026-09-02T10:00:00+00:00", person
+                ),
+            )
+        ]
+    )
+    await processor.process_batch([record(COURT, _adjourned("2026-09-10T10:00:00+00:00", person))])
     referral, shared = store.published
     stored_id = store.rows["assessments"][0]["id"]
     assert resource(referral, "QuestionnaireResponse")["id"] == stored_id
     assert resource(shared, "QuestionnaireResponse")["id"] == stored_id
-    whole, summary = resource(referral, "QuestionnaireResponse"), resource(
-        shared, "QuestionnaireResponse")
+    whole, summary = (
+        resource(referral, "QuestionnaireResponse"),
+        resource(shared, "QuestionnaireResponse"),
+    )
     assert {**whole, "item": [i for i in whole["item"] if i in summary["item"]]} == summary
-    assert {i["linkId"] for i in summary["item"]} == {"substances", "alcohol",
-                                                      "treatment-history"}
+    assert {i["linkId"] for i in summary["item"]} == {"substances", "alcohol", "treatment-history"}
     # The assessment supports the referral (a QuestionnaireResponse cannot be its reason).
     request = resource(referral, "ServiceRequest")
     assert {"reference": f"urn:uuid:{stored_id}"} in request["supportingInfo"]
@@ -251,12 +323,18 @@ async def test_one_assessment_has_one_identity_wherever_it_is_sent() -> None:
 
 async def test_an_event_from_year_one_is_processed_not_fatal() -> None:
     processor, _ = memory_processor()
-    ancient = from_example("court.adjourned_for_suitability_assessment",
-                           at="0001-01-05T00:00:00+00:00", site="Test Magistrates' Court",
-                           subject=subject())
-    outcomes = await processor.process_batch([record(COURT, encode(ancient)),
-                                              record(COURT, _adjourned(
-                                                  "2026-09-20T10:00:00+00:00", subject()))])
+    ancient = from_example(
+        "court.adjourned_for_suitability_assessment",
+        at="0001-01-05T00:00:00+00:00",
+        site="Test Magistrates' Court",
+        subject=subject(),
+    )
+    outcomes = await processor.process_batch(
+        [
+            record(COURT, encode(ancient)),
+            record(COURT, _adjourned("2026-09-20T10:00:00+00:00", subject())),
+        ]
+    )
     assert len(outcomes) == 2
     assert outcomes[1].outcome == "assessment_requested"
 
@@ -270,8 +348,7 @@ class RefusingStore(MemoryStore):
         self.refused = refused
 
     def committed(self, writes: Any, republish: list[str]) -> Any:
-        if any(row["content_sha256"] in self.refused
-               for row in writes.inserts["inbound_events"]):
+        if any(row["content_sha256"] in self.refused for row in writes.inserts["inbound_events"]):
             raise ValueError("the database refuses this row")
         return super().committed(writes, republish)
 
@@ -294,14 +371,22 @@ async def test_a_batch_the_database_refuses_is_retried_one_record_at_a_time() ->
     store = RefusingStore({content_digest(parse_event(first_record.value, ALL_EVENT_TYPES))})
     settings = Settings(retry_attempts=1)
     processor = build_processor(
-        settings, load_providers(settings.providers_file),
+        settings,
+        load_providers(settings.providers_file),
         Topics.of(load_providers(settings.providers_file)),
-        unit_of_work=lambda: MemoryUnitOfWork(store), outbox=MemoryOutbox(store),
-        clock=Clock(), new_id=lambda: str(uuid.uuid4()))
-    outcomes = await processor.process_batch([
-        record(CUSTODY, encode(neighbour)), first_record, record(CUSTODY, encode(other))])
+        unit_of_work=lambda: MemoryUnitOfWork(store),
+        outbox=MemoryOutbox(store),
+        clock=Clock(),
+        new_id=lambda: str(uuid.uuid4()),
+    )
+    outcomes = await processor.process_batch(
+        [record(CUSTODY, encode(neighbour)), first_record, record(CUSTODY, encode(other))]
+    )
     # In the batch, `other` reused `first`'s event id; alone, `first` was never stored, so
     # `other` is the first with that id and is processed.
     assert [o.outcome for o in outcomes] == ["referred", "dead_letter:unmappable", "referred"]
     assert [m.topic for m in store.published] == [
-        "referrals.birmingham.v1", "custody.events.dlq.v1", "referrals.birmingham.v1"]
+        "referrals.birmingham.v1",
+        "custody.events.dlq.v1",
+        "referrals.birmingham.v1",
+    ]

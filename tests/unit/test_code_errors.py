@@ -21,8 +21,9 @@ CUSTODY = "custody.events.v1"
 SETTINGS: dict[str, Any] = {"retry_attempts": 1, "retry_initial_seconds": 0.001}
 
 
-def failing_for(processor: BatchProcessor, event_ids: set[str], *,
-                times: int | None = None) -> list[str]:
+def failing_for(
+    processor: BatchProcessor, event_ids: set[str], *, times: int | None = None
+) -> list[str]:
     """Make the drug-test handler raise (a code error) for these events: `times` times, or
     always; returns the calls seen."""
     route = processor._routes[CUSTODY]
@@ -31,13 +32,15 @@ def failing_for(processor: BatchProcessor, event_ids: set[str], *,
 
     def handler(registry: Any, event: Any, env: Any) -> Any:
         calls.append(str(event.event_id))
-        if str(event.event_id) in event_ids and (times is None or calls.count(
-                str(event.event_id)) <= times):
+        if str(event.event_id) in event_ids and (
+            times is None or calls.count(str(event.event_id)) <= times
+        ):
             raise KeyError("a bug")
         return real(registry, event, env)
 
     processor._routes[CUSTODY] = Route(
-        route.catalogue, {**route.handlers, "custody.drug_test_result": handler})
+        route.catalogue, {**route.handlers, "custody.drug_test_result": handler}
+    )
     return calls
 
 
@@ -48,8 +51,9 @@ async def test_a_code_error_is_retried_then_dead_lettered_as_internal_error(
     bad, good = drug_test_event(), drug_test_event()
     calls = failing_for(processor, {bad["event_id"]})
     with caplog.at_level(logging.CRITICAL):
-        outcomes = await processor.process_batch([record(CUSTODY, encode(bad)),
-                                                  record(CUSTODY, encode(good))])
+        outcomes = await processor.process_batch(
+            [record(CUSTODY, encode(bad)), record(CUSTODY, encode(good))]
+        )
     assert [o.outcome for o in outcomes] == ["dead_letter:internal_error", "referred"]
     assert calls.count(bad["event_id"]) == 3  # tried, then twice again
     [letter] = store.rows["dead_letters"]
@@ -66,8 +70,9 @@ async def test_a_passing_code_error_is_processed_on_the_next_attempt() -> None:
 
 
 async def test_code_errors_in_a_row_stop_the_partition() -> None:
-    processor, store = memory_processor(Settings(**SETTINGS, code_error_retries=0,
-                                                 code_error_limit=3))
+    processor, store = memory_processor(
+        Settings(**SETTINGS, code_error_retries=0, code_error_limit=3)
+    )
     events = [drug_test_event() for _ in range(5)]
     failing_for(processor, {e["event_id"] for e in events})
     await processor.process_batch([record(CUSTODY, encode(events[0]))])
@@ -77,8 +82,9 @@ async def test_code_errors_in_a_row_stop_the_partition() -> None:
         await processor.process_batch([record(CUSTODY, encode(e)) for e in events[2:]])
     assert len(store.rows["dead_letters"]) == 2  # the third in a row is not dead-lettered
     # Another partition is not affected, and a success resets the count.
-    [other] = await processor.process_batch([record(CUSTODY, encode(drug_test_event()),
-                                                    partition=1)])
+    [other] = await processor.process_batch(
+        [record(CUSTODY, encode(drug_test_event()), partition=1)]
+    )
     assert other.outcome == "referred"
 
 
@@ -100,10 +106,14 @@ async def test_a_dead_letter_that_cannot_be_stored_becomes_a_minimal_one() -> No
     store = RefusingDeadLetters()
     settings = Settings(**SETTINGS)
     processor = build_processor(
-        settings, load_providers(settings.providers_file),
+        settings,
+        load_providers(settings.providers_file),
         Topics.of(load_providers(settings.providers_file)),
-        unit_of_work=lambda: MemoryUnitOfWork(store), outbox=MemoryOutbox(store),
-        clock=Clock(), new_id=lambda: str(uuid.uuid4()))
+        unit_of_work=lambda: MemoryUnitOfWork(store),
+        outbox=MemoryOutbox(store),
+        clock=Clock(),
+        new_id=lambda: str(uuid.uuid4()),
+    )
     bad = record(CUSTODY, b"{not json", headers=(("x-trace", b"abc"),))
     good = drug_test_event()
     outcomes = await processor.process_batch([bad, record(CUSTODY, encode(good))])

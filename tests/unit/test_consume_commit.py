@@ -19,13 +19,19 @@ class Processor:
 
 
 def message(ack: Any) -> Any:
-    record = SimpleNamespace(topic="custody.events.v1", partition=0, offset=7, timestamp=0,
-                             key=None, value=b"{}", headers=())
+    record = SimpleNamespace(
+        topic="custody.events.v1",
+        partition=0,
+        offset=7,
+        timestamp=0,
+        key=None,
+        value=b"{}",
+        headers=(),
+    )
     return SimpleNamespace(raw_message=(record,), ack=ack, consumer=SimpleNamespace())
 
 
-async def test_a_commit_lost_to_a_rebalance_is_a_warning(caplog: pytest.LogCaptureFixture
-                                                         ) -> None:
+async def test_a_commit_lost_to_a_rebalance_is_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     async def rebalanced() -> None:
         raise CommitFailedError("the group has already rebalanced")
 

@@ -44,11 +44,18 @@ def test_asyncapi_names_every_topic() -> None:
     assert document["asyncapi"] == "3.0.0"
     messages = document["components"]["messages"]
     assert {m["payload"]["schemaFormat"] for m in messages.values()} == {
-        "application/schema+json;version=draft-2020-12"}
+        "application/schema+json;version=draft-2020-12"
+    }
     headers = messages["fhir-message-bundle"]["headers"]["schema"]
-    assert set(headers["required"]) == {"message-id", "content-type", "correlation-id",
-                                        "causation-id",
-                                        "traceparent", "message-type", "hub-version"}
+    assert set(headers["required"]) == {
+        "message-id",
+        "content-type",
+        "correlation-id",
+        "causation-id",
+        "traceparent",
+        "message-type",
+        "hub-version",
+    }
 
 
 def test_asyncapi_is_valid_for_the_asyncapi_parser() -> None:
@@ -59,20 +66,25 @@ def test_asyncapi_is_valid_for_the_asyncapi_parser() -> None:
 
 def test_the_asyncapi_check_catches_a_broken_document(tmp_path: Path) -> None:
     document = json.loads((CONTRACTS / "asyncapi.json").read_text())
-    document["operations"]["broken"] = {"action": "sideways",
-                                        "channel": {"$ref": "#/channels/missing"}}
+    document["operations"]["broken"] = {
+        "action": "sideways",
+        "channel": {"$ref": "#/channels/missing"},
+    }
     (tmp_path / "asyncapi.json").write_text(json.dumps(document))
     shutil.copytree(CONTRACTS / "schemas", tmp_path / "schemas")
     assert [d for d in diagnostics(tmp_path / "asyncapi.json") if d["severity"] == 0]
 
 
 def test_validation_errors_give_path_expected_and_got() -> None:
-    found = problems((CONTRACTS / "examples/dead-letter/contract-violation-unknown-result.json")
-                     .read_bytes())
-    assert found == ["payload.results.opiates: expected 'positive', 'negative' or 'refused', "
-                     'got "maybe"']
+    found = problems(
+        (CONTRACTS / "examples/dead-letter/contract-violation-unknown-result.json").read_bytes()
+    )
+    assert found == [
+        "payload.results.opiates: expected 'positive', 'negative' or 'refused', got \"maybe\""
+    ]
     assert problems(b'{"event_type": "custody.nope", "schema_version": "1.0"}')[0].startswith(
-        "event_type: expected one of court.adjourned_for_suitability_assessment")
+        "event_type: expected one of court.adjourned_for_suitability_assessment"
+    )
 
 
 def test_validation_uses_the_pipelines_parser_and_the_topics_contracts() -> None:
@@ -81,10 +93,10 @@ def test_validation_uses_the_pipelines_parser_and_the_topics_contracts() -> None
     court = (CONTRACTS / "examples/court/court.sentence_imposed.json").read_bytes()
     assert problems(court) == []
     assert problems(court, INBOUND["custody.events.v1"])[0].startswith(
-        "event_type: expected one of custody.booked_in")
+        "event_type: expected one of custody.booked_in"
+    )
     assert field_problems(court, catalogue_of("t1.custody.events.v1"))  # replay after edit
-    custody = json.loads((CONTRACTS / "examples/custody/custody.drug_test_result.json")
-                         .read_text())
+    custody = json.loads((CONTRACTS / "examples/custody/custody.drug_test_result.json").read_text())
     assert problems(json.dumps(custody).encode(), INBOUND["custody.events.v1"]) == []
     custody["payload"]["trigger_offence"] = float("nan")
     found = problems(json.dumps(custody).encode())
@@ -99,6 +111,7 @@ def test_validate_command_exit_codes(tmp_path: Path) -> None:
     assert runner.invoke(app, ["contracts", "validate", str(good)]).exit_code == 0
     result = runner.invoke(app, ["contracts", "validate", str(good), str(bad)])
     assert result.exit_code == 1 and "expected a JSON object, got list" in result.output
-    as_custody = runner.invoke(app, ["contracts", "validate", "--topic", "custody.events.v1",
-                                     str(good)])
+    as_custody = runner.invoke(
+        app, ["contracts", "validate", "--topic", "custody.events.v1", str(good)]
+    )
     assert as_custody.exit_code == 1 and "event_type: expected one of" in as_custody.output

@@ -27,9 +27,17 @@ def test_a_valid_event_parses() -> None:
     assert isinstance(event, DrugTestResultEvent) and event.payload.is_positive
 
 
-@pytest.mark.parametrize(("number", "valid"), [
-    ("9434765919", True), ("9434765918", False), ("943476591", False), ("94347659190", False),
-    ("9990001006", True), ("abcdefghij", False)])
+@pytest.mark.parametrize(
+    ("number", "valid"),
+    [
+        ("9434765919", True),
+        ("9434765918", False),
+        ("943476591", False),
+        ("94347659190", False),
+        ("9990001006", True),
+        ("abcdefghij", False),
+    ],
+)
 def test_nhs_number_check_digit(number: str, valid: bool) -> None:
     assert nhs_number_is_valid(number) is valid
 
@@ -43,19 +51,28 @@ def test_postcodes_are_normalised_but_never_unpadded() -> None:
             Subject(custody_record_number="X", postcode=padded)
 
 
-@pytest.mark.parametrize(("value", "reason"), [
-    (b"{not json", Reason.INVALID_JSON),
-    (b"\xff\xfe{}", Reason.INVALID_ENCODING),
-    (b"[1, 2]", Reason.CONTRACT_VIOLATION),
-    (b'{"a": NaN}', Reason.INVALID_JSON),
-    (json.dumps({**drug_test_event(), "event_type": "custody.unknown"}).encode(),
-     Reason.UNKNOWN_EVENT_TYPE),
-    (json.dumps({**drug_test_event(), "schema_version": "9.0"}).encode(),
-     Reason.UNSUPPORTED_SCHEMA_VERSION),
-    (json.dumps({**drug_test_event(), "extra": 1}).encode(), Reason.CONTRACT_VIOLATION),
-    (json.dumps({**drug_test_event(), "occurred_at": "2026-10-01T09:00:00"}).encode(),
-     Reason.CONTRACT_VIOLATION),  # not timezone-aware
-])
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b"{not json", Reason.INVALID_JSON),
+        (b"\xff\xfe{}", Reason.INVALID_ENCODING),
+        (b"[1, 2]", Reason.CONTRACT_VIOLATION),
+        (b'{"a": NaN}', Reason.INVALID_JSON),
+        (
+            json.dumps({**drug_test_event(), "event_type": "custody.unknown"}).encode(),
+            Reason.UNKNOWN_EVENT_TYPE,
+        ),
+        (
+            json.dumps({**drug_test_event(), "schema_version": "9.0"}).encode(),
+            Reason.UNSUPPORTED_SCHEMA_VERSION,
+        ),
+        (json.dumps({**drug_test_event(), "extra": 1}).encode(), Reason.CONTRACT_VIOLATION),
+        (
+            json.dumps({**drug_test_event(), "occurred_at": "2026-10-01T09:00:00"}).encode(),
+            Reason.CONTRACT_VIOLATION,
+        ),  # not timezone-aware
+    ],
+)
 def test_bad_input_gets_a_precise_reason(value: bytes, reason: Reason) -> None:
     assert reason_for(value).reason is reason
 
@@ -75,15 +92,22 @@ def test_a_subject_needs_an_identifier() -> None:
     assert "at least one identifier" in reason_for(json.dumps(event).encode()).message
 
 
-_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-                     | st.text(max_size=50), lambda inner: st.lists(inner, max_size=4)
-                     | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=12)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
-@given(field=st.sampled_from(["event_id", "occurred_at", "source", "subject", "payload",
-                              "schema_version", "event_type"]),
-       replacement=_json)
+@given(
+    field=st.sampled_from(
+        ["event_id", "occurred_at", "source", "subject", "payload", "schema_version", "event_type"]
+    ),
+    replacement=_json,
+)
 def test_any_corrupted_field_is_rejected_never_crashes(field: str, replacement: object) -> None:
     event = drug_test_event()
     event[field] = replacement

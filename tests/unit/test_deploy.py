@@ -92,17 +92,23 @@ def test_every_command_the_deployment_runs_exists() -> None:
 def test_the_autoscaler_watches_every_input_topic_and_its_group() -> None:
     scaled = of_kind("ScaledObject")[0]["spec"]
     config = configmap()
-    watched = {(t["metadata"]["topic"], t["metadata"]["consumerGroup"])
-               for t in scaled["triggers"] if t["type"] == "kafka"}
+    watched = {
+        (t["metadata"]["topic"], t["metadata"]["consumerGroup"])
+        for t in scaled["triggers"]
+        if t["type"] == "kafka"
+    }
     group = config["HUB_CONSUMER_GROUP"]
     topics = Topics.of(load_providers())
-    assert watched == {(topic, f"{group}.{suffix}")
-                       for topic, suffix in topics.input_groups.items()}
+    assert watched == {
+        (topic, f"{group}.{suffix}") for topic, suffix in topics.input_groups.items()
+    }
     assert {t["metadata"]["bootstrapServers"] for t in scaled["triggers"]} == {
-        config["HUB_KAFKA_BOOTSTRAP"]}
+        config["HUB_KAFKA_BOOTSTRAP"]
+    }
     assert scaled["maxReplicaCount"] == int(config["HUB_TOPIC_PARTITIONS"])
-    assert scaled["scaleTargetRef"]["name"] in {d["metadata"]["name"]
-                                                for d in of_kind("Deployment")}
+    assert scaled["scaleTargetRef"]["name"] in {
+        d["metadata"]["name"] for d in of_kind("Deployment")
+    }
 
 
 @pytest.mark.parametrize("resource", documents(K8S / "kustomization.yaml")[0]["resources"])
@@ -122,8 +128,10 @@ def test_keda_authenticates_with_the_hubs_own_secret() -> None:
     secret = next(d for d in documents(K8S / "secret.example.yaml"))
     refs = {r["parameter"]: r for r in auth["spec"]["secretTargetRef"]}
     assert set(refs) == {"sasl", "username", "password", "tls"}
-    assert all(r["name"] == secret["metadata"]["name"] and r["key"] in secret["stringData"]
-               for r in refs.values())
+    assert all(
+        r["name"] == secret["metadata"]["name"] and r["key"] in secret["stringData"]
+        for r in refs.values()
+    )
     triggers = of_kind("ScaledObject")[0]["spec"]["triggers"]
     assert {t["authenticationRef"]["name"] for t in triggers} == {auth["metadata"]["name"]}
     assert configmap()["HUB_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"

@@ -26,8 +26,9 @@ async def test_retries_are_bounded_then_the_partition_stalls() -> None:
         raise ConnectionError("database down")
 
     with pytest.raises(PartitionStalled):
-        await RetryPolicy(attempts=4, initial=0.001, maximum=0.002,
-                          transient=is_transient).call("record", always_down)
+        await RetryPolicy(attempts=4, initial=0.001, maximum=0.002, transient=is_transient).call(
+            "record", always_down
+        )
     assert calls == 4
 
 

@@ -29,14 +29,32 @@ PASSWORD = "correct horse battery"
 
 def letter_store(value: bytes) -> MemoryDeadLetters:
     store = MemoryDeadLetters()
-    store.add(DeadLetterRecord(
-        id=7, topic="custody.events.v1", partition=0, offset=41,
-        dlq_topic="custody.events.v1.dlq", stage="parse", reason="schema_invalid",
-        error_class="ValidationError", error_message="payload.results.opiates", event_id=None,
-        status="open", recorded_at=NOW - timedelta(hours=1), source_system="custody-suite",
-        event_type="custody.drug_test_result", version=0, acted_by=None, acted_at=None),
-        KeptMessage(b"k", value, [("correlation-id", b"c-1"), ("hub.dlq.reason", b"schema"),
-                                  ("hub.version", b"1")]))
+    store.add(
+        DeadLetterRecord(
+            id=7,
+            topic="custody.events.v1",
+            partition=0,
+            offset=41,
+            dlq_topic="custody.events.v1.dlq",
+            stage="parse",
+            reason="schema_invalid",
+            error_class="ValidationError",
+            error_message="payload.results.opiates",
+            event_id=None,
+            status="open",
+            recorded_at=NOW - timedelta(hours=1),
+            source_system="custody-suite",
+            event_type="custody.drug_test_result",
+            version=0,
+            acted_by=None,
+            acted_at=None,
+        ),
+        KeptMessage(
+            b"k",
+            value,
+            [("correlation-id", b"c-1"), ("hub.dlq.reason", b"schema"), ("hub.version", b"1")],
+        ),
+    )
     return store
 
 
@@ -68,11 +86,25 @@ async def test_a_replay_sends_the_original_headers_once_and_records_where_it_wen
 async def test_an_edit_is_checked_against_the_contracts_before_anything_is_sent() -> None:
     store, broker = letter_store(broken_event()), MemoryBroker()
     with pytest.raises(EditRefused) as refused:
-        await dl.replay(store, broker, 7, version=0, actor="otto", now=NOW,
-                        edits=[("payload.results.opiates", "perhaps")])
+        await dl.replay(
+            store,
+            broker,
+            7,
+            version=0,
+            actor="otto",
+            now=NOW,
+            edits=[("payload.results.opiates", "perhaps")],
+        )
     assert refused.value.problems and broker.sent == [] and store.rows == []
-    await dl.replay(store, broker, 7, version=0, actor="otto", now=NOW,
-                    edits=[("payload.results.opiates", "positive")])
+    await dl.replay(
+        store,
+        broker,
+        7,
+        version=0,
+        actor="otto",
+        now=NOW,
+        edits=[("payload.results.opiates", "positive")],
+    )
     assert json.loads(broker.sent[0][1])["payload"]["results"]["opiates"] == "positive"
     (audited,) = await dl.audit(store, NOW)
     assert audited["action"] == "replay_edited"
@@ -91,8 +123,15 @@ async def test_a_failed_send_reopens_the_letter_and_a_stuck_replay_is_retried() 
 
     broker.down = False  # a claim whose send never completed (the console was killed)
     assert await store.claim(7, 2, was="open", becomes="replaying", actor="otto", now=NOW)
-    await store.add_action({"dead_letter_id": 7, "action": "replay", "actor": "otto",
-                            "at": NOW, "replay_id": "r-stuck"})
+    await store.add_action(
+        {
+            "dead_letter_id": 7,
+            "action": "replay",
+            "actor": "otto",
+            "at": NOW,
+            "replay_id": "r-stuck",
+        }
+    )
     with pytest.raises(AlreadyActedOn):  # maybe still in flight
         await dl.retry(store, broker, 7, version=3, actor="otto", now=NOW)
     later = NOW + timedelta(minutes=3)
@@ -111,15 +150,18 @@ async def test_discard_and_reveal_need_a_reason_and_are_recorded() -> None:
         await dl.discard(store, 7, version=0, actor="otto", reason="", now=NOW)
     await dl.discard(store, 7, version=0, actor="otto", reason=" a test message ", now=NOW)
     assert [(a["action"], a["reason"]) for a in store.rows] == [
-        ("reveal", "to fix it"), ("discard", "a test message")]
+        ("reveal", "to fix it"),
+        ("discard", "a test message"),
+    ]
     assert await dl.find(store, Filters()) == []  # no longer open
     assert [d.status for d in await dl.find(store, Filters(status=None))] == ["discarded"]
 
 
 async def test_replaying_the_listed_letters_reports_each() -> None:
     store, broker = letter_store(b"not json"), MemoryBroker()
-    results = await dl.replay_chosen(store, broker, [(7, 0), (7, 0), (8, 0)], actor="otto",
-                                     now=NOW, reason="bulk")
+    results = await dl.replay_chosen(
+        store, broker, [(7, 0), (7, 0), (8, 0)], actor="otto", now=NOW, reason="bulk"
+    )
     assert results == {7: "skipped: already acted on", 8: "skipped: already acted on"}
     assert len(broker.sent) == 1
 
@@ -143,6 +185,11 @@ async def test_users_are_created_changed_and_signed_in_with_every_change_recorde
     with pytest.raises(LookupError):
         await users.change_user(store, "nobody", disabled=False, actor="ada", now=NOW)
     assert [c.change for c in await users.user_changes(store)] == [
-        "password set", "disabled", "role operator (was viewer)", "created as viewer"]
+        "password set",
+        "disabled",
+        "role operator (was viewer)",
+        "created as viewer",
+    ]
     assert [(u.username, u.role, u.disabled) for u in await users.list_users(store)] == [
-        ("nia", "operator", True)]
+        ("nia", "operator", True)
+    ]

@@ -12,17 +12,28 @@ from hub.core.masking import MASK, KnownSources, masked, masked_edit
 from hub.core.operators import LoginThrottle
 from tests.factories import drug_test_event, encode
 
-SECRETS = ("Smithers", "1990-02-03", "9990000018", "theft from a Mr Smithers", "Jonesy",
-           "BOOK-77-SMITH", "B12 9ZZ", "Personsyn")
+SECRETS = (
+    "Smithers",
+    "1990-02-03",
+    "9990000018",
+    "theft from a Mr Smithers",
+    "Jonesy",
+    "BOOK-77-SMITH",
+    "B12 9ZZ",
+    "Personsyn",
+)
 
 
 def leaky_event() -> dict[str, object]:
     event = drug_test_event()
     event["subject"].update(surname="Smithers", dob="1990-02-03", nhsNumber=9990000018)
     event["subject"]["family_name"] = "Personsyn"
-    event["payload"].update(arrest_offence="theft from a Mr Smithers", place="Jonesy",
-                            booking_reference="BOOK-77-SMITH",
-                            extra={"nested": {"who": "Smithers", "n": 9990000018}})
+    event["payload"].update(
+        arrest_offence="theft from a Mr Smithers",
+        place="Jonesy",
+        booking_reference="BOOK-77-SMITH",
+        extra={"nested": {"who": "Smithers", "n": 9990000018}},
+    )
     event["payload"]["results"]["opiates"] = "Jonesy"  # a bad value in an enumerated field
     return event
 
@@ -53,7 +64,9 @@ def test_a_source_is_shown_only_when_it_is_a_configured_known_one() -> None:
     event["source"] = {"system": "Smithers laptop", "site": "Flat 2, 9 Smithers Road"}
     assert json.loads(masked(encode(event), KNOWN))["source"] == {"system": MASK, "site": MASK}
     assert json.loads(masked(encode(drug_test_event())))["source"] == {  # none configured
-        "system": MASK, "site": MASK}
+        "system": MASK,
+        "site": MASK,
+    }
     assert KNOWN.system("test-custody") == "test-custody" and KNOWN.system("x") == MASK
 
 
@@ -61,8 +74,11 @@ def test_the_default_known_sources_are_those_of_the_examples() -> None:
     from hub.settings import Settings
     from tests.conftest import ROOT
 
-    sources = [json.loads(p.read_text())["source"] for p in
-               (ROOT / "contracts" / "examples").rglob("*.json") if "dead-letter" not in str(p)]
+    sources = [
+        json.loads(p.read_text())["source"]
+        for p in (ROOT / "contracts" / "examples").rglob("*.json")
+        if "dead-letter" not in str(p)
+    ]
     known = Settings().known_sources
     assert known.systems == {s["system"] for s in sources}
     assert known.sites == {s["site"] for s in sources}
@@ -70,12 +86,15 @@ def test_the_default_known_sources_are_those_of_the_examples() -> None:
 
 def test_only_headers_the_hub_wrote_are_shown_as_its_own() -> None:
     hubs = [(name, b"theirs") for name in sorted(hub_header_names())]
-    forged = [("traceparent", b"00-1"), ("hub.dlq.reason", b"Smithers"),
-              ("hub.Smithers", b"x"), ("hub.dlq.error.message", b"Mr Smithers")]
+    forged = [
+        ("traceparent", b"00-1"),
+        ("hub.dlq.reason", b"Smithers"),
+        ("hub.Smithers", b"x"),
+        ("hub.dlq.error.message", b"Mr Smithers"),
+    ]
     letter = DeadLetter(None, None, b"", [*forged, *hubs])  # type: ignore[arg-type]
     assert letter.error_headers == [(name, "theirs") for name, _ in hubs]
-    assert letter.producer_hub_headers == ["hub.dlq.reason", "hub.•••",
-                                           "hub.dlq.error.message"]
+    assert letter.producer_hub_headers == ["hub.dlq.reason", "hub.•••", "hub.dlq.error.message"]
     assert letter.original_headers == [("traceparent", b"00-1"), ("hub.Smithers", b"x")]
 
 
@@ -89,13 +108,16 @@ def test_an_unknown_event_type_shows_no_payload_and_odd_keys_are_masked() -> Non
 
 def test_edits_are_shown_only_where_safe() -> None:
     kind = "custody.drug_test_result"
-    assert masked_edit(kind, "payload.tested_at", "2026-10-01T08:50:00+00:00") == \
-        "2026-10-01T08:50:00+00:00"
+    assert (
+        masked_edit(kind, "payload.tested_at", "2026-10-01T08:50:00+00:00")
+        == "2026-10-01T08:50:00+00:00"
+    )
     assert masked_edit(kind, "payload.tested_at", "Smithers") == MASK
     assert masked_edit(kind, "payload.results.opiates", "positive") == MASK  # health data
     assert masked_edit(kind, "subject.family_name", "Smithers") == MASK
-    whole = masked_edit(kind, "subject", json.dumps({"family_name": "Smithers",
-                                                     "date_of_birth": "1990-02-03"}))
+    whole = masked_edit(
+        kind, "subject", json.dumps({"family_name": "Smithers", "date_of_birth": "1990-02-03"})
+    )
     assert "Smithers" not in whole and "1990" not in whole and "family_name" in whole
 
 
@@ -111,8 +133,10 @@ def test_field_problems_name_the_fields_and_never_a_value() -> None:
     assert any("Jonesy" in p for p in problems(value))  # the partner's own check still quotes
     bad_id = drug_test_event()
     bad_id["event_id"] = "Smithers-1"
-    assert all("Smithers" not in p and "S" not in p.split(":", 1)[1]
-               for p in field_problems(encode(bad_id)))
+    assert all(
+        "Smithers" not in p and "S" not in p.split(":", 1)[1]
+        for p in field_problems(encode(bad_id))
+    )
     unknown = drug_test_event()
     unknown["event_type"] = "Smithers"
     assert all("Smithers" not in p for p in field_problems(encode(unknown)))
@@ -143,8 +167,10 @@ def test_the_throttle_tracks_a_bounded_number_of_names_and_clients() -> None:
 def test_times_typed_in_the_console_are_uk_times() -> None:
     from hub.entrypoints.console.session import local_moment
 
-    summer, winter = local_moment("2026-07-01T10:00", "from"), local_moment("2026-01-05T10:00",
-                                                                            "from")
+    summer, winter = (
+        local_moment("2026-07-01T10:00", "from"),
+        local_moment("2026-01-05T10:00", "from"),
+    )
     assert summer is not None and winter is not None
     assert summer.astimezone(UTC).hour == 9 and winter.astimezone(UTC).hour == 10
     explicit = local_moment("2026-07-01T10:00+00:00", "from")

@@ -32,13 +32,19 @@ def units(text: str) -> list[Unit | None]:
 
 def test_onspd_rows_of_the_covered_areas_become_units() -> None:
     text = ONSPD + (
-        'B16 9ZZ,B16  9ZZ,B16 9ZZ,202001,,E99999999,E99999999,E08000028,E05011118\n'
+        "B16 9ZZ,B16  9ZZ,B16 9ZZ,202001,,E99999999,E99999999,E08000028,E05011118\n"
         '"B14 9ZY","B14  9ZY","B14 9ZY",198001,202212,E10000034,E58001455,E07000234,E0\n'
-        'M1  9ZZ,M1   9ZZ,M1 9ZZ,198001,,E99999999,E99999999,E08000003,E05011118\n'
-        'B16 9ZX,B16  9ZX,B16 9ZX,198001,,E99999999,E99999999,,E05011118\n'
-        'garbage,,,,,,,,\n')
-    assert units(text) == [Unit("B169ZZ", "E08000028", False),
-                           Unit("B149ZY", "E07000234", True), None, None, None]
+        "M1  9ZZ,M1   9ZZ,M1 9ZZ,198001,,E99999999,E99999999,E08000003,E05011118\n"
+        "B16 9ZX,B16  9ZX,B16 9ZX,198001,,E99999999,E99999999,,E05011118\n"
+        "garbage,,,,,,,,\n"
+    )
+    assert units(text) == [
+        Unit("B169ZZ", "E08000028", False),
+        Unit("B149ZY", "E07000234", True),
+        None,
+        None,
+        None,
+    ]
 
 
 @pytest.mark.parametrize("header", [NSPL, NEWER])
@@ -60,8 +66,7 @@ def test_the_data_file_is_found_inside_a_release_zip(tmp_path: Path) -> None:
     release = tmp_path / "ONSPD_NOV_2026.zip"
     with zipfile.ZipFile(release, "w") as archive:
         archive.writestr("Documents/README.csv", "a,b\n1,2\n")
-        archive.writestr("Data/ONSPD_NOV_2026_UK.csv",
-                         ONSPD + "B16 9ZZ,,B16 9ZZ,,,,,E08000028,\n")
+        archive.writestr("Data/ONSPD_NOV_2026_UK.csv", ONSPD + "B16 9ZZ,,B16 9ZZ,,,,,E08000028,\n")
     text, name = open_extract(release)
     with text:
         assert list(read_units(text)) == [Unit("B169ZZ", "E08000028", False)]
@@ -74,8 +79,9 @@ def test_compact_keys_units_only() -> None:
 
 
 def residence(postcode_authority: str | None, **subject: str) -> object:
-    return resolve_residence(Subject(custody_record_number="CR-1", **subject), SEVEN,
-                             postcode_authority)
+    return resolve_residence(
+        Subject(custody_record_number="CR-1", **subject), SEVEN, postcode_authority
+    )
 
 
 def test_a_listed_unit_routes_a_split_district() -> None:

@@ -15,8 +15,7 @@ from hub.entrypoints.report.render import as_csv
 
 
 def test_small_counts_and_the_one_that_would_reveal_them_are_suppressed() -> None:
-    assert suppressed({"a": 3, "b": 7, "c": 20, "d": 0}) == {"a": "<5", "b": "<5", "c": 20,
-                                                              "d": 0}
+    assert suppressed({"a": 3, "b": 7, "c": 20, "d": 0}) == {"a": "<5", "b": "<5", "c": 20, "d": 0}
     assert suppressed({"a": 3, "b": 1, "c": 20}) == {"a": "<5", "b": "<5", "c": 20}
     assert suppressed({"a": 5, "b": 0}) == {"a": 5, "b": 0}
     assert suppressed({"a": 3, "b": 7}, suppress=False) == {"a": 3, "b": 7}
@@ -32,8 +31,11 @@ def report() -> Report:
 
 def test_the_csv_and_html_suppress_breakdowns_unless_asked_not_to() -> None:
     rows = list(csv.DictReader(io.StringIO(as_csv(report()))))
-    sites = {r["group"]: r["value"] for r in rows
-             if r["indicator"] == "referrals" and r["breakdown"] == "site"}
+    sites = {
+        r["group"]: r["value"]
+        for r in rows
+        if r["indicator"] == "referrals" and r["breakdown"] == "site"
+    }
     assert sites == {"Suite A": "<5", "Suite B": "30", "Suite C": "<5"}
     total = next(r for r in rows if r["indicator"] == "referrals" and r["breakdown"] == "total")
     assert total["value"] == "40"  # top-level totals in full
@@ -41,8 +43,11 @@ def test_the_csv_and_html_suppress_breakdowns_unless_asked_not_to() -> None:
     assert (rate["value"], rate["numerator"], rate["denominator"]) == ("0.4200", "21", "50")
     assert rows[-1]["number"] == "note" and "1 to 4" in rows[-1]["value"]
     raw = list(csv.DictReader(io.StringIO(as_csv(report(), suppress=False))))
-    assert {r["group"]: r["value"] for r in raw if r["indicator"] == "referrals"
-            and r["breakdown"] == "site"} == {"Suite A": "2", "Suite B": "30", "Suite C": "8"}
+    assert {
+        r["group"]: r["value"]
+        for r in raw
+        if r["indicator"] == "referrals" and r["breakdown"] == "site"
+    } == {"Suite A": "2", "Suite B": "30", "Suite C": "8"}
     assert raw[-1]["number"] == "rate"
 
     page = as_html(report(), datetime(2023, 4, 3, tzinfo=UTC))

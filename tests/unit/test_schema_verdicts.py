@@ -23,8 +23,9 @@ from hub.core.contracts.parse import parse_event
 from hub.core.failures import Rejected
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted(p for p in (ROOT / "contracts" / "examples").glob("*/*.json")
-                  if p.parent.name != "dead-letter")
+EXAMPLES = sorted(
+    p for p in (ROOT / "contracts" / "examples").glob("*/*.json") if p.parent.name != "dead-letter"
+)
 SCHEMAS = ROOT / "contracts" / "schemas"
 
 #: Rules only the hub checks (JSON Schema cannot compare with today or another field, or
@@ -69,25 +70,51 @@ def changed(message: Json, path: Path_, change: Callable[[Json], Json] | None) -
 
 def changes_of(value: Json) -> list[Callable[[Json], Json]]:
     """Ways to spoil (or keep) one value."""
-    found: list[Callable[[Json], Json]] = [lambda _: None, lambda _: "", lambda _: [],
-                                           lambda _: {}, lambda _: 0, lambda _: "maybe"]
+    found: list[Callable[[Json], Json]] = [
+        lambda _: None,
+        lambda _: "",
+        lambda _: [],
+        lambda _: {},
+        lambda _: 0,
+        lambda _: "maybe",
+    ]
     if isinstance(value, bool):
         found += [lambda v: str(v).lower(), int, lambda v: not v]
     elif isinstance(value, int):
-        found += [str, float, lambda v: v + 0.5, lambda v: -1,
-                  lambda v: 10**6, lambda v: True]
+        found += [str, float, lambda v: v + 0.5, lambda v: -1, lambda v: 10**6, lambda v: True]
     elif isinstance(value, str):
-        found += [lambda v: f" {v} ", lambda v: f"{v} ", lambda v: v.upper(),
-                  lambda v: v.lower(), lambda v: v.replace(" ", ""), lambda v: v + "x",
-                  lambda v: v * 30, lambda v: v.replace("-", "/"), lambda v: v[:10],
-                  lambda v: v.replace("T", " "), lambda v: v.replace("+00:00", "Z"),
-                  lambda v: v.replace("+00:00", ""), lambda v: v + "T00:00:00",
-                  lambda v: "2999" + v[4:], lambda v: "1899" + v[4:], lambda v: 1700000000,
-                  lambda v: [v], lambda v: v.replace("0", "O"), lambda v: v[::-1],
-                  lambda v: v[:3] + " " + v[3:6] + " " + v[6:], lambda v: "\u0000" + v]
+        found += [
+            lambda v: f" {v} ",
+            lambda v: f"{v} ",
+            lambda v: v.upper(),
+            lambda v: v.lower(),
+            lambda v: v.replace(" ", ""),
+            lambda v: v + "x",
+            lambda v: v * 30,
+            lambda v: v.replace("-", "/"),
+            lambda v: v[:10],
+            lambda v: v.replace("T", " "),
+            lambda v: v.replace("+00:00", "Z"),
+            lambda v: v.replace("+00:00", ""),
+            lambda v: v + "T00:00:00",
+            lambda v: "2999" + v[4:],
+            lambda v: "1899" + v[4:],
+            lambda v: 1700000000,
+            lambda v: [v],
+            lambda v: v.replace("0", "O"),
+            lambda v: v[::-1],
+            lambda v: v[:3] + " " + v[3:6] + " " + v[6:],
+            lambda v: "\u0000" + v,
+        ]
     elif isinstance(value, list):
-        found += [lambda v: v + v[:1], lambda v: v[:1] * 2, lambda v: v[1:], lambda v: v * 4,
-                  lambda v: [*v, "other"], lambda v: list(reversed(v))]
+        found += [
+            lambda v: v + v[:1],
+            lambda v: v[:1] * 2,
+            lambda v: v[1:],
+            lambda v: v * 4,
+            lambda v: [*v, "other"],
+            lambda v: list(reversed(v)),
+        ]
     elif isinstance(value, dict):
         found += [lambda v: {**v, "unexpected": 1}, lambda v: {**v, "note": "x"}]
     return found
@@ -123,8 +150,9 @@ def schema_for(message: Json) -> Json:
     event_type = message.get("event_type") if isinstance(message, dict) else None
     if not isinstance(event_type, str) or event_type not in ALL_EVENT_TYPES:
         return None  # no published schema accepts it
-    return _SCHEMAS.setdefault(event_type, json.loads(
-        (SCHEMAS / f"{event_type}.schema.json").read_text()))
+    return _SCHEMAS.setdefault(
+        event_type, json.loads((SCHEMAS / f"{event_type}.schema.json").read_text())
+    )
 
 
 _SCHEMAS: dict[str, Json] = {}
@@ -151,15 +179,21 @@ def test_the_schema_and_the_hub_give_the_same_verdict(example: Path) -> None:
         value = json.dumps(message).encode()
         # A mutated event_type names another schema (or none): judged by the one it names.
         own = schema_for(message)
-        by_schema = (own is not None and
-                     Draft202012Validator(own, format_checker=FormatChecker()).is_valid(message)
-                     ) if own is not schema else validator.is_valid(message)
+        by_schema = (
+            (
+                own is not None
+                and Draft202012Validator(own, format_checker=FormatChecker()).is_valid(message)
+            )
+            if own is not schema
+            else validator.is_valid(message)
+        )
         by_hub, why = hub_verdict(value)
         if by_schema == by_hub:
             continue
         if by_schema and not by_hub and any(words in why for words in PYTHON_ONLY.values()):
             python_only += 1
             continue
-        disagreements.append((("schema accepts" if by_schema else "hub accepts"), why,
-                              json.dumps(message)[:300]))
+        disagreements.append(
+            (("schema accepts" if by_schema else "hub accepts"), why, json.dumps(message)[:300])
+        )
     assert disagreements[:5] == [], f"{len(disagreements)} of {len(tried)} disagree"

@@ -20,12 +20,18 @@ def report(**totals: int) -> Report:
     """A report where each calibrated figure is exactly the published one (scaled), with
     suitable/granted giving the published DRR and ATR rates, changed by `totals`."""
     exact = {key: round(value * SCALE) for key, value in CALIBRATION.items()}
-    exact.update(suitable_drr=round(exact["drr_granted"] / 0.21),
-                 suitable_atr=round(exact["atr_granted"] / 0.32))
+    exact.update(
+        suitable_drr=round(exact["drr_granted"] / 0.21),
+        suitable_atr=round(exact["atr_granted"] / 0.32),
+    )
     exact.update(assessments_completed=round(exact["engaged"] * 4521 / 16599))
     exact.update(totals)
-    return Report(date(2022, 4, 1), date(2023, 3, 31),
-                  {i.key: Figure(i, total=exact.get(i.key, 0)) for i in INDICATORS}, {})
+    return Report(
+        date(2022, 4, 1),
+        date(2023, 3, 31),
+        {i.key: Figure(i, total=exact.get(i.key, 0)) for i in INDICATORS},
+        {},
+    )
 
 
 def plan_for(found: Report) -> YearPlan:
@@ -47,9 +53,17 @@ def test_an_exact_report_passes() -> None:
     assert found["drr_grant_rate"].reported == pytest.approx(0.21, rel=0.01)
 
 
-@pytest.mark.parametrize(("key", "factor", "ok"), [
-    ("engaged", 1.03, False), ("engaged", 0.97, False), ("engaged", 1.019, True),
-    ("entries", 1.03, False), ("entries", 0.985, True), ("drr_granted", 1.03, False)])
+@pytest.mark.parametrize(
+    ("key", "factor", "ok"),
+    [
+        ("engaged", 1.03, False),
+        ("engaged", 0.97, False),
+        ("engaged", 1.019, True),
+        ("entries", 1.03, False),
+        ("entries", 0.985, True),
+        ("drr_granted", 1.03, False),
+    ],
+)
 def test_a_figure_must_be_within_two_percent_of_the_published_one(
     key: str, factor: float, ok: bool
 ) -> None:
@@ -71,8 +85,7 @@ def test_a_figure_must_be_exactly_what_was_simulated() -> None:
     assert not found["referrals_to_triage"].ok and found["referrals_to_triage"].published is None
 
 
-@pytest.mark.parametrize(("granted", "ok"), [(210, True), (206, True), (217, False),
-                                             (203, False)])
+@pytest.mark.parametrize(("granted", "ok"), [(210, True), (206, True), (217, False), (203, False)])
 def test_rates_must_be_within_two_percent(granted: int, ok: bool) -> None:
     found = report(suitable_drr=1000, drr_granted=granted)
     plan = plan_for(found)

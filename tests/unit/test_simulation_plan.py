@@ -32,12 +32,15 @@ def test_the_full_year_has_exactly_the_published_counts() -> None:
     full = plan_year(2022, 1, 1.0)
     for key, published in CALIBRATION.items():
         assert full.expected[key] == published, key
-    assert full.expected["assessments_completed"] / full.expected["engaged"] == \
-        pytest.approx(CALIBRATED_RATES["assessment_rate"])
+    assert full.expected["assessments_completed"] / full.expected["engaged"] == pytest.approx(
+        CALIBRATED_RATES["assessment_rate"]
+    )
     assert full.expected["drr_granted"] / full.expected["suitable_drr"] == pytest.approx(
-        0.21, rel=0.02)
+        0.21, rel=0.02
+    )
     assert full.expected["atr_granted"] / full.expected["suitable_atr"] == pytest.approx(
-        0.32, rel=0.02)
+        0.32, rel=0.02
+    )
     assert full.expected["entries"] == 1_828  # "transferred to treatment" read as entries
     assert full.expected["referrals"] == round(1_828 / ENTERED_SHARE)
     assert "referrals" not in CALIBRATION  # an assumption, not a published figure
@@ -91,8 +94,11 @@ def test_a_court_never_sees_an_assessment_it_could_mistake(plan) -> None:  # typ
             continue
         for arrest in person.arrests:
             if arrest.assessed:  # none near a new adjournment: it needs a new assessment
-                assert not case.adjourned - timedelta(days=30) <= arrest.assessed_at <= \
-                    case.adjourned + 2 * GAP
+                assert (
+                    not case.adjourned - timedelta(days=30)
+                    <= arrest.assessed_at
+                    <= case.adjourned + 2 * GAP
+                )
 
 
 def test_providers_report_only_after_the_last_referral_prompt(plan) -> None:  # type: ignore[no-untyped-def]
@@ -103,8 +109,7 @@ def test_providers_report_only_after_the_last_referral_prompt(plan) -> None:  # 
     first_events = {m.body["event_id"]: m for m in plan.messages if m.body}
     for event_id, fate in plan.fates.items():
         pnc = first_events[event_id].key.decode()
-        endings = [at for kind, at, _ in fate.steps
-                   if kind in ("referral_rejected", "case_closed")]
+        endings = [at for kind, at, _ in fate.steps if kind in ("referral_rejected", "case_closed")]
         assert all(at >= last[pnc] + GAP for at in endings)
 
 
@@ -116,12 +121,21 @@ def test_weeks_cover_every_message_once(plan) -> None:  # type: ignore[no-untype
 
 def test_some_repeat_arrests_lack_the_pnc_id_but_match_on_demographics(plan) -> None:  # type: ignore[no-untyped-def]
     """Name, date of birth and postcode as the first arrest: the hub links them (≥ 95)."""
-    without = [m for m in plan.messages if m.body and "subject" in m.body
-               and "pnc_id" not in m.body["subject"]]
-    assert len({m.body["subject"]["custody_record_number"] for m in without}) == \
-        plan.expected["linked_without_pnc"] > 0
-    first = {m.key: m.body["subject"] for m in reversed(plan.messages)
-             if m.body and "pnc_id" in m.body.get("subject", {})}
+    without = [
+        m
+        for m in plan.messages
+        if m.body and "subject" in m.body and "pnc_id" not in m.body["subject"]
+    ]
+    assert (
+        len({m.body["subject"]["custody_record_number"] for m in without})
+        == plan.expected["linked_without_pnc"]
+        > 0
+    )
+    first = {
+        m.key: m.body["subject"]
+        for m in reversed(plan.messages)
+        if m.body and "pnc_id" in m.body.get("subject", {})
+    }
     for message in without:
         if message.body["subject"]["date_of_birth"] == "1990-02-30":
             continue  # a copy broken on purpose (a dead letter)
@@ -133,8 +147,11 @@ def test_some_repeat_arrests_lack_the_pnc_id_but_match_on_demographics(plan) -> 
 
 
 def test_some_people_have_no_fixed_abode(plan) -> None:  # type: ignore[no-untyped-def]
-    homeless = [p for p in plan.people if not p.resident
-                and not {"postcode", "residence_authority"} & p.subject.keys()]
+    homeless = [
+        p
+        for p in plan.people
+        if not p.resident and not {"postcode", "residence_authority"} & p.subject.keys()
+    ]
     assert len(homeless) == plan.expected["no_fixed_abode"] > 0
     assert any(a.contact == "positive" for p in homeless for a in p.arrests)
 

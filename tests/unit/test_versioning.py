@@ -18,8 +18,11 @@ from tests.mutations import VALID
 def with_optional_payload_field(model: type[Envelope]) -> type[Envelope]:
     """The next minor version of `model`: its payload gains an optional field."""
     payload = model.model_fields["payload"].annotation
-    newer_payload = create_model(f"{payload.__name__}Next", __base__=payload,  # type: ignore[union-attr]
-                                 note_for_partners=(str | None, None))
+    newer_payload = create_model(
+        f"{payload.__name__}Next",
+        __base__=payload,  # type: ignore[union-attr]
+        note_for_partners=(str | None, None),
+    )
     fields: Any = {"payload": (newer_payload, ...)}
     return create_model(f"{model.__name__}Next", __base__=model, **fields)
 

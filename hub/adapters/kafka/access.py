@@ -55,17 +55,27 @@ def kafka_access(settings: Settings, bootstrap: str) -> KafkaAccess:
     if protocol == "PLAINTEXT":
         return KafkaAccess(bootstrap)
     use_ssl = protocol in ("SSL", "SASL_SSL")
-    context = ssl.create_default_context(
-        cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
-    ) if use_ssl else None
+    context = (
+        ssl.create_default_context(
+            cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
+        )
+        if use_ssl
+        else None
+    )
     if protocol == "SSL":
         return KafkaAccess(bootstrap, BaseSecurity(ssl_context=context, use_ssl=True))
     if settings.kafka_sasl_username is None or settings.kafka_sasl_password is None:
         raise ValueError(f"{protocol} needs HUB_KAFKA_SASL_USERNAME and HUB_KAFKA_SASL_PASSWORD")
     mechanism = _SASL[settings.kafka_sasl_mechanism]
-    return KafkaAccess(bootstrap, mechanism(
-        settings.kafka_sasl_username, settings.kafka_sasl_password.get_secret_value(),
-        ssl_context=context, use_ssl=use_ssl))
+    return KafkaAccess(
+        bootstrap,
+        mechanism(
+            settings.kafka_sasl_username,
+            settings.kafka_sasl_password.get_secret_value(),
+            ssl_context=context,
+            use_ssl=use_ssl,
+        ),
+    )
 
 
 def as_access(settings: Settings, kafka: KafkaAccess | str) -> KafkaAccess:

@@ -31,16 +31,25 @@ ITERATIONS = 8192
 
 
 def _wire(grant: Grant) -> tuple[Any, ...]:
-    return (_RESOURCE[grant.resource], grant.name, _PATTERN[grant.pattern], grant.principal,
-            "*", _OPERATION[grant.operation], _ALLOW)
+    return (
+        _RESOURCE[grant.resource],
+        grant.name,
+        _PATTERN[grant.pattern],
+        grant.principal,
+        "*",
+        _OPERATION[grant.operation],
+        _ALLOW,
+    )
 
 
 def _grant(resource_type: int, name: str, pattern: int, acl: tuple[Any, ...]) -> Grant | None:
     """A described ACL as a Grant, if it is one of the kinds the plan makes."""
     principal, host, operation, permission = acl
-    kinds = ({v: k for k, v in _RESOURCE.items()}.get(resource_type),
-             {v: k for k, v in _PATTERN.items()}.get(pattern),
-             {v: k for k, v in _OPERATION.items()}.get(operation))
+    kinds = (
+        {v: k for k, v in _RESOURCE.items()}.get(resource_type),
+        {v: k for k, v in _PATTERN.items()}.get(pattern),
+        {v: k for k, v in _OPERATION.items()}.get(operation),
+    )
     if None in kinds or host != "*" or permission != _ALLOW:
         return None
     resource, pattern_type, op = kinds
@@ -60,13 +69,17 @@ async def held_grants(admin: AIOKafkaAdminClient) -> tuple[Grant, ...]:
     response = await _send(admin, DescribeAcls(_ANY, None, _ANY, None, None, _ANY, _ANY))
     if response.error_code:
         raise for_code(response.error_code)(response.error_message)
-    found = [_grant(resource_type, name, pattern, tuple(acl))
-             for resource_type, name, pattern, acls in response.resources for acl in acls]
+    found = [
+        _grant(resource_type, name, pattern, tuple(acl))
+        for resource_type, name, pattern, acls in response.resources
+        for acl in acls
+    ]
     return tuple(sorted(g for g in found if g is not None))
 
 
-async def apply_plan(kafka: KafkaAccess | str, planned: tuple[Grant, ...],
-                     principals: Principals) -> Changes:
+async def apply_plan(
+    kafka: KafkaAccess | str, planned: tuple[Grant, ...], principals: Principals
+) -> Changes:
     """Create the planned ACLs the broker lacks and delete those the plan's principals hold
     beyond it; return what changed (nothing, the second time)."""
     admin = AIOKafkaAdminClient(**client_options(kafka), request_timeout_ms=15000)
@@ -99,8 +112,7 @@ async def upsert_scram_users(kafka: KafkaAccess | str, passwords: Mapping[str, s
     upsertions = []
     for user, password in passwords.items():
         salt = secrets.token_bytes(32)
-        upsertions.append((user, _SCRAM_SHA_512, ITERATIONS, salt,
-                           salted_password(password, salt)))
+        upsertions.append((user, _SCRAM_SHA_512, ITERATIONS, salt, salted_password(password, salt)))
     admin = AIOKafkaAdminClient(**client_options(kafka), request_timeout_ms=15000)
     await admin.start()
     try:

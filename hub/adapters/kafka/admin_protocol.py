@@ -46,8 +46,7 @@ class DescribeAcls(Request[DescribeAclsRequest_v1]):  # type: ignore[misc]
     def __init__(self, *acl_filter: Any) -> None:
         self._filter = acl_filter
 
-    def build(self, request_struct_class: type[DescribeAclsRequest_v1]
-              ) -> DescribeAclsRequest_v1:
+    def build(self, request_struct_class: type[DescribeAclsRequest_v1]) -> DescribeAclsRequest_v1:
         return request_struct_class(*self._filter)
 
 
@@ -68,11 +67,15 @@ class AlterUserScramCredentialsResponse_v0(Response):  # type: ignore[misc]  # n
     API_VERSION = 0
     SCHEMA = Schema(
         ("throttle_time_ms", Int32),
-        ("results", CompactArray(
-            ("user", CompactString("utf-8")),
-            ("error_code", Int16),
-            ("error_message", CompactString("utf-8")),
-            ("tags", TaggedFields))),
+        (
+            "results",
+            CompactArray(
+                ("user", CompactString("utf-8")),
+                ("error_code", Int16),
+                ("error_message", CompactString("utf-8")),
+                ("tags", TaggedFields),
+            ),
+        ),
         ("tags", TaggedFields),
     )
 
@@ -83,17 +86,23 @@ class AlterUserScramCredentialsRequest_v0(RequestStruct):  # type: ignore[misc] 
     API_VERSION = 0
     RESPONSE_TYPE = AlterUserScramCredentialsResponse_v0
     SCHEMA = Schema(
-        ("deletions", CompactArray(
-            ("name", CompactString("utf-8")),
-            ("mechanism", Int8),
-            ("tags", TaggedFields))),
-        ("upsertions", CompactArray(
-            ("name", CompactString("utf-8")),
-            ("mechanism", Int8),
-            ("iterations", Int32),
-            ("salt", CompactBytes),
-            ("salted_password", CompactBytes),
-            ("tags", TaggedFields))),
+        (
+            "deletions",
+            CompactArray(
+                ("name", CompactString("utf-8")), ("mechanism", Int8), ("tags", TaggedFields)
+            ),
+        ),
+        (
+            "upsertions",
+            CompactArray(
+                ("name", CompactString("utf-8")),
+                ("mechanism", Int8),
+                ("iterations", Int32),
+                ("salt", CompactBytes),
+                ("salted_password", CompactBytes),
+                ("tags", TaggedFields),
+            ),
+        ),
         ("tags", TaggedFields),
     )
 
@@ -110,7 +119,7 @@ class AlterUserScramCredentials(Request[_AlterRequest]):  # type: ignore[misc]
     def __init__(self, upsertions: list[tuple[str, int, int, bytes, bytes]]) -> None:
         self._upsertions = upsertions
 
-    def build(self, request_struct_class: type[AlterUserScramCredentialsRequest_v0]
-              ) -> AlterUserScramCredentialsRequest_v0:
-        return request_struct_class(
-            [], [(*upsertion, {}) for upsertion in self._upsertions], {})
+    def build(
+        self, request_struct_class: type[AlterUserScramCredentialsRequest_v0]
+    ) -> AlterUserScramCredentialsRequest_v0:
+        return request_struct_class([], [(*upsertion, {}) for upsertion in self._upsertions], {})

@@ -20,8 +20,12 @@ from hub.core.messages import OutboundMessage
 
 #: The broker refuses this message (its topic, size or rights), not every message: reported as
 #: not acknowledged, so the caller can hold back its key and go on with the others.
-REFUSED_MESSAGE = (UnknownTopicOrPartitionError, InvalidTopicError, MessageSizeTooLargeError,
-                   TopicAuthorizationFailedError)
+REFUSED_MESSAGE = (
+    UnknownTopicOrPartitionError,
+    InvalidTopicError,
+    MessageSizeTooLargeError,
+    TopicAuthorizationFailedError,
+)
 
 
 class Emitter:
@@ -34,9 +38,14 @@ class Emitter:
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
-            **client_options(self._kafka), acks="all", enable_idempotence=True, linger_ms=2,
+            **client_options(self._kafka),
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=2,
             max_batch_size=512 * 1024,  # a batch's Bundles (kilobytes each) in few requests
-            request_timeout_ms=self._request_timeout_ms, client_id="referral-hub-emitter")
+            request_timeout_ms=self._request_timeout_ms,
+            client_id="referral-hub-emitter",
+        )
         await self._producer.start()
 
     async def stop(self) -> None:
@@ -57,8 +66,9 @@ class Emitter:
         refused: BaseException | None = None
         for m in messages:
             try:
-                futures.append(await self._producer.send(m.topic, m.value, key=m.key,
-                                                         headers=list(m.headers)))
+                futures.append(
+                    await self._producer.send(m.topic, m.value, key=m.key, headers=list(m.headers))
+                )
             except Exception as error:  # what was queued before it is still awaited below
                 refused = error
                 break
@@ -71,10 +81,12 @@ class Emitter:
         return acked
 
 
-def send_one_by_one(producer: AIOKafkaProducer | ProducerOnDemand
-                    ) -> Callable[[list[OutboundMessage]], Awaitable[list[bool]]]:
+def send_one_by_one(
+    producer: AIOKafkaProducer | ProducerOnDemand,
+) -> Callable[[list[OutboundMessage]], Awaitable[list[bool]]]:
     """Sending an operator's messages in order, each waiting for its acknowledgement; nothing
     after the first the broker did not acknowledge."""
+
     async def send(messages: list[OutboundMessage]) -> list[bool]:
         acked: list[bool] = []
         for m in messages:
@@ -82,10 +94,10 @@ def send_one_by_one(producer: AIOKafkaProducer | ProducerOnDemand
                 acked.append(False)  # keep the order: nothing after a failure
                 continue
             try:
-                await producer.send_and_wait(m.topic, m.value, key=m.key,
-                                             headers=list(m.headers))
+                await producer.send_and_wait(m.topic, m.value, key=m.key, headers=list(m.headers))
                 acked.append(True)
             except KafkaError:
                 acked.append(False)
         return acked
+
     return send

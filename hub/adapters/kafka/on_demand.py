@@ -34,8 +34,13 @@ class ProducerOnDemand:
                 self._producer = producer
             return self._producer
 
-    async def send_and_wait(self, topic: str, value: bytes, key: bytes | None = None,
-                            headers: list[tuple[str, bytes]] | None = None) -> Any:
+    async def send_and_wait(
+        self,
+        topic: str,
+        value: bytes,
+        key: bytes | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> Any:
         producer = await self.started()
         return await producer.send_and_wait(topic, value, key=key, headers=headers)
 

@@ -30,7 +30,9 @@ Send = Callable[[list[OutboundMessage]], Awaitable[list[bool]]]
 
 
 async def publish_rows(
-    engine: AsyncEngine, send: Send, pending: list[journal.PendingMessage],
+    engine: AsyncEngine,
+    send: Send,
+    pending: list[journal.PendingMessage],
     clock: Callable[[], datetime],
 ) -> list[journal.PendingMessage]:
     """Send the messages among `pending` whose rows are still unpublished and mark the
@@ -43,7 +45,8 @@ async def publish_rows(
             return []
         acked = await send([row.message for row in rows])
         await journal.mark_published(
-            conn, [row.outbox_id for row, ok in zip(rows, acked, strict=True) if ok], clock())
+            conn, [row.outbox_id for row, ok in zip(rows, acked, strict=True) if ok], clock()
+        )
     return [row for row, ok in zip(rows, acked, strict=True) if not ok]
 
 
@@ -53,9 +56,7 @@ class LockedOutbox:
     def __init__(self, engine: AsyncEngine, send: Send, clock: Callable[[], datetime]) -> None:
         self._engine, self._send, self._clock = engine, send, clock
 
-    async def publish(
-        self, pending: list[journal.PendingMessage]
-    ) -> list[journal.PendingMessage]:
+    async def publish(self, pending: list[journal.PendingMessage]) -> list[journal.PendingMessage]:
         return await publish_rows(self._engine, self._send, pending, self._clock)
 
 
@@ -71,8 +72,13 @@ class RelaySettings:
 class OutboxRelay:
     """Republishes outbox rows left unpublished; one per hub process, any number at once."""
 
-    def __init__(self, engine: AsyncEngine, send: Send, clock: Callable[[], datetime],
-                 settings: RelaySettings) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        send: Send,
+        clock: Callable[[], datetime],
+        settings: RelaySettings,
+    ) -> None:
         self._engine, self._send, self._clock, self._settings = engine, send, clock, settings
 
     async def sweep(self) -> int:
@@ -86,14 +92,14 @@ class OutboxRelay:
                 if not await journal.take_relay_turn(conn):
                     break  # another relay is sweeping; it goes on until nothing is left
                 cutoff = self._clock() - timedelta(seconds=self._settings.grace_seconds)
-                rows = await journal.lock_stale(conn, cutoff, self._settings.batch,
-                                                frozenset(held_keys), after)
+                rows = await journal.lock_stale(
+                    conn, cutoff, self._settings.batch, frozenset(held_keys), after
+                )
                 if not rows:
                     break
                 acked = await self._send([row.message for row in rows])
                 done = [row for row, ok in zip(rows, acked, strict=True) if ok]
-                await journal.mark_published(conn, [row.outbox_id for row in done],
-                                             self._clock())
+                await journal.mark_published(conn, [row.outbox_id for row in done], self._clock())
             for row in done:
                 metrics.RELAYED.labels(row.message.topic).inc()
             published += len(done)
@@ -101,15 +107,20 @@ class OutboxRelay:
             if failed:  # later rows were not tried: look again from the first failure on
                 refusals += 1
                 if refusals > self._settings.max_refusals:
-                    log.warning("outbox relay: %d messages refused in one sweep; stopping "
-                                "until the next", refusals)
+                    log.warning(
+                        "outbox relay: %d messages refused in one sweep; stopping until the next",
+                        refusals,
+                    )
                     break
                 first = failed[0]
                 after = max(after, first.outbox_id) if first.message.key is None else after
                 if first.message.key is not None:
                     held_keys.add(first.message.key)
-                log.warning("outbox relay: the broker refused a message for %s; its key's "
-                            "later messages wait for the next sweep", first.message.topic)
+                log.warning(
+                    "outbox relay: the broker refused a message for %s; its key's "
+                    "later messages wait for the next sweep",
+                    first.message.topic,
+                )
             elif len(rows) < self._settings.batch:
                 break
         if published:
@@ -124,8 +135,7 @@ class OutboxRelay:
         metrics.OUTBOX_UNPUBLISHED.set(count)
         metrics.OUTBOX_OLDEST_SECONDS.set(age)
         if age > self._settings.alert_seconds:
-            log.critical("ALERT %d outbox message(s) unpublished, the oldest for %.0fs",
-                         count, age)
+            log.critical("ALERT %d outbox message(s) unpublished, the oldest for %.0fs", count, age)
 
     async def run(self) -> None:
         """Sweep every `interval_seconds` until cancelled. A failed sweep is one attempt: it is
@@ -138,9 +148,12 @@ class OutboxRelay:
                     raise
                 except Exception as error:
                     if is_transient(error):
-                        log.warning("outbox relay %s failed (%s); again in %.0fs",
-                                    step.__name__, type(error).__name__,
-                                    self._settings.interval_seconds)
+                        log.warning(
+                            "outbox relay %s failed (%s); again in %.0fs",
+                            step.__name__,
+                            type(error).__name__,
+                            self._settings.interval_seconds,
+                        )
                     else:
                         log.exception("outbox relay %s failed", step.__name__)
             await asyncio.sleep(self._settings.interval_seconds)  # the sweep period

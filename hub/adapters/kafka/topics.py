@@ -8,7 +8,10 @@ from hub.adapters.kafka.access import KafkaAccess, client_options
 
 
 async def create_topics(
-    kafka: KafkaAccess | str, names: tuple[str, ...], partitions: int, replication: int = 1,
+    kafka: KafkaAccess | str,
+    names: tuple[str, ...],
+    partitions: int,
+    replication: int = 1,
     min_insync: int | None = None,
 ) -> list[str]:
     """Create the topics that do not exist yet, `replication` copies of each partition and,
@@ -27,10 +30,17 @@ async def create_topics(
         if missing:
             # Created meanwhile by another process: that is the goal.
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics([
-                    NewTopic(n, num_partitions=partitions, replication_factor=replication,
-                             topic_configs=configs)
-                    for n in missing])
+                await admin.create_topics(
+                    [
+                        NewTopic(
+                            n,
+                            num_partitions=partitions,
+                            replication_factor=replication,
+                            topic_configs=configs,
+                        )
+                        for n in missing
+                    ]
+                )
         return missing
     finally:
         await admin.close()

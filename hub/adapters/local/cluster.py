@@ -43,12 +43,16 @@ class LocalKafkaCluster:
         voters = tuple((i + 1, port + 1) for i, port in enumerate(self.ports))
         cluster_id = self.cluster_id
         return tuple(
-            LocalKafka(home=self.home / f"node-{node_id}", port=port,
-                       libs_dir=self.libs_dir or self.home / "libs", heap=self.heap,
-                       jvm_options=self.jvm_options,
-                       quorum=Quorum(node_id, voters, cluster_id, self.replication,
-                                     self.min_insync))
-            for (node_id, _), port in zip(voters, self.ports, strict=True))
+            LocalKafka(
+                home=self.home / f"node-{node_id}",
+                port=port,
+                libs_dir=self.libs_dir or self.home / "libs",
+                heap=self.heap,
+                jvm_options=self.jvm_options,
+                quorum=Quorum(node_id, voters, cluster_id, self.replication, self.min_insync),
+            )
+            for (node_id, _), port in zip(voters, self.ports, strict=True)
+        )
 
     @property
     def bootstrap(self) -> str:

@@ -73,14 +73,16 @@ class Quorum:
         heartbeating is fenced (its partitions led elsewhere) after 3 s, not 9."""
         rf, isr = self.replication, self.min_insync
         return [
-            f"default.replication.factor={rf}", f"min.insync.replicas={isr}",
+            f"default.replication.factor={rf}",
+            f"min.insync.replicas={isr}",
             f"offsets.topic.replication.factor={rf}",
             f"transaction.state.log.replication.factor={rf}",
             f"transaction.state.log.min.isr={isr}",
             f"share.coordinator.state.topic.replication.factor={rf}",
             f"share.coordinator.state.topic.min.isr={isr}",
             "unclean.leader.election.enable=false",
-            "broker.heartbeat.interval.ms=500", "broker.session.timeout.ms=3000",
+            "broker.heartbeat.interval.ms=500",
+            "broker.session.timeout.ms=3000",
         ]
 
 
@@ -154,9 +156,18 @@ class LocalKafka:
         pom_path = self.home / "pom.xml"
         pom_path.write_bytes(pom)
         result = subprocess.run(
-            ["mvn", "-q", "-B", "-f", str(pom_path), "dependency:copy-dependencies",
-             f"-DoutputDirectory={self.libs.resolve()}"],
-            capture_output=True, text=True, check=False,
+            [
+                "mvn",
+                "-q",
+                "-B",
+                "-f",
+                str(pom_path),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={self.libs.resolve()}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise LocalKafkaError(f"mvn could not resolve the Kafka jars:\n{result.stdout[-3000:]}")
@@ -186,7 +197,8 @@ class LocalKafka:
         if self.quorum is None:
             secure = f"SASL_SSL://127.0.0.1:{self.secure_port}"
             return [
-                "node.id=1", f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+                "node.id=1",
+                f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
                 f"listeners={plain},{controller},{secure}",
                 f"advertised.listeners={plain},{secure}",
                 "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,"
@@ -194,28 +206,32 @@ class LocalKafka:
             ]
         voters = ",".join(f"{node}@127.0.0.1:{port}" for node, port in self.quorum.voters)
         return [
-            f"node.id={self.quorum.node_id}", f"controller.quorum.voters={voters}",
-            f"listeners={plain},{controller}", f"advertised.listeners={plain}",
+            f"node.id={self.quorum.node_id}",
+            f"controller.quorum.voters={voters}",
+            f"listeners={plain},{controller}",
+            f"advertised.listeners={plain}",
             "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
         ]
 
     def _write_config(self) -> Path:
         data = (self.home / "data").resolve()
-        props = "\n".join([
-            "process.roles=broker,controller",
-            *self._listener_config(),
-            "controller.listener.names=CONTROLLER",
-            *self._security_config(),
-            "inter.broker.listener.name=PLAINTEXT",
-            f"log.dirs={data}",
-            "num.partitions=6",
-            "offsets.topic.num.partitions=6",
-            *(self.quorum.config() if self.quorum else _SINGLE),
-            "group.initial.rebalance.delay.ms=0",
-            "auto.create.topics.enable=false",
-            "log.retention.hours=168",
-            "",
-        ])
+        props = "\n".join(
+            [
+                "process.roles=broker,controller",
+                *self._listener_config(),
+                "controller.listener.names=CONTROLLER",
+                *self._security_config(),
+                "inter.broker.listener.name=PLAINTEXT",
+                f"log.dirs={data}",
+                "num.partitions=6",
+                "offsets.topic.num.partitions=6",
+                *(self.quorum.config() if self.quorum else _SINGLE),
+                "group.initial.rebalance.delay.ms=0",
+                "auto.create.topics.enable=false",
+                "log.retention.hours=168",
+                "",
+            ]
+        )
         path = self.home / "server.properties"
         path.touch(mode=0o600)  # it holds the broker's private key
         path.write_text(props)
@@ -224,9 +240,16 @@ class LocalKafka:
 
     def _java(self, main: str, *args: str, heap: str = "-Xmx512m") -> list[str]:
         return [
-            "java", heap, *self.jvm_options, "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            "java",
+            heap,
+            *self.jvm_options,
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={(self.home / 'log4j2.xml').resolve()}",
-            "-cp", f"{self.libs.resolve()}/*", main, *args,
+            "-cp",
+            f"{self.libs.resolve()}/*",
+            main,
+            *args,
         ]
 
     def _format_storage(self, config: Path) -> None:
@@ -234,13 +257,23 @@ class LocalKafka:
             return
         cluster_id = self.quorum.cluster_id if self.quorum else new_cluster_id()
         result = subprocess.run(
-            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config),
-                       heap="-Xmx256m"),
-            capture_output=True, text=True, check=False,
+            self._java(
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(config),
+                heap="-Xmx256m",
+            ),
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise LocalKafkaError(
-                f"kafka StorageTool format failed:\n{result.stdout}{result.stderr}")
+                f"kafka StorageTool format failed:\n{result.stdout}{result.stderr}"
+            )
 
     def is_running(self) -> bool:
         return is_running(read_pid(self.pid_file))
@@ -253,8 +286,7 @@ class LocalKafka:
         self.resolve_jars()
         config = self._write_config()
         self._format_storage(config)
-        pid = start_detached(self._java("kafka.Kafka", str(config), heap=self.heap),
-                             self.log_file)
+        pid = start_detached(self._java("kafka.Kafka", str(config), heap=self.heap), self.log_file)
         self.pid_file.write_text(str(pid))
 
     def wait_until_serving(self, deadline: float) -> str:

@@ -54,11 +54,19 @@ class LocalPostgres:
 
     def _pg(self, tool: str, *args: str, user: str | None, timeout: float = 60) -> str:
         # Drop root's groups too: with gid 0 kept, group bits of root-owned parents would apply.
-        identity: dict[str, object] = {} if user is None else {
-            "user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
+        identity: dict[str, object] = (
+            {}
+            if user is None
+            else {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
+        )
         result = subprocess.run(
-            [str(POSTGRES_BIN_PATH / tool), *args], capture_output=True, text=True, check=False,
-            timeout=timeout, cwd=self.home, **identity,  # type: ignore[call-overload]
+            [str(POSTGRES_BIN_PATH / tool), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+            cwd=self.home,
+            **identity,  # type: ignore[call-overload]
         )
         if result.returncode != 0:
             raise LocalPostgresError(f"{tool} failed: {result.stdout}{result.stderr}")
@@ -73,8 +81,17 @@ class LocalPostgres:
             os.chown(self.home, entry.pw_uid, entry.pw_gid)
         if (self.data / "PG_VERSION").exists():
             return
-        self._pg("initdb", "-D", str(self.data), "--auth=trust", "--encoding=UTF8",
-                 "--no-instructions", "-U", "postgres", user=user)
+        self._pg(
+            "initdb",
+            "-D",
+            str(self.data),
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-instructions",
+            "-U",
+            "postgres",
+            user=user,
+        )
 
     def is_running(self) -> bool:
         if not (self.data / "postmaster.pid").exists():
@@ -91,8 +108,21 @@ class LocalPostgres:
         self._prepare(user)
         if not self.is_running():
             options = f"-h 127.0.0.1 -p {self.port} -k {self.home.resolve()}"
-            self._pg("pg_ctl", "start", "-w", "-t", str(int(timeout)), "-D", str(self.data),
-                     "-l", str(self.log_file), "-o", options, user=user, timeout=timeout + 5)
+            self._pg(
+                "pg_ctl",
+                "start",
+                "-w",
+                "-t",
+                str(int(timeout)),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log_file),
+                "-o",
+                options,
+                user=user,
+                timeout=timeout + 5,
+            )
         deadline = time.monotonic() + timeout
         while not port_open("127.0.0.1", self.port):
             if time.monotonic() > deadline:
@@ -103,5 +133,6 @@ class LocalPostgres:
     def down(self) -> None:
         """Stop the server if it runs (fast shutdown: open transactions roll back)."""
         if self.is_running():
-            self._pg("pg_ctl", "stop", "-m", "fast", "-w", "-D", str(self.data),
-                     user=self._run_as())
+            self._pg(
+                "pg_ctl", "stop", "-m", "fast", "-w", "-D", str(self.data), user=self._run_as()
+            )

@@ -21,8 +21,9 @@ class LocalServices:
     def from_settings(cls, settings: Settings) -> LocalServices:
         var = Path(settings.var_dir)
         return cls(
-            kafka=LocalKafka(home=var / "kafka", port=settings.dev_kafka_port,
-                             libs_dir=settings.dev_kafka_libs),
+            kafka=LocalKafka(
+                home=var / "kafka", port=settings.dev_kafka_port, libs_dir=settings.dev_kafka_libs
+            ),
             postgres=LocalPostgres(home=var / "postgres", port=settings.dev_postgres_port),
         )
 

@@ -46,42 +46,69 @@ class BrokerCertificates:
         now = datetime.datetime.now(datetime.UTC)
         ca_key = ec.generate_private_key(ec.SECP256R1())
         ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Referral Hub local CA")])
-        ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-              .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-              .not_valid_before(now - datetime.timedelta(minutes=5))
-              .not_valid_after(now + datetime.timedelta(days=_VALID_DAYS))
-              .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-              .add_extension(x509.KeyUsage(
-                  digital_signature=False, content_commitment=False, key_encipherment=False,
-                  data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                  crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-              .sign(ca_key, hashes.SHA256()))
+        ca = (
+            x509.CertificateBuilder()
+            .subject_name(ca_name)
+            .issuer_name(ca_name)
+            .public_key(ca_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=_VALID_DAYS))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=False,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .sign(ca_key, hashes.SHA256())
+        )
         broker_key = ec.generate_private_key(ec.SECP256R1())
-        broker = (x509.CertificateBuilder()
-                  .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-                  .issuer_name(ca_name).public_key(broker_key.public_key())
-                  .serial_number(x509.random_serial_number())
-                  .not_valid_before(now - datetime.timedelta(minutes=5))
-                  .not_valid_after(now + datetime.timedelta(days=_VALID_DAYS))
-                  .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                  .add_extension(x509.SubjectAlternativeName([
-                      x509.DNSName("localhost"),
-                      x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-                  .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                                 critical=False)
-                  .sign(ca_key, hashes.SHA256()))
+        broker = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+            .issuer_name(ca_name)
+            .public_key(broker_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=_VALID_DAYS))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                ),
+                critical=False,
+            )
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
         self.key_file.touch(mode=0o600)
-        self.key_file.write_bytes(broker_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()))
-        self.certificate_file.write_bytes(broker.public_bytes(serialization.Encoding.PEM)
-                                          + ca.public_bytes(serialization.Encoding.PEM))
+        self.key_file.write_bytes(
+            broker_key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        self.certificate_file.write_bytes(
+            broker.public_bytes(serialization.Encoding.PEM)
+            + ca.public_bytes(serialization.Encoding.PEM)
+        )
         self.ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
         return self
 
     def keystore_properties(self, listener: str) -> list[str]:
         """The listener's PEM key store, inline (Java reads an unencrypted PKCS#8 key inline,
         not from a file)."""
+
         def inline(path: Path) -> str:
             return path.read_text().strip().replace("\n", "\\n")
 

@@ -23,5 +23,8 @@ def any_of(column: Any, values: Iterable[Any]) -> Any:
 
 def unnest_rows(*columns: tuple[str, list[str]]) -> Any:
     """Rows of text given as parallel arrays (`unnest(:a, :b) AS wanted(a, b)`), to join on."""
-    return func.unnest(*(bindparam(None, values, type_=ARRAY(Text)) for _, values in columns)
-                       ).table_valued(*(name for name, _ in columns)).render_derived(name="wanted")
+    return (
+        func.unnest(*(bindparam(None, values, type_=ARRAY(Text)) for _, values in columns))
+        .table_valued(*(name for name, _ in columns))
+        .render_derived(name="wanted")
+    )

@@ -17,16 +17,21 @@ def create_engine(url: str) -> AsyncEngine:
     `hide_parameters`: SQL errors would otherwise quote bound values (identifiers, names) into
     exception messages and so into logs.
     """
-    return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
-                               hide_parameters=True, connect_args={"connect_timeout": 10})
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        hide_parameters=True,
+        connect_args={"connect_timeout": 10},
+    )
 
 
 class Transactions(Generic[Records]):
     """An area's records over the engine: each `transaction()` is one database transaction,
     committed when its block ends, rolled back when it raises."""
 
-    def __init__(self, engine: AsyncEngine, records: Callable[[AsyncConnection], Records]
-                 ) -> None:
+    def __init__(self, engine: AsyncEngine, records: Callable[[AsyncConnection], Records]) -> None:
         self._engine, self._records = engine, records
 
     @asynccontextmanager

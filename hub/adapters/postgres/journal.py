@@ -34,15 +34,22 @@ def decode_headers(stored: list[list[str]]) -> tuple[tuple[str, bytes], ...]:
 
 def decode_row(row: Any) -> PendingMessage:
     """An outbox row as the message to publish."""
-    return PendingMessage(row.id, OutboundMessage(row.topic, row.key, row.value,
-                                                  decode_headers(row.headers)))
+    return PendingMessage(
+        row.id, OutboundMessage(row.topic, row.key, row.value, decode_headers(row.headers))
+    )
 
 
 def outbox_row(source_ref: str, message: OutboundMessage, now: datetime) -> dict[str, Any]:
     """A message as an outbox row, caused by `source_ref` (an event id, an input position or
     an operator's decision)."""
-    return {"source_ref": source_ref, "topic": message.topic, "key": message.key,
-            "value": message.value, "headers": encode_headers(message), "created_at": now}
+    return {
+        "source_ref": source_ref,
+        "topic": message.topic,
+        "key": message.key,
+        "value": message.value,
+        "headers": encode_headers(message),
+        "created_at": now,
+    }
 
 
 async def add_to_outbox(
@@ -54,15 +61,18 @@ async def add_to_outbox(
 
 async def pending_outbox(conn: AsyncConnection, source_ref: str) -> list[PendingMessage]:
     rows = await conn.execute(
-        select(outbox).where(outbox.c.source_ref == source_ref, outbox.c.published_at.is_(None))
-        .order_by(outbox.c.id))
+        select(outbox)
+        .where(outbox.c.source_ref == source_ref, outbox.c.published_at.is_(None))
+        .order_by(outbox.c.id)
+    )
     return [decode_row(row) for row in rows]
 
 
 async def mark_published(conn: AsyncConnection, outbox_ids: list[int], now: datetime) -> None:
     if outbox_ids:
-        await conn.execute(update(outbox).where(any_of(outbox.c.id, outbox_ids))
-                           .values(published_at=now))
+        await conn.execute(
+            update(outbox).where(any_of(outbox.c.id, outbox_ids)).values(published_at=now)
+        )
 
 
 async def lock_unpublished(conn: AsyncConnection, outbox_ids: list[int]) -> set[int]:
@@ -71,9 +81,11 @@ async def lock_unpublished(conn: AsyncConnection, outbox_ids: list[int]) -> set[
     if not outbox_ids:
         return set()
     rows = await conn.execute(
-        select(outbox.c.id).where(any_of(outbox.c.id, outbox_ids),
-                                  outbox.c.published_at.is_(None))
-        .order_by(outbox.c.id).with_for_update())
+        select(outbox.c.id)
+        .where(any_of(outbox.c.id, outbox_ids), outbox.c.published_at.is_(None))
+        .order_by(outbox.c.id)
+        .with_for_update()
+    )
     return set(rows.scalars())
 
 
@@ -83,19 +95,31 @@ RELAY_LOCK = 0x6875625F72656C  # "hub_rel"
 
 async def take_relay_turn(conn: AsyncConnection) -> bool:
     """True when this transaction may sweep: one relay at a time keeps each key's order."""
-    return bool((await conn.execute(
-        select(func.pg_try_advisory_xact_lock(RELAY_LOCK)))).scalar_one())
+    return bool(
+        (await conn.execute(select(func.pg_try_advisory_xact_lock(RELAY_LOCK)))).scalar_one()
+    )
 
 
 async def lock_stale(
-    conn: AsyncConnection, created_before: datetime, limit: int,
-    skip_keys: frozenset[bytes] = frozenset(), after_id: int = 0,
+    conn: AsyncConnection,
+    created_before: datetime,
+    limit: int,
+    skip_keys: frozenset[bytes] = frozenset(),
+    after_id: int = 0,
 ) -> list[PendingMessage]:
     """Unpublished rows older than `created_before` that no other sender holds, oldest first,
     leaving out the keys in `skip_keys` and rows up to `after_id`."""
-    query = (select(outbox).where(outbox.c.published_at.is_(None),
-                                  outbox.c.created_at < created_before, outbox.c.id > after_id)
-             .order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True))
+    query = (
+        select(outbox)
+        .where(
+            outbox.c.published_at.is_(None),
+            outbox.c.created_at < created_before,
+            outbox.c.id > after_id,
+        )
+        .order_by(outbox.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     if skip_keys:
         query = query.where(or_(outbox.c.key.is_(None), outbox.c.key.not_in(skip_keys)))
     rows = await conn.execute(query)
@@ -104,9 +128,13 @@ async def lock_stale(
 
 async def unpublished_summary(conn: AsyncConnection) -> tuple[int, datetime | None]:
     """How many outbox rows wait to be published, and when the oldest was written."""
-    count, oldest = (await conn.execute(
-        select(func.count(), func.min(outbox.c.created_at))
-        .where(outbox.c.published_at.is_(None)))).one()
+    count, oldest = (
+        await conn.execute(
+            select(func.count(), func.min(outbox.c.created_at)).where(
+                outbox.c.published_at.is_(None)
+            )
+        )
+    ).one()
     return int(count), oldest
 
 
@@ -136,5 +164,7 @@ def _what_it_seems(value: bytes) -> dict[str, str | None]:
     source = body.get("source")
     system = source.get("system") if isinstance(source, dict) else None
     kind = body.get("event_type")
-    return {"event_type": shown_event_type(kind),
-            "source_system": system[:200] if isinstance(system, str) else None}
+    return {
+        "event_type": shown_event_type(kind),
+        "source_system": system[:200] if isinstance(system, str) else None,
+    }

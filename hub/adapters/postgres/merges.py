@@ -28,9 +28,14 @@ from hub.adapters.postgres.schema import (
 
 #: Every table with a person_id, and the columns that identify one of its rows.
 OWNED: tuple[tuple[Table, tuple[str, ...]], ...] = (
-    (person_identifiers, ("system", "value")), (person_demographics, ("id",)),
-    (inbound_events, ("event_id",)), (drug_tests, ("event_id",)), (assessments, ("id",)),
-    (assessment_requests, ("id",)), (assessment_shares, ("id",)), (referrals, ("id",)),
+    (person_identifiers, ("system", "value")),
+    (person_demographics, ("id",)),
+    (inbound_events, ("event_id",)),
+    (drug_tests, ("event_id",)),
+    (assessments, ("id",)),
+    (assessment_requests, ("id",)),
+    (assessment_shares, ("id",)),
+    (referrals, ("id",)),
     (triage_items, ("id",)),
 )
 
@@ -45,9 +50,17 @@ def _key(table: Table, columns: tuple[str, ...]) -> Any:
 
 async def open_review(conn: AsyncConnection, *person_ids: str) -> str | None:
     """The open identity review of any of these (provisional) persons."""
-    found = (await conn.execute(select(triage_items.c.id).where(
-        triage_items.c.person_id.in_(person_ids), triage_items.c.referral_id.is_(None),
-        triage_items.c.status == "open").limit(1))).scalar()
+    found = (
+        await conn.execute(
+            select(triage_items.c.id)
+            .where(
+                triage_items.c.person_id.in_(person_ids),
+                triage_items.c.referral_id.is_(None),
+                triage_items.c.status == "open",
+            )
+            .limit(1)
+        )
+    ).scalar()
     return None if found is None else str(found)
 
 
@@ -55,38 +68,69 @@ async def refuse_under_review(conn: AsyncConnection, *person_ids: str) -> None:
     """A person under an open identity review is merged by deciding the review (the console),
     which also releases the referrals it holds: never behind its back."""
     if (open_review_id := await open_review(conn, *person_ids)) is not None:
-        raise MergeRefused(f"identity review {open_review_id} is open for one of them: decide it "
-                           "in the console (hub ops), which merges and releases what it holds")
+        raise MergeRefused(
+            f"identity review {open_review_id} is open for one of them: decide it "
+            "in the console (hub ops), which merges and releases what it holds"
+        )
 
 
-async def merge(conn: AsyncConnection, keep: str, other: str, *, operator: str, reason: str,
-                now: datetime) -> int:
+async def merge(
+    conn: AsyncConnection, keep: str, other: str, *, operator: str, reason: str, now: datetime
+) -> int:
     """Merge `other` into `keep`; return the audit record's id."""
     if keep == other:
         raise MergeRefused("a person cannot be merged with themselves")
-    found = {row.id: row for row in (await conn.execute(
-        select(persons).where(persons.c.id.in_([keep, other])).with_for_update()))}
+    found = {
+        row.id: row
+        for row in (
+            await conn.execute(
+                select(persons).where(persons.c.id.in_([keep, other])).with_for_update()
+            )
+        )
+    }
     if set(found) != {keep, other}:
         raise MergeRefused("both persons must exist")
     if any(found[p].merged_into for p in (keep, other)):
         raise MergeRefused("one of them was already merged into someone else")
     moved: dict[str, list[list[Any]]] = {}
     for table, columns in OWNED:
-        rows = (await conn.execute(
-            update(table).where(table.c.person_id == other).values(person_id=keep)
-            .returning(*(table.c[c] for c in columns)))).all()
+        rows = (
+            await conn.execute(
+                update(table)
+                .where(table.c.person_id == other)
+                .values(person_id=keep)
+                .returning(*(table.c[c] for c in columns))
+            )
+        ).all()
         moved[table.name] = [[str(v) for v in row] for row in rows]
     await conn.execute(update(persons).where(persons.c.id == other).values(merged_into=keep))
-    return int((await conn.execute(person_merges.insert().values(
-        kept_person_id=keep, merged_person_id=other, operator=operator, reason=reason,
-        moved=moved, merged_at=now).returning(person_merges.c.id))).scalar_one())
+    return int(
+        (
+            await conn.execute(
+                person_merges.insert()
+                .values(
+                    kept_person_id=keep,
+                    merged_person_id=other,
+                    operator=operator,
+                    reason=reason,
+                    moved=moved,
+                    merged_at=now,
+                )
+                .returning(person_merges.c.id)
+            )
+        ).scalar_one()
+    )
 
 
-async def unmerge(conn: AsyncConnection, merge_id: int, *, operator: str, reason: str,
-                  now: datetime) -> None:
+async def unmerge(
+    conn: AsyncConnection, merge_id: int, *, operator: str, reason: str, now: datetime
+) -> None:
     """Undo a merge: the rows it moved go back to the merged person."""
-    record = (await conn.execute(select(person_merges).where(
-        person_merges.c.id == merge_id).with_for_update())).first()
+    record = (
+        await conn.execute(
+            select(person_merges).where(person_merges.c.id == merge_id).with_for_update()
+        )
+    ).first()
     if record is None:
         raise MergeRefused(f"no merge {merge_id}")
     if record.unmerged_at is not None:
@@ -94,12 +138,19 @@ async def unmerge(conn: AsyncConnection, merge_id: int, *, operator: str, reason
     for table, columns in OWNED:
         keys = [tuple(row) for row in record.moved.get(table.name, [])]
         if keys:
-            await conn.execute(update(table).where(_key(table, columns).in_(keys))
-                               .values(person_id=record.merged_person_id))
-    await conn.execute(update(persons).where(persons.c.id == record.merged_person_id)
-                       .values(merged_into=None))
-    await conn.execute(update(person_merges).where(person_merges.c.id == merge_id).values(
-        unmerged_by=operator, unmerge_reason=reason, unmerged_at=now))
+            await conn.execute(
+                update(table)
+                .where(_key(table, columns).in_(keys))
+                .values(person_id=record.merged_person_id)
+            )
+    await conn.execute(
+        update(persons).where(persons.c.id == record.merged_person_id).values(merged_into=None)
+    )
+    await conn.execute(
+        update(person_merges)
+        .where(person_merges.c.id == merge_id)
+        .values(unmerged_by=operator, unmerge_reason=reason, unmerged_at=now)
+    )
 
 
 async def merges(conn: AsyncConnection) -> list[Any]:

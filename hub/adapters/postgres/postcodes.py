@@ -26,9 +26,11 @@ from hub.adapters.postgres.schema import postcode_directory, postcode_directory_
 from hub.core.contracts.envelope import Envelope, Event
 from hub.core.residence import COVERED_AREAS
 
-NOTICE = ("Contains OS data © Crown copyright and database right. Contains Royal Mail data © "
-          "Royal Mail copyright and database right. Source: Office for National Statistics "
-          "licensed under the Open Government Licence v.3.0.")
+NOTICE = (
+    "Contains OS data © Crown copyright and database right. Contains Royal Mail data © "
+    "Royal Mail copyright and database right. Source: Office for National Statistics "
+    "licensed under the Open Government Licence v.3.0."
+)
 
 #: Column names used by ONSPD/NSPL releases: the postcode, and the local authority district.
 POSTCODE_COLUMNS = ("pcds", "pcd", "pcd7", "pcd8")
@@ -77,7 +79,8 @@ def read_units(lines: Iterable[str]) -> Iterator[Unit | None]:
     if postcode_col is None or authority_col is None:
         raise DirectoryFileError(
             f"not an ONSPD/NSPL file: needs a postcode column ({', '.join(POSTCODE_COLUMNS)}) "
-            "and a local authority column (oslaua, laua or ladYYcd)")
+            "and a local authority column (oslaua, laua or ladYYcd)"
+        )
     for row in reader:
         postcode = compact(row.get(postcode_col) or "")
         authority = (row.get(authority_col) or "").strip()
@@ -92,8 +95,12 @@ def open_extract(path: Path) -> tuple[io.TextIOBase, str]:
     if not zipfile.is_zipfile(path):
         return path.open(encoding="utf-8-sig", newline=""), path.name
     archive = zipfile.ZipFile(path)
-    members = [m for m in archive.infolist() if m.filename.lower().endswith(".csv")
-               and re.search(r"(onspd|nspl)", Path(m.filename).name, re.IGNORECASE)]
+    members = [
+        m
+        for m in archive.infolist()
+        if m.filename.lower().endswith(".csv")
+        and re.search(r"(onspd|nspl)", Path(m.filename).name, re.IGNORECASE)
+    ]
     if not members:
         raise DirectoryFileError("the zip holds no ONSPD_*.csv or NSPL_*.csv data file")
     member = max(members, key=lambda m: m.file_size)
@@ -131,17 +138,32 @@ async def load_directory(
     if kept == 0:
         raise DirectoryFileError("no unit postcode of the B, CV, DY, WS or WV areas in the file")
     summary = LoadSummary(rows_read, kept, source_name, file_sha256(path))
-    await conn.execute(postcode_directory_loads.insert().values(
-        source_name=source_name[:300], sha256=summary.sha256, rows_read=rows_read,
-        units_kept=kept, loaded_by=actor, loaded_at=now))
+    await conn.execute(
+        postcode_directory_loads.insert().values(
+            source_name=source_name[:300],
+            sha256=summary.sha256,
+            rows_read=rows_read,
+            units_kept=kept,
+            loaded_by=actor,
+            loaded_at=now,
+        )
+    )
     return summary
 
 
 async def _insert(conn: AsyncConnection, batch: dict[str, Unit]) -> int:
     if batch:
-        await conn.execute(postcode_directory.insert(), [
-            {"postcode": u.postcode, "authority_code": u.authority_code,
-             "terminated": u.terminated} for u in batch.values()])
+        await conn.execute(
+            postcode_directory.insert(),
+            [
+                {
+                    "postcode": u.postcode,
+                    "authority_code": u.authority_code,
+                    "terminated": u.terminated,
+                }
+                for u in batch.values()
+            ],
+        )
     return len(batch)
 
 
@@ -150,8 +172,11 @@ async def authority_of_postcode(conn: AsyncConnection, postcode: str | None) -> 
     key = compact(postcode) if postcode else None
     if key is None:
         return None
-    return (await conn.execute(select(postcode_directory.c.authority_code).where(
-        postcode_directory.c.postcode == key))).scalar_one_or_none()
+    return (
+        await conn.execute(
+            select(postcode_directory.c.authority_code).where(postcode_directory.c.postcode == key)
+        )
+    ).scalar_one_or_none()
 
 
 async def postcode_authority(conn: AsyncConnection, event: Event) -> str | None:
@@ -171,9 +196,15 @@ class DirectoryStatus:
 
 
 async def directory_status(conn: AsyncConnection) -> DirectoryStatus:
-    units = (await conn.execute(select(func.count()).select_from(postcode_directory)))
-    latest = (await conn.execute(select(postcode_directory_loads).order_by(
-        postcode_directory_loads.c.id.desc()).limit(1))).first()
-    return DirectoryStatus(units.scalar_one(), latest.source_name if latest else None,
-                           latest.loaded_at if latest else None,
-                           latest.loaded_by if latest else None)
+    units = await conn.execute(select(func.count()).select_from(postcode_directory))
+    latest = (
+        await conn.execute(
+            select(postcode_directory_loads).order_by(postcode_directory_loads.c.id.desc()).limit(1)
+        )
+    ).first()
+    return DirectoryStatus(
+        units.scalar_one(),
+        latest.source_name if latest else None,
+        latest.loaded_at if latest else None,
+        latest.loaded_by if latest else None,
+    )

@@ -40,8 +40,9 @@ class Report:
         found: dict[str, float | None] = {}
         for rate in RATES:
             denominator = self.figures[rate.denominator].total
-            found[rate.key] = (self.figures[rate.numerator].total / denominator
-                               if denominator else None)
+            found[rate.key] = (
+                self.figures[rate.numerator].total / denominator if denominator else None
+            )
         return found
 
     def months(self) -> list[str]:
@@ -55,22 +56,39 @@ class Report:
     def as_dict(self) -> dict[str, Any]:
         return {
             "period": {"from": self.start.isoformat(), "to": self.end.isoformat()},
-            "indicators": [{
-                "key": f.indicator.key, "number": f.indicator.number,
-                "title": f.indicator.title, "definition": f.indicator.definition,
-                "total": f.total, "by_authority": f.by_authority, "by_site": f.by_site,
-                "by_month": f.by_month, **({"by_reason": f.by_reason} if f.by_reason else {}),
-            } for f in self.figures.values()],
-            "rates": [{"key": r.key, "title": r.title, "definition": r.definition,
-                       "value": self.rates()[r.key]} for r in RATES],
+            "indicators": [
+                {
+                    "key": f.indicator.key,
+                    "number": f.indicator.number,
+                    "title": f.indicator.title,
+                    "definition": f.indicator.definition,
+                    "total": f.total,
+                    "by_authority": f.by_authority,
+                    "by_site": f.by_site,
+                    "by_month": f.by_month,
+                    **({"by_reason": f.by_reason} if f.by_reason else {}),
+                }
+                for f in self.figures.values()
+            ],
+            "rates": [
+                {
+                    "key": r.key,
+                    "title": r.title,
+                    "definition": r.definition,
+                    "value": self.rates()[r.key],
+                }
+                for r in RATES
+            ],
             "authority_names": self.authority_names,
         }
 
 
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """UK local midnight at the start of `start` to the end of `end`, as UTC instants."""
-    return (datetime.combine(start, time(), UK).astimezone(UTC),
-            datetime.combine(end + timedelta(days=1), time(), UK).astimezone(UTC))
+    return (
+        datetime.combine(start, time(), UK).astimezone(UTC),
+        datetime.combine(end + timedelta(days=1), time(), UK).astimezone(UTC),
+    )
 
 
 _GROUPED = """
@@ -90,12 +108,12 @@ WHERE at >= :start AND at < :end GROUP BY 1 ORDER BY 2 DESC, 1
 """
 
 
-async def _figure(conn: AsyncConnection, indicator: Indicator, bounds: dict[str, datetime]
-                  ) -> Figure:
+async def _figure(
+    conn: AsyncConnection, indicator: Indicator, bounds: dict[str, datetime]
+) -> Figure:
     figure = Figure(indicator)
     measure = "count(DISTINCT person_id)" if indicator.distinct_people else "count(*)"
-    rows = await conn.execute(text(_GROUPED.format(facts=indicator.facts, measure=measure)),
-                              bounds)
+    rows = await conn.execute(text(_GROUPED.format(facts=indicator.facts, measure=measure)), bounds)
     for row in rows:
         if row.g_authority and row.g_site and row.g_month:
             figure.total = row.value
@@ -111,8 +129,13 @@ async def _figure(conn: AsyncConnection, indicator: Indicator, bounds: dict[str,
     return figure
 
 
-async def compute(conn: AsyncConnection, start: date, end: date, providers: ProviderDirectory,
-                  indicators: Iterable[Indicator] = INDICATORS) -> Report:
+async def compute(
+    conn: AsyncConnection,
+    start: date,
+    end: date,
+    providers: ProviderDirectory,
+    indicators: Iterable[Indicator] = INDICATORS,
+) -> Report:
     """Every indicator for the period `start`..`end` (inclusive, UK dates)."""
     if end < start:
         raise ValueError("the period ends before it starts")

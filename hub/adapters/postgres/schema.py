@@ -25,14 +25,16 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 metadata = MetaData()
 
 persons = Table(
-    "persons", metadata,
+    "persons",
+    metadata,
     Column("id", UUID(as_uuid=False), primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("merged_into", UUID(as_uuid=False), ForeignKey("persons.id")),
 )
 
 person_demographics = Table(
-    "person_demographics", metadata,
+    "person_demographics",
+    metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("person_id", UUID(as_uuid=False), ForeignKey("persons.id"), nullable=False, index=True),
     Column("given_name", String(100)),
@@ -42,12 +44,16 @@ person_demographics = Table(
     Column("nhs_number", String(10)),
     Column("source_event_id", UUID(as_uuid=False), nullable=False),
     # Candidate search's second blocking key: family name and postcode district.
-    Index("ix_person_demographics_name_district", "family_name",
-          func.split_part(text("postcode"), " ", 1)),
+    Index(
+        "ix_person_demographics_name_district",
+        "family_name",
+        func.split_part(text("postcode"), " ", 1),
+    ),
 )
 
 person_merges = Table(
-    "person_merges", metadata,
+    "person_merges",
+    metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("kept_person_id", UUID(as_uuid=False), ForeignKey("persons.id"), nullable=False),
     Column("merged_person_id", UUID(as_uuid=False), ForeignKey("persons.id"), nullable=False),
@@ -61,7 +67,8 @@ person_merges = Table(
 )
 
 person_identifiers = Table(
-    "person_identifiers", metadata,
+    "person_identifiers",
+    metadata,
     Column("system", String(40), primary_key=True),
     Column("value", String(64), primary_key=True),
     Column("person_id", UUID(as_uuid=False), ForeignKey("persons.id"), nullable=False, index=True),
@@ -69,7 +76,8 @@ person_identifiers = Table(
 )
 
 inbound_events = Table(
-    "inbound_events", metadata,
+    "inbound_events",
+    metadata,
     Column("event_id", UUID(as_uuid=False), primary_key=True),
     Column("event_type", String(100), nullable=False),
     Column("topic", String(249), nullable=False),
@@ -88,9 +96,11 @@ inbound_events = Table(
 )
 
 drug_tests = Table(
-    "drug_tests", metadata,
-    Column("event_id", UUID(as_uuid=False), ForeignKey("inbound_events.event_id"),
-           primary_key=True),
+    "drug_tests",
+    metadata,
+    Column(
+        "event_id", UUID(as_uuid=False), ForeignKey("inbound_events.event_id"), primary_key=True
+    ),
     Column("person_id", UUID(as_uuid=False), ForeignKey("persons.id"), nullable=False, index=True),
     Column("site", Text, nullable=False),
     Column("tested_at", DateTime(timezone=True), nullable=False),
@@ -101,13 +111,18 @@ drug_tests = Table(
 )
 
 referrals = Table(
-    "referrals", metadata,
+    "referrals",
+    metadata,
     Column("id", UUID(as_uuid=False), primary_key=True),
     Column("person_id", UUID(as_uuid=False), ForeignKey("persons.id"), nullable=False, index=True),
     Column("provider_id", String(40)),
     Column("status", String(20), nullable=False),
-    Column("source_event_id", UUID(as_uuid=False), ForeignKey("inbound_events.event_id"),
-           nullable=False),
+    Column(
+        "source_event_id",
+        UUID(as_uuid=False),
+        ForeignKey("inbound_events.event_id"),
+        nullable=False,
+    ),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True)),
     # Where the referral is in the provider's hands (hub/core/journey.py), and its FHIR Task.
@@ -117,12 +132,19 @@ referrals = Table(
 )
 
 referral_feedback = Table(
-    "referral_feedback", metadata,
+    "referral_feedback",
+    metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("referral_id", UUID(as_uuid=False), ForeignKey("referrals.id"), nullable=False,
-           index=True),
-    Column("event_id", UUID(as_uuid=False), ForeignKey("inbound_events.event_id"),
-           nullable=False, unique=True),
+    Column(
+        "referral_id", UUID(as_uuid=False), ForeignKey("referrals.id"), nullable=False, index=True
+    ),
+    Column(
+        "event_id",
+        UUID(as_uuid=False),
+        ForeignKey("inbound_events.event_id"),
+        nullable=False,
+        unique=True,
+    ),
     Column("provider_id", String(40), nullable=False),
     Column("milestone", String(30), nullable=False),
     Column("reason", String(40)),
@@ -135,18 +157,20 @@ referral_feedback = Table(
 )
 
 referral_changes = Table(
-    "referral_changes", metadata,
+    "referral_changes",
+    metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("referral_id", UUID(as_uuid=False), ForeignKey("referrals.id"), nullable=False,
-           index=True),
-    Column("event_id", UUID(as_uuid=False), ForeignKey("inbound_events.event_id"),
-           nullable=False),
+    Column(
+        "referral_id", UUID(as_uuid=False), ForeignKey("referrals.id"), nullable=False, index=True
+    ),
+    Column("event_id", UUID(as_uuid=False), ForeignKey("inbound_events.event_id"), nullable=False),
     Column("change", String(20), nullable=False),  # update (a duplicate avoided) | revoke
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 triage_items = Table(
-    "triage_items", metadata,
+    "triage_items",
+    metadata,
     Column("id", UUID(as_uuid=False), primary_key=True),
     Column("referral_id", UUID(as_uuid=False), ForeignKey("referrals.id")),
     Column("person_id", UUID(as_uuid=False), ForeignKey("persons.id")),
@@ -164,7 +188,8 @@ triage_items = Table(
 )
 
 dead_letters = Table(
-    "dead_letters", metadata,
+    "dead_letters",
+    metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("topic", String(249), nullable=False),
     Column("partition", Integer, nullable=False),
@@ -188,10 +213,10 @@ dead_letters = Table(
 )
 
 dead_letter_actions = Table(
-    "dead_letter_actions", metadata,
+    "dead_letter_actions",
+    metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("dead_letter_id", BigInteger, ForeignKey("dead_letters.id"), nullable=False,
-           index=True),
+    Column("dead_letter_id", BigInteger, ForeignKey("dead_letters.id"), nullable=False, index=True),
     Column("action", String(20), nullable=False),  # replay | replay_edited | discard | reveal
     Column("actor", String(100), nullable=False),
     Column("reason", Text),
@@ -206,7 +231,8 @@ dead_letter_actions = Table(
 )
 
 ops_users = Table(
-    "ops_users", metadata,
+    "ops_users",
+    metadata,
     Column("username", String(100), primary_key=True),
     Column("password_hash", Text, nullable=False),
     Column("role", String(20), nullable=False),  # viewer | operator | admin
@@ -219,7 +245,8 @@ ops_users = Table(
 
 #: Who created, re-passworded, promoted, demoted, disabled or enabled a console user, when.
 ops_user_changes = Table(
-    "ops_user_changes", metadata,
+    "ops_user_changes",
+    metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("username", String(100), nullable=False, index=True),
     Column("change", String(40), nullable=False),
@@ -228,10 +255,16 @@ ops_user_changes = Table(
 )
 
 triage_decisions = Table(
-    "triage_decisions", metadata,
+    "triage_decisions",
+    metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("triage_item_id", UUID(as_uuid=False), ForeignKey("triage_items.id"),
-           nullable=False, index=True),
+    Column(
+        "triage_item_id",
+        UUID(as_uuid=False),
+        ForeignKey("triage_items.id"),
+        nullable=False,
+        index=True,
+    ),
     Column("decision", String(30), nullable=False),  # route | confirm_match | reject_match
     Column("detail", String(100)),
     Column("actor", String(100), nullable=False),
@@ -240,7 +273,8 @@ triage_decisions = Table(
 )
 
 outbox = Table(
-    "outbox", metadata,
+    "outbox",
+    metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("source_ref", String(300), nullable=False, index=True),
     Column("topic", String(249), nullable=False),
@@ -254,11 +288,16 @@ outbox = Table(
 )
 
 assessments = Table(
-    "assessments", metadata,
+    "assessments",
+    metadata,
     Column("id", UUID(as_uuid=False), primary_key=True),
     Column("person_id", UUID(as_uuid=False), ForeignKey("persons.id"), nullable=False, index=True),
-    Column("source_event_id", UUID(as_uuid=False), ForeignKey("inbound_events.event_id"),
-           nullable=False),
+    Column(
+        "source_event_id",
+        UUID(as_uuid=False),
+        ForeignKey("inbound_events.event_id"),
+        nullable=False,
+    ),
     Column("event_type", String(100), nullable=False),
     Column("assessed_at", DateTime(timezone=True), nullable=False),
     Column("answers", JSONB, nullable=False),
@@ -270,12 +309,17 @@ assessments = Table(
 )
 
 assessment_requests = Table(
-    "assessment_requests", metadata,
+    "assessment_requests",
+    metadata,
     Column("id", UUID(as_uuid=False), primary_key=True),
     Column("person_id", UUID(as_uuid=False), ForeignKey("persons.id"), nullable=False, index=True),
     Column("assessment_type", String(40), nullable=False),
-    Column("source_event_id", UUID(as_uuid=False), ForeignKey("inbound_events.event_id"),
-           nullable=False),
+    Column(
+        "source_event_id",
+        UUID(as_uuid=False),
+        ForeignKey("inbound_events.event_id"),
+        nullable=False,
+    ),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("requester_kind", String(20)),
     Column("requested_by", Text),
@@ -284,7 +328,8 @@ assessment_requests = Table(
 )
 
 assessment_shares = Table(
-    "assessment_shares", metadata,
+    "assessment_shares",
+    metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("assessment_id", UUID(as_uuid=False), ForeignKey("assessments.id"), nullable=False),
     Column("person_id", UUID(as_uuid=False), ForeignKey("persons.id"), nullable=False, index=True),
@@ -296,14 +341,16 @@ assessment_shares = Table(
 
 #: The full-postcode directory an operator loaded (ONSPD/NSPL; B, CV, DY, WS, WV areas only).
 postcode_directory = Table(
-    "postcode_directory", metadata,
+    "postcode_directory",
+    metadata,
     Column("postcode", String(8), primary_key=True),  # compact: "B147AA"
     Column("authority_code", String(9), nullable=False),
     Column("terminated", Boolean, nullable=False),
 )
 
 postcode_directory_loads = Table(
-    "postcode_directory_loads", metadata,
+    "postcode_directory_loads",
+    metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("source_name", String(300), nullable=False),
     Column("sha256", String(64), nullable=False),

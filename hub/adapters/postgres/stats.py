@@ -26,14 +26,18 @@ async def reuse_stats(conn: AsyncConnection) -> dict[str, int]:
         count(assessments).label("assessments_completed"),
         count(assessment_requests).label("assessment_requests"),
         count(assessment_shares, assessment_shares.c.reason == "reuse").label(
-            "assessments_avoided"),
+            "assessments_avoided"
+        ),
         count(assessment_shares, assessment_shares.c.reason == "fulfils_request").label(
-            "requests_answered_by_later_assessment"),
+            "requests_answered_by_later_assessment"
+        ),
         count(referrals).label("referrals"),
         count(referral_changes, referral_changes.c.change == "update").label(
-            "duplicate_referrals_avoided"),
+            "duplicate_referrals_avoided"
+        ),
         count(referral_changes, referral_changes.c.change == "revoke").label(
-            "referrals_revoked_on_move"),
+            "referrals_revoked_on_move"
+        ),
     )
     row = (await conn.execute(query)).one()
     return dict(row._mapping)

@@ -69,19 +69,33 @@ from hub.core.registry import (
 )
 
 #: Inserted in this order (foreign keys).
-INSERT_ORDER = ("persons", "person_identifiers", "person_demographics", "inbound_events",
-                "drug_tests", "assessments", "assessment_requests", "referrals",
-                "referral_changes", "triage_items", "assessment_shares", "referral_feedback")
+INSERT_ORDER = (
+    "persons",
+    "person_identifiers",
+    "person_demographics",
+    "inbound_events",
+    "drug_tests",
+    "assessments",
+    "assessment_requests",
+    "referrals",
+    "referral_changes",
+    "triage_items",
+    "assessment_shares",
+    "referral_feedback",
+)
 #: Rows that may already be there (another process linked the same identifier first).
 IDEMPOTENT = frozenset({"person_identifiers"})
 
 _REVIEW = "review"  # a row of `_load_identities` that is an open review, not an identifier
 _NAMES_A_CANDIDATE = text(
     "EXISTS (SELECT 1 FROM jsonb_array_elements(triage_items.candidates) AS c "
-    "WHERE c->>'person_id' = ANY(CAST(:ids AS text[])))")
+    "WHERE c->>'person_id' = ANY(CAST(:ids AS text[])))"
+)
 
-_LOCK = text("SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT "
-             "hashtextextended(k, 0) AS h FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) s")
+_LOCK = text(
+    "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT "
+    "hashtextextended(k, 0) AS h FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) s"
+)
 
 
 class PostgresUnitOfWork:
@@ -99,8 +113,12 @@ class PostgresUnitOfWork:
         self._transaction = await self._conn.begin()
         return self
 
-    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                        trace: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         conn, self._conn = self._conn, None
         if conn is None:
             return
@@ -126,21 +144,28 @@ class PostgresUnitOfWork:
         unknown = [s for s in needs.subjects if not s.identifiers & known.keys()]
         births = {day for s in unknown for day in s.birth_dates}
         names = {name for s in unknown for name in s.names}
-        keys = ([f"{s}:{v}" for s, v in needs.identifiers]
-                + [f"dob:{d.isoformat()}" for d in births]
-                + [f"name:{family}:{district}" for family, district in names]
-                + [f"event:{e}" for e in needs.event_ids])
+        keys = (
+            [f"{s}:{v}" for s, v in needs.identifiers]
+            + [f"dob:{d.isoformat()}" for d in births]
+            + [f"name:{family}:{district}" for family, district in names]
+            + [f"event:{e}" for e in needs.event_ids]
+        )
         if keys:
             await self._run(_LOCK, {"keys": keys})
         if needs.event_ids:
-            rows = await self._run(select(inbound_events.c.event_id,
-                                          inbound_events.c.content_sha256)
-                                   .where(any_of(inbound_events.c.event_id, needs.event_ids)))
+            rows = await self._run(
+                select(inbound_events.c.event_id, inbound_events.c.content_sha256).where(
+                    any_of(inbound_events.c.event_id, needs.event_ids)
+                )
+            )
             registry.events.update({str(r.event_id): r.content_sha256 for r in rows})
         registry.identifiers.update(await self._identifiers(needs.identifiers))
         in_play = set(registry.identifiers.values())
-        if any(not s.identifiers & registry.identifiers.keys()
-               and not (s.birth_dates <= births and s.names <= names) for s in needs.subjects):
+        if any(
+            not s.identifiers & registry.identifiers.keys()
+            and not (s.birth_dates <= births and s.names <= names)
+            for s in needs.subjects
+        ):
             raise StaleRead("an identifier was moved while the batch read the registry")
         if births or names:
             in_play |= await self._load_demographics(registry, births, names)
@@ -160,28 +185,45 @@ class PostgresUnitOfWork:
             await self._load_postcodes(registry, needs.postcodes)
         return registry
 
-    async def _load_demographics(self, registry: Registry, births: set[Any],
-                                 names: set[tuple[str, str]]) -> set[str]:
+    async def _load_demographics(
+        self, registry: Registry, births: set[Any], names: set[tuple[str, str]]
+    ) -> set[str]:
         """The demographics of candidates: born on one of `births`, or of one of `names`
         (family name, postcode district); returns their persons."""
         blocks: list[Select[Any]] = []
         if births:
-            blocks.append(select(person_demographics)
-                          .where(any_of(person_demographics.c.date_of_birth, births)))
+            blocks.append(
+                select(person_demographics).where(
+                    any_of(person_demographics.c.date_of_birth, births)
+                )
+            )
         if names:  # joined on the (family name, district) index
             ordered = sorted(names)
-            wanted = unnest_rows(("family", [f for f, _ in ordered]),
-                             ("district", [d for _, d in ordered]))
-            blocks.append(select(person_demographics).join(wanted, and_(
-                person_demographics.c.family_name == wanted.c.family,
-                func.split_part(person_demographics.c.postcode, " ", 1)
-                == wanted.c.district)))
+            wanted = unnest_rows(
+                ("family", [f for f, _ in ordered]), ("district", [d for _, d in ordered])
+            )
+            blocks.append(
+                select(person_demographics).join(
+                    wanted,
+                    and_(
+                        person_demographics.c.family_name == wanted.c.family,
+                        func.split_part(person_demographics.c.postcode, " ", 1)
+                        == wanted.c.district,
+                    ),
+                )
+            )
         found = union(*blocks).subquery() if len(blocks) > 1 else blocks[0].subquery()
         rows = await self._run(select(found).order_by(found.c.id))
         persons_found: set[str] = set()
         for r in rows:
-            row = DemographicRow(str(r.person_id), r.given_name, r.family_name,
-                                 r.date_of_birth, r.postcode, r.nhs_number)
+            row = DemographicRow(
+                str(r.person_id),
+                r.given_name,
+                r.family_name,
+                r.date_of_birth,
+                r.postcode,
+                r.nhs_number,
+            )
             registry.demographics[row.date_of_birth].append(row)
             if (key := name_key(row.family, row.postcode)) is not None:
                 registry.demographics_by_name[key].append(row)
@@ -192,40 +234,70 @@ class PostgresUnitOfWork:
         if not pairs:
             return {}
         ordered = sorted(pairs)
-        wanted = unnest_rows(("system", [k for k, _ in ordered]),
-                             ("value", [v for _, v in ordered]))
-        rows = await self._run(select(person_identifiers).join(wanted, and_(
-            person_identifiers.c.system == wanted.c.system,
-            person_identifiers.c.value == wanted.c.value)))
+        wanted = unnest_rows(
+            ("system", [k for k, _ in ordered]), ("value", [v for _, v in ordered])
+        )
+        rows = await self._run(
+            select(person_identifiers).join(
+                wanted,
+                and_(
+                    person_identifiers.c.system == wanted.c.system,
+                    person_identifiers.c.value == wanted.c.value,
+                ),
+            )
+        )
         return {(r.system, r.value): str(r.person_id) for r in rows}
 
-    async def _load_referrals(self, registry: Registry, in_play: set[str],
-                              referral_ids: set[str]) -> None:
+    async def _load_referrals(
+        self, registry: Registry, in_play: set[str], referral_ids: set[str]
+    ) -> None:
         conditions: list[Any] = []
         if in_play:
-            conditions.append(any_of(referrals.c.person_id, in_play)
-                              & (referrals.c.status == "active")
-                              & referrals.c.provider_id.is_not(None))
+            conditions.append(
+                any_of(referrals.c.person_id, in_play)
+                & (referrals.c.status == "active")
+                & referrals.c.provider_id.is_not(None)
+            )
         if referral_ids:
             conditions.append(any_of(referrals.c.id, referral_ids))
         if not conditions:
             return
-        rows = await self._run(select(
-            referrals.c.id, referrals.c.person_id, referrals.c.provider_id, referrals.c.status,
-            referrals.c.milestone, referrals.c.task, referrals.c.created_at)
-            .where(or_(*conditions)).order_by(referrals.c.id).with_for_update())
+        rows = await self._run(
+            select(
+                referrals.c.id,
+                referrals.c.person_id,
+                referrals.c.provider_id,
+                referrals.c.status,
+                referrals.c.milestone,
+                referrals.c.task,
+                referrals.c.created_at,
+            )
+            .where(or_(*conditions))
+            .order_by(referrals.c.id)
+            .with_for_update()
+        )
         for r in rows:
-            row = ReferralRow(str(r.id), str(r.person_id), r.provider_id, r.status, r.milestone,
-                              r.task, r.created_at)
+            row = ReferralRow(
+                str(r.id),
+                str(r.person_id),
+                r.provider_id,
+                r.status,
+                r.milestone,
+                r.task,
+                r.created_at,
+            )
             registry.referrals[row.id] = row
             registry.referrals_of[row.person_id].append(row.id)
 
     async def _lock_persons(self, ids: set[str]) -> None:
         # FOR NO KEY UPDATE: rows that reference a person (its events, referrals) can still
         # be written by others meanwhile; a merge (FOR UPDATE) waits, and is waited for.
-        locked = await self._run(select(persons.c.id, persons.c.merged_into)
-                                 .where(any_of(persons.c.id, ids))
-                                 .order_by(persons.c.id).with_for_update(key_share=True))
+        locked = await self._run(
+            select(persons.c.id, persons.c.merged_into)
+            .where(any_of(persons.c.id, ids))
+            .order_by(persons.c.id)
+            .with_for_update(key_share=True)
+        )
         if any(row.merged_into is not None for row in locked):
             raise StaleRead("a person was merged while the batch read the registry")
 
@@ -233,62 +305,109 @@ class PostgresUnitOfWork:
         """The single-valued identifiers of every person in play (a different one is a
         conflict), their open identity reviews, and the open conflict reviews that name one
         of them as a candidate, in one statement."""
-        strong = select(person_identifiers.c.person_id, person_identifiers.c.system,
-                        person_identifiers.c.value, literal(None, JSONB).label("candidates")).where(
+        strong = select(
+            person_identifiers.c.person_id,
+            person_identifiers.c.system,
+            person_identifiers.c.value,
+            literal(None, JSONB).label("candidates"),
+        ).where(
             any_of(person_identifiers.c.person_id, in_play),
-            person_identifiers.c.system.in_(sorted(SINGLE_VALUED)))
-        reviews = select(triage_items.c.person_id, literal(_REVIEW).label("system"),
-                         func.concat(triage_items.c.reason, ":", triage_items.c.id)
-                         .label("value"), triage_items.c.candidates).where(
-            triage_items.c.status == "open", triage_items.c.referral_id.is_(None),
-            or_(any_of(triage_items.c.person_id, in_play),
-                (triage_items.c.reason == IDENTITY_CONFLICT) & _NAMES_A_CANDIDATE.bindparams(
-                    ids=sorted(in_play))))
+            person_identifiers.c.system.in_(sorted(SINGLE_VALUED)),
+        )
+        reviews = select(
+            triage_items.c.person_id,
+            literal(_REVIEW).label("system"),
+            func.concat(triage_items.c.reason, ":", triage_items.c.id).label("value"),
+            triage_items.c.candidates,
+        ).where(
+            triage_items.c.status == "open",
+            triage_items.c.referral_id.is_(None),
+            or_(
+                any_of(triage_items.c.person_id, in_play),
+                (triage_items.c.reason == IDENTITY_CONFLICT)
+                & _NAMES_A_CANDIDATE.bindparams(ids=sorted(in_play)),
+            ),
+        )
         for r in await self._run(union_all(strong, reviews)):
             person_id = str(r.person_id)
             if r.system == _REVIEW:
                 reason, review_id = r.value.split(":", 1)
                 registry.reviews[person_id] = ReviewRow(
-                    review_id, person_id, reason,
-                    frozenset(str(c["person_id"]) for c in r.candidates or ()))
+                    review_id,
+                    person_id,
+                    reason,
+                    frozenset(str(c["person_id"]) for c in r.candidates or ()),
+                )
             else:
                 registry.strong[person_id].setdefault(r.system, set()).add(r.value)
 
     async def _load_requests(self, registry: Registry, in_play: set[str]) -> None:
-        rows = await self._run(select(
-            assessment_requests.c.id, assessment_requests.c.person_id,
-            assessment_requests.c.requester_kind, assessment_requests.c.requested_by,
-            assessment_requests.c.source_event_id, assessment_requests.c.created_at)
-            .where(any_of(assessment_requests.c.person_id, in_play),
-                   assessment_requests.c.status == "open",
-                   assessment_requests.c.requester_kind.is_not(None))
-            .order_by(assessment_requests.c.id).with_for_update())
+        rows = await self._run(
+            select(
+                assessment_requests.c.id,
+                assessment_requests.c.person_id,
+                assessment_requests.c.requester_kind,
+                assessment_requests.c.requested_by,
+                assessment_requests.c.source_event_id,
+                assessment_requests.c.created_at,
+            )
+            .where(
+                any_of(assessment_requests.c.person_id, in_play),
+                assessment_requests.c.status == "open",
+                assessment_requests.c.requester_kind.is_not(None),
+            )
+            .order_by(assessment_requests.c.id)
+            .with_for_update()
+        )
         for r in rows:
-            registry.open_requests_of[str(r.person_id)].append(RequestRow(
-                str(r.id), str(r.person_id), r.requester_kind, r.requested_by or "",
-                str(r.source_event_id), r.created_at))
+            registry.open_requests_of[str(r.person_id)].append(
+                RequestRow(
+                    str(r.id),
+                    str(r.person_id),
+                    r.requester_kind,
+                    r.requested_by or "",
+                    str(r.source_event_id),
+                    r.created_at,
+                )
+            )
 
-    async def _load_assessments(self, registry: Registry, in_play: set[str],
-                                needs: Needs) -> None:
-        rows = await self._run(select(
-            assessments.c.id, assessments.c.person_id, assessments.c.assessed_at,
-            assessments.c.voluntary, assessments.c.answers["consent"].label("consent"),
-            assessments.c.questionnaire_response, assessments.c.suitability)
-            .where(any_of(assessments.c.person_id, in_play),
-                   assessments.c.assessed_at >= needs.assessments_since))
+    async def _load_assessments(self, registry: Registry, in_play: set[str], needs: Needs) -> None:
+        rows = await self._run(
+            select(
+                assessments.c.id,
+                assessments.c.person_id,
+                assessments.c.assessed_at,
+                assessments.c.voluntary,
+                assessments.c.answers["consent"].label("consent"),
+                assessments.c.questionnaire_response,
+                assessments.c.suitability,
+            ).where(
+                any_of(assessments.c.person_id, in_play),
+                assessments.c.assessed_at >= needs.assessments_since,
+            )
+        )
         for r in rows:
-            registry.assessments_of[str(r.person_id)].append(AssessmentRow(
-                str(r.id), str(r.person_id), r.assessed_at, r.voluntary, dict(r.consent or {}),
-                r.questionnaire_response, r.suitability))
+            registry.assessments_of[str(r.person_id)].append(
+                AssessmentRow(
+                    str(r.id),
+                    str(r.person_id),
+                    r.assessed_at,
+                    r.voluntary,
+                    dict(r.consent or {}),
+                    r.questionnaire_response,
+                    r.suitability,
+                )
+            )
 
     async def _load_postcodes(self, registry: Registry, postcodes: set[str]) -> None:
         keys = {p: key for p in postcodes if (key := compact(p)) is not None}
         found: dict[str, str] = {}
         if keys:
-            rows = await self._run(select(postcode_directory.c.postcode,
-                                          postcode_directory.c.authority_code)
-                                   .where(any_of(postcode_directory.c.postcode,
-                                                 set(keys.values()))))
+            rows = await self._run(
+                select(postcode_directory.c.postcode, postcode_directory.c.authority_code).where(
+                    any_of(postcode_directory.c.postcode, set(keys.values()))
+                )
+            )
             found = {r.postcode: r.authority_code for r in rows}
         for given in postcodes:
             key = keys.get(given)
@@ -314,15 +433,19 @@ class PostgresUnitOfWork:
             queued += await self._dead_letters(writes.dead_letters)
         pending: list[PendingMessage] = []
         if queued:
-            stored = await self._run(insert(outbox).returning(
-                outbox.c.id, sort_by_parameter_order=True),
-                [outbox_row(q.source_ref, q.message, now) for q in queued])
+            stored = await self._run(
+                insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True),
+                [outbox_row(q.source_ref, q.message, now) for q in queued],
+            )
             ids = [r.id for r in stored]
             pending = [PendingMessage(i, q.message) for i, q in zip(ids, queued, strict=True)]
         if republish:
             fresh = {p.outbox_id for p in pending}
-            waiting = await self._run(select(outbox).where(
-                any_of(outbox.c.source_ref, set(republish)), outbox.c.published_at.is_(None)))
+            waiting = await self._run(
+                select(outbox).where(
+                    any_of(outbox.c.source_ref, set(republish)), outbox.c.published_at.is_(None)
+                )
+            )
             pending += [row for r in waiting if (row := decode_row(r)).outbox_id not in fresh]
         assert self._transaction is not None
         await self._transaction.commit()
@@ -337,20 +460,35 @@ class PostgresUnitOfWork:
             shapes[(name, tuple(sorted(values)))].append({"row_id": row_id, **values})
         for (name, columns), rows in shapes.items():
             table: Table = metadata.tables[name]
-            statement = update(table).where(table.c.id == bindparam("row_id")).values(
-                {c: bindparam(c) for c in columns})
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("row_id"))
+                .values({c: bindparam(c) for c in columns})
+            )
             await self._run(statement, rows)
 
-    async def _dead_letters(self, letters: list[tuple[dict[str, Any], Queued]]
-                            ) -> list[Queued]:
+    async def _dead_letters(self, letters: list[tuple[dict[str, Any], Queued]]) -> list[Queued]:
         """Each input position is recorded once: the messages of positions recorded now. A
         position recorded before (a redelivered dead letter) only has its unpublished message
         sent again (the caller's `republish`)."""
-        rows = await self._run(insert(dead_letters).on_conflict_do_nothing().returning(
-            dead_letters.c.topic, dead_letters.c.partition, dead_letters.c.offset,
-            sort_by_parameter_order=True),
-            [{**seems(q.message.value), **row, "error_message": storable(row["error_message"]),
-              "error_class": storable(row["error_class"], 200)} for row, q in letters])
+        rows = await self._run(
+            insert(dead_letters)
+            .on_conflict_do_nothing()
+            .returning(
+                dead_letters.c.topic,
+                dead_letters.c.partition,
+                dead_letters.c.offset,
+                sort_by_parameter_order=True,
+            ),
+            [
+                {
+                    **seems(q.message.value),
+                    **row,
+                    "error_message": storable(row["error_message"]),
+                    "error_class": storable(row["error_class"], 200),
+                }
+                for row, q in letters
+            ],
+        )
         inserted = {f"{r.topic}:{r.partition}:{r.offset}" for r in rows}
         return [q for _, q in letters if q.source_ref in inserted]
-

@@ -84,9 +84,14 @@ class SubstanceUse(Contract):
 class AlcoholUse(Contract):
     """Alcohol: an AUDIT score (0-40), AUDIT-C (0-12) and/or weekly units (at least one)."""
 
-    model_config = ConfigDict(json_schema_extra={"anyOf": [
-        {"required": [name], "properties": {name: {"type": "integer"}}}
-        for name in ("audit_score", "audit_c_score", "units_per_week")]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"type": "integer"}}}
+                for name in ("audit_score", "audit_c_score", "units_per_week")
+            ]
+        }
+    )
 
     audit_score: Annotated[int, Field(ge=0, le=40)] | None = None
     audit_c_score: Annotated[int, Field(ge=0, le=12)] | None = None
@@ -112,20 +117,29 @@ class AssessmentAnswers(Contract):
     """The shared assessment's answers (the canonical Questionnaire's items)."""
 
     assessed_at: Instant
-    substances: Annotated[tuple[SubstanceUse, ...], Field(
-        max_length=3, json_schema_extra=UNIQUE,
-        description="Up to three, main substance first; each substance once.")] = ()
+    substances: Annotated[
+        tuple[SubstanceUse, ...],
+        Field(
+            max_length=3,
+            json_schema_extra=UNIQUE,
+            description="Up to three, main substance first; each substance once.",
+        ),
+    ] = ()
     ever_injected: bool
     alcohol: AlcoholUse | None = None
     mental_health_concern: bool
     housing: Housing
     domestic_abuse: bool
     sex_work: bool
-    other_vulnerabilities: Annotated[tuple[Vulnerability, ...], Field(
-        max_length=7, json_schema_extra=UNIQUE), AfterValidator(distinct)] = ()
+    other_vulnerabilities: Annotated[
+        tuple[Vulnerability, ...],
+        Field(max_length=7, json_schema_extra=UNIQUE),
+        AfterValidator(distinct),
+    ] = ()
     treatment_history: TreatmentHistory
-    goals: Annotated[tuple[Goal, ...], Field(max_length=8, json_schema_extra=UNIQUE),
-                     AfterValidator(distinct)] = ()
+    goals: Annotated[
+        tuple[Goal, ...], Field(max_length=8, json_schema_extra=UNIQUE), AfterValidator(distinct)
+    ] = ()
     goals_note: Text | None = Field(default=None, description="The person's goals, briefly.")
     consent: ConsentToShare
 

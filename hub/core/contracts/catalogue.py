@@ -25,15 +25,17 @@ INBOUND: Mapping[str, Catalogue] = {
 _FEEDBACK_TOPIC = re.compile(r"(^|\.)provider\.[a-z][a-z0-9-]*\.feedback\.v1$")
 
 ALL_EVENT_TYPES: dict[str, type[Event]] = {
-    name: model for catalogue in INBOUND.values() for name, model in catalogue.items()}
+    name: model for catalogue in INBOUND.values() for name, model in catalogue.items()
+}
 
 
 def catalogue_of(topic: str) -> Catalogue:
     """The event types a (prefixed) input topic carries; every type for any other name."""
     if _FEEDBACK_TOPIC.search(topic):
         return FEEDBACK_EVENT_TYPES
-    return next((catalogue for base, catalogue in INBOUND.items() if topic.endswith(base)),
-                ALL_EVENT_TYPES)
+    return next(
+        (catalogue for base, catalogue in INBOUND.items() if topic.endswith(base)), ALL_EVENT_TYPES
+    )
 
 
 _EVENT_TYPE_SHAPE = re.compile(r"[a-z][a-z0-9_]{0,40}(\.[a-z][a-z0-9_]{0,40}){1,3}")

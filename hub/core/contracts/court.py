@@ -26,10 +26,12 @@ class Suitability(StrEnum):
 
 
 #: DRR and/or ATR, each once.
-AnyRequirements = Annotated[tuple[Requirement, ...], Field(json_schema_extra=UNIQUE),
-                            AfterValidator(distinct)]
-Requirements = Annotated[tuple[Requirement, ...],
-                         Field(min_length=1, json_schema_extra=UNIQUE), AfterValidator(distinct)]
+AnyRequirements = Annotated[
+    tuple[Requirement, ...], Field(json_schema_extra=UNIQUE), AfterValidator(distinct)
+]
+Requirements = Annotated[
+    tuple[Requirement, ...], Field(min_length=1, json_schema_extra=UNIQUE), AfterValidator(distinct)
+]
 
 
 class AdjournedForAssessment(Contract):
@@ -86,5 +88,8 @@ class SentenceImposedEvent(Envelope):
     payload: Sentence
 
 
-COURT_EVENT_TYPES = event_types(AdjournedForSuitabilityAssessmentEvent,
-                                SuitabilityAssessmentCompletedEvent, SentenceImposedEvent)
+COURT_EVENT_TYPES = event_types(
+    AdjournedForSuitabilityAssessmentEvent,
+    SuitabilityAssessmentCompletedEvent,
+    SentenceImposedEvent,
+)

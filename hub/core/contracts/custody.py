@@ -84,7 +84,8 @@ class BookedInEvent(Envelope):
 class RequiredAssessmentRequested(Contract):
     requested_at: Instant
     drug_test_event_id: Uuid | None = Field(
-        default=None, description="The positive test that led to it.")
+        default=None, description="The positive test that led to it."
+    )
 
 
 class RequiredAssessmentRequestedEvent(Envelope):
@@ -177,7 +178,14 @@ class ReleasedEvent(Envelope):
 
 
 CUSTODY_EVENT_TYPES = event_types(
-    BookedInEvent, DrugTestResultEvent, RequiredAssessmentRequestedEvent,
-    RequiredAssessmentCompletedEvent, RequiredAssessmentFailedToAttendEvent,
-    VoluntaryAssessmentOfferedEvent, VoluntaryAssessmentDeclinedEvent,
-    VoluntaryAssessmentCompletedEvent, OutOfHoursAppointmentBookedEvent, ReleasedEvent)
+    BookedInEvent,
+    DrugTestResultEvent,
+    RequiredAssessmentRequestedEvent,
+    RequiredAssessmentCompletedEvent,
+    RequiredAssessmentFailedToAttendEvent,
+    VoluntaryAssessmentOfferedEvent,
+    VoluntaryAssessmentDeclinedEvent,
+    VoluntaryAssessmentCompletedEvent,
+    OutOfHoursAppointmentBookedEvent,
+    ReleasedEvent,
+)

@@ -89,8 +89,10 @@ def _past_date(value: date) -> date:
 
 
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-_INSTANT = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
-            r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$")
+_INSTANT = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
 
 
 def _uuid_text(value: object) -> object:
@@ -107,8 +109,9 @@ def _instant_text(value: object) -> object:
     if not isinstance(value, str):
         return value  # refused as not a date and time
     if re.match(_INSTANT, value) is None:
-        raise ValueError("a date and time as RFC 3339, with its offset "
-                         "(YYYY-MM-DDTHH:MM:SS+01:00 or Z)")
+        raise ValueError(
+            "a date and time as RFC 3339, with its offset (YYYY-MM-DDTHH:MM:SS+01:00 or Z)"
+        )
     try:
         return datetime.fromisoformat(value.upper())
     except ValueError:
@@ -131,25 +134,32 @@ def _unpadded(excluded: str) -> str:
 
 
 #: A moment as RFC 3339 text with its UTC offset (JSON Schema `date-time`).
-Instant = Annotated[AwareDatetime, BeforeValidator(_instant_text),
-                    Field(json_schema_extra={"pattern": _INSTANT})]
+Instant = Annotated[
+    AwareDatetime, BeforeValidator(_instant_text), Field(json_schema_extra={"pattern": _INSTANT})
+]
 #: A UUID as JSON text (the hub's ids and the sources' event ids).
 Uuid = Annotated[UUID, BeforeValidator(_uuid_text), Field(json_schema_extra={"pattern": _UUID})]
 #: NHS number: 10 digits, or 3 3 4 with single spaces; its mod-11 check digit is checked too.
-NhsNumber = Annotated[str, Field(pattern=r"^(?:[0-9]{10}|[0-9]{3} [0-9]{3} [0-9]{4})$",
-                                 description="10 digits (or 3 3 4 with spaces) with a valid "
-                                             "mod-11 check digit."),
-                      AfterValidator(_nhs_number)]
+NhsNumber = Annotated[
+    str,
+    Field(
+        pattern=r"^(?:[0-9]{10}|[0-9]{3} [0-9]{3} [0-9]{4})$",
+        description="10 digits (or 3 3 4 with spaces) with a valid mod-11 check digit.",
+    ),
+    AfterValidator(_nhs_number),
+]
 #: A postcode or district (upper or lower case, the space optional), or no fixed abode.
-POSTCODE_PATTERN = (r"^(?:[A-Za-z]{1,2}[0-9][A-Za-z0-9]?(?: ?[0-9][A-Za-z]{2})?"
-                    r"|[Nn][Ff][Aa]|[Nn]/[Aa]|)$")
-Postcode = Annotated[str, Field(max_length=10, pattern=POSTCODE_PATTERN),
-                     AfterValidator(_postcode)]
+POSTCODE_PATTERN = (
+    r"^(?:[A-Za-z]{1,2}[0-9][A-Za-z0-9]?(?: ?[0-9][A-Za-z]{2})?"
+    r"|[Nn][Ff][Aa]|[Nn]/[Aa]|)$"
+)
+Postcode = Annotated[str, Field(max_length=10, pattern=POSTCODE_PATTERN), AfterValidator(_postcode)]
 GssCode = Annotated[str, Field(pattern=r"^[EWSN][0-9]{8}$")]
 PncId = Annotated[str, Field(pattern=r"^[0-9]{2,4}/[0-9]{1,7}[A-Z]$")]
 Reference = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9/_.:-]+$")]
-PersonName = Annotated[str, Field(min_length=1, max_length=100,
-                                  pattern=_unpadded(r"\x00-\x1f<>{}\[\]"))]
+PersonName = Annotated[
+    str, Field(min_length=1, max_length=100, pattern=_unpadded(r"\x00-\x1f<>{}\[\]"))
+]
 Text = Annotated[str, Field(min_length=1, max_length=200, pattern=_unpadded(r"\x00-\x1f"))]
 
 
@@ -160,15 +170,26 @@ class Source(Contract):
     site: Text
 
 
-IDENTIFIERS = ("nhs_number", "pnc_id", "custody_record_number", "court_case_number",
-               "probation_crn")
+IDENTIFIERS = (
+    "nhs_number",
+    "pnc_id",
+    "custody_record_number",
+    "court_case_number",
+    "probation_crn",
+)
 
 
 class Subject(Contract):
     """What the source knows about the person. At least one identifier is required."""
 
-    model_config = ConfigDict(json_schema_extra={"anyOf": [
-        {"required": [name], "properties": {name: {"type": "string"}}} for name in IDENTIFIERS]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"type": "string"}}}
+                for name in IDENTIFIERS
+            ]
+        }
+    )
 
     nhs_number: NhsNumber | None = None
     pnc_id: PncId | None = None
@@ -178,20 +199,31 @@ class Subject(Contract):
     given_name: PersonName | None = None
     family_name: PersonName | None = None
     date_of_birth: Annotated[date, AfterValidator(_past_date)] | None = Field(
-        default=None, description="Not in the future, not before 1900.")
+        default=None, description="Not in the future, not before 1900."
+    )
     postcode: Postcode | None = Field(
-        default=None, description=(
-            "UK postcode or postcode district of residence. No fixed abode: \"NFA\", \"N/A\", "
-            "an empty string or the NHS pseudo-postcode \"ZZ99 3VZ\" (triaged as no_fixed_abode);"
-            " other ZZ99 pseudo-postcodes mean the address is not known (residence_unknown)."))
+        default=None,
+        description=(
+            'UK postcode or postcode district of residence. No fixed abode: "NFA", "N/A", '
+            'an empty string or the NHS pseudo-postcode "ZZ99 3VZ" (triaged as no_fixed_abode);'
+            " other ZZ99 pseudo-postcodes mean the address is not known (residence_unknown)."
+        ),
+    )
     residence_authority: GssCode | None = Field(
         default=None, description="ONS GSS code of the local authority of residence, if known."
     )
 
     @model_validator(mode="after")
     def _has_identifier(self) -> Subject:
-        if not any((self.nhs_number, self.pnc_id, self.custody_record_number,
-                    self.court_case_number, self.probation_crn)):
+        if not any(
+            (
+                self.nhs_number,
+                self.pnc_id,
+                self.custody_record_number,
+                self.court_case_number,
+                self.probation_crn,
+            )
+        ):
             raise ValueError("at least one identifier (" + ", ".join(IDENTIFIERS) + ")")
         return self
 
@@ -213,7 +245,8 @@ class Event(Contract):
     event_type: str
     schema_version: str
     occurred_at: Annotated[Instant, AfterValidator(_not_in_the_future)] = Field(
-        description="With its UTC offset; not in the future (5 minutes' clock skew allowed).")
+        description="With its UTC offset; not in the future (5 minutes' clock skew allowed)."
+    )
     source: Source
 
 

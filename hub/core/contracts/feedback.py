@@ -13,8 +13,12 @@ from pydantic import Field
 
 from hub.core.contracts.envelope import Contract, Event, Instant, Uuid, event_types
 
-ProviderId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$",
-                                  description="The provider's id in the hub's directory.")]
+ProviderId = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9-]{0,39}$", description="The provider's id in the hub's directory."
+    ),
+]
 
 
 class RejectionReason(StrEnum):
@@ -135,6 +139,11 @@ class CaseClosedEvent(FeedbackEvent):
 
 
 FEEDBACK_EVENT_TYPES = event_types(
-    ReferralReceivedEvent, ReferralAcceptedEvent, ReferralRejectedEvent,
-    FirstAppointmentBookedEvent, TreatmentEnteredEvent, ReferralNotConvertedEvent,
-    CaseClosedEvent)
+    ReferralReceivedEvent,
+    ReferralAcceptedEvent,
+    ReferralRejectedEvent,
+    FirstAppointmentBookedEvent,
+    TreatmentEnteredEvent,
+    ReferralNotConvertedEvent,
+    CaseClosedEvent,
+)

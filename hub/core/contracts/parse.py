@@ -24,41 +24,65 @@ def parse_event(value: bytes, catalogue: Mapping[str, type[Event]]) -> Event:
     try:
         text = value.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise Rejected(Stage.PARSE, Reason.INVALID_ENCODING,
-                       f"not UTF-8 at byte {error.start}", "UnicodeDecodeError") from None
+        raise Rejected(
+            Stage.PARSE,
+            Reason.INVALID_ENCODING,
+            f"not UTF-8 at byte {error.start}",
+            "UnicodeDecodeError",
+        ) from None
     try:
         raw = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
-        raise Rejected(Stage.PARSE, Reason.INVALID_JSON,
-                       f"line {error.lineno} column {error.colno}: {error.msg}",
-                       "JSONDecodeError") from None
+        raise Rejected(
+            Stage.PARSE,
+            Reason.INVALID_JSON,
+            f"line {error.lineno} column {error.colno}: {error.msg}",
+            "JSONDecodeError",
+        ) from None
     except (ValueError, RecursionError) as error:
-        raise Rejected(Stage.PARSE, Reason.INVALID_JSON, str(error)[:200],
-                       type(error).__name__) from None
+        raise Rejected(
+            Stage.PARSE, Reason.INVALID_JSON, str(error)[:200], type(error).__name__
+        ) from None
     if not isinstance(raw, dict):
-        raise Rejected(Stage.PARSE, Reason.CONTRACT_VIOLATION,
-                       "the message must be a JSON object", "ValidationError")
+        raise Rejected(
+            Stage.PARSE,
+            Reason.CONTRACT_VIOLATION,
+            "the message must be a JSON object",
+            "ValidationError",
+        )
     try:
         head = EnvelopeHead.model_validate(raw)
     except ValidationError as error:
-        raise Rejected(Stage.PARSE, Reason.CONTRACT_VIOLATION, describe_validation_error(error),
-                       "ValidationError") from None
+        raise Rejected(
+            Stage.PARSE,
+            Reason.CONTRACT_VIOLATION,
+            describe_validation_error(error),
+            "ValidationError",
+        ) from None
     model = catalogue.get(head.event_type)
     if model is None:
-        raise Rejected(Stage.PARSE, Reason.UNKNOWN_EVENT_TYPE,
-                       "event_type: expected one handled on this topic: "
-                       + ", ".join(sorted(catalogue)),
-                       "UnknownEventType")
+        raise Rejected(
+            Stage.PARSE,
+            Reason.UNKNOWN_EVENT_TYPE,
+            "event_type: expected one handled on this topic: " + ", ".join(sorted(catalogue)),
+            "UnknownEventType",
+        )
     if head.schema_version not in SUPPORTED_SCHEMA_VERSIONS:
-        raise Rejected(Stage.PARSE, Reason.UNSUPPORTED_SCHEMA_VERSION,
-                       "schema_version: expected one of "
-                       + ", ".join(sorted(SUPPORTED_SCHEMA_VERSIONS)),
-                       "UnsupportedSchemaVersion")
+        raise Rejected(
+            Stage.PARSE,
+            Reason.UNSUPPORTED_SCHEMA_VERSION,
+            "schema_version: expected one of " + ", ".join(sorted(SUPPORTED_SCHEMA_VERSIONS)),
+            "UnsupportedSchemaVersion",
+        )
     try:
         return model.model_validate_json(value)
     except ValidationError as error:
-        raise Rejected(Stage.PARSE, Reason.CONTRACT_VIOLATION, describe_validation_error(error),
-                       "ValidationError") from None
+        raise Rejected(
+            Stage.PARSE,
+            Reason.CONTRACT_VIOLATION,
+            describe_validation_error(error),
+            "ValidationError",
+        ) from None
 
 
 def content_digest(event: Event) -> str:
@@ -66,8 +90,9 @@ def content_digest(event: Event) -> str:
     keys and every moment in UTC, so the same event re-serialised (other key order, spacing,
     escapes, an NHS number with spaces, a time written in another offset) is recognised as a
     redelivery."""
-    canonical = orjson.dumps(_in_utc(event.model_dump(exclude_none=True)),
-                             option=orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z)
+    canonical = orjson.dumps(
+        _in_utc(event.model_dump(exclude_none=True)), option=orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z
+    )
     return hashlib.sha256(canonical).hexdigest()
 
 

@@ -56,5 +56,6 @@ class OrderEndedEvent(Envelope):
     payload: OrderEnded
 
 
-PROBATION_EVENT_TYPES = event_types(PreSentenceReportRequestedEvent, OrderCommencedEvent,
-                                    OrderEndedEvent)
+PROBATION_EVENT_TYPES = event_types(
+    PreSentenceReportRequestedEvent, OrderCommencedEvent, OrderEndedEvent
+)

@@ -43,7 +43,8 @@ def _problems(value: bytes, *, quote: bool, catalogue: Catalogue) -> list[str]:
     except Rejected as rejected:
         return _details(value, quote=quote, catalogue=catalogue) or [
             f"(message): expected {rejected.reason.value.replace('_', ' ')} to be fixed: "
-            f"{rejected.message}"]
+            f"{rejected.message}"
+        ]
     return []
 
 
@@ -56,24 +57,29 @@ def _details(value: bytes, *, quote: bool, catalogue: Catalogue) -> list[str]:
     except UnicodeDecodeError as error:
         return [f"(file): expected UTF-8, got an invalid byte at {error.start}"]
     except json.JSONDecodeError as error:
-        return [f"(file): expected JSON, got an error at line {error.lineno} column "
-                f"{error.colno}: {error.msg}"]
+        return [
+            f"(file): expected JSON, got an error at line {error.lineno} column "
+            f"{error.colno}: {error.msg}"
+        ]
     if not isinstance(raw, dict):
         return [f"(message): expected a JSON object, got {type(raw).__name__}"]
     event_type = raw.get("event_type")
     model = catalogue.get(event_type) if isinstance(event_type, str) else None
     if model is None:
-        return [f"event_type: expected one of {', '.join(sorted(catalogue))}"
-                f"{got(event_type)}"]
+        return [f"event_type: expected one of {', '.join(sorted(catalogue))}{got(event_type)}"]
     version = raw.get("schema_version")
     if version not in SUPPORTED_SCHEMA_VERSIONS:
-        return [f"schema_version: expected one of {', '.join(sorted(SUPPORTED_SCHEMA_VERSIONS))}"
-                f"{got(version)}"]
+        return [
+            f"schema_version: expected one of {', '.join(sorted(SUPPORTED_SCHEMA_VERSIONS))}"
+            f"{got(version)}"
+        ]
     try:
         model.model_validate_json(value)
     except ValidationError as error:
-        return [f"{field_path(item['loc'], quote=quote, unknown=item['type'] == 'extra_forbidden')}"
-                ": expected "
-                f"{expectation(item['msg'], quote=quote)}{got(item.get('input'))}"
-                for item in error.errors(include_url=False)]
+        return [
+            f"{field_path(item['loc'], quote=quote, unknown=item['type'] == 'extra_forbidden')}"
+            ": expected "
+            f"{expectation(item['msg'], quote=quote)}{got(item.get('input'))}"
+            for item in error.errors(include_url=False)
+        ]
     return []

@@ -16,8 +16,11 @@ from hub.core.providers import load_providers
 from hub.core.topics import Topics
 from hub.settings import Settings
 
-access_cli = typer.Typer(help="Who may read and write which topics on the broker (ACLs and "
-                              "SCRAM users, one per partner).", no_args_is_help=True)
+access_cli = typer.Typer(
+    help="Who may read and write which topics on the broker (ACLs and "
+    "SCRAM users, one per partner).",
+    no_args_is_help=True,
+)
 console = Console()
 STRIMZI_FILE = Path("deploy/k8s/strimzi/access.yaml")
 
@@ -26,8 +29,11 @@ def _plan(settings: Settings) -> tuple[Principals, Topics, tuple[Grant, ...]]:
     providers = load_providers(settings.providers_file)
     topics = Topics.of(providers, settings.topic_prefix)
     principals = Principals(settings.access_namespace)
-    return principals, topics, access_plan(providers, topics, principals,
-                                           hub_group=settings.consumer_group)
+    return (
+        principals,
+        topics,
+        access_plan(providers, topics, principals, hub_group=settings.consumer_group),
+    )
 
 
 @access_cli.command("plan")
@@ -50,13 +56,19 @@ def apply() -> None:
         console.print(f"created  {grant}", highlight=False, soft_wrap=True)
     for grant in done.delete:
         console.print(f"removed  {grant}", highlight=False, soft_wrap=True)
-    console.print(f"{len(planned)} ACLs planned: {len(done.create)} created, "
-                  f"{len(done.delete)} removed")
+    console.print(
+        f"{len(planned)} ACLs planned: {len(done.create)} created, {len(done.delete)} removed"
+    )
 
 
 @access_cli.command("users")
-def users(names: Annotated[list[str] | None, typer.Argument(
-        help="The users to create or rotate (default: every principal of the plan).")] = None,
+def users(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="The users to create or rotate (default: every principal of the plan)."
+        ),
+    ] = None,
 ) -> None:
     """Create or rotate SCRAM-SHA-512 credentials. Passwords are read from stdin, one line
     `user=password` each (at a terminal: asked for, hidden); they are never printed."""
@@ -97,9 +109,17 @@ def strimzi(
     settings = Settings()
     providers = load_providers(settings.providers_file)
     principals, topics, _ = _plan(settings)
-    text = render(strimzi_resources(providers, topics, principals,
-                                    hub_group=settings.consumer_group, cluster=cluster,
-                                    partitions=settings.topic_partitions, replicas=replicas))
+    text = render(
+        strimzi_resources(
+            providers,
+            topics,
+            principals,
+            hub_group=settings.consumer_group,
+            cluster=cluster,
+            partitions=settings.topic_partitions,
+            replicas=replicas,
+        )
+    )
     if check:
         if not out.exists() or out.read_text() != text:
             console.print(f"[red]{out} differs from the plan: run `hub access strimzi`[/red]")

@@ -18,9 +18,13 @@ from hub.service.operations.outcomes import OutcomeStore, latest_referral, where
 #: Every provider's own feedback topic: the feedback samples go to their provider's.
 FEEDBACK = "provider.<provider>.feedback.v1"
 #: Example folder → the base topic its messages are published to.
-SAMPLE_TOPICS = {"custody": "custody.events.v1", "court": "court.events.v1",
-                 "probation": "probation.events.v1", "feedback": FEEDBACK,
-                 "dead-letter": "custody.events.v1"}
+SAMPLE_TOPICS = {
+    "custody": "custody.events.v1",
+    "court": "court.events.v1",
+    "probation": "probation.events.v1",
+    "feedback": FEEDBACK,
+    "dead-letter": "custody.events.v1",
+}
 
 
 def sample_files(examples: Path) -> list[Path]:
@@ -50,7 +54,10 @@ async def about_latest_referral(outcomes: OutcomeStore, sample: bytes) -> bytes:
 
 
 async def publish_samples(
-    kafka: KafkaAccess | str, topics: Topics, outcomes: OutcomeStore, examples: Path,
+    kafka: KafkaAccess | str,
+    topics: Topics,
+    outcomes: OutcomeStore,
+    examples: Path,
     console: Console,
     within: float = 60.0,
 ) -> dict[str, str]:

@@ -19,15 +19,18 @@ if TYPE_CHECKING:
     from hub.adapters.postgres.report import Report
     from hub.core.providers import ProviderDirectory
 
-app = typer.Typer(help="Referral Hub: custody, court and probation events to one shared "
-                       "assessment, routed to the right treatment provider.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Referral Hub: custody, court and probation events to one shared "
+    "assessment, routed to the right treatment provider.",
+    no_args_is_help=True,
+)
 dev = typer.Typer(help="The local development broker and database.", no_args_is_help=True)
 topics_cli = typer.Typer(help="Kafka topics.", no_args_is_help=True)
 db_cli = typer.Typer(help="The hub's database.", no_args_is_help=True)
 contracts_cli = typer.Typer(help="The published message contracts.", no_args_is_help=True)
-person_cli = typer.Typer(help="Persons in the registry (operator actions, audited).",
-                         no_args_is_help=True)
+person_cli = typer.Typer(
+    help="Persons in the registry (operator actions, audited).", no_args_is_help=True
+)
 app.add_typer(dev, name="dev")
 app.add_typer(topics_cli, name="topics")
 app.add_typer(db_cli, name="db")
@@ -46,10 +49,12 @@ def dev_up() -> None:
     settings = Settings()
     local = LocalServices.from_settings(settings)
     bootstrap, url = local.up()
-    console.print(f"kafka     {bootstrap}  (PLAINTEXT, loopback only: the quick start's)\n"
-                  f"kafka     {local.kafka.secure_bootstrap}  (SASL_SSL, SCRAM-SHA-512, CA "
-                  f"{local.kafka.certificates.ca_file}; principals: `hub access`)\n"
-                  f"postgres  {url}")
+    console.print(
+        f"kafka     {bootstrap}  (PLAINTEXT, loopback only: the quick start's)\n"
+        f"kafka     {local.kafka.secure_bootstrap}  (SASL_SSL, SCRAM-SHA-512, CA "
+        f"{local.kafka.certificates.ca_file}; principals: `hub access`)\n"
+        f"postgres  {url}"
+    )
 
 
 @dev.command("down")
@@ -81,9 +86,15 @@ def topics_create() -> None:
     bootstrap, _ = services(settings)
     providers = load_providers(settings.providers_file)
     names = Topics.of(providers, settings.topic_prefix).all(providers)
-    created = asyncio.run(create_topics(bootstrap, names, settings.topic_partitions,
-                                        settings.topic_replication_factor,
-                                        settings.topic_min_insync_replicas))
+    created = asyncio.run(
+        create_topics(
+            bootstrap,
+            names,
+            settings.topic_partitions,
+            settings.topic_replication_factor,
+            settings.topic_min_insync_replicas,
+        )
+    )
     for name in names:
         console.print(f"{name:<40} {'created' if name in created else 'exists'}")
 
@@ -129,16 +140,18 @@ def person_merge(keep: str, other: str, operator: Operator, reason: Reason) -> N
 
     async def merged(conn: Any) -> int:
         await refuse_under_review(conn, keep, other)
-        return await merge(conn, keep, other, operator=operator, reason=reason,
-                           now=datetime.now(UTC))
+        return await merge(
+            conn, keep, other, operator=operator, reason=reason, now=datetime.now(UTC)
+        )
 
     try:
         merge_id = in_transaction(merged)
     except MergeRefused as refused:
         console.print(f"[red]refused[/red]: {refused}")
         raise typer.Exit(1) from None
-    console.print(f"merged {other} into {keep} (merge {merge_id}; undo: hub person unmerge "
-                  f"{merge_id})")
+    console.print(
+        f"merged {other} into {keep} (merge {merge_id}; undo: hub person unmerge {merge_id})"
+    )
 
 
 @person_cli.command("unmerge")
@@ -149,8 +162,11 @@ def person_unmerge(merge_id: int, operator: Operator, reason: Reason) -> None:
     from hub.adapters.postgres.merges import MergeRefused, unmerge
 
     try:
-        in_transaction(lambda conn: unmerge(
-            conn, merge_id, operator=operator, reason=reason, now=datetime.now(UTC)))
+        in_transaction(
+            lambda conn: unmerge(
+                conn, merge_id, operator=operator, reason=reason, now=datetime.now(UTC)
+            )
+        )
     except MergeRefused as refused:
         console.print(f"[red]refused[/red]: {refused}")
         raise typer.Exit(1) from None
@@ -170,16 +186,35 @@ def person_merges_list(
 
     rows = in_transaction(merges)
     if as_json:
-        fields = ("id", "kept_person_id", "merged_person_id", "operator", "reason", "merged_at",
-                  "unmerged_by", "unmerge_reason", "unmerged_at")
+        fields = (
+            "id",
+            "kept_person_id",
+            "merged_person_id",
+            "operator",
+            "reason",
+            "merged_at",
+            "unmerged_by",
+            "unmerge_reason",
+            "unmerged_at",
+        )
         typer.echo(json.dumps([{f: getattr(r, f) for f in fields} for r in rows], default=str))
         return
     table = Table("id", "kept", "merged", "by", "when", "why", "undone")
     for row in rows:
-        undone = f"{row.unmerged_at:%Y-%m-%d %H:%M} by {row.unmerged_by}: {row.unmerge_reason}" \
-            if row.unmerged_at else ""
-        table.add_row(str(row.id), row.kept_person_id, row.merged_person_id, row.operator,
-                      f"{row.merged_at:%Y-%m-%d %H:%M}", row.reason, undone)
+        undone = (
+            f"{row.unmerged_at:%Y-%m-%d %H:%M} by {row.unmerged_by}: {row.unmerge_reason}"
+            if row.unmerged_at
+            else ""
+        )
+        table.add_row(
+            str(row.id),
+            row.kept_person_id,
+            row.merged_person_id,
+            row.operator,
+            f"{row.merged_at:%Y-%m-%d %H:%M}",
+            row.reason,
+            undone,
+        )
     console.print(table)
 
 
@@ -200,16 +235,25 @@ class ReportFormat(StrEnum):
 
 @report_cli.command("kpis")
 def report_kpis(
-    start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"],
-                                            help="First day of the period (UK date).")],
-    end: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"],
-                                          help="Last day of the period, included.")],
+    start: Annotated[
+        datetime,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="First day of the period (UK date)."),
+    ],
+    end: Annotated[
+        datetime,
+        typer.Option("--to", formats=["%Y-%m-%d"], help="Last day of the period, included."),
+    ],
     output_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.TABLE,
-    output: Annotated[Path | None, typer.Option(help="Write to this file instead of "
-                                                     "standard output.")] = None,
-    no_suppression: Annotated[bool, typer.Option(
-        "--no-suppression", help="Show the small counts (1 to 4) of the breakdowns too (for "
-                                 "internal use only).")] = False,
+    output: Annotated[
+        Path | None, typer.Option(help="Write to this file instead of standard output.")
+    ] = None,
+    no_suppression: Annotated[
+        bool,
+        typer.Option(
+            "--no-suppression",
+            help="Show the small counts (1 to 4) of the breakdowns too (for internal use only).",
+        ),
+    ] = False,
 ) -> None:
     """The commissioner's indicators for a period, by authority, site and month; counts of 1
     to 4 in the breakdowns are suppressed (`<5`) unless --no-suppression."""
@@ -229,8 +273,11 @@ def report_kpis(
             print_table(report, console, suppress=not no_suppression)
             return
         with output.open("w", encoding="utf-8") as file:
-            print_table(report, Console(file=file, width=160, color_system=None),
-                        suppress=not no_suppression)
+            print_table(
+                report,
+                Console(file=file, width=160, color_system=None),
+                suppress=not no_suppression,
+            )
         console.print(f"wrote {output}")
         return
     if output_format is ReportFormat.HTML:
@@ -248,10 +295,15 @@ def report_kpis(
 
 @contracts_cli.command("export")
 def contracts_export(
-    check: Annotated[bool, typer.Option(help="Fail when the committed files differ from the "
-                                             "code instead of writing them.")] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            help="Fail when the committed files differ from the code instead of writing them."
+        ),
+    ] = False,
     directory: Annotated[Path, typer.Option("--dir", help="Where the contracts live.")] = Path(
-        "contracts"),
+        "contracts"
+    ),
 ) -> None:
     """Write JSON Schemas, the AsyncAPI document and the FHIR Questionnaire from the code."""
     from hub.entrypoints.contracts_export import drift, write
@@ -272,10 +324,14 @@ def contracts_export(
 @contracts_cli.command("validate")
 def contracts_validate(
     files: Annotated[list[Path], typer.Argument(help="Message files.")],
-    topic: Annotated[str | None, typer.Option(
-        help="Validate as this input topic's consumer would (e.g. custody.events.v1, "
-             "provider.birmingham.feedback.v1); "
-             "default: any input topic.")] = None,
+    topic: Annotated[
+        str | None,
+        typer.Option(
+            help="Validate as this input topic's consumer would (e.g. custody.events.v1, "
+            "provider.birmingham.feedback.v1); "
+            "default: any input topic."
+        ),
+    ] = None,
 ) -> None:
     """Check messages against the inbound contracts with the hub's own parser, offline; exit 1
     if any is invalid."""
@@ -292,21 +348,24 @@ def contracts_validate(
         if not found:
             console.print(f"[green]ok[/green]      {path}", highlight=False, soft_wrap=True)
         for problem in found:
-            console.print(f"[red]invalid[/red] {path}: {problem}", highlight=False,
-                          soft_wrap=True)
+            console.print(f"[red]invalid[/red] {path}: {problem}", highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(1)
 
 
 @app.command()
 def simulate(
-    year: Annotated[int, typer.Option(help="The financial year to simulate, by the year it "
-                                           "starts: 2022 is 1 April 2022 to 31 March 2023.")
-                    ] = 2022,
-    seed: Annotated[int, typer.Option(help="Same seed, same year (a re-run is a redelivery).")
-                    ] = 1,
-    scale: Annotated[float, typer.Option(min=0.02, max=1.0, help="Fraction of the published "
-                                                                  "volume.")] = 1.0,
+    year: Annotated[
+        int,
+        typer.Option(
+            help="The financial year to simulate, by the year it "
+            "starts: 2022 is 1 April 2022 to 31 March 2023."
+        ),
+    ] = 2022,
+    seed: Annotated[int, typer.Option(help="Same seed, same year (a re-run is a redelivery).")] = 1,
+    scale: Annotated[
+        float, typer.Option(min=0.02, max=1.0, help="Fraction of the published volume.")
+    ] = 1.0,
 ) -> None:
     """Publish a synthetic financial year (1 April to 31 March, UK dates; calibrated on
     2022/23) into the running hub (`hub run`), then check the hub's KPI report for that year
@@ -324,20 +383,28 @@ def simulate(
     bootstrap, _ = services(settings)
     providers = load_providers(settings.providers_file)
     passed = run_simulation(
-        year=year, seed=seed, scale=scale, bootstrap=bootstrap,
-        topics=Topics.of(providers, settings.topic_prefix), group_base=settings.consumer_group,
-        providers=providers, report_of=lambda first, last: _report(first, last, providers),
-        console=console)
+        year=year,
+        seed=seed,
+        scale=scale,
+        bootstrap=bootstrap,
+        topics=Topics.of(providers, settings.topic_prefix),
+        group_base=settings.consumer_group,
+        providers=providers,
+        report_of=lambda first, last: _report(first, last, providers),
+        console=console,
+    )
     if not passed:
         raise typer.Exit(1)
 
 
 @app.command()
 def run(
-    demo: Annotated[bool, typer.Option(help="Publish the sample events and show where each "
-                                            "one ends.")] = False,
+    demo: Annotated[
+        bool, typer.Option(help="Publish the sample events and show where each one ends.")
+    ] = False,
     examples: Annotated[Path, typer.Option(help="Where the samples are.")] = Path(
-        "contracts/examples"),
+        "contracts/examples"
+    ),
 ) -> None:
     """Run the hub's consumers until Ctrl-C."""
     from hub.adapters.kafka.topics import create_topics
@@ -346,34 +413,42 @@ def run(
     from hub.core.topics import Topics
 
     settings = Settings()
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     if settings.log_level == "DEBUG":  # the hub's own detail, not the clients' wire chatter
         for chatty in ("aiokafka", "faststream", "sqlalchemy", "asyncio"):
             logging.getLogger(chatty).setLevel(logging.INFO)
     bootstrap, url = services(settings)
     providers = load_providers(settings.providers_file)
     names = Topics.of(providers, settings.topic_prefix).all(providers)
-    asyncio.run(create_topics(bootstrap, names, settings.topic_partitions,
-                              settings.topic_replication_factor,
-                              settings.topic_min_insync_replicas))
+    asyncio.run(
+        create_topics(
+            bootstrap,
+            names,
+            settings.topic_partitions,
+            settings.topic_replication_factor,
+            settings.topic_min_insync_replicas,
+        )
+    )
     hub = build_hub(settings, bootstrap=bootstrap, database_url=url)
     if settings.metrics_port is not None:
         from prometheus_client import start_http_server
 
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
-        console.print(f"metrics on http://{settings.metrics_host}:{settings.metrics_port}"
-                      "/metrics")
+        console.print(f"metrics on http://{settings.metrics_host}:{settings.metrics_port}/metrics")
     if demo:
         from hub.bootstrap import operations
         from hub.entrypoints.cli.demo import publish_samples
 
         async def show_samples() -> None:
             console.print("[bold green]hub running[/bold green]; publishing the samples:")
-            await publish_samples(bootstrap, hub.topics, operations(hub.engine).outcomes,
-                                  examples, console)
-            console.print("[bold green]samples done[/bold green]; the hub keeps running "
-                          "(Ctrl-C stops it)")
+            await publish_samples(
+                bootstrap, hub.topics, operations(hub.engine).outcomes, examples, console
+            )
+            console.print(
+                "[bold green]samples done[/bold green]; the hub keeps running (Ctrl-C stops it)"
+            )
 
         async def start_demo() -> None:
             task = asyncio.get_running_loop().create_task(show_samples())

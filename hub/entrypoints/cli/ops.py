@@ -15,8 +15,9 @@ from rich.table import Table
 from hub.settings import Settings
 
 ops_cli = typer.Typer(help="The operations console (web) and its users.")
-dlq_cli = typer.Typer(help="Dead letters: list, show, replay, discard (audited).",
-                      no_args_is_help=True)
+dlq_cli = typer.Typer(
+    help="Dead letters: list, show, replay, discard (audited).", no_args_is_help=True
+)
 console = Console()
 Actor = Annotated[str, typer.Option("--operator", help="Who does this (recorded).")]
 
@@ -43,13 +44,21 @@ def serve(ctx: typer.Context) -> None:
 @ops_cli.command("user")
 def user(
     username: str,
-    role: Annotated[str | None, typer.Option(
-        help="viewer, operator or admin (a new user: viewer unless given; an existing one "
-             "keeps their role unless given).")] = None,
-    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard "
-                                                      "input (for scripts).")] = False,
-    disable: Annotated[bool | None, typer.Option(
-        "--disable/--enable", help="Disable or enable the user (nothing else changes).")
+    role: Annotated[
+        str | None,
+        typer.Option(
+            help="viewer, operator or admin (a new user: viewer unless given; an existing one "
+            "keeps their role unless given)."
+        ),
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option(help="Read the password from standard input (for scripts).")
+    ] = False,
+    disable: Annotated[
+        bool | None,
+        typer.Option(
+            "--disable/--enable", help="Disable or enable the user (nothing else changes)."
+        ),
     ] = None,
 ) -> None:
     """Create a console user, or set a new password (and the role, when given); or disable /
@@ -63,19 +72,28 @@ def user(
     actor = f"cli:{getpass.getuser()}"  # whoever has the database's credentials here
     if disable is not None:
         try:
-            run_operations(lambda ops: change_user(ops.users, username, disabled=disable,
-                                                   actor=actor, now=datetime.now(UTC)))
+            run_operations(
+                lambda ops: change_user(
+                    ops.users, username, disabled=disable, actor=actor, now=datetime.now(UTC)
+                )
+            )
         except LookupError as missing:
             console.print(f"[red]{missing}[/red]")
             raise typer.Exit(1) from None
         console.print(f"user {username} {'disabled' if disable else 'enabled'}")
         return
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
-        "Password", hide_input=True, confirmation_prompt=True)
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    )
     try:
         chosen = Role(role) if role else None
-        run_operations(lambda ops: save_user(ops.users, username, password, chosen,
-                                             datetime.now(UTC), actor=actor))
+        run_operations(
+            lambda ops: save_user(
+                ops.users, username, password, chosen, datetime.now(UTC), actor=actor
+            )
+        )
     except ValueError as refused:
         console.print(f"[red]{refused}[/red]")
         raise typer.Exit(1) from None
@@ -87,10 +105,12 @@ def dlq_list(
     topic: Annotated[str | None, typer.Option(help="Dead-letter topic.")] = None,
     reason: Annotated[str | None, typer.Option()] = None,
     source: Annotated[str | None, typer.Option(help="Source system.")] = None,
-    status: Annotated[str, typer.Option(
-        help="open, replaying, replayed, discarded or any.")] = "open",
-    since: Annotated[str | None, typer.Option(
-        help="Recorded from (ISO date/time; without a zone, UK time).")] = None,
+    status: Annotated[
+        str, typer.Option(help="open, replaying, replayed, discarded or any.")
+    ] = "open",
+    since: Annotated[
+        str | None, typer.Option(help="Recorded from (ISO date/time; without a zone, UK time).")
+    ] = None,
     until: Annotated[str | None, typer.Option(help="Recorded before (as --since).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -99,11 +119,25 @@ def dlq_list(
     from hub.core.dead_letters import Filters
     from hub.service.operations.deadletters import find
 
-    filters = Filters(topic, reason, source, None if status == "any" else status,
-                      _moment(since, "--since"), _moment(until, "--until"))
+    filters = Filters(
+        topic,
+        reason,
+        source,
+        None if status == "any" else status,
+        _moment(since, "--since"),
+        _moment(until, "--until"),
+    )
     rows = run_operations(lambda ops: find(ops.dead_letters, filters))
-    fields = ("id", "recorded_at", "dlq_topic", "source_system", "event_type", "stage",
-              "reason", "status")
+    fields = (
+        "id",
+        "recorded_at",
+        "dlq_topic",
+        "source_system",
+        "event_type",
+        "stage",
+        "reason",
+        "status",
+    )
     known = Settings().known_sources
 
     def shown(row: Any, name: str) -> Any:
@@ -115,16 +149,23 @@ def dlq_list(
         return
     table = Table(*fields)
     for r in rows:
-        table.add_row(*(f"{r.recorded_at:%Y-%m-%d %H:%M:%S}" if f == "recorded_at"
-                        else str(shown(r, f) or "") for f in fields))
+        table.add_row(
+            *(
+                f"{r.recorded_at:%Y-%m-%d %H:%M:%S}"
+                if f == "recorded_at"
+                else str(shown(r, f) or "")
+                for f in fields
+            )
+        )
     console.print(table)
 
 
 @dlq_cli.command("show")
 def dlq_show(
     letter_id: int,
-    reveal: Annotated[bool, typer.Option(help="Show personal fields (recorded; needs "
-                                              "--operator and --reason).")] = False,
+    reveal: Annotated[
+        bool, typer.Option(help="Show personal fields (recorded; needs --operator and --reason).")
+    ] = False,
     operator: Annotated[str | None, typer.Option()] = None,
     reason: Annotated[str | None, typer.Option()] = None,
 ) -> None:
@@ -139,9 +180,21 @@ def dlq_show(
         raise typer.Exit(1)
     row, known = letter.row, Settings().known_sources
     facts = Table("", "", show_header=False)
-    for name in ("id", "status", "reason", "stage", "error_class", "error_message", "topic",
-                 "partition", "offset", "source_system", "event_type", "recorded_at",
-                 "version"):
+    for name in (
+        "id",
+        "status",
+        "reason",
+        "stage",
+        "error_class",
+        "error_message",
+        "topic",
+        "partition",
+        "offset",
+        "source_system",
+        "event_type",
+        "recorded_at",
+        "version",
+    ):
         value = getattr(row, name)
         facts.add_row(name, str(known.system(value) if name == "source_system" else value))
     console.print(facts)
@@ -149,31 +202,42 @@ def dlq_show(
     for name, value in letter.error_headers:
         console.print(f"  {name}: {value}", highlight=False, markup=False)
     if letter.producer_hub_headers:
-        console.print("hub.* headers sent by the producer (not written by the hub; values "
-                      "masked):", highlight=False)
+        console.print(
+            "hub.* headers sent by the producer (not written by the hub; values masked):",
+            highlight=False,
+        )
         for name in letter.producer_hub_headers:
             console.print(f"  {name}: •••", highlight=False, markup=False)
     if reveal:
         if not (operator and reason):
             console.print("[red]--reveal needs --operator and --reason[/red]")
             raise typer.Exit(2)
-        revealed = run_operations(lambda ops: dl.reveal(
-            ops.dead_letters, letter_id, actor=operator, now=datetime.now(UTC), reason=reason))
+        revealed = run_operations(
+            lambda ops: dl.reveal(
+                ops.dead_letters, letter_id, actor=operator, now=datetime.now(UTC), reason=reason
+            )
+        )
         console.print(revealed.decode(errors="replace"), highlight=False, markup=False)
     else:
         console.print(masked(letter.value, known), highlight=False, markup=False)
     for action in letter.actions:
-        console.print(f"{action['at']:%Y-%m-%d %H:%M} {action['actor']} {action['action']}"
-                      f" {action['reason'] or ''} {action['edits_shown']}"
-                      f" {action['outcome'] or ''}",
-                      highlight=False, markup=False)
+        console.print(
+            f"{action['at']:%Y-%m-%d %H:%M} {action['actor']} {action['action']}"
+            f" {action['reason'] or ''} {action['edits_shown']}"
+            f" {action['outcome'] or ''}",
+            highlight=False,
+            markup=False,
+        )
 
 
 @dlq_cli.command("replay")
 def dlq_replay(
-    letter_id: int, operator: Actor,
-    set_field: Annotated[list[str] | None, typer.Option(
-        "--set", help="path=value to correct before replaying (repeatable).")] = None,
+    letter_id: int,
+    operator: Actor,
+    set_field: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="path=value to correct before replaying (repeatable)."),
+    ] = None,
     reason: Annotated[str | None, typer.Option()] = None,
     wait: Annotated[float, typer.Option(help="Seconds to wait for the outcome.")] = 30.0,
 ) -> None:
@@ -194,10 +258,16 @@ def dlq_replay(
     async def go(ops: Operations) -> dict[str, Any]:
         producer = await _producer()
         try:
-            return await dl.replay(ops.dead_letters, producer, letter_id,
-                                   version=letter.row.version,
-                                   actor=operator, now=datetime.now(UTC),
-                                   edits=edits or None, reason=reason)  # type: ignore[arg-type]
+            return await dl.replay(
+                ops.dead_letters,
+                producer,
+                letter_id,
+                version=letter.row.version,
+                actor=operator,
+                now=datetime.now(UTC),
+                edits=[(path, value) for path, value in edits] or None,
+                reason=reason,
+            )
         finally:
             await producer.stop()
 
@@ -206,8 +276,10 @@ def dlq_replay(
     except (AlreadyActedOn, EditRefused) as refused:
         console.print(f"[red]not replayed[/red]: {refused}")
         raise typer.Exit(1) from None
-    console.print(f"replayed to {action['replay_topic']} partition "
-                  f"{action['replay_partition']} offset {action['replay_offset']}")
+    console.print(
+        f"replayed to {action['replay_topic']} partition "
+        f"{action['replay_partition']} offset {action['replay_offset']}"
+    )
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         found = run_operations(lambda ops: dl.show(ops.dead_letters, letter_id))
@@ -221,7 +293,8 @@ def dlq_replay(
 
 @dlq_cli.command("discard")
 def dlq_discard(
-    letter_id: int, operator: Actor,
+    letter_id: int,
+    operator: Actor,
     reason: Annotated[str, typer.Option(help="Why (required, recorded).")],
 ) -> None:
     """Give up on a dead letter, saying why; once only."""
@@ -234,9 +307,16 @@ def dlq_discard(
         console.print(f"[red]no dead letter {letter_id}[/red]")
         raise typer.Exit(1)
     try:
-        run_operations(lambda ops: dl.discard(
-            ops.dead_letters, letter_id, version=letter.row.version, actor=operator,
-            reason=reason, now=datetime.now(UTC)))
+        run_operations(
+            lambda ops: dl.discard(
+                ops.dead_letters,
+                letter_id,
+                version=letter.row.version,
+                actor=operator,
+                reason=reason,
+                now=datetime.now(UTC),
+            )
+        )
     except (AlreadyActedOn, ValueError) as refused:
         console.print(f"[red]not discarded[/red]: {refused}")
         raise typer.Exit(1) from None

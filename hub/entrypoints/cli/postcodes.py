@@ -11,7 +11,8 @@ from rich.console import Console
 
 postcodes_cli = typer.Typer(
     help="The full-postcode directory (ONSPD/NSPL) that routes split postcode districts.",
-    no_args_is_help=True)
+    no_args_is_help=True,
+)
 console = Console()
 
 
@@ -23,8 +24,14 @@ def _in_transaction(action: Any) -> Any:
 
 @postcodes_cli.command("load")
 def postcodes_load(
-    file: Annotated[Path, typer.Argument(help="An ONSPD or NSPL release: its zip, or the "
-                                              "data CSV from it.", exists=True, dir_okay=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="An ONSPD or NSPL release: its zip, or the data CSV from it.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
     operator: Annotated[str, typer.Option(help="Who loads it (recorded).")],
 ) -> None:
     """Replace the directory with the file's unit postcodes of the B, CV, DY, WS and WV areas
@@ -32,14 +39,17 @@ def postcodes_load(
     from hub.adapters.postgres.postcodes import NOTICE, DirectoryFileError, load_directory
 
     try:
-        summary = _in_transaction(lambda conn: load_directory(
-            conn, file, actor=operator, now=datetime.now(UTC)))
+        summary = _in_transaction(
+            lambda conn: load_directory(conn, file, actor=operator, now=datetime.now(UTC))
+        )
     except DirectoryFileError as refused:
         console.print(f"[red]not loaded[/red]: {refused}")
         raise typer.Exit(1) from None
-    console.print(f"loaded {summary.units_kept:,} unit postcodes of the covered areas from "
-                  f"{summary.source_name} ({summary.rows_read:,} rows read; sha256 "
-                  f"{summary.sha256[:16]}…)")
+    console.print(
+        f"loaded {summary.units_kept:,} unit postcodes of the covered areas from "
+        f"{summary.source_name} ({summary.rows_read:,} rows read; sha256 "
+        f"{summary.sha256[:16]}…)"
+    )
     console.print(NOTICE)
 
 
@@ -52,8 +62,10 @@ def postcodes_status() -> None:
     if status.loaded_at is None:
         console.print("no postcode directory loaded: split districts go to triage")
         return
-    console.print(f"{status.units:,} unit postcodes from {status.source_name}, loaded "
-                  f"{status.loaded_at:%Y-%m-%d %H:%M} UTC by {status.loaded_by}")
+    console.print(
+        f"{status.units:,} unit postcodes from {status.source_name}, loaded "
+        f"{status.loaded_at:%Y-%m-%d %H:%M} UTC by {status.loaded_by}"
+    )
 
 
 @postcodes_cli.command("lookup")

@@ -155,9 +155,23 @@ _ERROR = """{% extends "base" %}{% block title %}{{ status }} {{ title }}{% endb
 {% endif %}<p><a href="{{ back }}">Back</a> · <a href="/">Overview</a></p>{% endblock %}"""
 
 PAGES = Environment(
-    loader=DictLoader({"base": _BASE, "login": _LOGIN, "overview": _OVERVIEW,
-                       "list": LIST, "detail": DETAIL, "confirm_bulk": CONFIRM_BULK,
-                       "pager": PAGER, "triage": _TRIAGE, "audit": AUDIT, "edits": EDITS,
-                       "users": _USERS, "confirm_route": _CONFIRM_ROUTE, "error": _ERROR}),
-    autoescape=select_autoescape(default=True, default_for_string=True))
+    loader=DictLoader(
+        {
+            "base": _BASE,
+            "login": _LOGIN,
+            "overview": _OVERVIEW,
+            "list": LIST,
+            "detail": DETAIL,
+            "confirm_bulk": CONFIRM_BULK,
+            "pager": PAGER,
+            "triage": _TRIAGE,
+            "audit": AUDIT,
+            "edits": EDITS,
+            "users": _USERS,
+            "confirm_route": _CONFIRM_ROUTE,
+            "error": _ERROR,
+        }
+    ),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
 PAGES.filters["uk"] = uk_time

@@ -27,12 +27,15 @@ async def readyz(request: Request) -> Response:
     return PlainTextResponse(
         f"database {'ok' if database else 'unreachable'}\n"
         f"broker {'ok' if broker.reachable else 'unreachable'}\n",
-        status_code=200 if ready else 503)
+        status_code=200 if ready else 503,
+    )
 
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
     console = console_of(request)
     broker = await console.broker()
-    return Response(console_metrics(broker, await health.open_dead_letters(console.ops.health)),
-                    media_type=CONTENT_TYPE_LATEST)
+    return Response(
+        console_metrics(broker, await health.open_dead_letters(console.ops.health)),
+        media_type=CONTENT_TYPE_LATEST,
+    )

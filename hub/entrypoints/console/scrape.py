@@ -13,14 +13,20 @@ from hub.core.health import BrokerState
 
 
 def console_metrics(broker: BrokerState, open_letters: list[tuple[str, str, int]]) -> bytes:
-    lag = GaugeMetricFamily("hub_consumer_lag", "Records not yet committed by the hub's "
-                            "consumer group.", labels=["topic", "partition"])
-    members = GaugeMetricFamily("hub_consumer_group_members", "Hub instances in each "
-                                "consumer group.", labels=["group"])
-    letters = GaugeMetricFamily("hub_dead_letters_open", "Dead letters waiting for an "
-                                "operator.", labels=["topic", "reason"])
-    reachable = GaugeMetricFamily("hub_broker_reachable", "1 when the console reached the "
-                                  "broker at this scrape.")
+    lag = GaugeMetricFamily(
+        "hub_consumer_lag",
+        "Records not yet committed by the hub's consumer group.",
+        labels=["topic", "partition"],
+    )
+    members = GaugeMetricFamily(
+        "hub_consumer_group_members", "Hub instances in each consumer group.", labels=["group"]
+    )
+    letters = GaugeMetricFamily(
+        "hub_dead_letters_open", "Dead letters waiting for an operator.", labels=["topic", "reason"]
+    )
+    reachable = GaugeMetricFamily(
+        "hub_broker_reachable", "1 when the console reached the broker at this scrape."
+    )
     reachable.add_metric([], 1 if broker.reachable else 0)
     for p in broker.lag:
         lag.add_metric([p.topic, str(p.partition)], p.lag)

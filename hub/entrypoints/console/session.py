@@ -78,10 +78,15 @@ async def signed_in(request: Request) -> Session:
     user, now = request.session.get("user"), console.clock().timestamp()
     if not user:
         raise LoginNeeded(expired=False)
-    lapsed = now > request.session.get("expires", 0) or \
-        now - request.session.get("seen", 0) > console.idle_minutes * 60
-    role = None if lapsed else await current_role(console.ops.users, user,
-                                                   request.session.get("epoch", -1))
+    lapsed = (
+        now > request.session.get("expires", 0)
+        or now - request.session.get("seen", 0) > console.idle_minutes * 60
+    )
+    role = (
+        None
+        if lapsed
+        else await current_role(console.ops.users, user, request.session.get("epoch", -1))
+    )
     if role is None:
         request.session.clear()
         raise LoginNeeded(expired=True)
@@ -93,6 +98,7 @@ def needs(role: Role) -> Callable[..., Any]:
     async def check(session: Annotated[Session, Depends(signed_in)]) -> Session:
         require(session, role)
         return session
+
     return check
 
 
@@ -101,8 +107,11 @@ def require(session: Session, role: Role) -> None:
         raise HTTPException(403, f"{role.value} role needed")
 
 
-async def csrf_checked(request: Request, session: Annotated[Session, Depends(signed_in)],
-                       csrf: Annotated[str, Form()] = "") -> Session:
+async def csrf_checked(
+    request: Request,
+    session: Annotated[Session, Depends(signed_in)],
+    csrf: Annotated[str, Form()] = "",
+) -> Session:
     if not same_token(csrf, session.csrf):
         raise HTTPException(403, "the form is out of date (CSRF check); reload the page")
     return session
@@ -122,12 +131,16 @@ Admin = Annotated[Session, Depends(needs(Role.ADMIN))]
 Posted = Annotated[Session, Depends(csrf_checked)]
 
 
-def page(name: str, request: Request, session: Session | None, status: int = 200,
-         **values: Any) -> HTMLResponse:
+def page(
+    name: str, request: Request, session: Session | None, status: int = 200, **values: Any
+) -> HTMLResponse:
     html = PAGES.get_template(name).render(
-        user=session.user if session else None, role=session.role if session else None,
+        user=session.user if session else None,
+        role=session.role if session else None,
         csrf=session.csrf if session else request.session.get("csrf", ""),
-        flash=request.session.pop("flash", None), **values)
+        flash=request.session.pop("flash", None),
+        **values,
+    )
     return HTMLResponse(html, status_code=status)
 
 

@@ -39,48 +39,75 @@ def _refused_as_http() -> Iterator[None]:
         raise HTTPException(400, str(refused)) from None
     except AlreadyResolved as refused:
         raise HTTPException(409, str(refused)) from None
+
+
 log = logging.getLogger("hub.ops")
 
 
-async def queue(request: Request, session: Session, *, revealed: str | None = None,
-                status: int = 200, error: str | None = None) -> HTMLResponse:
+async def queue(
+    request: Request,
+    session: Session,
+    *,
+    revealed: str | None = None,
+    status: int = 200,
+    error: str | None = None,
+) -> HTMLResponse:
     console = console_of(request)
     found = await tr.queue(console.ops.triage)
     providers = console.triage.providers
     authorities = [(p.authority_code, p.authority_name) for p in providers.providers]
     chosen = {str(i.id): preselected(i, providers.authority_codes) for i in found.items}
-    return page("triage", request, session, status, items=found.items,
-                authorities=authorities, chosen=chosen, outcomes=CLOSE_OUTCOMES,
-                reviews=found.reviews, people=found.people, fields=DEMOGRAPHICS,
-                districts=found.districts, revealed=revealed,
-                can_act=session.role.allows(Role.OPERATOR), error=error)
+    return page(
+        "triage",
+        request,
+        session,
+        status,
+        items=found.items,
+        authorities=authorities,
+        chosen=chosen,
+        outcomes=CLOSE_OUTCOMES,
+        reviews=found.reviews,
+        people=found.people,
+        fields=DEMOGRAPHICS,
+        districts=found.districts,
+        revealed=revealed,
+        can_act=session.role.allows(Role.OPERATOR),
+        error=error,
+    )
 
 
 @router.get("/triage", response_class=HTMLResponse)
-async def triage(request: Request, session: Viewer, item: uuid.UUID | None = None,
-                 shown: Shown = None) -> HTMLResponse:
+async def triage(
+    request: Request, session: Viewer, item: uuid.UUID | None = None, shown: Shown = None
+) -> HTMLResponse:
     """The queue, masked; one review revealed once when `shown` is the grant its recorded
     reveal redirected with."""
     console = console_of(request)
     if item is None or shown is None:
         return await queue(request, session)
     if session.role.allows(Role.OPERATOR) and console.grants.take(
-            shown, session.user, f"triage:{item}", console.clock()):
+        shown, session.user, f"triage:{item}", console.clock()
+    ):
         return await queue(request, session, revealed=str(item))
-    return await queue(request, session, error="The revealed view has ended (it is shown "
-                       "once); reveal again to see it (recorded).")
+    return await queue(
+        request,
+        session,
+        error="The revealed view has ended (it is shown once); reveal again to see it (recorded).",
+    )
 
 
 @router.post("/triage/{item_id}/reveal", response_class=HTMLResponse)
-async def reveal_item(request: Request, item_id: uuid.UUID, session: Posted,
-                      reason: Annotated[str, Form()] = "") -> Response:
+async def reveal_item(
+    request: Request, item_id: uuid.UUID, session: Posted, reason: Annotated[str, Form()] = ""
+) -> Response:
     """Records the reveal, then redirects to a one-use view of it."""
     require(session, Role.OPERATOR)
     console = console_of(request)
     now = console.clock()
     try:
-        await tr.record_reveal(console.ops.triage, str(item_id), actor=session.user,
-                               reason=reason, now=now)
+        await tr.record_reveal(
+            console.ops.triage, str(item_id), actor=session.user, reason=reason, now=now
+        )
     except ValueError as refused:
         return await queue(request, session, status=400, error=str(refused))
     except AlreadyResolved as refused:
@@ -90,10 +117,14 @@ async def reveal_item(request: Request, item_id: uuid.UUID, session: Posted,
 
 
 @router.post("/triage/{item_id}/route")
-async def route_item(request: Request, item_id: uuid.UUID, session: Posted,
-                     authority: Annotated[str, Form()] = "",
-                     reason: Annotated[str, Form()] = "",
-                     confirm: Annotated[str, Form()] = "") -> Response:
+async def route_item(
+    request: Request,
+    item_id: uuid.UUID,
+    session: Posted,
+    authority: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    confirm: Annotated[str, Form()] = "",
+) -> Response:
     """Two steps: the chosen authority is named back with its provider, and only a second
     POST that confirms that same authority sends anything."""
     require(session, Role.OPERATOR)
@@ -104,12 +135,24 @@ async def route_item(request: Request, item_id: uuid.UUID, session: Posted,
     if not reason.strip():
         raise HTTPException(400, "a reason is required")
     if confirm != authority:
-        return page("confirm_route", request, session, item_id=str(item_id), provider=chosen,
-                    reason=reason.strip())
+        return page(
+            "confirm_route",
+            request,
+            session,
+            item_id=str(item_id),
+            provider=chosen,
+            reason=reason.strip(),
+        )
     with _refused_as_http():
-        provider, pending = await tr.route(console.ops.triage, str(item_id), authority,
-                                           console.triage, actor=session.user, reason=reason,
-                                           now=console.clock())
+        provider, pending = await tr.route(
+            console.ops.triage,
+            str(item_id),
+            authority,
+            console.triage,
+            actor=session.user,
+            reason=reason,
+            now=console.clock(),
+        )
     await _send(request, pending, f"Routed to {provider.name} ({provider.authority_name}).")
     return RedirectResponse("/triage", status_code=303)
 
@@ -123,35 +166,59 @@ async def _send(request: Request, pending: list[PendingMessage], done: str) -> N
         await tr.publish(console.ops.outbox(console.producer, console.clock), pending)
         request.session["flash"] = done
     except Exception as error:  # committed: the hub's outbox relay sends it
-        log.warning("triage decision committed, publish failed (%s); the outbox relay "
-                    "will send it", type(error).__name__)
-        request.session["flash"] = (f"{done} Decision recorded; the referral is queued and "
-                                    "will be sent when the broker is reachable.")
+        log.warning(
+            "triage decision committed, publish failed (%s); the outbox relay will send it",
+            type(error).__name__,
+        )
+        request.session["flash"] = (
+            f"{done} Decision recorded; the referral is queued and "
+            "will be sent when the broker is reachable."
+        )
 
 
 @router.post("/triage/{item_id}/close")
-async def close_item(request: Request, item_id: uuid.UUID, session: Posted,
-                     outcome: Annotated[str, Form()] = "",
-                     reason: Annotated[str, Form()] = "") -> Response:
+async def close_item(
+    request: Request,
+    item_id: uuid.UUID,
+    session: Posted,
+    outcome: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
     require(session, Role.OPERATOR)
     console = console_of(request)
     with _refused_as_http():
-        await tr.close(console.ops.triage, str(item_id), outcome, actor=session.user,
-                       reason=reason, now=console.clock())
+        await tr.close(
+            console.ops.triage,
+            str(item_id),
+            outcome,
+            actor=session.user,
+            reason=reason,
+            now=console.clock(),
+        )
     request.session["flash"] = f"Closed without routing: {CLOSE_OUTCOMES[outcome]}."
     return RedirectResponse("/triage", status_code=303)
 
 
 @router.post("/triage/{item_id}/match")
-async def match_item(request: Request, item_id: uuid.UUID, session: Posted,
-                     same_person: Annotated[str, Form()] = "",
-                     reason: Annotated[str, Form()] = "") -> Response:
+async def match_item(
+    request: Request,
+    item_id: uuid.UUID,
+    session: Posted,
+    same_person: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
     require(session, Role.OPERATOR)
     console = console_of(request)
     with _refused_as_http():
-        decided = await tr.decide_match(console.ops.triage, str(item_id), console.triage,
-                                        same_person=same_person or None, actor=session.user,
-                                        reason=reason, now=console.clock())
+        decided = await tr.decide_match(
+            console.ops.triage,
+            str(item_id),
+            console.triage,
+            same_person=same_person or None,
+            actor=session.user,
+            reason=reason,
+            now=console.clock(),
+        )
     done = "Merged." if same_person else "Kept apart."
     if decided.released_to is not None:
         done += f" The held referral was sent to {decided.released_to.name}."

@@ -66,8 +66,13 @@ def page_to_return_to(app: FastAPI, request: Request) -> str:
     return "/"
 
 
-def create_app(console: Console, *, secret_key: str, secure_cookies: bool = False,
-               allowed_hosts: Sequence[str] = ("127.0.0.1", "localhost")) -> FastAPI:
+def create_app(
+    console: Console,
+    *,
+    secret_key: str,
+    secure_cookies: bool = False,
+    allowed_hosts: Sequence[str] = ("127.0.0.1", "localhost"),
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if console.producer is not None:  # given by the caller (tests): theirs to stop
@@ -75,26 +80,40 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
             return
         # A send gives up after 10 s: the relay takes over. Without the broker the console
         # still starts; the producer starts when a send first finds the broker.
-        producer = ProducerOnDemand(lambda: operator_producer(console.bootstrap,
-                                                              request_timeout_ms=10_000))
+        producer = ProducerOnDemand(
+            lambda: operator_producer(console.bootstrap, request_timeout_ms=10_000)
+        )
         console.producer = producer
         try:
             await producer.started()
         except KafkaError as away:
-            log.warning("the broker is unreachable (%s): the console serves pages; replays "
-                        "wait, decisions stay in the outbox", type(away).__name__)
+            log.warning(
+                "the broker is unreachable (%s): the console serves pages; replays "
+                "wait, decisions stay in the outbox",
+                type(away).__name__,
+            )
         try:
             yield
         finally:
             await producer.stop()
 
-    app = FastAPI(title="Referral Hub operations", lifespan=lifespan, docs_url=None,
-                  redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="Referral Hub operations",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.console = console
     app.add_middleware(ServerErrorPage)  # inside the others: the session and headers apply
-    app.add_middleware(SessionMiddleware, secret_key=secret_key, same_site="strict",
-                       https_only=secure_cookies, max_age=console.session_minutes * 60,
-                       session_cookie="hub_ops")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key,
+        same_site="strict",
+        https_only=secure_cookies,
+        max_age=console.session_minutes * 60,
+        session_cookie="hub_ops",
+    )
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     app.add_middleware(SecurityHeaders, hsts=secure_cookies)
 
@@ -105,8 +124,7 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
         return RedirectResponse("/login", status_code=303)
 
     install_error_pages(app)
-    for router in (dead_letter_router, triage_router, audit_router, admin_router,
-                   probes_router):
+    for router in (dead_letter_router, triage_router, audit_router, admin_router, probes_router):
         app.include_router(router)
 
     @app.get("/login", response_class=HTMLResponse)
@@ -115,16 +133,24 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
         return page("login", request, None)
 
     @app.post("/login")
-    async def login(request: Request, username: Annotated[str, Form()],
-                    password: Annotated[str, Form()], csrf: Annotated[str, Form()] = ""
-                    ) -> Response:
+    async def login(
+        request: Request,
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        csrf: Annotated[str, Form()] = "",
+    ) -> Response:
         if not same_token(csrf, request.session.get("csrf", "")):
             raise HTTPException(403, "the form is out of date (CSRF check); reload the page")
         now = console.clock()
         client = request.client.host if request.client else "unknown"
         if not console.throttle.admit(client, username, now):  # counted before any check
-            return page("login", request, None, 429, error="Too many login attempts; try "
-                        "again in a few minutes.")
+            return page(
+                "login",
+                request,
+                None,
+                429,
+                error="Too many login attempts; try again in a few minutes.",
+            )
         found = await authenticate(console.ops.users, username, password)
         if found is None:
             return page("login", request, None, 401, error="Wrong user name or password.")
@@ -132,9 +158,12 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
         back = str(request.session.get("next", "/"))
         request.session.clear()  # a new session at login (no fixation)
         request.session.update(
-            user=username, csrf=secrets.token_urlsafe(32), epoch=found.epoch,
+            user=username,
+            csrf=secrets.token_urlsafe(32),
+            epoch=found.epoch,
             seen=now.timestamp(),
-            expires=(now + timedelta(minutes=console.session_minutes)).timestamp())
+            expires=(now + timedelta(minutes=console.session_minutes)).timestamp(),
+        )
         local = back.startswith("/") and not back.startswith("//") and "\\" not in back
         return RedirectResponse(back if local else "/", status_code=303)
 
@@ -148,11 +177,21 @@ def create_app(console: Console, *, secret_key: str, secure_cookies: bool = Fals
     async def overview(request: Request, session: Viewer) -> HTMLResponse:
         now = console.clock()
         found = await health.overview(console.ops.health, console.broker, console.topics, now)
-        return page("overview", request, session, database=found.database,
-                    broker=found.broker, flow=found.flow, outbox=found.outbox,
-                    outbox_age=duration(found.outbox.age(now)),
-                    open_dead_letters=found.open_dead_letters, open_triage=found.open_triage,
-                    since={w: f"{(now - span).astimezone(UK):%Y-%m-%dT%H:%M}"
-                           for w, span in (("hour", HOUR), ("day", DAY))})
+        return page(
+            "overview",
+            request,
+            session,
+            database=found.database,
+            broker=found.broker,
+            flow=found.flow,
+            outbox=found.outbox,
+            outbox_age=duration(found.outbox.age(now)),
+            open_dead_letters=found.open_dead_letters,
+            open_triage=found.open_triage,
+            since={
+                w: f"{(now - span).astimezone(UK):%Y-%m-%dT%H:%M}"
+                for w, span in (("hour", HOUR), ("day", DAY))
+            },
+        )
 
     return app

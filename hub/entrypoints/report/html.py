@@ -19,8 +19,7 @@ from hub.entrypoints.report.render import (
 )
 
 FUNNEL = ("engaged", "assessments_completed", "referrals", "entries")
-TRENDS = (("assessments_completed", "#1d70b8"), ("referrals", "#f47738"),
-          ("entries", "#00703c"))
+TRENDS = (("assessments_completed", "#1d70b8"), ("referrals", "#f47738"), ("entries", "#00703c"))
 _CSS = """
 body{font-family:Arial,Helvetica,sans-serif;margin:2rem auto;max-width:60rem;color:#0b0c0c}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;
@@ -36,14 +35,17 @@ margin-right:.3rem;vertical-align:middle}
 """
 
 
-def _bars(rows: Sequence[tuple[str, int]], *, colour: str, label_width: int = 260,
-          chart_id: str) -> str:
+def _bars(
+    rows: Sequence[tuple[str, int]], *, colour: str, label_width: int = 260, chart_id: str
+) -> str:
     """Horizontal bars with their values, scaled to the largest."""
     width, bar_height, gap = 720, 26, 8
     top = max((v for _, v in rows), default=0) or 1
     height = len(rows) * (bar_height + gap) + gap
-    parts = [f'<svg id="{chart_id}" role="img" viewBox="0 0 {width} {height}" '
-             f'width="100%" xmlns="http://www.w3.org/2000/svg">']
+    parts = [
+        f'<svg id="{chart_id}" role="img" viewBox="0 0 {width} {height}" '
+        f'width="100%" xmlns="http://www.w3.org/2000/svg">'
+    ]
     for n, (label, value) in enumerate(rows):
         y = gap + n * (bar_height + gap)
         length = (width - label_width - 80) * value / top
@@ -52,7 +54,8 @@ def _bars(rows: Sequence[tuple[str, int]], *, colour: str, label_width: int = 26
             f'{escape(label)}</text><rect x="{label_width}" y="{y}" width="{length:.1f}" '
             f'height="{bar_height}" fill="{colour}"><title>{escape(label)}: {value:,}</title>'
             f'</rect><text x="{label_width + length + 6:.1f}" y="{y + 18}" font-size="13">'
-            f'{value:,}</text>')
+            f"{value:,}</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -68,26 +71,39 @@ def _trends(report: Report, suppress: bool) -> str:
     def y(value: int) -> float:
         return top_pad + (height - bottom - top_pad) * (1 - value / top)
 
-    parts = [f'<svg id="monthly-trends" role="img" viewBox="0 0 {width} {height}" '
-             f'width="100%" xmlns="http://www.w3.org/2000/svg">']
+    parts = [
+        f'<svg id="monthly-trends" role="img" viewBox="0 0 {width} {height}" '
+        f'width="100%" xmlns="http://www.w3.org/2000/svg">'
+    ]
     for fraction in (0, 0.5, 1):
         value = round(top * fraction)
-        parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y(value):.1f}" '
-                     f'y2="{y(value):.1f}" stroke="#b1b4b6"/><text x="{left - 6}" '
-                     f'y="{y(value) + 4:.1f}" text-anchor="end" font-size="11">{value:,}</text>')
+        parts.append(
+            f'<line x1="{left}" x2="{width - 10}" y1="{y(value):.1f}" '
+            f'y2="{y(value):.1f}" stroke="#b1b4b6"/><text x="{left - 6}" '
+            f'y="{y(value) + 4:.1f}" text-anchor="end" font-size="11">{value:,}</text>'
+        )
     for n, month in enumerate(months):
-        parts.append(f'<text x="{left + n * step:.1f}" y="{height - 8}" text-anchor="middle" '
-                     f'font-size="11">{month[2:]}</text>')
+        parts.append(
+            f'<text x="{left + n * step:.1f}" y="{height - 8}" text-anchor="middle" '
+            f'font-size="11">{month[2:]}</text>'
+        )
     for figure, colour in series:  # a suppressed month is not plotted
         shown = suppressed({m: figure.by_month.get(m, 0) for m in months}, suppress=suppress)
-        points = " ".join(f"{left + n * step:.1f},{y(v):.1f}"
-                          for n, v in enumerate(shown.values()) if isinstance(v, int))
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2.5" '
-                     f'points="{points}"><title>{escape(figure.indicator.title)}</title>'
-                     "</polyline>")
+        points = " ".join(
+            f"{left + n * step:.1f},{y(v):.1f}"
+            for n, v in enumerate(shown.values())
+            if isinstance(v, int)
+        )
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2.5" '
+            f'points="{points}"><title>{escape(figure.indicator.title)}</title>'
+            "</polyline>"
+        )
     parts.append("</svg>")
-    legend = "".join(f'<span><i class="swatch" style="background:{c}"></i>'
-                     f"{escape(f.indicator.title)}</span>" for f, c in series)
+    legend = "".join(
+        f'<span><i class="swatch" style="background:{c}"></i>{escape(f.indicator.title)}</span>'
+        for f, c in series
+    )
     return "".join(parts) + f'<p class="legend">{legend}</p>'
 
 
@@ -95,29 +111,42 @@ def _indicator_table(report: Report, suppress: bool) -> str:
     rows = []
     for figure in report.figures.values():
         i = figure.indicator
-        reasons = "".join(f"<br>· {escape(r.replace('_', ' '))}: {escape(count(v))}"
-                          for r, v in suppressed(figure.by_reason, suppress=suppress).items())
-        rows.append(f'<tr id="indicator-{i.key}"><td>{escape(i.number)}</td>'
-                    f"<td><b>{escape(i.title)}</b>{reasons}</td>"
-                    f'<td class="n">{figure.total:,}</td><td>{escape(i.definition)}</td></tr>')
+        reasons = "".join(
+            f"<br>· {escape(r.replace('_', ' '))}: {escape(count(v))}"
+            for r, v in suppressed(figure.by_reason, suppress=suppress).items()
+        )
+        rows.append(
+            f'<tr id="indicator-{i.key}"><td>{escape(i.number)}</td>'
+            f"<td><b>{escape(i.title)}</b>{reasons}</td>"
+            f'<td class="n">{figure.total:,}</td><td>{escape(i.definition)}</td></tr>'
+        )
     for rate in RATES:
-        rows.append(f'<tr id="rate-{rate.key}"><td>rate</td><td><b>{escape(rate.title)}</b>'
-                    f'</td><td class="n">{escape(rate_text(*rate_of(report, rate)))}</td>'
-                    f"<td>{escape(rate.definition)}</td></tr>")
-    return ('<table><thead><tr><th>No.</th><th>Indicator</th><th class="n">Value</th>'
-            f'<th>Definition</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+        rows.append(
+            f'<tr id="rate-{rate.key}"><td>rate</td><td><b>{escape(rate.title)}</b>'
+            f'</td><td class="n">{escape(rate_text(*rate_of(report, rate)))}</td>'
+            f"<td>{escape(rate.definition)}</td></tr>"
+        )
+    return (
+        '<table><thead><tr><th>No.</th><th>Indicator</th><th class="n">Value</th>'
+        f"<th>Definition</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def _breakdown(report: Report, breakdown: Breakdown, suppress: bool) -> str:
-    head = "".join(f'<th class="n">{escape(report.figures[k].indicator.title)}</th>'
-                   for k in BREAKDOWN_KEYS)
+    head = "".join(
+        f'<th class="n">{escape(report.figures[k].indicator.title)}</th>' for k in BREAKDOWN_KEYS
+    )
     rows = "".join(
-        f"<tr><td>{escape(label)}</td>" + "".join(f'<td class="n">{escape(count(v))}</td>'
-                                                  for v in values)
-        + "</tr>" for label, values in breakdown.rows(report, suppress=suppress))
-    return (f'<section><h2>{escape(breakdown.title)}</h2><table id="by-{breakdown.key}">'
-            f"<thead><tr><th>{escape(breakdown.heading)}</th>{head}</tr></thead>"
-            f"<tbody>{rows}</tbody></table></section>")
+        f"<tr><td>{escape(label)}</td>"
+        + "".join(f'<td class="n">{escape(count(v))}</td>' for v in values)
+        + "</tr>"
+        for label, values in breakdown.rows(report, suppress=suppress)
+    )
+    return (
+        f'<section><h2>{escape(breakdown.title)}</h2><table id="by-{breakdown.key}">'
+        f"<thead><tr><th>{escape(breakdown.heading)}</th>{head}</tr></thead>"
+        f"<tbody>{rows}</tbody></table></section>"
+    )
 
 
 def as_html(report: Report, generated_at: datetime, *, suppress: bool = True) -> str:
@@ -127,15 +156,27 @@ def as_html(report: Report, generated_at: datetime, *, suppress: bool = True) ->
     cards = "".join(
         f'<div class="card" id="card-{k}"><div>{escape(figures[k].indicator.title)}</div>'
         f'<div class="value">{figures[k].total:,}</div></div>'
-        for k in ("engaged", "assessments_completed", "referrals", "entries",
-                  "assessments_avoided"))
-    funnel = _bars([(figures[k].indicator.title, figures[k].total) for k in FUNNEL],
-                   colour="#1d70b8", chart_id="funnel")
-    reasons = {r: v for r, v in suppressed(figures["not_converted"].by_reason,
-                                           suppress=suppress).items() if isinstance(v, int)}
-    non_conversion = _bars([(r.replace("_", " "), v) for r, v in reasons.items()],
-                           colour="#d4351c", chart_id="non-conversion") if reasons else \
-        "<p>No referral was reported as not converted in this period.</p>"
+        for k in ("engaged", "assessments_completed", "referrals", "entries", "assessments_avoided")
+    )
+    funnel = _bars(
+        [(figures[k].indicator.title, figures[k].total) for k in FUNNEL],
+        colour="#1d70b8",
+        chart_id="funnel",
+    )
+    reasons = {
+        r: v
+        for r, v in suppressed(figures["not_converted"].by_reason, suppress=suppress).items()
+        if isinstance(v, int)
+    }
+    non_conversion = (
+        _bars(
+            [(r.replace("_", " "), v) for r, v in reasons.items()],
+            colour="#d4351c",
+            chart_id="non-conversion",
+        )
+        if reasons
+        else "<p>No referral was reported as not converted in this period.</p>"
+    )
     period = f"{report.start:%-d %B %Y} to {report.end:%-d %B %Y}"
     return f"""<!DOCTYPE html>
 <html lang="en-GB"><head><meta charset="utf-8">

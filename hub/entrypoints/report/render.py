@@ -15,8 +15,7 @@ from hub.adapters.postgres.report import Report
 from hub.core.disclosure import FOOTNOTE, rate_text, suppressed
 
 #: Indicators shown per authority and per site in the table and the HTML page.
-BREAKDOWN_KEYS = ("engaged", "assessments_completed", "referrals", "entries",
-                  "assessments_avoided")
+BREAKDOWN_KEYS = ("engaged", "assessments_completed", "referrals", "entries", "assessments_avoided")
 
 
 def percent(value: float | None) -> str:
@@ -66,21 +65,35 @@ def as_csv(report: Report, *, suppress: bool = True) -> str:
     spreadsheet would read as a formula are escaped."""
     out = io.StringIO()
     writer = _SafeWriter(out)
-    writer.writerow(["number", "indicator", "breakdown", "group", "value", "numerator",
-                     "denominator"])
+    writer.writerow(
+        ["number", "indicator", "breakdown", "group", "value", "numerator", "denominator"]
+    )
     for figure in report.figures.values():
         i = figure.indicator
         writer.writerow([i.number, i.key, "total", "", figure.total])
-        for breakdown, values in (("authority", figure.by_authority), ("site", figure.by_site),
-                                  ("month", figure.by_month), ("reason", figure.by_reason)):
+        for breakdown, values in (
+            ("authority", figure.by_authority),
+            ("site", figure.by_site),
+            ("month", figure.by_month),
+            ("reason", figure.by_reason),
+        ):
             for group, value in sorted(suppressed(values, suppress=suppress).items()):
-                label = report.authority_names.get(group, group) \
-                    if breakdown == "authority" else group
+                label = (
+                    report.authority_names.get(group, group) if breakdown == "authority" else group
+                )
                 writer.writerow([i.number, i.key, breakdown, label, value])
     for rate in RATES:
         share = report.rates()[rate.key]
-        writer.writerow(["rate", rate.key, "total", "", "" if share is None else f"{share:.4f}",
-                         *rate_of(report, rate)])
+        writer.writerow(
+            [
+                "rate",
+                rate.key,
+                "total",
+                "",
+                "" if share is None else f"{share:.4f}",
+                *rate_of(report, rate),
+            ]
+        )
     if suppress:
         writer.writerow(["note", "suppression", "", "", FOOTNOTE])
     return out.getvalue()
@@ -122,21 +135,34 @@ class Breakdown:
     heading: str
     groups: tuple[tuple[str, str], ...]  # (group, label)
 
-    def rows(self, report: Report, *, suppress: bool = True
-             ) -> list[tuple[str, list[int | str]]]:
+    def rows(self, report: Report, *, suppress: bool = True) -> list[tuple[str, list[int | str]]]:
         """(label, the BREAKDOWN_KEYS indicators' values for the group) per group, each
         indicator's column with its small counts suppressed unless `suppress` is False."""
-        columns = [suppressed({group: getattr(report.figures[k], f"by_{self.key}").get(
-            group, 0) for group, _ in self.groups}, suppress=suppress) for k in BREAKDOWN_KEYS]
-        return [(label, [column[group] for column in columns])
-                for group, label in self.groups]
+        columns = [
+            suppressed(
+                {
+                    group: getattr(report.figures[k], f"by_{self.key}").get(group, 0)
+                    for group, _ in self.groups
+                },
+                suppress=suppress,
+            )
+            for k in BREAKDOWN_KEYS
+        ]
+        return [(label, [column[group] for column in columns]) for group, label in self.groups]
 
 
 def breakdowns(report: Report) -> list[Breakdown]:
     """By authority of residence, by site, and by month (every month of the period)."""
     sites = sorted({s for k in BREAKDOWN_KEYS for s in report.figures[k].by_site})
-    return [Breakdown("authority", "By local authority of residence", "Authority",
-                      tuple(report.authority_names.items())),
-            Breakdown("site", "By custody suite, court or office", "Site",
-                      tuple((s, s) for s in sites)),
-            Breakdown("month", "By month", "Month", tuple((m, m) for m in report.months()))]
+    return [
+        Breakdown(
+            "authority",
+            "By local authority of residence",
+            "Authority",
+            tuple(report.authority_names.items()),
+        ),
+        Breakdown(
+            "site", "By custody suite, court or office", "Site", tuple((s, s) for s in sites)
+        ),
+        Breakdown("month", "By month", "Month", tuple((m, m) for m in report.months())),
+    ]

@@ -34,8 +34,10 @@ class Check:
     def ok(self) -> bool:
         if self.reported is None:
             return False
-        if self.published is not None and abs(self.reported - self.published) > \
-                TOLERANCE * self.published:
+        if (
+            self.published is not None
+            and abs(self.reported - self.published) > TOLERANCE * self.published
+        ):
             return False
         return self.simulated is None or abs(self.reported - self.simulated) < 1e-9
 
@@ -45,8 +47,14 @@ def checks(plan: YearPlan, report: Report, scale: float) -> list[Check]:
     found = []
     for key, figure in report.figures.items():
         published = CALIBRATION.get(key)
-        found.append(Check(key, round(published * scale) if published else None,
-                           plan.expected.get(key), figure.total))
+        found.append(
+            Check(
+                key,
+                round(published * scale) if published else None,
+                plan.expected.get(key),
+                figure.total,
+            )
+        )
     rates = report.rates()
     for key, value in CALIBRATED_RATES.items():
         found.append(Check(key, value, None, rates[key]))
@@ -54,9 +62,15 @@ def checks(plan: YearPlan, report: Report, scale: float) -> list[Check]:
 
 
 def print_checks(found: list[Check], console: Console) -> None:
-    table = Table("indicator", "published (scaled)", "simulated", "hub report", "ok",
-                  title="The hub's report for the financial year against the published "
-                        "2022/23 figures (±2%) and the simulated year (exact)")
+    table = Table(
+        "indicator",
+        "published (scaled)",
+        "simulated",
+        "hub report",
+        "ok",
+        title="The hub's report for the financial year against the published "
+        "2022/23 figures (±2%) and the simulated year (exact)",
+    )
 
     def show(value: float | None) -> str:
         if value is None:
@@ -64,46 +78,74 @@ def print_checks(found: list[Check], console: Console) -> None:
         return f"{value:.1%}" if value < 1 and value != 0 else f"{value:,.0f}"
 
     for check in found:
-        table.add_row(check.name.replace("_", " "), show(check.published), show(check.simulated),
-                      show(check.reported), "[green]yes[/green]" if check.ok else "[red]NO[/red]")
+        table.add_row(
+            check.name.replace("_", " "),
+            show(check.published),
+            show(check.simulated),
+            show(check.reported),
+            "[green]yes[/green]" if check.ok else "[red]NO[/red]",
+        )
     console.print(table)
 
 
 def run_simulation(
-    *, year: int, seed: int, scale: float, bootstrap: KafkaAccess | str, topics: Topics,
+    *,
+    year: int,
+    seed: int,
+    scale: float,
+    bootstrap: KafkaAccess | str,
+    topics: Topics,
     group_base: str,
-    providers: ProviderDirectory, report_of: Callable[[date, date], Report], console: Console,
+    providers: ProviderDirectory,
+    report_of: Callable[[date, date], Report],
+    console: Console,
 ) -> bool:
     """The whole `hub simulate`; `report_of(first, last)` is the hub's own report for those
     days. True when every check passed."""
     plan = plan_year(year, seed, scale)
     first, last = financial_year(year)
-    console.print(f"planned {year}/{(year + 1) % 100:02d} ({first:%-d %B %Y} to {last:%-d %B %Y}"
-                  f"): {len(plan.people):,} people, {len(plan.messages):,} "
-                  f"messages (+ provider feedback), {len(plan.fates):,} referrals; "
-                  f"{sum(plan.dead_letters.values())} broken or misaddressed on purpose")
+    console.print(
+        f"planned {year}/{(year + 1) % 100:02d} ({first:%-d %B %Y} to {last:%-d %B %Y}"
+        f"): {len(plan.people):,} people, {len(plan.messages):,} "
+        f"messages (+ provider feedback), {len(plan.fates):,} referrals; "
+        f"{sum(plan.dead_letters.values())} broken or misaddressed on purpose"
+    )
     provider_topics = [topics.provider(p.topic) for p in providers.providers]
-    with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console) as bar:
+    with Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
         sent = bar.add_task("simulation published", total=None)
         done = bar.add_task("hub caught up", total=None)
+
         def week_done(week_end: datetime) -> None:
             if not console.is_terminal:  # no live bar: a line per simulated week instead
-                console.print(f"{week_end:%Y-%m-%d}: published "
-                              f"{bar.tasks[sent].completed:,.0f}, hub caught up")
+                console.print(
+                    f"{week_end:%Y-%m-%d}: published "
+                    f"{bar.tasks[sent].completed:,.0f}, hub caught up"
+                )
 
         progress = runner.Progress(
             published=lambda n, total: bar.update(sent, completed=n, total=total),
             processed=lambda n, total: bar.update(done, completed=n, total=total),
-            week_done=week_done)
-        published = asyncio.run(runner.simulate(
-            plan, bootstrap, topics, group_base, provider_topics, seed=seed, progress=progress))
+            week_done=week_done,
+        )
+        published = asyncio.run(
+            runner.simulate(
+                plan, bootstrap, topics, group_base, provider_topics, seed=seed, progress=progress
+            )
+        )
     console.print("published: " + ", ".join(f"{t} {n:,}" for t, n in published.items()))
 
     report = report_of(*financial_year(year))
     found = checks(plan, report, scale)
     print_checks(found, console)
-    console.print(f"assessments avoided by reuse: {report.figures['assessments_avoided'].total:,}"
-                  f"; duplicate referrals avoided: "
-                  f"{report.figures['duplicate_referrals_avoided'].total:,}")
+    console.print(
+        f"assessments avoided by reuse: {report.figures['assessments_avoided'].total:,}"
+        f"; duplicate referrals avoided: "
+        f"{report.figures['duplicate_referrals_avoided'].total:,}"
+    )
     return all(c.ok for c in found)

@@ -21,8 +21,10 @@ def financial_year(year: int) -> tuple[date, date]:
 def year_bounds(year: int) -> tuple[datetime, datetime]:
     """UK midnight on 1 April `year` and on 1 April `year + 1`, as UTC instants."""
     first, last = financial_year(year)
-    return (datetime.combine(first, time(), UK).astimezone(UTC),
-            datetime.combine(last + timedelta(days=1), time(), UK).astimezone(UTC))
+    return (
+        datetime.combine(first, time(), UK).astimezone(UTC),
+        datetime.combine(last + timedelta(days=1), time(), UK).astimezone(UTC),
+    )
 
 
 @dataclass(frozen=True)
@@ -61,5 +63,3 @@ class YearPlan:
     @property
     def end(self) -> datetime:
         return year_bounds(self.year)[1]
-
-

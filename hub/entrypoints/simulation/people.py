@@ -55,8 +55,7 @@ class Arrest:
 
     @property
     def assessed(self) -> bool:
-        return (self.contact == "positive" and not self.missed) or \
-            self.contact == "voluntary_done"
+        return (self.contact == "positive" and not self.missed) or self.contact == "voluntary_done"
 
     @property
     def assessed_at(self) -> datetime:
@@ -99,15 +98,18 @@ class Person:
     open_psr: datetime | None = None  # a PSR requested with no assessment on record
 
 
-def make_person(n: int, serial: int, rng: random.Random, *, resident: bool,
-                no_fixed_abode: bool = False) -> Person:
+def make_person(
+    n: int, serial: int, rng: random.Random, *, resident: bool, no_fixed_abode: bool = False
+) -> Person:
     """Person `n` (serial = n + the seed's offset, so seeds do not share people). A person of no
     fixed abode has neither postcode nor authority (the hub triages: residence unknown)."""
     born = birth_date(serial)
     subject: dict[str, Any] = {
         "pnc_id": f"22/{serial:07d}{chr(ord('A') + serial % 26)}",
-        "given_name": f"Sim{word(serial)}", "family_name": f"Synthetic{word(serial * 7 + 3)}",
-        "date_of_birth": born.isoformat()}
+        "given_name": f"Sim{word(serial)}",
+        "family_name": f"Synthetic{word(serial * 7 + 3)}",
+        "date_of_birth": born.isoformat(),
+    }
     if rng.random() < 0.6 and (number := nhs_number(serial)) is not None:
         subject["nhs_number"] = number
     authority: str | None = None

@@ -35,14 +35,30 @@ from hub.entrypoints.simulation.model import (
 from hub.entrypoints.simulation.payloads import court_events, custody_events, psr_event
 from hub.entrypoints.simulation.people import Arrest, CourtCase, Person, make_person
 
-__all__ = ["GAP", "UK", "Fate", "Planned", "YearPlan", "financial_year", "plan_year", "weeks",
-           "year_bounds"]
+__all__ = [
+    "GAP",
+    "UK",
+    "Fate",
+    "Planned",
+    "YearPlan",
+    "financial_year",
+    "plan_year",
+    "weeks",
+    "year_bounds",
+]
 
-CUSTODY_BLOCKS = ("Custody block North", "Custody block South", "Custody block East",
-                  "Custody block West", "Custody block Central", "Custody block Black Country")
-COURTS = ("Magistrates' court A", "Magistrates' court B", "Magistrates' court C",
-          "Crown court")
+CUSTODY_BLOCKS = (
+    "Custody block North",
+    "Custody block South",
+    "Custody block East",
+    "Custody block West",
+    "Custody block Central",
+    "Custody block Black Country",
+)
+COURTS = ("Magistrates' court A", "Magistrates' court B", "Magistrates' court C", "Crown court")
 OFFICES = ("Probation office 1", "Probation office 2", "Probation office 3")
+
+
 class Planner:
     def __init__(self, year: int, seed: int, scale: float) -> None:
         self.year, self.rng, self.scale = year, random.Random(seed), scale
@@ -51,27 +67,33 @@ class Planner:
         self.people: list[Person] = []
         self.arrests = 0
 
-    def moment(self, earliest: datetime | None = None, latest: datetime | None = None
-               ) -> datetime:
+    def moment(self, earliest: datetime | None = None, latest: datetime | None = None) -> datetime:
         """A working-hours moment (UTC) between the bounds."""
         low = earliest or self.start
         high = latest or self.end - timedelta(days=3)
         day = low + timedelta(days=self.rng.randrange(max((high - low).days, 1)))
-        found = day.replace(hour=self.rng.randint(7, 17), minute=self.rng.randrange(60),
-                            second=0, microsecond=0)
+        found = day.replace(
+            hour=self.rng.randint(7, 17), minute=self.rng.randrange(60), second=0, microsecond=0
+        )
         return found if found >= low else found + timedelta(days=1)
 
     def person(self, *, resident: bool, no_fixed_abode: bool = False) -> Person:
         n = len(self.people)
-        found = make_person(n, self.serial_base + n, self.rng, resident=resident,
-                            no_fixed_abode=no_fixed_abode)
+        found = make_person(
+            n, self.serial_base + n, self.rng, resident=resident, no_fixed_abode=no_fixed_abode
+        )
         self.people.append(found)
         return found
 
     def arrest(self, person: Person, contact: str, **details: Any) -> Arrest:
         self.arrests += 1
-        made = Arrest(self.moment(), self.rng.choice(CUSTODY_BLOCKS), contact,
-                      number=self.serial_base + self.arrests, **details)
+        made = Arrest(
+            self.moment(),
+            self.rng.choice(CUSTODY_BLOCKS),
+            contact,
+            number=self.serial_base + self.arrests,
+            **details,
+        )
         person.arrests.append(made)
         person.arrests.sort(key=lambda a: a.at)
         return made
@@ -88,9 +110,17 @@ class Planner:
         by_test = q.referrals - voluntary_referrals - first_by_sentence
         if by_test < 1 or by_test > positives - outside - homeless:
             raise ValueError(f"scale {self.scale} is too small to plan a year")
-        cast: dict[str, list[Person]] = {k: [] for k in (
-            "tested", "outside", "no_fixed_abode", "voluntary_referral", "voluntary",
-            "contact")}
+        cast: dict[str, list[Person]] = {
+            k: []
+            for k in (
+                "tested",
+                "outside",
+                "no_fixed_abode",
+                "voluntary_referral",
+                "voluntary",
+                "contact",
+            )
+        }
         for _ in range(by_test):
             cast["tested"].append(self.person(resident=True))
         for _ in range(positives - outside - homeless - by_test):  # repeat positive arrests
@@ -108,32 +138,49 @@ class Planner:
             cast["no_fixed_abode"].append(person)
         for _ in range(voluntary_referrals):
             person = self.person(resident=True)
-            self.arrest(person, "voluntary_done", outcome="refer_to_treatment", consent={
-                "treatment_provider": True, "court": self.rng.random() < 0.7,
-                "probation": self.rng.random() < 0.7})
+            self.arrest(
+                person,
+                "voluntary_done",
+                outcome="refer_to_treatment",
+                consent={
+                    "treatment_provider": True,
+                    "court": self.rng.random() < 0.7,
+                    "probation": self.rng.random() < 0.7,
+                },
+            )
             cast["voluntary_referral"].append(person)
         for _ in range(q.voluntary_completed - voluntary_referrals):
             person = self.person(resident=self.rng.random() < 0.92)
             no_consent = self.rng.random() < 0.2
-            self.arrest(person, "voluntary_done", outcome="refer_to_treatment" if no_consent
-                        else self.rng.choice(["no_further_action", "already_in_treatment"]),
-                        consent={"treatment_provider": not no_consent})
+            self.arrest(
+                person,
+                "voluntary_done",
+                outcome="refer_to_treatment"
+                if no_consent
+                else self.rng.choice(["no_further_action", "already_in_treatment"]),
+                consent={"treatment_provider": not no_consent},
+            )
             cast["voluntary"].append(person)
         for _ in range(q.engaged - len(self.people)):
             person = self.person(resident=self.rng.random() < 0.92)
             for _ in range(2 if self.rng.random() < targets.CONTACT_REPEAT_SHARE else 1):
-                self.arrest(person, self.rng.choices(
-                    ["negative", "voluntary_declined", "voluntary_offered"], [5, 3, 2])[0])
+                self.arrest(
+                    person,
+                    self.rng.choices(
+                        ["negative", "voluntary_declined", "voluntary_offered"], [5, 3, 2]
+                    )[0],
+                )
             cast["contact"].append(person)
-        positive = [a for p in cast["tested"] + cast["outside"] + cast["no_fixed_abode"]
-                    for a in p.arrests]
+        positive = [
+            a for p in cast["tested"] + cast["outside"] + cast["no_fixed_abode"] for a in p.arrests
+        ]
         for arrest in self.rng.sample(positive, q.required_missed):
             arrest.missed = True
         for arrest in positive:
             arrest.out_of_hours = self.rng.random() < targets.OUT_OF_HOURS_SHARE
             arrest.outcome = self.rng.choices(
-                ["refer_to_treatment", "already_in_treatment", "no_further_action"],
-                [70, 15, 15])[0]
+                ["refer_to_treatment", "already_in_treatment", "no_further_action"], [70, 15, 15]
+            )[0]
         return cast
 
     def repeats_without_pnc(self) -> None:
@@ -145,8 +192,10 @@ class Planner:
 
     def court_cases(self, cast: dict[str, list[Person]]) -> None:
         q = targets.quotas(self.scale)
-        slots = [CourtCase(self.rng.choice(COURTS), self.start, reused=False)
-                 for _ in range(q.suitability_completed)]
+        slots = [
+            CourtCase(self.rng.choice(COURTS), self.start, reused=False)
+            for _ in range(q.suitability_completed)
+        ]
         for case in self.rng.sample(slots, q.drr_suitable):
             case.drr = "suitable"
         for case in self.rng.sample(slots, q.atr_suitable):
@@ -160,9 +209,11 @@ class Planner:
         granted = [c for c in slots if c.drr_granted or c.atr_granted]
         first = round(len(granted) * targets.SENTENCE_FIRST_REFERRAL_SHARE)
         never_referred = [p for p in cast["contact"] + cast["voluntary"] if p.resident]
-        pools = ([(c, never_referred) for c in granted[:first]]
-                 + [(c, cast["tested"]) for c in granted[first:]]
-                 + [(c, self.people) for c in slots if not (c.drr_granted or c.atr_granted)])
+        pools = (
+            [(c, never_referred) for c in granted[:first]]
+            + [(c, cast["tested"]) for c in granted[first:]]
+            + [(c, self.people) for c in slots if not (c.drr_granted or c.atr_granted)]
+        )
         for case, pool in pools:
             self.place_case(case, pool)
         for _ in range(q.reused_adjournments):
@@ -185,8 +236,10 @@ class Planner:
             base = self.rng.choice(early).at
             adjourned = self.moment(base + timedelta(days=35), base + timedelta(days=60))
             if adjourned > self.end - timedelta(days=72) or any(
-                    adjourned - timedelta(days=30) <= a.assessed_at <= adjourned + GAP + GAP
-                    for a in person.arrests if a.assessed):
+                adjourned - timedelta(days=30) <= a.assessed_at <= adjourned + GAP + GAP
+                for a in person.arrests
+                if a.assessed
+            ):
                 continue
             case.adjourned = adjourned
             case.completed = adjourned + timedelta(days=self.rng.randint(7, 14))
@@ -202,8 +255,11 @@ class Planner:
         """A court adjourns soon after a custody assessment it may see: the hub shares it."""
         for _ in range(2000):
             person = self.rng.choice(self.people)
-            usable = [a for a in person.arrests if a.assessed and (
-                a.contact == "positive" or a.consent.get("court", True))]
+            usable = [
+                a
+                for a in person.arrests
+                if a.assessed and (a.contact == "positive" or a.consent.get("court", True))
+            ]
             if person.court is not None or not usable:
                 continue
             assessed = self.rng.choice(usable).assessed_at
@@ -227,15 +283,18 @@ def plan_year(year: int, seed: int, scale: float) -> YearPlan:
     for person in planner.people:
         key = person.subject["pnc_id"].encode()
         for arrest in person.arrests:
-            plan.messages.extend(Planned(datetime.fromisoformat(e["occurred_at"]),
-                                         "custody.events.v1", key, e)
-                                 for e in custody_events(planner.rng, person, arrest))
+            plan.messages.extend(
+                Planned(datetime.fromisoformat(e["occurred_at"]), "custody.events.v1", key, e)
+                for e in custody_events(planner.rng, person, arrest)
+            )
         found = court_events(planner.rng, person, person.court) if person.court else []
         if person.open_psr:
-            found.append(psr_event(planner.rng, person, person.open_psr,
-                                   planner.rng.choice(OFFICES)))
-        plan.messages.extend(Planned(datetime.fromisoformat(e["occurred_at"]), topic, key, e)
-                             for topic, e in found)
+            found.append(
+                psr_event(planner.rng, person, person.open_psr, planner.rng.choice(OFFICES))
+            )
+        plan.messages.extend(
+            Planned(datetime.fromisoformat(e["occurred_at"]), topic, key, e) for topic, e in found
+        )
     plan.fates = fates(plan, planner.rng, planner.end, targets.quotas(scale).entries)
     plan.expected = expected_figures(plan, planner.end)
     bad, plan.dead_letters = messy(plan, planner.rng)

@@ -24,8 +24,10 @@ from hub.entrypoints.simulation.payloads import feedback_event
 from hub.entrypoints.simulation.plan import Planned, YearPlan, weeks
 
 #: Each input topic (base name) → its group: the sources', and every provider's feedback topic.
-GROUPS = {**INPUT_GROUPS,
-          **{feedback_base(p.id): FEEDBACK_GROUP for p in load_providers().providers}}
+GROUPS = {
+    **INPUT_GROUPS,
+    **{feedback_base(p.id): FEEDBACK_GROUP for p in load_providers().providers},
+}
 
 
 class HubStalledError(RuntimeError):
@@ -48,14 +50,17 @@ POLL_SECONDS = 0.05
 class Broker:
     """The simulation's own clients: a producer, a reader of the providers' topics, an admin."""
 
-    def __init__(self, kafka: KafkaAccess | str, topics: Topics, group_base: str,
-                 provider_topics: list[str]) -> None:
+    def __init__(
+        self, kafka: KafkaAccess | str, topics: Topics, group_base: str, provider_topics: list[str]
+    ) -> None:
         self.topics, self.group_base = topics, group_base
-        self.producer = AIOKafkaProducer(**client_options(kafka), acks="all",
-                                         enable_idempotence=True, linger_ms=5)
+        self.producer = AIOKafkaProducer(
+            **client_options(kafka), acks="all", enable_idempotence=True, linger_ms=5
+        )
         # A fetch with nothing new returns soon: the week waits for the referrals it made.
-        self.reader = AIOKafkaConsumer(**client_options(kafka), enable_auto_commit=False,
-                                       fetch_max_wait_ms=25)
+        self.reader = AIOKafkaConsumer(
+            **client_options(kafka), enable_auto_commit=False, fetch_max_wait_ms=25
+        )
         self.admin = AIOKafkaAdminClient(**client_options(kafka))
         self.provider_topics = provider_topics
         self.baseline: dict[str, int] = {}
@@ -65,8 +70,11 @@ class Broker:
         await self.reader.start()
         await self.admin.start()
         cluster = await self.reader._client.fetch_all_metadata()
-        partitions = [TopicPartition(t, p) for t in self.provider_topics
-                      for p in cluster.partitions_for_topic(t) or ()]
+        partitions = [
+            TopicPartition(t, p)
+            for t in self.provider_topics
+            for p in cluster.partitions_for_topic(t) or ()
+        ]
         self.reader.assign(partitions)
         for tp, end in (await self.reader.end_offsets(partitions)).items():
             self.reader.seek(tp, end)  # only referrals made from now on
@@ -79,19 +87,26 @@ class Broker:
         await self.admin.close()
 
     async def publish(self, batch: list[Planned]) -> None:
-        sent = [await self.producer.send(
-            self.topics.name(m.topic), m.raw if m.raw is not None else
-            json.dumps(m.body).encode(), key=m.key) for m in batch]
+        sent = [
+            await self.producer.send(
+                self.topics.name(m.topic),
+                m.raw if m.raw is not None else json.dumps(m.body).encode(),
+                key=m.key,
+            )
+            for m in batch
+        ]
         await asyncio.gather(*sent)
 
     async def committed(self) -> dict[str, int]:
         """Records committed so far by the hub's group on each input topic (offsets summed)."""
         found = {}
         for base, suffix in GROUPS.items():
-            offsets = await self.admin.list_consumer_group_offsets(
-                f"{self.group_base}.{suffix}")
-            found[base] = sum(o.offset for tp, o in offsets.items()
-                              if tp.topic == self.topics.name(base) and o.offset > 0)
+            offsets = await self.admin.list_consumer_group_offsets(f"{self.group_base}.{suffix}")
+            found[base] = sum(
+                o.offset
+                for tp, o in offsets.items()
+                if tp.topic == self.topics.name(base) and o.offset > 0
+            )
         return found
 
     async def ends(self) -> dict[str, int]:
@@ -99,13 +114,15 @@ class Broker:
         found = {}
         for base in GROUPS:
             topic = self.topics.name(base)
-            partitions = [TopicPartition(topic, p)
-                          for p in cluster.partitions_for_topic(topic) or ()]
+            partitions = [
+                TopicPartition(topic, p) for p in cluster.partitions_for_topic(topic) or ()
+            ]
             found[base] = sum((await self.reader.end_offsets(partitions)).values())
         return found
 
-    async def new_referrals(self, awaited: set[str], wait_seconds: float
-                            ) -> list[tuple[str, str, str]]:
+    async def new_referrals(
+        self, awaited: set[str], wait_seconds: float
+    ) -> list[tuple[str, str, str]]:
         """(causing event id, referral id, provider id) of referrals published since last read:
         everything up to the end offsets as they are now (the hub has caught up), and on until
         every referral `awaited` (causing event ids) has been seen or `wait_seconds` passed."""
@@ -128,15 +145,19 @@ class Broker:
                     if headers.get("message-type") != "referral-new":
                         continue
                     bundle = json.loads(record.value)
-                    referral_id = next(e["resource"]["id"] for e in bundle["entry"]
-                                       if e["resource"]["resourceType"] == "ServiceRequest")
+                    referral_id = next(
+                        e["resource"]["id"]
+                        for e in bundle["entry"]
+                        if e["resource"]["resourceType"] == "ServiceRequest"
+                    )
                     found.append((headers["causation-id"], referral_id, provider_id))
                     missing.discard(headers["causation-id"])
         return found
 
 
-async def catch_up(broker: Broker, published: int, progress: Progress,
-                   stall_seconds: float) -> None:
+async def catch_up(
+    broker: Broker, published: int, progress: Progress, stall_seconds: float
+) -> None:
     """Wait until the hub committed everything published (no progress for too long: fail)."""
     ends = await broker.ends()
     last, since = -1, time.monotonic()
@@ -150,14 +171,24 @@ async def catch_up(broker: Broker, published: int, progress: Progress,
         if processed != last:
             last, since = processed, time.monotonic()
         elif time.monotonic() - since > stall_seconds:
-            raise HubStalledError(f"the hub processed nothing for {stall_seconds:.0f}s with "
-                                   f"{behind} message(s) waiting; is `hub run` running?")
+            raise HubStalledError(
+                f"the hub processed nothing for {stall_seconds:.0f}s with "
+                f"{behind} message(s) waiting; is `hub run` running?"
+            )
         await asyncio.sleep(POLL_SECONDS)
 
 
-async def simulate(plan: YearPlan, kafka: KafkaAccess | str, topics: Topics, group_base: str,
-                   provider_topics: list[str], *, seed: int, progress: Progress | None = None,
-                   stall_seconds: float = 120.0) -> dict[str, int]:
+async def simulate(
+    plan: YearPlan,
+    kafka: KafkaAccess | str,
+    topics: Topics,
+    group_base: str,
+    provider_topics: list[str],
+    *,
+    seed: int,
+    progress: Progress | None = None,
+    stall_seconds: float = 120.0,
+) -> dict[str, int]:
     """Publish the year; return what was published per base topic."""
     progress = progress or Progress()
     rng = random.Random(seed + 1)
@@ -179,8 +210,11 @@ async def simulate(plan: YearPlan, kafka: KafkaAccess | str, topics: Topics, gro
             progress.published(sum(published.values()), total)
             await catch_up(broker, sum(published.values()), progress, stall_seconds)
             progress.week_done(week_end)
-            awaited = {str(m.body["event_id"]) for m in batch if m.body
-                       and str(m.body.get("event_id")) in plan.fates} - referred
+            awaited = {
+                str(m.body["event_id"])
+                for m in batch
+                if m.body and str(m.body.get("event_id")) in plan.fates
+            } - referred
             made = await broker.new_referrals(awaited, stall_seconds / 4)
             referred.update(causation for causation, _, _ in made)
             for causation, referral_id, provider_id in made:
@@ -189,9 +223,12 @@ async def simulate(plan: YearPlan, kafka: KafkaAccess | str, topics: Topics, gro
                     continue
                 for kind, at, payload in fate.steps:
                     counter += 1
-                    message = Planned(at, feedback_base(provider_id), referral_id.encode(),
-                                      feedback_event(rng, kind, at, provider_id, referral_id,
-                                                     **payload))
+                    message = Planned(
+                        at,
+                        feedback_base(provider_id),
+                        referral_id.encode(),
+                        feedback_event(rng, kind, at, provider_id, referral_id, **payload),
+                    )
                     heapq.heappush(feedback, (at, counter, message))
         if feedback:  # referrals made in the last days of the year
             rest = [heapq.heappop(feedback)[2] for _ in range(len(feedback))]
@@ -204,5 +241,9 @@ async def simulate(plan: YearPlan, kafka: KafkaAccess | str, topics: Topics, gro
 
 
 def summary(plan: YearPlan) -> dict[str, Any]:
-    return {"people": len(plan.people), "messages": len(plan.messages),
-            "referrals_planned": len(plan.fates), "dead_letters_planned": plan.dead_letters}
+    return {
+        "people": len(plan.people),
+        "messages": len(plan.messages),
+        "referrals_planned": len(plan.fates),
+        "dead_letters_planned": plan.dead_letters,
+    }

@@ -38,14 +38,33 @@ REJECTED_SHARE = 0.06
 #: so referrals = ENTRIES / ENTERED_SHARE (2,948 for the full year).
 ENTERED_SHARE = 0.62
 REFERRALS = round(ENTRIES / ENTERED_SHARE)
-NOT_CONVERTED_REASONS = {"did_not_attend": 0.45, "unable_to_contact": 0.2, "declined": 0.15,
-                         "in_custody": 0.08, "moved": 0.05, "died": 0.01, "other": 0.06}
-CLOSURE_REASONS = {"treatment_completed": 0.5, "dropped_out": 0.35, "transferred": 0.08,
-                   "in_custody": 0.04, "other": 0.03}
+NOT_CONVERTED_REASONS = {
+    "did_not_attend": 0.45,
+    "unable_to_contact": 0.2,
+    "declined": 0.15,
+    "in_custody": 0.08,
+    "moved": 0.05,
+    "died": 0.01,
+    "other": 0.06,
+}
+CLOSURE_REASONS = {
+    "treatment_completed": 0.5,
+    "dropped_out": 0.35,
+    "transferred": 0.08,
+    "in_custody": 0.04,
+    "other": 0.03,
+}
 REJECTION_REASONS = {"not_eligible": 0.4, "already_in_treatment": 0.4, "other": 0.2}
 #: Resident population shares of the seven authorities (ONS mid-2021, rounded).
-POPULATION = {"E08000025": 1_145, "E08000026": 345, "E08000027": 323, "E08000028": 341,
-              "E08000029": 216, "E08000030": 284, "E08000031": 264}
+POPULATION = {
+    "E08000025": 1_145,
+    "E08000026": 345,
+    "E08000027": 323,
+    "E08000028": 341,
+    "E08000029": 216,
+    "E08000030": 284,
+    "E08000031": 264,
+}
 
 
 @dataclass(frozen=True)
@@ -76,24 +95,35 @@ def quotas(scale: float) -> Quotas:
     suitability = n(SUITABILITY_COMPLETED)
     entries = n(ENTRIES)
     return Quotas(
-        engaged=n(ENGAGED), required_completed=n(STATUTORY_COMPLETED),
+        engaged=n(ENGAGED),
+        required_completed=n(STATUTORY_COMPLETED),
         required_missed=n(REQUIRED_MISSED),
         voluntary_completed=n(VOLUNTARY_AND_COURT_COMPLETED) - suitability,
         suitability_completed=suitability,
         drr_suitable=min(suitability, round(drr / DRR_GRANT_RATE)),
         atr_suitable=min(suitability, round(atr / ATR_GRANT_RATE)),
-        drr_granted=drr, atr_granted=atr, referrals=round(entries / ENTERED_SHARE),
+        drr_granted=drr,
+        atr_granted=atr,
+        referrals=round(entries / ENTERED_SHARE),
         entries=entries,
-        voluntary_referrals=n(VOLUNTARY_REFERRALS), reused_adjournments=n(REUSED_ADJOURNMENTS),
-        open_psr_requests=n(OPEN_PSR_REQUESTS))
+        voluntary_referrals=n(VOLUNTARY_REFERRALS),
+        reused_adjournments=n(REUSED_ADJOURNMENTS),
+        open_psr_requests=n(OPEN_PSR_REQUESTS),
+    )
 
 
 #: Report indicator → the published figure it must reproduce (±2%), before scaling.
 CALIBRATION = {
-    "engaged": ENGAGED, "assessments_completed": ASSESSMENTS_COMPLETED,
+    "engaged": ENGAGED,
+    "assessments_completed": ASSESSMENTS_COMPLETED,
     "statutory_assessments_completed": STATUTORY_COMPLETED,
     "voluntary_and_court_assessments_completed": VOLUNTARY_AND_COURT_COMPLETED,
-    "entries": ENTRIES, "drr_granted": DRR_GRANTED, "atr_granted": ATR_GRANTED,
+    "entries": ENTRIES,
+    "drr_granted": DRR_GRANTED,
+    "atr_granted": ATR_GRANTED,
 }
-CALIBRATED_RATES = {"assessment_rate": ASSESSMENTS_COMPLETED / ENGAGED,
-                    "drr_grant_rate": DRR_GRANT_RATE, "atr_grant_rate": ATR_GRANT_RATE}
+CALIBRATED_RATES = {
+    "assessment_rate": ASSESSMENTS_COMPLETED / ENGAGED,
+    "drr_grant_rate": DRR_GRANT_RATE,
+    "atr_grant_rate": ATR_GRANT_RATE,
+}

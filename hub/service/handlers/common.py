@@ -78,13 +78,21 @@ class HandlingEnv:
         return provider_recipient(provider, self.endpoint_base)
 
     def triage_recipient(self) -> Recipient:
-        return Recipient(RecipientKind.TRIAGE, "arrest-referral-triage",
-                         "Arrest referral team (triage)", f"{self.endpoint_base}triage")
+        return Recipient(
+            RecipientKind.TRIAGE,
+            "arrest-referral-triage",
+            "Arrest referral team (triage)",
+            f"{self.endpoint_base}triage",
+        )
 
     def team_recipient(self) -> Recipient:
         """The arrest referral team, who carry out assessments (sees what triage sees)."""
-        return Recipient(RecipientKind.TRIAGE, "arrest-referral-team", "Arrest referral team",
-                         f"{self.endpoint_base}assessment-requests")
+        return Recipient(
+            RecipientKind.TRIAGE,
+            "arrest-referral-team",
+            "Arrest referral team",
+            f"{self.endpoint_base}assessment-requests",
+        )
 
 
 #: A handler: (registry, event, env) -> Handled. The event is the contract its topic's catalogue
@@ -102,8 +110,9 @@ def identify(registry: Registry, event: Envelope, env: HandlingEnv) -> Identifie
     """Who the event is about. Possible matches and conflicting identifiers are never merged:
     they make the person provisional, with an identity review for the arrest referral team
     (a triage item), until an operator decides."""
-    person = resolve_person(registry, event.subject, str(event.event_id), env.new_id,
-                            env.thresholds)
+    person = resolve_person(
+        registry, event.subject, str(event.event_id), env.new_id, env.thresholds
+    )
     review: list[Decision] = []
     if person.possible_matches:
         reason = IDENTITY_CONFLICT if person.conflict else POSSIBLE_MATCH
@@ -111,11 +120,14 @@ def identify(registry: Registry, event: Envelope, env: HandlingEnv) -> Identifie
         candidates = tuple((c.person_id, c.score, c.reasons) for c in person.possible_matches)
         registry.open_review(
             ReviewRow(review_id, person.person_id, reason, frozenset(p for p, _, _ in candidates)),
-            candidates=[{"person_id": p, "score": s, "reasons": list(r)}
-                        for p, s, r in candidates], created_at=env.now, review_id=None,
-            residence_reason=None)
-        context = ReferralContext(person.person_id, review_id, env.triage_recipient(), env.hub,
-                                  reason)
+            candidates=[{"person_id": p, "score": s, "reasons": list(r)} for p, s, r in candidates],
+            created_at=env.now,
+            review_id=None,
+            residence_reason=None,
+        )
+        context = ReferralContext(
+            person.person_id, review_id, env.triage_recipient(), env.hub, reason
+        )
         review.append(IdentityReviewRaised(event, context, candidates))
         person = replace(person, review_id=review_id, review_reason=reason)
     return Identified(person, review)
@@ -128,19 +140,33 @@ def record_only(registry: Registry, event: Envelope, env: HandlingEnv) -> Handle
 
 
 def request_assessment(
-    registry: Registry, event: RequestingEvent, env: HandlingEnv, person_id: str, *,
-    assessment_type: str, requester_kind: str | None = None,
+    registry: Registry,
+    event: RequestingEvent,
+    env: HandlingEnv,
+    person_id: str,
+    *,
+    assessment_type: str,
+    requester_kind: str | None = None,
 ) -> Handled:
     """Record a request for a new assessment and address it to the arrest referral team.
     Court and probation requests (`requester_kind`) stay open until an assessment answers them."""
     request_id = env.new_id()
     event_id, site = str(event.event_id), event.source.site
-    waiting = RequestRow(request_id, person_id, requester_kind, site, event_id, env.now) \
-        if requester_kind else None
+    waiting = (
+        RequestRow(request_id, person_id, requester_kind, site, event_id, env.now)
+        if requester_kind
+        else None
+    )
     registry.add_request(
-        waiting, id=request_id, person_id=person_id, assessment_type=assessment_type,
-        source_event_id=event_id, created_at=env.now, requester_kind=requester_kind,
-        requested_by=site if requester_kind else None)
+        waiting,
+        id=request_id,
+        person_id=person_id,
+        assessment_type=assessment_type,
+        source_event_id=event_id,
+        created_at=env.now,
+        requester_kind=requester_kind,
+        requested_by=site if requester_kind else None,
+    )
     context = ReferralContext(person_id, request_id, env.team_recipient(), env.hub)
     return Handled("assessment_requested", person_id, [AssessmentRequested(event, context)])
 
@@ -150,16 +176,23 @@ def requesting_assessment(assessment_type: str) -> Handler:
 
     def handle(registry: Registry, event: RequestingEvent, env: HandlingEnv) -> Handled:
         who = identify(registry, event, env)
-        asked = request_assessment(registry, event, env, who.person.person_id,
-                                   assessment_type=assessment_type)
+        asked = request_assessment(
+            registry, event, env, who.person.person_id, assessment_type=assessment_type
+        )
         return Handled(asked.outcome, asked.person_id, [*who.review, *asked.decisions])
 
     return handle
 
 
 def store_assessment(
-    registry: Registry, event: Envelope, person_id: str, answers: AssessmentAnswers,
-    env: HandlingEnv, *, outcome: str | None, voluntary: bool,
+    registry: Registry,
+    event: Envelope,
+    person_id: str,
+    answers: AssessmentAnswers,
+    env: HandlingEnv,
+    *,
+    outcome: str | None,
+    voluntary: bool,
     suitability: dict[str, Any] | None = None,
 ) -> AssessmentRow:
     """Keep the answers and their validated QuestionnaireResponse (what is shared later)."""
@@ -168,27 +201,43 @@ def store_assessment(
         stored_response = questionnaire_response(answers, person_id, assessment_id)
         QuestionnaireResponse.model_validate(stored_response)  # what is kept is valid FHIR
     dumped = answers.model_dump(mode="json")
-    row = AssessmentRow(assessment_id, person_id, answers.assessed_at, voluntary,
-                        dict(dumped.get("consent") or {}), stored_response, suitability)
-    registry.add_assessment(row, source_event_id=str(event.event_id),
-                            event_type=event.event_type, answers=dumped, outcome=outcome,
-                            created_at=env.now)
+    row = AssessmentRow(
+        assessment_id,
+        person_id,
+        answers.assessed_at,
+        voluntary,
+        dict(dumped.get("consent") or {}),
+        stored_response,
+        suitability,
+    )
+    registry.add_assessment(
+        row,
+        source_event_id=str(event.event_id),
+        event_type=event.event_type,
+        answers=dumped,
+        outcome=outcome,
+        created_at=env.now,
+    )
     return row
 
 
 def refer(
-    registry: Registry, event: ReferringEvent, env: HandlingEnv, person: PersonResolution,
-    postcode_authority: str | None, assessment_id: str | None = None,
+    registry: Registry,
+    event: ReferringEvent,
+    env: HandlingEnv,
+    person: PersonResolution,
+    postcode_authority: str | None,
+    assessment_id: str | None = None,
 ) -> Handled:
     """Route by residence to one provider, or to triage with the reason. A person under
     identity review always goes to triage, with the review's reference: nobody's health data
     to a guess. Without a residence (none given, no fixed abode, a split district that includes
     the open referral's authority) an open referral is followed: its provider gets the update."""
     person_id = person.person_id
-    residence = resolve_residence(event.subject, env.providers.authority_codes,
-                                  postcode_authority)
-    reason = (person.review_reason or IDENTITY_CONFLICT) if person.uncertain \
-        else residence.triage_reason
+    residence = resolve_residence(event.subject, env.providers.authority_codes, postcode_authority)
+    reason = (
+        (person.review_reason or IDENTITY_CONFLICT) if person.uncertain else residence.triage_reason
+    )
     if reason is None and residence.authority_code is not None:
         recipient = env.provider_recipient(residence.authority_code)
     else:
@@ -197,29 +246,51 @@ def refer(
     current = None if person.uncertain else registry.open_referral(person_id)
     if current is not None and reason is not None and _follows(residence, current, env):
         recipient = env.provider_recipient(
-            env.providers.by_id(str(current.provider_id)).authority_code)
+            env.providers.by_id(str(current.provider_id)).authority_code
+        )
         return _update_referral(registry, event, env, current, recipient, assessment_id)
     if reason is None and current is not None:
         if current.provider_id == recipient.id:
             return _update_referral(registry, event, env, current, recipient, assessment_id)
         decisions.append(_revoke_referral(registry, event, env, current))
     referral_id = env.new_id()
-    context = ReferralContext(person_id, referral_id, recipient, env.hub,
-                              str(reason) if reason else None, residence.candidates,
-                              person.review_id)
+    context = ReferralContext(
+        person_id,
+        referral_id,
+        recipient,
+        env.hub,
+        str(reason) if reason else None,
+        residence.candidates,
+        person.review_id,
+    )
     registry.add_referral(
-        ReferralRow(referral_id, person_id,
-                    recipient.id if recipient.kind is RecipientKind.PROVIDER else None,
-                    "draft" if reason else "active", Milestone.REFERRED.value, None, env.now),
-        source_event_id=str(event.event_id), authority=recipient.authority_code)
+        ReferralRow(
+            referral_id,
+            person_id,
+            recipient.id if recipient.kind is RecipientKind.PROVIDER else None,
+            "draft" if reason else "active",
+            Milestone.REFERRED.value,
+            None,
+            env.now,
+        ),
+        source_event_id=str(event.event_id),
+        authority=recipient.authority_code,
+    )
     if reason:
-        registry.insert("triage_items", id=env.new_id(), referral_id=referral_id,
-                        person_id=None, reason=str(reason),
-                        candidates=list(residence.candidates), created_at=env.now,
-                        review_id=person.review_id,
-                        # what would still hold it once its person's review is decided
-                        residence_reason=str(residence.triage_reason)
-                        if person.uncertain and residence.triage_reason else None)
+        registry.insert(
+            "triage_items",
+            id=env.new_id(),
+            referral_id=referral_id,
+            person_id=None,
+            reason=str(reason),
+            candidates=list(residence.candidates),
+            created_at=env.now,
+            review_id=person.review_id,
+            # what would still hold it once its person's review is decided
+            residence_reason=str(residence.triage_reason)
+            if person.uncertain and residence.triage_reason
+            else None,
+        )
     decisions.append(ReferralMade(event, context, assessment_id))
     return Handled("triaged" if reason else "referred", person_id, decisions)
 
@@ -230,33 +301,62 @@ def _follows(residence: Residence, current: ReferralRow, env: HandlingEnv) -> bo
     if residence.triage_reason in (TriageReason.RESIDENCE_UNKNOWN, TriageReason.NO_FIXED_ABODE):
         return True
     authority = env.providers.by_id(str(current.provider_id)).authority_code
-    return residence.triage_reason is TriageReason.RESIDENCE_SPLIT \
+    return (
+        residence.triage_reason is TriageReason.RESIDENCE_SPLIT
         and authority in residence.candidates
+    )
 
 
-def _update_referral(registry: Registry, event: ReferringEvent, env: HandlingEnv,
-                     current: ReferralRow, recipient: Recipient,
-                     assessment_id: str | None) -> Handled:
+def _update_referral(
+    registry: Registry,
+    event: ReferringEvent,
+    env: HandlingEnv,
+    current: ReferralRow,
+    recipient: Recipient,
+    assessment_id: str | None,
+) -> Handled:
     """A second referral to the provider already holding an open one updates it instead."""
-    registry.insert("referral_changes", referral_id=current.id, event_id=str(event.event_id),
-                    change="update", created_at=env.now)
+    registry.insert(
+        "referral_changes",
+        referral_id=current.id,
+        event_id=str(event.event_id),
+        change="update",
+        created_at=env.now,
+    )
     registry.change_referral(current.id, updated_at=env.now)
     context = ReferralContext(current.person_id, current.id, recipient, env.hub)
-    return Handled("referral_updated", current.person_id,
-                   [ReferralUpdated(event, context, assessment_id)])
+    return Handled(
+        "referral_updated", current.person_id, [ReferralUpdated(event, context, assessment_id)]
+    )
 
 
-def _revoke_referral(registry: Registry, event: Envelope, env: HandlingEnv,
-                     current: ReferralRow) -> ReferralRevoked:
+def _revoke_referral(
+    registry: Registry, event: Envelope, env: HandlingEnv, current: ReferralRow
+) -> ReferralRevoked:
     """The person moved: the old provider's open referral is revoked (BaRS: an update)."""
-    registry.insert("referral_changes", referral_id=current.id, event_id=str(event.event_id),
-                    change="revoke", created_at=env.now)
+    registry.insert(
+        "referral_changes",
+        referral_id=current.id,
+        event_id=str(event.event_id),
+        change="revoke",
+        created_at=env.now,
+    )
     registry.change_referral(
-        current.id, status="revoked", milestone=Milestone.REVOKED.value, updated_at=env.now,
-        task=task_after_feedback(current.task, referral_id=current.id,
-                                 person_id=current.person_id, milestone=Milestone.REVOKED,
-                                 reason=None, at=env.now))
+        current.id,
+        status="revoked",
+        milestone=Milestone.REVOKED.value,
+        updated_at=env.now,
+        task=task_after_feedback(
+            current.task,
+            referral_id=current.id,
+            person_id=current.person_id,
+            milestone=Milestone.REVOKED,
+            reason=None,
+            at=env.now,
+        ),
+    )
     provider = env.providers.by_id(str(current.provider_id))
     recipient = env.provider_recipient(provider.authority_code)
-    return ReferralRevoked(event, ReferralContext(current.person_id, current.id, recipient,
-                                                  env.hub))
+    return ReferralRevoked(
+        event, ReferralContext(current.person_id, current.id, recipient, env.hub)
+    )

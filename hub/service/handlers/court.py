@@ -21,16 +21,23 @@ def suitability_assessment_completed(
     """Store the assessment and its DRR/ATR suitability (the court's order comes later)."""
     who = identify(registry, event, env)
     person_id, answers = who.person.person_id, event.payload.assessment
-    stored = store_assessment(registry, event, person_id, answers, env, outcome=None,
-                              voluntary=False,
-                              suitability=event.payload.suitability.model_dump(mode="json"))
-    answered = answer_open_requests(registry, event, env, person=who.person,
-                                    assessment=stored, answers=answers, voluntary=False)
+    stored = store_assessment(
+        registry,
+        event,
+        person_id,
+        answers,
+        env,
+        outcome=None,
+        voluntary=False,
+        suitability=event.payload.suitability.model_dump(mode="json"),
+    )
+    answered = answer_open_requests(
+        registry, event, env, person=who.person, assessment=stored, answers=answers, voluntary=False
+    )
     return Handled("assessed", person_id, [*who.review, *answered])
 
 
-def sentence_imposed(registry: Registry, event: SentenceImposedEvent,
-                     env: HandlingEnv) -> Handled:
+def sentence_imposed(registry: Registry, event: SentenceImposedEvent, env: HandlingEnv) -> Handled:
     """A DRR or ATR granted is a referral to the local provider; otherwise recorded."""
     who = identify(registry, event, env)
     if not (event.payload.drr_granted or event.payload.atr_granted):
@@ -41,7 +48,8 @@ def sentence_imposed(registry: Registry, event: SentenceImposedEvent,
 
 COURT_HANDLERS: dict[str, Handler] = {
     "court.adjourned_for_suitability_assessment": requesting_or_reusing(
-        "suitability-assessment", "court"),
+        "suitability-assessment", "court"
+    ),
     "court.suitability_assessment_completed": suitability_assessment_completed,
     "court.sentence_imposed": sentence_imposed,
 }

@@ -22,15 +22,21 @@ from hub.service.handlers.common import (
 from hub.service.handlers.reuse import answer_open_requests
 
 
-def drug_test_result(registry: Registry, event: DrugTestResultEvent,
-                     env: HandlingEnv) -> Handled:
+def drug_test_result(registry: Registry, event: DrugTestResultEvent, env: HandlingEnv) -> Handled:
     """Record the test; a positive result becomes a referral to the provider, or to triage."""
     who = identify(registry, event, env)
     person_id, test = who.person.person_id, event.payload
-    registry.insert("drug_tests", event_id=str(event.event_id), person_id=person_id,
-                    site=event.source.site, tested_at=test.tested_at,
-                    sample_type=test.sample_type.value, opiates=test.results.opiates.value,
-                    cocaine=test.results.cocaine.value, trigger_offence=test.trigger_offence)
+    registry.insert(
+        "drug_tests",
+        event_id=str(event.event_id),
+        person_id=person_id,
+        site=event.source.site,
+        tested_at=test.tested_at,
+        sample_type=test.sample_type.value,
+        opiates=test.results.opiates.value,
+        cocaine=test.results.cocaine.value,
+        trigger_offence=test.trigger_offence,
+    )
     if not test.is_positive:
         return Handled("recorded", person_id, who.review)
     referred = refer(registry, event, env, who.person, registry.authority_of(event))
@@ -38,7 +44,8 @@ def drug_test_result(registry: Registry, event: DrugTestResultEvent,
 
 
 def assessment_completed(
-    registry: Registry, event: RequiredAssessmentCompletedEvent | VoluntaryAssessmentCompletedEvent,
+    registry: Registry,
+    event: RequiredAssessmentCompletedEvent | VoluntaryAssessmentCompletedEvent,
     env: HandlingEnv,
 ) -> Handled:
     """Store the assessment; refer when it recommends treatment — for a voluntary assessment
@@ -47,10 +54,18 @@ def assessment_completed(
     who = identify(registry, event, env)
     person_id = who.person.person_id
     answers, outcome = event.payload.assessment, event.payload.outcome
-    stored = store_assessment(registry, event, person_id, answers, env, outcome=outcome.value,
-                              voluntary=voluntary)
-    answered = answer_open_requests(registry, event, env, person=who.person,
-                                    assessment=stored, answers=answers, voluntary=voluntary)
+    stored = store_assessment(
+        registry, event, person_id, answers, env, outcome=outcome.value, voluntary=voluntary
+    )
+    answered = answer_open_requests(
+        registry,
+        event,
+        env,
+        person=who.person,
+        assessment=stored,
+        answers=answers,
+        voluntary=voluntary,
+    )
     if outcome is not AssessmentOutcome.REFER_TO_TREATMENT:
         return Handled("assessed", person_id, [*who.review, *answered])
     if voluntary and not answers.consent.treatment_provider:

@@ -29,13 +29,26 @@ def requester(env: HandlingEnv, kind: str, site: str) -> Recipient:
 
 
 def share(
-    registry: Registry, event: Envelope, env: HandlingEnv, *, person_id: str,
-    assessment: AssessmentRow, recipient: Recipient, request_event_id: str, reason: str,
+    registry: Registry,
+    event: Envelope,
+    env: HandlingEnv,
+    *,
+    person_id: str,
+    assessment: AssessmentRow,
+    recipient: Recipient,
+    request_event_id: str,
+    reason: str,
 ) -> AssessmentShared:
     """Record one sharing of a stored assessment with a court or probation office."""
-    registry.insert("assessment_shares", assessment_id=assessment.id, person_id=person_id,
-                    request_event_id=request_event_id, recipient=recipient.name, reason=reason,
-                    created_at=env.now)
+    registry.insert(
+        "assessment_shares",
+        assessment_id=assessment.id,
+        person_id=person_id,
+        request_event_id=request_event_id,
+        recipient=recipient.name,
+        reason=reason,
+        created_at=env.now,
+    )
     context = ReferralContext(person_id, assessment.id, recipient, env.hub)
     return AssessmentShared(event, context, assessment, request_event_id)
 
@@ -48,25 +61,49 @@ def requesting_or_reusing(assessment_type: str, requester_kind: str) -> Handler:
         who = identify(registry, event, env)
         person = who.person
         asker = requester(env, requester_kind, event.source.site)
-        found = None if person.uncertain else registry.reusable_assessment(
-            person.person_id, event.occurred_at - env.assessment_validity,
-            CONSENT_FIELD[requester_kind])
+        found = (
+            None
+            if person.uncertain
+            else registry.reusable_assessment(
+                person.person_id,
+                event.occurred_at - env.assessment_validity,
+                CONSENT_FIELD[requester_kind],
+            )
+        )
         if found is not None:
-            shared = share(registry, event, env, person_id=person.person_id, assessment=found,
-                           recipient=asker, request_event_id=str(event.event_id),
-                           reason="reuse")
+            shared = share(
+                registry,
+                event,
+                env,
+                person_id=person.person_id,
+                assessment=found,
+                recipient=asker,
+                request_event_id=str(event.event_id),
+                reason="reuse",
+            )
             return Handled("assessment_reused", person.person_id, [*who.review, shared])
-        asked = request_assessment(registry, event, env, person.person_id,
-                                   assessment_type=assessment_type,
-                                   requester_kind=requester_kind)
+        asked = request_assessment(
+            registry,
+            event,
+            env,
+            person.person_id,
+            assessment_type=assessment_type,
+            requester_kind=requester_kind,
+        )
         return Handled(asked.outcome, asked.person_id, [*who.review, *asked.decisions])
 
     return handle
 
 
 def answer_open_requests(
-    registry: Registry, event: Envelope, env: HandlingEnv, *, person: PersonResolution,
-    assessment: AssessmentRow, answers: AssessmentAnswers, voluntary: bool,
+    registry: Registry,
+    event: Envelope,
+    env: HandlingEnv,
+    *,
+    person: PersonResolution,
+    assessment: AssessmentRow,
+    answers: AssessmentAnswers,
+    voluntary: bool,
 ) -> list[Decision]:
     """A new assessment answers the court/probation requests still open for the person: share it
     with each requester it may go to, and close the request for the arrest referral team. A
@@ -79,10 +116,18 @@ def answer_open_requests(
         kind = request.requester_kind
         if voluntary and not getattr(answers.consent, CONSENT_FIELD[kind]):
             continue
-        decisions.append(share(
-            registry, event, env, person_id=person_id, assessment=assessment,
-            recipient=requester(env, kind, request.requested_by),
-            request_event_id=request.source_event_id, reason="fulfils_request"))
+        decisions.append(
+            share(
+                registry,
+                event,
+                env,
+                person_id=person_id,
+                assessment=assessment,
+                recipient=requester(env, kind, request.requested_by),
+                request_event_id=request.source_event_id,
+                reason="fulfils_request",
+            )
+        )
         registry.fulfil_request(request, env.now)
         context = ReferralContext(person_id, request.id, env.team_recipient(), env.hub)
         decisions.append(RequestAnswered(event, context))

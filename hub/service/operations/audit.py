@@ -15,8 +15,7 @@ from hub.service.operations.deadletters import DeadLetterStore, outcome
 
 
 class AuditRecords(Protocol):
-    async def entries(self, filters: AuditFilters, limit: int, offset: int
-                      ) -> list[dict[str, Any]]:
+    async def entries(self, filters: AuditFilters, limit: int, offset: int) -> list[dict[str, Any]]:
         """Newest first: `kind` (dead_letter, triage, user), `id`, `at`, `actor`, `action`,
         `item`, `person_id`, `reason`, `detail`, and a dead-letter action's `edits`,
         `event_type` and replay columns."""
@@ -28,16 +27,28 @@ class AuditRecords(Protocol):
 AuditStore = Store[AuditRecords]
 
 
-async def search(store: AuditStore, letters: DeadLetterStore, filters: AuditFilters,
-                 paging: Paging, now: datetime) -> Page[dict[str, Any]]:
+async def search(
+    store: AuditStore,
+    letters: DeadLetterStore,
+    filters: AuditFilters,
+    paging: Paging,
+    now: datetime,
+) -> Page[dict[str, Any]]:
     """One page of the audit, with what an edit changed (masked) and a replay's outcome."""
     async with store.transaction() as records:
         rows = await records.entries(filters, paging.size, paging.offset)
         total = await records.count(filters)
     async with letters.transaction() as found:
-        shown = [{**row, "edits_shown": edits_shown(row["event_type"], row["edits"]),
-                  "outcome": await outcome(found, row, now)} if row["kind"] == "dead_letter"
-                 else {**row, "edits_shown": "", "outcome": None} for row in rows]
+        shown = [
+            {
+                **row,
+                "edits_shown": edits_shown(row["event_type"], row["edits"]),
+                "outcome": await outcome(found, row, now),
+            }
+            if row["kind"] == "dead_letter"
+            else {**row, "edits_shown": "", "outcome": None}
+            for row in rows
+        ]
     return Page(shown, total, paging)
 
 
@@ -49,8 +60,9 @@ async def edit_action(letters: DeadLetterStore, action_id: int) -> dict[str, Any
     return action if action and action["action"] in EDITED and action["edits"] else None
 
 
-async def view_edited_values(letters: DeadLetterStore, action_id: int, *, actor: str,
-                             reason: str, now: datetime) -> dict[str, Any]:
+async def view_edited_values(
+    letters: DeadLetterStore, action_id: int, *, actor: str, reason: str, now: datetime
+) -> dict[str, Any]:
     """Record that `actor` saw the values typed in this edit (the caller checked the admin
     role), then the action with its values. LookupError: no such edit."""
     if not reason.strip():
@@ -59,7 +71,13 @@ async def view_edited_values(letters: DeadLetterStore, action_id: int, *, actor:
         action = await records.action(action_id)
         if action is None or action["action"] not in EDITED or not action["edits"]:
             raise LookupError(action_id)
-        await records.add_action({"dead_letter_id": action["dead_letter_id"],
-                                  "action": "view_edits", "actor": actor, "at": now,
-                                  "reason": f"edit {action_id}: {reason.strip()}"})
+        await records.add_action(
+            {
+                "dead_letter_id": action["dead_letter_id"],
+                "action": "view_edits",
+                "actor": actor,
+                "at": now,
+                "reason": f"edit {action_id}: {reason.strip()}",
+            }
+        )
     return action

@@ -62,27 +62,41 @@ async def flow(store: HealthStore, topics: Topics, now: datetime) -> list[dict[s
     rows = []
     async with store.transaction() as records:
         for topic in topics.inputs:
-            counts: dict[str, Any] = {"topic": topic,
-                                      "dead_letter_topic": Topics.dead_letter(topic)}
-            for label, since in (("hour", now - timedelta(hours=1)),
-                                 ("day", now - timedelta(days=1))):
+            counts: dict[str, Any] = {
+                "topic": topic,
+                "dead_letter_topic": Topics.dead_letter(topic),
+            }
+            for label, since in (
+                ("hour", now - timedelta(hours=1)),
+                ("day", now - timedelta(days=1)),
+            ):
                 seen = await records.flow(topic, since)
-                counts[label] = {"in": seen.processed + seen.dead_lettered,
-                                 "routed": seen.routed, "triaged": seen.triaged,
-                                 "dead_lettered": seen.dead_lettered}
+                counts[label] = {
+                    "in": seen.processed + seen.dead_lettered,
+                    "routed": seen.routed,
+                    "triaged": seen.triaged,
+                    "dead_lettered": seen.dead_lettered,
+                }
             rows.append(counts)
     return rows
 
 
-async def overview(store: HealthStore, broker: BrokerProbe, topics: Topics, now: datetime
-                   ) -> Overview:
+async def overview(
+    store: HealthStore, broker: BrokerProbe, topics: Topics, now: datetime
+) -> Overview:
     """Everything the console's front page shows."""
     async with store.transaction() as records:
         open_letters = await records.open_dead_letters()
         open_triage = await records.open_triage_items()
         backlog = await records.outbox_backlog()
-    return Overview(await database_ok(store), await broker(), await flow(store, topics, now),
-                    open_letters, open_triage, backlog)
+    return Overview(
+        await database_ok(store),
+        await broker(),
+        await flow(store, topics, now),
+        open_letters,
+        open_triage,
+        backlog,
+    )
 
 
 async def open_dead_letters(store: HealthStore) -> list[tuple[str, str, int]]:

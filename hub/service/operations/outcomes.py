@@ -12,13 +12,15 @@ from hub.service.operations import Store
 class OutcomeRecords(Protocol):
     async def latest_referral(self, provider_id: str) -> str | None: ...
 
-    async def dead_letter_at(self, topic: str, partition: int, offset: int
-                             ) -> tuple[str, str] | None:
+    async def dead_letter_at(
+        self, topic: str, partition: int, offset: int
+    ) -> tuple[str, str] | None:
         """The dead letter (its topic, its reason) of the record at this position, if any."""
         ...
 
-    async def inbound_event(self, topic: str, partition: int, offset: int
-                            ) -> tuple[str, str] | None:
+    async def inbound_event(
+        self, topic: str, partition: int, offset: int
+    ) -> tuple[str, str] | None:
         """The event (its id, its outcome) the hub recorded for this position, if any."""
         ...
 
@@ -40,8 +42,9 @@ async def latest_referral(store: OutcomeStore, provider_id: str) -> str | None:
         return await records.latest_referral(provider_id)
 
 
-async def where_it_ended(store: OutcomeStore, topic: str, partition: int, offset: int
-                         ) -> str | None:
+async def where_it_ended(
+    store: OutcomeStore, topic: str, partition: int, offset: int
+) -> str | None:
     """The topics the record led to and why; None while the hub has not finished with it."""
     async with store.transaction() as records:
         letter = await records.dead_letter_at(topic, partition, offset)

@@ -58,26 +58,44 @@ class TriageRecords(Protocol):
 
     async def referral(self, referral_id: str) -> TriagedReferral: ...
 
-    async def sent_messages(self, source_ref: str, topic: str
-                            ) -> list[tuple[bytes, tuple[tuple[str, bytes], ...]]]:
+    async def sent_messages(
+        self, source_ref: str, topic: str
+    ) -> list[tuple[bytes, tuple[tuple[str, bytes], ...]]]:
         """The values and headers of the outbox messages `source_ref` caused on `topic`."""
         ...
 
-    async def route_referral(self, referral_id: str, *, provider_id: str, authority: str,
-                             task: dict[str, Any], now: datetime) -> None: ...
+    async def route_referral(
+        self,
+        referral_id: str,
+        *,
+        provider_id: str,
+        authority: str,
+        task: dict[str, Any],
+        now: datetime,
+    ) -> None: ...
 
     async def resolve(self, item_id: str) -> None: ...
 
-    async def add_decision(self, item_id: str, decision: str, detail: str | None, *,
-                           actor: str, reason: str, now: datetime) -> None: ...
+    async def add_decision(
+        self,
+        item_id: str,
+        decision: str,
+        detail: str | None,
+        *,
+        actor: str,
+        reason: str,
+        now: datetime,
+    ) -> None: ...
 
-    async def merge(self, kept: str, merged: str, *, operator: str, reason: str,
-                    now: datetime) -> int:
+    async def merge(
+        self, kept: str, merged: str, *, operator: str, reason: str, now: datetime
+    ) -> int:
         """Merge person `merged` into `kept` (undoable); the merge id."""
         ...
 
-    async def add_to_outbox(self, source_ref: str, messages: list[OutboundMessage],
-                            now: datetime) -> None: ...
+    async def add_to_outbox(
+        self, source_ref: str, messages: list[OutboundMessage], now: datetime
+    ) -> None: ...
 
     async def pending_outbox(self, source_ref: str) -> list[PendingMessage]: ...
 
@@ -113,8 +131,9 @@ class TriageRecords(Protocol):
         """The person's open referrals, by provider id."""
         ...
 
-    async def revoke_referral(self, referral_id: str, event_id: str, *, task: dict[str, Any],
-                              now: datetime) -> None:
+    async def revoke_referral(
+        self, referral_id: str, event_id: str, *, task: dict[str, Any], now: datetime
+    ) -> None:
         """The person moved: their open referral at a provider is revoked (`event_id` made
         it happen)."""
         ...
@@ -144,19 +163,30 @@ async def queue(store: TriageStore) -> TriageQueue:
     person, and each held referral's postcode district (at most)."""
     async with store.transaction() as records:
         items = await records.open_items()
-        people = await records.demographics([p for i in items if not i.referral_id for p in (
-            str(i.person_id), *(c["person_id"] for c in i.candidates))])
-        postcodes = await records.postcodes([str(i.referral_id) for i in items
-                                             if i.referral_id])
+        people = await records.demographics(
+            [
+                p
+                for i in items
+                if not i.referral_id
+                for p in (str(i.person_id), *(c["person_id"] for c in i.candidates))
+            ]
+        )
+        postcodes = await records.postcodes([str(i.referral_id) for i in items if i.referral_id])
     reviews: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         if item.referral_id:
             continue
         mine = people.get(str(item.person_id), {})
         reviews[str(item.id)] = [
-            {"person_id": c["person_id"], "score": c["score"], "reasons": c["reasons"],
-             "compared": compared(mine, people.get(c["person_id"], {})),
-             "values": people.get(c["person_id"], {})} for c in item.candidates]
+            {
+                "person_id": c["person_id"],
+                "score": c["score"],
+                "reasons": c["reasons"],
+                "compared": compared(mine, people.get(c["person_id"], {})),
+                "values": people.get(c["person_id"], {}),
+            }
+            for c in item.candidates
+        ]
     districts = {referral: postcode.split()[0] for referral, postcode in postcodes if postcode}
     return TriageQueue(items, people, districts, reviews)
 
@@ -168,17 +198,33 @@ async def _claim(records: TriageRecords, item_id: str) -> TriageItem:
     return item
 
 
-async def _decided(records: TriageRecords, item_id: str, decision: str, detail: str | None,
-                   actor: str, reason: str, now: datetime) -> None:
+async def _decided(
+    records: TriageRecords,
+    item_id: str,
+    decision: str,
+    detail: str | None,
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> None:
     if not reason.strip():
         raise ValueError("a reason is required")
     await records.resolve(item_id)
-    await records.add_decision(item_id, decision, detail, actor=actor, reason=reason.strip(),
-                               now=now)
+    await records.add_decision(
+        item_id, decision, detail, actor=actor, reason=reason.strip(), now=now
+    )
 
 
-async def route(store: TriageStore, item_id: str, authority_code: str, env: TriageEnv, *,
-                actor: str, reason: str, now: datetime) -> tuple[Provider, list[PendingMessage]]:
+async def route(
+    store: TriageStore,
+    item_id: str,
+    authority_code: str,
+    env: TriageEnv,
+    *,
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> tuple[Provider, list[PendingMessage]]:
     """Send a triaged referral to the provider of the chosen authority (as a new referral);
     returns the provider and the messages to publish, committed to the outbox. A referral
     held for its person's identity review is released by deciding the review, not here."""
@@ -190,8 +236,9 @@ async def route(store: TriageStore, item_id: str, authority_code: str, env: Tria
         if item.referral_id is None or provider is None:
             raise AlreadyResolved("only a referral can be routed, and only to one of the seven")
         if item.review_id is not None:
-            raise AlreadyResolved("this referral is held until its person's identity review "
-                                  "is decided")
+            raise AlreadyResolved(
+                "this referral is held until its person's identity review is decided"
+            )
         if not reason.strip():
             raise ValueError("a reason is required")
         await _route_held(records, item, provider, env, now=now)
@@ -199,8 +246,9 @@ async def route(store: TriageStore, item_id: str, authority_code: str, env: Tria
         return provider, await records.pending_outbox(f"triage:{item_id}")
 
 
-async def _route_held(records: TriageRecords, item: TriageItem, provider: Provider,
-                      env: TriageEnv, *, now: datetime) -> None:
+async def _route_held(
+    records: TriageRecords, item: TriageItem, provider: Provider, env: TriageEnv, *, now: datetime
+) -> None:
     """The held Bundle, re-addressed and minimised for the provider (and for the person the
     referral now belongs to, after a merge), into the outbox, keeping one open referral per
     person: an update of the provider's open referral when it has one (the held one is then
@@ -209,14 +257,24 @@ async def _route_held(records: TriageRecords, item: TriageItem, provider: Provid
     referral = await records.referral(item.referral_id)
     person_id = str(referral.person_id)
     sent = await records.sent_messages(str(referral.source_event_id), env.topics.triage)
-    found = next(((value.decode(), headers) for value, headers in sent
-                  if str(referral.id) in value.decode()), None)
+    found = next(
+        (
+            (value.decode(), headers)
+            for value, headers in sent
+            if str(referral.id) in value.decode()
+        ),
+        None,
+    )
     if found is None:
-        raise AlreadyResolved("the referral sent to triage was not found; it cannot be "
-                              "routed from here")
+        raise AlreadyResolved(
+            "the referral sent to triage was not found; it cannot be routed from here"
+        )
     text, triage_headers = found
-    held_for = next(e["resource"]["id"] for e in json.loads(text)["entry"]
-                    if e["resource"]["resourceType"] == "Patient")
+    held_for = next(
+        e["resource"]["id"]
+        for e in json.loads(text)["entry"]
+        if e["resource"]["resourceType"] == "Patient"
+    )
     if held_for != person_id:  # merged since: the kept person's id throughout
         text = text.replace(held_for, person_id)
     open_now = await records.open_referrals(person_id)
@@ -227,39 +285,81 @@ async def _route_held(records: TriageRecords, item: TriageItem, provider: Provid
 
     def message(topic: str, bundle: FhirMessage, message_type: str) -> OutboundMessage:
         # The same headers as every output: the triaged message's correlation id and trace.
-        return OutboundMessage(topic, person_id.encode(), to_json(bundle), output_headers(
-            triage_headers, event_id=source_ref, message_id=str(bundle.model.id),
-            message_type=message_type, hub_version=env.hub.version))
+        return OutboundMessage(
+            topic,
+            person_id.encode(),
+            to_json(bundle),
+            output_headers(
+                triage_headers,
+                event_id=source_ref,
+                message_id=str(bundle.model.id),
+                message_type=message_type,
+                hub_version=env.hub.version,
+            ),
+        )
 
     messages = []
     for other_id, other in sorted(open_now.items()):  # the person moved: revoked there
         other_provider = env.providers.by_id(other_id)
-        context = ReferralContext(person_id, other.id,
-                                  provider_recipient(other_provider, env.endpoint_base), env.hub)
-        await records.revoke_referral(other.id, str(referral.source_event_id), task=(
-            task_after_feedback(other.task, referral_id=other.id, person_id=person_id,
-                                milestone=Milestone.REVOKED, reason=None, at=now)), now=now)
-        messages.append(message(env.topics.provider(other_provider.topic),
-                                revocation(context, now=now, new_id=env.new_id),
-                                "referral-revoke"))
+        context = ReferralContext(
+            person_id, other.id, provider_recipient(other_provider, env.endpoint_base), env.hub
+        )
+        await records.revoke_referral(
+            other.id,
+            str(referral.source_event_id),
+            task=(
+                task_after_feedback(
+                    other.task,
+                    referral_id=other.id,
+                    person_id=person_id,
+                    milestone=Milestone.REVOKED,
+                    reason=None,
+                    at=now,
+                )
+            ),
+            now=now,
+        )
+        messages.append(
+            message(
+                env.topics.provider(other_provider.topic),
+                revocation(context, now=now, new_id=env.new_id),
+                "referral-revoke",
+            )
+        )
     recipient = provider_recipient(provider, env.endpoint_base)
-    bundle = readdress_to_provider(json.loads(text), recipient, env.hub, now=now,
-                                   new_id=env.new_id, reason="update" if update_of else "new")
+    bundle = readdress_to_provider(
+        json.loads(text),
+        recipient,
+        env.hub,
+        now=now,
+        new_id=env.new_id,
+        reason="update" if update_of else "new",
+    )
     value = to_json(bundle)
     if update_of is None:
-        await records.route_referral(referral.id, provider_id=provider.id,
-                                     authority=provider.authority_code, task=task_of(value),
-                                     now=now)
+        await records.route_referral(
+            referral.id,
+            provider_id=provider.id,
+            authority=provider.authority_code,
+            task=task_of(value),
+            now=now,
+        )
     else:
         await records.close_referral(referral.id, now=now)
         await records.record_update(update_of.id, str(referral.source_event_id), now=now)
-    messages.append(message(env.topics.provider(provider.topic), bundle,
-                            "referral-update" if update_of else "referral-new"))
+    messages.append(
+        message(
+            env.topics.provider(provider.topic),
+            bundle,
+            "referral-update" if update_of else "referral-new",
+        )
+    )
     await records.add_to_outbox(source_ref, messages, now)
 
 
-async def close(store: TriageStore, item_id: str, outcome: str, *, actor: str, reason: str,
-                now: datetime) -> None:
+async def close(
+    store: TriageStore, item_id: str, outcome: str, *, actor: str, reason: str, now: datetime
+) -> None:
     """Close a referral held for its residence without routing it (`CLOSE_OUTCOMES`), so the
     queue can be emptied; audited, and counted in the KPI report."""
     if outcome not in CLOSE_OUTCOMES:
@@ -288,9 +388,16 @@ class MatchDecided:
     pending: list[PendingMessage]
 
 
-async def decide_match(store: TriageStore, item_id: str, env: TriageEnv, *,
-                       same_person: str | None, actor: str, reason: str,
-                       now: datetime) -> MatchDecided:
+async def decide_match(
+    store: TriageStore,
+    item_id: str,
+    env: TriageEnv,
+    *,
+    same_person: str | None,
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> MatchDecided:
     """Confirm an identity review (merge into the candidate `same_person`; undoable with
     `hub person unmerge`) or reject it (`same_person` None), then release what it held: the
     newest held referral goes to the provider of its residence as one referral of the
@@ -309,10 +416,13 @@ async def decide_match(store: TriageStore, item_id: str, env: TriageEnv, *,
             if same_person not in {c["person_id"] for c in item.candidates}:
                 raise AlreadyResolved("that person is not one of the candidates")
             if (other := await records.open_review_of(same_person)) is not None:
-                raise AlreadyResolved(f"that person is under identity review {other} "
-                                      "themselves: decide that review first")
-            merge_id = await records.merge(same_person, str(item.person_id), operator=actor,
-                                           reason=reason, now=now)
+                raise AlreadyResolved(
+                    f"that person is under identity review {other} "
+                    "themselves: decide that review first"
+                )
+            merge_id = await records.merge(
+                same_person, str(item.person_id), operator=actor, reason=reason, now=now
+            )
             await _decided(records, item_id, "confirm_match", same_person, actor, reason, now)
         person = same_person or str(item.person_id)
         released = await _release(records, item_id, person, env, actor=actor, now=now)
@@ -320,8 +430,15 @@ async def decide_match(store: TriageStore, item_id: str, env: TriageEnv, *,
         return MatchDecided(merge_id, released[1], pending)
 
 
-async def _release(records: TriageRecords, review_id: str, person_id: str, env: TriageEnv, *,
-                   actor: str, now: datetime) -> tuple[str, Provider | None]:
+async def _release(
+    records: TriageRecords,
+    review_id: str,
+    person_id: str,
+    env: TriageEnv,
+    *,
+    actor: str,
+    now: datetime,
+) -> tuple[str, Provider | None]:
     """What a decided review held: (the released item, the provider it went to, if any)."""
     held = await records.held_for_review(review_id)
     if not held:
@@ -333,8 +450,9 @@ async def _release(records: TriageRecords, review_id: str, person_id: str, env: 
         assert item.referral_id is not None
         await records.close_referral(item.referral_id, now=now)
     code = preselected(newest, env.providers.authority_codes)
-    provider = env.providers.by_authority(code) if code and newest.residence_reason is None \
-        else None
+    provider = (
+        env.providers.by_authority(code) if code and newest.residence_reason is None else None
+    )
     if provider is None:  # its residence holds it: an operator routes or closes it
         await records.rehold(newest.id, newest.residence_reason or "residence_unknown")
         return newest.id, None
@@ -343,8 +461,9 @@ async def _release(records: TriageRecords, review_id: str, person_id: str, env: 
     return newest.id, provider
 
 
-async def record_reveal(store: TriageStore, item_id: str, *, actor: str, reason: str,
-                        now: datetime) -> TriageItem:
+async def record_reveal(
+    store: TriageStore, item_id: str, *, actor: str, reason: str, now: datetime
+) -> TriageItem:
     """Record that an operator saw the people's details of an identity review."""
     if not reason.strip():
         raise ValueError("a reason is required to reveal personal data")
@@ -352,8 +471,9 @@ async def record_reveal(store: TriageStore, item_id: str, *, actor: str, reason:
         item = await records.item(item_id)
         if item is None or item.reason not in IDENTITY_REVIEWS or item.referral_id is not None:
             raise AlreadyResolved("only an identity review has details to reveal")
-        await records.add_decision(item_id, "reveal", None, actor=actor,
-                                   reason=reason.strip(), now=now)
+        await records.add_decision(
+            item_id, "reveal", None, actor=actor, reason=reason.strip(), now=now
+        )
         return item
 
 

@@ -34,14 +34,19 @@ class UserRecords(Protocol):
 
     async def account(self, username: str) -> Account | None: ...
 
-    async def update(self, username: str, *, password_hash: str | None = None,
-                     role: Role | None = None, disabled: bool | None = None,
-                     end_sessions: bool = False) -> None:
+    async def update(
+        self,
+        username: str,
+        *,
+        password_hash: str | None = None,
+        role: Role | None = None,
+        disabled: bool | None = None,
+        end_sessions: bool = False,
+    ) -> None:
         """Set what is given (not None); `end_sessions` raises the session epoch."""
         ...
 
-    async def record(self, username: str, changes: list[str], actor: str, now: datetime
-                     ) -> None:
+    async def record(self, username: str, changes: list[str], actor: str, now: datetime) -> None:
         """Add the changes to the user audit."""
         ...
 
@@ -69,8 +74,16 @@ class SignedIn:
     epoch: int
 
 
-async def save_user(store: UserStore, username: str, password: str, role: Role | None,
-                    now: datetime, *, actor: str, create_only: bool = False) -> None:
+async def save_user(
+    store: UserStore,
+    username: str,
+    password: str,
+    role: Role | None,
+    now: datetime,
+    *,
+    actor: str,
+    create_only: bool = False,
+) -> None:
     """Create the user (as `role`, viewer when None), or set a new password — and the role,
     when one is given — ending their sessions (a disabled user stays disabled); recorded with
     who did it. `create_only`: UserExists when the name is taken."""
@@ -84,16 +97,28 @@ async def save_user(store: UserStore, username: str, password: str, role: Role |
         if before is not None and create_only:
             raise UserExists(f"user {username} exists already: set a new password on its row")
         new_role = role or Role(found.role)
-        await records.update(username, password_hash=password_hash, role=new_role,
-                             disabled=False if before is None else None, end_sessions=True)
+        await records.update(
+            username,
+            password_hash=password_hash,
+            role=new_role,
+            disabled=False if before is None else None,
+            end_sessions=True,
+        )
         changes = [f"created as {new_role.value}"] if before is None else ["password set"]
         if before is not None and before != new_role.value:
             changes.append(f"role {new_role.value} (was {before})")
         await _record(records, username, changes, actor[:100], now)
 
 
-async def change_user(store: UserStore, username: str, *, actor: str, now: datetime,
-                      role: Role | None = None, disabled: bool | None = None) -> None:
+async def change_user(
+    store: UserStore,
+    username: str,
+    *,
+    actor: str,
+    now: datetime,
+    role: Role | None = None,
+    disabled: bool | None = None,
+) -> None:
     """Set a user's role, or disable / enable them; ends their sessions; recorded with who
     did it."""
     async with store.transaction() as records:
@@ -104,13 +129,11 @@ async def change_user(store: UserStore, username: str, *, actor: str, now: datet
         new_role = role if role is not None and role.value != before.role else None
         if new_role is not None:
             changes.append(f"role {new_role.value} (was {before.role})")
-        now_disabled = disabled if disabled is not None and disabled != before.disabled \
-            else None
+        now_disabled = disabled if disabled is not None and disabled != before.disabled else None
         if now_disabled is not None:
             changes.append("disabled" if now_disabled else "enabled")
         if changes:
-            await records.update(username, role=new_role, disabled=now_disabled,
-                                 end_sessions=True)
+            await records.update(username, role=new_role, disabled=now_disabled, end_sessions=True)
         await _record(records, username, changes, actor[:100], now)
 
 
@@ -120,8 +143,9 @@ async def end_sessions(store: UserStore, username: str) -> None:
         await records.update(username, end_sessions=True)
 
 
-async def _record(records: UserRecords, username: str, changes: list[str], actor: str,
-                  now: datetime) -> None:
+async def _record(
+    records: UserRecords, username: str, changes: list[str], actor: str, now: datetime
+) -> None:
     if changes:
         await records.record(username, changes, actor, now)
 
@@ -139,8 +163,11 @@ async def authenticate(store: UserStore, username: str, password: str) -> Signed
     async with store.transaction() as records:
         found = await records.account(username)
     usable = found is not None and not found.disabled and bool(found.password_hash)
-    stored = found.password_hash if usable and found is not None else \
-        await asyncio.to_thread(_stand_in_hash)
+    stored = (
+        found.password_hash
+        if usable and found is not None
+        else await asyncio.to_thread(_stand_in_hash)
+    )
     matches = await asyncio.to_thread(password_matches, password, stored)
     if not (usable and matches) or found is None:
         return None
