@@ -55,6 +55,7 @@ from tests.secure_listener import open_secure_listener
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE_DIR: Path | None = None  # --profile: every `hub run` under cProfile, one file each
+STALL_SECONDS = 120.0  # a line whose referrals stop coming fails instead of waiting forever
 LOG_DIR: Path | None = None  # --hub-logs: every `hub run`'s log, one file each
 
 
@@ -221,9 +222,18 @@ async def simulated_providers(
     await consumer.start()
     await producer.start()
     answered = 0
+    loop = asyncio.get_running_loop()
+    last_progress = loop.time()
     try:
         while answered < expected:
+            if loop.time() - last_progress > STALL_SECONDS:
+                raise RuntimeError(
+                    f"{expected - answered} of {expected} referrals did not come within "
+                    f"{STALL_SECONDS:.0f}s of the last one (held in triage?)"
+                )
             batch = await consumer.getmany(timeout_ms=200, max_records=500)
+            if batch:
+                last_progress = loop.time()
             for records in batch.values():
                 for r in records:
                     if dict(r.headers).get("causation-id", b"").decode() not in causes:

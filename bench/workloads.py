@@ -5,6 +5,7 @@ to one that yields a Bundle, with provider feedback for every referral."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from dataclasses import dataclass
@@ -32,18 +33,29 @@ class Event:
 
 
 def _family(n: int, run: str) -> str:
-    return f"Bench{letters(int(run)).lower()}person{letters(n).lower()}"
+    return f"Bench{letters(int(run[:-1])).lower()}person{letters(n).lower()}"
+
+
+#: The runs of this process so far: each run's given names have an initial of their own.
+_RUNS = itertools.count()
+
+
+def _run() -> str:
+    """A run of people: a PNC id "year" of its own, and the initial of its given names."""
+    return f"{1000 + uuid.uuid4().int % 9000}{chr(ord('A') + next(_RUNS) % 26)}"
 
 
 def subject(n: int, run: str) -> dict[str, Any]:
-    """Person n of a run: people of different runs (the warm-up, the timed events) share no
-    name or date of birth, so they are never candidates for each other (the same demographics
-    under another PNC id would be an identity conflict)."""
-    born = date(1940, 1, 1) + timedelta(days=(n * 9001 + int(run) * 7) % 20000)
+    """Person n of a run. In a run no two share a date of birth (a step coprime with the
+    20,000 days); people of different runs (the warm-up, the timed events) have given names
+    of other initials. So no two are candidates for each other (one date of birth, one
+    postcode and one initial score 60: an identity review, and the referral never comes)."""
+    year, initial = run[:-1], run[-1]
+    born = date(1940, 1, 1) + timedelta(days=(n * 9001 + int(year) * 7) % 20000)
     return {
-        "pnc_id": f"{run}/{n:07d}B",
-        "custody_record_number": f"BENCH-{run}-{n}",
-        "given_name": "Bench",
+        "pnc_id": f"{year}/{n:07d}B",
+        "custody_record_number": f"BENCH-{year}-{n}",
+        "given_name": f"{initial}bench",
         "family_name": _family(n, run),
         "date_of_birth": born.isoformat(),
         "postcode": f"{DISTRICTS[n % len(DISTRICTS)]} 9ZZ",
@@ -76,7 +88,7 @@ def realistic_mix(groups: int) -> list[Event]:
     """Per person: booked in, a negative and later a positive test, released, a voluntary
     assessment offered, a probation order commenced and ended (the 8th event, the provider's
     feedback on the referral, is sent by the simulated provider once the referral is out)."""
-    run = str(1000 + uuid.uuid4().int % 9000)  # a PNC id "year" of its own per run
+    run = _run()
     events: list[Event] = []
     for n in range(groups):
         person = subject(n, run)
@@ -93,7 +105,7 @@ def realistic_mix(groups: int) -> list[Event]:
 
 
 def all_referrals(n: int) -> list[Event]:
-    run = str(1000 + uuid.uuid4().int % 9000)  # a PNC id "year" of its own per run
+    run = _run()
     return [drug_test(subject(i, run), positive=True) for i in range(n)]
 
 

@@ -40,9 +40,6 @@ def _resource(body: Json) -> FHIRAbstractModel:
     model = _RESOURCES.get(kind)
     if model is None:
         model = _RESOURCES[kind] = get_fhir_model_class(kind)
-    if kind in SHARED_RESOURCES:
-        shared: FHIRAbstractModel = _once(body, model, lambda: model.model_validate(body))
-        return shared
     return model.model_validate(_shared(body, model))
 
 
@@ -55,8 +52,6 @@ def _resource(body: Json) -> FHIRAbstractModel:
 
 #: The element types kept once validated: codes and the hub's own description, no personal data.
 SHARED_ELEMENTS = frozenset({"Coding", "CodeableConcept", "MessageHeaderSource"})
-#: Resources kept once validated: the organisations messages are addressed to.
-SHARED_RESOURCES = frozenset({"Organization"})
 _SHARED_LIMIT = 4096  # the most recently used are kept
 _VALIDATED: OrderedDict[tuple[type[Any], bytes], FHIRAbstractModel] = OrderedDict()
 #: The JSON of each kept instance, by the instance's id, once written (kept while it is).

@@ -71,5 +71,5 @@ def test_what_is_kept_is_bounded_and_holds_no_person() -> None:
         message.validated(body)
     assert len(message._VALIDATED) <= message._SHARED_LIMIT
     kinds = {model.__name__ for model, _ in message._VALIDATED}
-    assert kinds <= message.SHARED_ELEMENTS | message.SHARED_RESOURCES
+    assert kinds <= message.SHARED_ELEMENTS
     assert "Patient" not in kinds and "HumanName" not in kinds and "Identifier" not in kinds

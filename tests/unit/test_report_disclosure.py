@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from hub.adapters.postgres.indicators import INDICATORS
 from hub.adapters.postgres.report import Figure, Report
-from hub.core.disclosure import rate_text, suppressed
+from hub.core.disclosure import rate_text, suppressed, suppressed_together
 from hub.entrypoints.report.html import as_html
 from hub.entrypoints.report.render import as_csv
 
@@ -56,3 +56,45 @@ def test_the_csv_and_html_suppress_breakdowns_unless_asked_not_to() -> None:
     assert "42.0% (21 of 50)" in page and 'id="suppression"' in page
     shown = as_html(report(), datetime(2023, 4, 3, tzinfo=UTC), suppress=False)
     assert "&lt;5" not in shown and 'id="suppression"' not in shown
+
+
+def test_a_count_hidden_in_one_part_is_hidden_in_the_whole_and_the_other_parts() -> None:
+    """All assessments = statutory + voluntary and court: with only the parts' small count
+    hidden, 20 - 17 would give away the 3."""
+    found = report()
+    found.figures["assessments_completed"].by_authority = {"E08000025": 20, "E08000026": 30}
+    found.figures["statutory_assessments_completed"].by_authority = {
+        "E08000025": 17,
+        "E08000026": 22,
+    }
+    found.figures["voluntary_and_court_assessments_completed"].by_authority = {
+        "E08000025": 3,
+        "E08000026": 8,
+    }
+    rows = list(csv.DictReader(io.StringIO(as_csv(found))))
+
+    def shown(key: str) -> dict[str, str]:
+        return {
+            r["group"]: r["value"]
+            for r in rows
+            if r["indicator"] == key and r["breakdown"] == "authority"
+        }
+
+    for key in (
+        "assessments_completed",
+        "statutory_assessments_completed",
+        "voluntary_and_court_assessments_completed",
+    ):
+        assert set(shown(key).values()) == {"<5"}, (key, shown(key))
+    assert suppressed_together({"a": {"x": 3, "y": 0}}, ())["a"] == {"x": "<5", "y": "<5"}
+
+
+def test_the_trend_axis_shows_no_hidden_month() -> None:
+    found = report()
+    for key in ("assessments_completed", "referrals", "entries"):
+        found.figures[key].by_month = {"2022-04": 3, "2022-05": 200}
+    page = as_html(found, datetime(2023, 4, 3, tzinfo=UTC))
+    trends = page.split('id="monthly-trends"', 1)[1].split("</svg>", 1)[0]
+    assert ">200<" not in trends and ">100<" not in trends
+    shown = as_html(found, datetime(2023, 4, 3, tzinfo=UTC), suppress=False)
+    assert ">200<" in shown.split('id="monthly-trends"', 1)[1].split("</svg>", 1)[0]

@@ -107,3 +107,10 @@ def test_a_rate_of_few_cases_may_be_one_case_from_the_published_one(granted: int
     atr = by_name(checks(plan_for(found), found, SCALE))["atr_grant_rate"]
     assert atr.reported == granted / 9
     assert atr.ok is ok
+
+
+def test_one_case_more_is_not_allowed_when_whole_cases_can_come_close() -> None:
+    """Of 100 suitable, 32 granted is the published 32%: 31 or 33 are more than 2% off."""
+    for granted, ok in ((32, True), (31, False), (33, False)):
+        found = report(suitable_atr=100, atr_granted=granted)
+        assert by_name(checks(plan_for(found), found, SCALE))["atr_grant_rate"].ok is ok

@@ -37,7 +37,8 @@ from hub.core.audit import AuditFilters
 
 
 def _letter_person() -> Any:
-    """The person a dead letter became once a replay of it was processed (else NULL)."""
+    """The person a dead letter became once a replay of it was processed (else NULL): the
+    latest replay's, when replays of it reached different persons."""
     replays = dead_letter_actions.alias("replays")
     return (
         select(cast(inbound_events.c.person_id, String))
@@ -55,6 +56,7 @@ def _letter_person() -> Any:
             replays.c.dead_letter_id == dead_letter_actions.c.dead_letter_id,
             inbound_events.c.person_id.is_not(None),
         )
+        .order_by(replays.c.id.desc())
         .limit(1)
         .scalar_subquery()
     )

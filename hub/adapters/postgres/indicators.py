@@ -346,6 +346,29 @@ class Rate:
     definition: str
 
 
+#: Indicators that add up to one another (the same events counted whole and in parts): a
+#: breakdown's count hidden in one of them is hidden in all (`hub.core.disclosure`).
+FAMILIES: tuple[tuple[str, ...], ...] = (
+    (
+        "assessments_completed",
+        "statutory_assessments_completed",
+        "voluntary_and_court_assessments_completed",
+    ),
+    (
+        "voluntary_and_court_assessments_completed",
+        "voluntary_assessments",
+        "suitability_assessments_completed",
+    ),
+    ("statutory_assessments_completed", "required_assessments_completed"),
+    (
+        "required_assessments_requested",
+        "required_assessments_completed",
+        "required_assessments_missed",
+    ),
+    ("suitability_assessments_requested", "adjournments"),
+    ("suitable_drr_or_atr", "suitable_drr", "suitable_atr"),
+)
+
 RATES: tuple[Rate, ...] = (
     Rate(
         "assessment_rate",

@@ -16,6 +16,7 @@ from hub.entrypoints.report.render import (
     breakdowns,
     count,
     rate_of,
+    shown_by,
 )
 
 FUNNEL = ("engaged", "assessments_completed", "referrals", "entries")
@@ -65,7 +66,20 @@ def _trends(report: Report, suppress: bool) -> str:
     months = report.months()
     width, height, left, bottom, top_pad = 720, 260, 50, 30, 10
     series = [(report.figures[k], colour) for k, colour in TRENDS]
-    top = max((f.by_month.get(m, 0) for f, _ in series for m in months), default=0) or 1
+    by_month = shown_by(report, "month", months, suppress=suppress)
+    # The axis comes from what is plotted only: a hidden month's count is not on it.
+    top = (
+        max(
+            (
+                v
+                for f, _ in series
+                for v in by_month[f.indicator.key].values()
+                if isinstance(v, int)
+            ),
+            default=0,
+        )
+        or 1
+    )
     step = (width - left - 10) / max(len(months) - 1, 1)
 
     def y(value: int) -> float:
@@ -88,7 +102,7 @@ def _trends(report: Report, suppress: bool) -> str:
             f'font-size="11">{month[2:]}</text>'
         )
     for figure, colour in series:  # a suppressed month is not plotted
-        shown = suppressed({m: figure.by_month.get(m, 0) for m in months}, suppress=suppress)
+        shown = by_month[figure.indicator.key]
         points = " ".join(
             f"{left + n * step:.1f},{y(v):.1f}"
             for n, v in enumerate(shown.values())

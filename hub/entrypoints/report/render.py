@@ -10,12 +10,27 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
-from hub.adapters.postgres.indicators import RATES, Rate
+from hub.adapters.postgres.indicators import FAMILIES, RATES, Rate
 from hub.adapters.postgres.report import Report
-from hub.core.disclosure import FOOTNOTE, rate_text, suppressed
+from hub.core.disclosure import FOOTNOTE, rate_text, suppressed, suppressed_together
 
 #: Indicators shown per authority and per site in the table and the HTML page.
 BREAKDOWN_KEYS = ("engaged", "assessments_completed", "referrals", "entries", "assessments_avoided")
+
+
+def shown_by(
+    report: Report, key: str, groups: list[str] | None = None, *, suppress: bool = True
+) -> dict[str, dict[str, int | str]]:
+    """Every indicator's breakdown by `key` (authority, site or month) as it may be shown:
+    suppressed together, so that no hidden count follows from the others (`FAMILIES`); with
+    `groups`, every one of them (0 where nothing happened)."""
+    columns = {
+        k: dict(getattr(f, f"by_{key}"))
+        if groups is None
+        else {g: getattr(f, f"by_{key}").get(g, 0) for g in groups}
+        for k, f in report.figures.items()
+    }
+    return suppressed_together(columns, FAMILIES, suppress=suppress)
 
 
 def percent(value: float | None) -> str:
@@ -29,10 +44,15 @@ def rate_of(report: Report, rate: Rate) -> tuple[int, int]:
 
 def as_json(report: Report, *, suppress: bool = True) -> str:
     document = report.as_dict()
+    shown = {
+        key: shown_by(report, key, suppress=suppress) for key in ("authority", "site", "month")
+    }
     for item in document["indicators"]:
-        for key in ("by_authority", "by_site", "by_month", "by_reason"):
-            if key in item:
-                item[key] = suppressed(item[key], suppress=suppress)
+        for key in ("authority", "site", "month"):
+            if f"by_{key}" in item:
+                item[f"by_{key}"] = shown[key][item["key"]]
+        if "by_reason" in item:
+            item["by_reason"] = suppressed(item["by_reason"], suppress=suppress)
     for item, rate in zip(document["rates"], RATES, strict=True):
         item["numerator"], item["denominator"] = rate_of(report, rate)
     if suppress:
@@ -68,16 +88,19 @@ def as_csv(report: Report, *, suppress: bool = True) -> str:
     writer.writerow(
         ["number", "indicator", "breakdown", "group", "value", "numerator", "denominator"]
     )
+    shown = {
+        key: shown_by(report, key, suppress=suppress) for key in ("authority", "site", "month")
+    }
     for figure in report.figures.values():
         i = figure.indicator
         writer.writerow([i.number, i.key, "total", "", figure.total])
         for breakdown, values in (
-            ("authority", figure.by_authority),
-            ("site", figure.by_site),
-            ("month", figure.by_month),
-            ("reason", figure.by_reason),
+            ("authority", shown["authority"][i.key]),
+            ("site", shown["site"][i.key]),
+            ("month", shown["month"][i.key]),
+            ("reason", suppressed(figure.by_reason, suppress=suppress)),
         ):
-            for group, value in sorted(suppressed(values, suppress=suppress).items()):
+            for group, value in sorted(values.items()):
                 label = (
                     report.authority_names.get(group, group) if breakdown == "authority" else group
                 )
@@ -138,16 +161,8 @@ class Breakdown:
     def rows(self, report: Report, *, suppress: bool = True) -> list[tuple[str, list[int | str]]]:
         """(label, the BREAKDOWN_KEYS indicators' values for the group) per group, each
         indicator's column with its small counts suppressed unless `suppress` is False."""
-        columns = [
-            suppressed(
-                {
-                    group: getattr(report.figures[k], f"by_{self.key}").get(group, 0)
-                    for group, _ in self.groups
-                },
-                suppress=suppress,
-            )
-            for k in BREAKDOWN_KEYS
-        ]
+        shown = shown_by(report, self.key, [g for g, _ in self.groups], suppress=suppress)
+        columns = [shown[k] for k in BREAKDOWN_KEYS]
         return [(label, [column[group] for column in columns]) for group, label in self.groups]
 
 
