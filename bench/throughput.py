@@ -491,7 +491,8 @@ async def main(
     if only and "tls" in only:
         only = {*only, "referrals"}  # what the TLS line is beside, in the same run
     done: dict[str, Line] = {}
-    referrals = max(groups, 500)
+    # Three times the people of the mix: a line of a few seconds is mostly noise.
+    referrals = max(3 * groups, 500)
     for key, line in [
         # The paced line first: its latency is not disturbed by the log and database clean-up
         # that heavy lines leave behind on the same machine.
