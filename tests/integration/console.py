@@ -92,3 +92,12 @@ async def login(client: httpx.AsyncClient, user: str) -> str:
     )
     assert answer.status_code == 303, answer.text
     return csrf_of((await client.get("/")).text)
+
+
+def audit_rows(page: str) -> list[dict[str, str]]:
+    body = page.split('id="audit"', 1)[1].split("</table>", 1)[0]
+    rows = []
+    for row in re.findall(r'<tr class="entry".*?</tr>', body, re.S):
+        cells = dict(re.findall(r'<td class="(\w+)">(.*?)</td>', row, re.S))
+        rows.append({k: re.sub(r"<[^>]+>|\s+", " ", v).strip() for k, v in cells.items()})
+    return rows

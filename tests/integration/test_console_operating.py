@@ -22,7 +22,7 @@ from hub.service.operations import deadletters as dl
 from hub.service.operations.users import save_user
 from tests.conftest import Services
 from tests.factories import drug_test_event, encode
-from tests.integration.console import PASSWORD, Ops, login
+from tests.integration.console import PASSWORD, Ops, audit_rows, login
 from tests.kafka_helpers import poll_until, produce, wait_until_committed
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -42,15 +42,6 @@ async def dead_letters_of(hub: Hub, services: Services, values: list[bytes]) -> 
 def ids_in(page: str, table: str) -> list[int]:
     body = page.split(f'id="{table}"', 1)[1].split("</table>", 1)[0]
     return [int(i) for i in re.findall(r'href="/dead-letters/([0-9]+)"', body)]
-
-
-def audit_rows(page: str) -> list[dict[str, str]]:
-    body = page.split('id="audit"', 1)[1].split("</table>", 1)[0]
-    rows = []
-    for row in re.findall(r'<tr class="entry".*?</tr>', body, re.S):
-        cells = dict(re.findall(r'<td class="(\w+)">(.*?)</td>', row, re.S))
-        rows.append({k: re.sub(r"<[^>]+>|\s+", " ", v).strip() for k, v in cells.items()})
-    return rows
 
 
 async def actions(hub: Hub) -> list[Any]:

@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import urllib.request
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,7 +42,7 @@ from hub.service.operations import deadletters as dl
 from hub.service.operations.users import authenticate, change_user, save_user
 from tests.conftest import ROOT, Services
 from tests.factories import drug_test_event, encode
-from tests.integration.console import PASSWORD, Ops, csrf_of, login
+from tests.integration.console import PASSWORD, Ops, audit_rows, csrf_of, login
 from tests.kafka_helpers import (
     poll_until,
     poll_until_sync,
@@ -235,6 +236,13 @@ async def test_a_triaged_referral_is_routed_by_an_operator(
         decision = (await conn.execute(select(triage_decisions))).one()
     assert (referral.provider_id, referral.status) == ("walsall", "active")
     assert (decision.decision, decision.actor) == ("route", "otto")
+    # The audit finds the decision by the person it was about, and by no other.
+    about = await ops.client.get("/audit", params={"person": str(referral.person_id)})
+    assert [(r["action"], r["person"]) for r in audit_rows(about.text)] == [
+        ("route", str(referral.person_id))
+    ]
+    other = await ops.client.get("/audit", params={"person": str(uuid.uuid4())})
+    assert audit_rows(other.text) == []
     assert (
         await ops.client.post(
             f"/triage/{item.group(1)}/route",
