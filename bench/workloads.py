@@ -32,25 +32,32 @@ class Event:
     key: bytes | None = None
 
 
-def _family(n: int, run: str) -> str:
-    return f"Bench{letters(int(run[:-1])).lower()}person{letters(n).lower()}"
+@dataclass(frozen=True)
+class Run:
+    """A run of people: a PNC id "year" of its own, and the initial of its given names."""
+
+    year: str
+    initial: str
+
+
+def _family(n: int, run: Run) -> str:
+    return f"Bench{letters(int(run.year)).lower()}person{letters(n).lower()}"
 
 
 #: The runs of this process so far: each run's given names have an initial of their own.
 _RUNS = itertools.count()
 
 
-def _run() -> str:
-    """A run of people: a PNC id "year" of its own, and the initial of its given names."""
-    return f"{1000 + uuid.uuid4().int % 9000}{chr(ord('A') + next(_RUNS) % 26)}"
+def _run() -> Run:
+    return Run(str(1000 + uuid.uuid4().int % 9000), chr(ord("A") + next(_RUNS) % 26))
 
 
-def subject(n: int, run: str) -> dict[str, Any]:
+def subject(n: int, run: Run) -> dict[str, Any]:
     """Person n of a run. In a run no two share a date of birth (a step coprime with the
     20,000 days); people of different runs (the warm-up, the timed events) have given names
     of other initials. So no two are candidates for each other (one date of birth, one
     postcode and one initial score 60: an identity review, and the referral never comes)."""
-    year, initial = run[:-1], run[-1]
+    year, initial = run.year, run.initial
     born = date(1940, 1, 1) + timedelta(days=(n * 9001 + int(year) * 7) % 20000)
     return {
         "pnc_id": f"{year}/{n:07d}B",
