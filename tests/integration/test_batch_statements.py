@@ -15,7 +15,7 @@ from hub.adapters.postgres.schema import dead_letters, inbound_events, outbox, p
 from hub.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from hub.bootstrap import build_processor
 from hub.core.providers import load_providers
-from hub.core.registry import PendingMessage
+from hub.core.registry import Needs, PendingMessage
 from hub.core.topics import Topics
 from hub.service.batch import BatchProcessor
 from hub.settings import Settings
@@ -167,5 +167,69 @@ async def test_a_person_merged_under_a_batch_makes_it_read_again(database_url: s
             with pytest.raises(StaleRead) as raised:
                 await uow.load(needs)
         assert is_transient(raised.value)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_row_the_database_refuses_in_a_copy_is_isolated(database_url: str) -> None:
+    """New rows are written by COPY. A row PostgreSQL refuses (here a CHECK added for the test)
+    fails the batch's COPY as a storage refusal, not a crash: the batch is processed again one
+    record at a time, that record is dead-lettered and its neighbours are stored."""
+    processor, _, engine = _processor(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql(
+                "ALTER TABLE inbound_events ADD CONSTRAINT refused_site "
+                "CHECK (site IS DISTINCT FROM 'Refused custody suite')"
+            )
+        refused = drug_test_event(postcode="B12 9ZZ", with_nhs=False)
+        refused["source"] = {**refused["source"], "site": "Refused custody suite"}
+        batch = [
+            drug_test_event(postcode="B12 9ZZ", with_nhs=False),
+            refused,
+            drug_test_event(postcode="B12 9ZZ", with_nhs=False),
+        ]
+        outcomes = await processor.process_batch(
+            [record("custody.events.v1", encode(e)) for e in batch]
+        )
+        assert [o.outcome for o in outcomes] == ["referred", "dead_letter:unmappable", "referred"]
+        async with engine.connect() as conn:
+            stored = (await conn.execute(select(inbound_events.c.event_id))).scalars().all()
+            letter = (await conn.execute(select(dead_letters))).one()
+        assert sorted(stored) == sorted(str(e["event_id"]) for e in (batch[0], batch[2]))
+        assert letter.error_class == "IntegrityError"
+        assert "Refused" not in (letter.error_message or "")
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_lost_during_a_copy_is_transient(database_url: str) -> None:
+    """A COPY whose connection is cut raises SQLAlchemy's OperationalError (as any other
+    statement would), which the failure policy retries rather than dead-letters."""
+    from hub.adapters.faults import is_transient
+
+    engine = create_engine(database_url)
+    try:
+        failures: list[BaseException] = []
+
+        async def cut_during_copy() -> None:
+            async with PostgresUnitOfWork(engine, lambda: datetime.now(UTC)) as uow:
+                registry = await uow.load(Needs())
+                pid = (await uow._run(select(func.pg_backend_pid()))).scalar_one()
+                async with engine.connect() as other:
+                    await other.execute(select(func.pg_terminate_backend(pid)))
+                registry.insert("persons", id=str(uuid.uuid4()))
+                try:
+                    await uow.commit(registry, [])
+                except Exception as error:
+                    failures.append(error)
+                    raise
+
+        with pytest.raises(Exception) as escaped:  # noqa: PT011 - any error, if transient
+            await cut_during_copy()
+        # The COPY's own error, and what leaves the unit of work (its rollback fails too).
+        assert [type(f).__name__ for f in failures] == ["OperationalError"]
+        assert is_transient(failures[0])
+        assert is_transient(escaped.value), type(escaped.value)
     finally:
         await engine.dispose()

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.adapters.faults import StaleRead
 from hub.adapters.postgres.arrays import any_of, unnest_rows
+from hub.adapters.postgres.copy import copy_rows, shapes
 from hub.adapters.postgres.journal import decode_row, outbox_row, seems, storable
 from hub.adapters.postgres.postcodes import compact
 from hub.adapters.postgres.schema import (
@@ -421,11 +422,15 @@ class PostgresUnitOfWork:
             raise ValueError(f"no insert order for {sorted(unknown)}")
         for name in INSERT_ORDER:
             new_rows = writes.inserts.get(name)
-            if new_rows:
-                statement = insert(metadata.tables[name])
-                if name in IDEMPOTENT:
-                    statement = statement.on_conflict_do_nothing()
-                await self._run(statement, new_rows)
+            if not new_rows:
+                continue
+            if name in IDEMPOTENT:
+                await self._run(insert(metadata.tables[name]).on_conflict_do_nothing(), new_rows)
+                continue
+            for columns, rows in shapes(new_rows).items():
+                assert self._conn is not None, "the unit of work is not open"
+                self.statements += 1
+                await copy_rows(self._conn, metadata.tables[name], columns, rows)
         await self._apply_updates(writes.updates)
         now = self._clock()
         queued = list(writes.outbox)
