@@ -4,11 +4,12 @@ never anything else; and no reason quotes a personal value."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 
 from hub.core.contracts.catalogue import ALL_EVENT_TYPES
-from hub.core.contracts.parse import parse_event
+from hub.core.contracts.parse import _parse_carefully, parse_event
 from hub.core.failures import Reason, Rejected
 from tests.mutations import VALID, corrupted
 
@@ -50,3 +51,32 @@ def test_every_example_parses_to_its_own_type() -> None:
     for message in VALID.values():
         event = parse_event(json.dumps(message).encode(), ALL_EVENT_TYPES)
         assert event.event_type == message["event_type"]
+
+
+def _verdict(parse: Any, value: bytes) -> Any:
+    try:
+        return parse(value, ALL_EVENT_TYPES).model_dump()
+    except Rejected as rejected:
+        return (rejected.stage, rejected.reason, rejected.message)
+
+
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(corrupted())
+def test_the_fast_way_and_the_careful_way_agree(case: tuple[str, bytes]) -> None:
+    """`parse_event` reads a message once with orjson and falls back to the step-by-step
+    parse for anything refused; on every damaged message both give the same event or the same
+    refusal (reason and message)."""
+    _, value = case
+    assert _verdict(parse_event, value) == _verdict(_parse_carefully, value)
+
+
+def test_what_only_orjson_refuses_gets_the_careful_verdict() -> None:
+    """A lone surrogate escape and a number too large for a float are valid JSON to the
+    standard library but not to orjson: they get the careful way's verdict (the contract's
+    verdict: the contract refuses the escape, and the field the number sits in)."""
+    base = next(m for m in VALID.values() if m["event_type"] == "custody.booked_in")
+    lone = json.dumps({**base, "source": {**base["source"], "site": "Site \ud800"}}).encode()
+    huge = json.dumps(base).encode().replace(b'"schema_version"', b'"x": 1e400, "schema_version"')
+    for value, reason in ((lone, Reason.CONTRACT_VIOLATION), (huge, Reason.CONTRACT_VIOLATION)):
+        assert _verdict(parse_event, value) == _verdict(_parse_carefully, value)
+        assert _verdict(parse_event, value)[1] == reason
