@@ -53,6 +53,11 @@ def _resource(body: Json) -> FHIRAbstractModel:
 #: The element types kept once validated: codes and the hub's own description, no personal data.
 SHARED_ELEMENTS = frozenset({"Coding", "CodeableConcept", "MessageHeaderSource"})
 _SHARED_LIMIT = 4096  # the most recently used are kept
+#: Element types that recur within one message only (a reference to an entry's `urn:uuid`,
+#: which is new in every message): validated once per message, kept for that message only.
+MESSAGE_ELEMENTS = frozenset({"Reference"})
+#: While a message is validated: its elements of a `MESSAGE_ELEMENTS` type, by their JSON.
+_IN_MESSAGE: dict[tuple[type[Any], bytes], FHIRAbstractModel] | None = None
 _VALIDATED: OrderedDict[tuple[type[Any], bytes], FHIRAbstractModel] = OrderedDict()
 #: The JSON of each kept instance, by the instance's id, once written (kept while it is).
 _KEPT_JSON: dict[int, Json | None] = {}
@@ -116,6 +121,8 @@ def _shared(body: Json, model: type[Any]) -> Json:
 def _one(value: Any, element: type[FHIRAbstractModel]) -> Any:
     if not isinstance(value, dict):
         return value
+    if element.__name__ in MESSAGE_ELEMENTS and _IN_MESSAGE is not None:
+        return _in_message(value, element, _IN_MESSAGE)
     if element.__name__ not in SHARED_ELEMENTS:
         return _shared(value, element)
 
@@ -126,6 +133,26 @@ def _one(value: Any, element: type[FHIRAbstractModel]) -> Any:
             return None
 
     return _once(value, element, validate) or value
+
+
+def _in_message(
+    value: Json,
+    element: type[FHIRAbstractModel],
+    seen: dict[tuple[type[Any], bytes], FHIRAbstractModel],
+) -> Any:
+    """The instance this JSON became earlier in the message, or made now."""
+    try:
+        key = (element, orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
+    except TypeError:  # not plain JSON: validated where it is
+        return _shared(value, element)
+    found = seen.get(key)
+    if found is None:
+        try:
+            found = element.model_validate(_shared(value, element))
+        except ValueError:  # reported in its place by the validation around it
+            return value
+        seen[key] = found
+    return found
 
 
 def _once(value: Json, model: type[Any], validate: Callable[[], Any]) -> Any:
@@ -157,11 +184,16 @@ def validated_resource(body: Json) -> Json:
 def validated(body: Json) -> FhirMessage:
     """Validate a Bundle given as JSON; raises (pydantic ValidationError) when it is invalid.
     Each entry's resource is validated by its own model, then the Bundle around them."""
-    entries = [
-        {**entry, "resource": _resource(entry["resource"])} if "resource" in entry else entry
-        for entry in body.get("entry", ())
-    ]
-    return FhirMessage(Bundle.model_validate({**body, "entry": entries}))
+    global _IN_MESSAGE  # noqa: PLW0603 - one message at a time (validation never awaits)
+    _IN_MESSAGE = {}
+    try:
+        entries = [
+            {**entry, "resource": _resource(entry["resource"])} if "resource" in entry else entry
+            for entry in body.get("entry", ())
+        ]
+        return FhirMessage(Bundle.model_validate({**body, "entry": entries}))
+    finally:
+        _IN_MESSAGE = None
 
 
 #: Per FHIR type: (JSON key, field, is primitive, extension field, extension JSON key).
