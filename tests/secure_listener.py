@@ -17,7 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaConnectionError
 from pydantic import SecretStr
 
-from hub.adapters.kafka.acls import apply_plan, upsert_scram_users
+from hub.adapters.kafka.acls import apply_plan, delete_scram_users, upsert_scram_users
 from hub.adapters.kafka.topics import create_topics
 from hub.core.access import Changes, Principals, access_plan
 from hub.core.providers import ProviderDirectory, load_providers
@@ -60,9 +60,10 @@ class SecureBroker:
         )
 
     async def close(self, bootstrap: str) -> None:
-        """Remove every grant of this deployment's principals (their credentials then allow
-        nothing); for a broker that outlives the run."""
+        """Remove every grant of this deployment's principals and their credentials; for a
+        broker that outlives the run (the dev broker keeps no user of a run that ended)."""
         await apply_plan(bootstrap, (), self.principals)
+        await delete_scram_users(bootstrap, self.passwords)
 
 
 async def open_secure_listener(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -33,8 +34,10 @@ DENIED = (TopicAuthorizationFailedError, GroupAuthorizationFailedError)
 
 
 @pytest.fixture
-async def broker(services: Services, topic_prefix: str) -> SecureBroker:
-    return await secure_broker(services, topic_prefix)
+async def broker(services: Services, topic_prefix: str) -> AsyncIterator[SecureBroker]:
+    opened = await secure_broker(services, topic_prefix)
+    yield opened
+    await opened.close(services.bootstrap)  # idempotent: a test may have closed it already
 
 
 async def refused_metadata(client: Any, topic: str) -> None:
@@ -227,6 +230,30 @@ async def test_a_wrong_password_is_refused(
     with pytest.raises(KafkaConnectionError):
         await topics_seen_with("not-the-password")
     assert any("Authentication failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_closing_the_deployment_removes_its_credentials(
+    services: Services, broker: SecureBroker
+) -> None:
+    """`close` removes the run's grants and its SCRAM credentials, so a broker that outlives
+    the run (the dev broker under the bench) keeps no user of it; closing again is harmless."""
+
+    async def authenticates() -> bool:
+        admin = AIOKafkaAdminClient(**broker.client(broker.principals.hub), request_timeout_ms=5000)
+        try:
+            await admin.start()
+            return True
+        except KafkaConnectionError:
+            return False
+        finally:
+            await admin.close()
+
+    assert await authenticates()
+    await broker.close(services.bootstrap)
+    async with asyncio.timeout(30):  # the deletion reaches the listener from the metadata log
+        while await authenticates():
+            await asyncio.sleep(0.5)
+    await broker.close(services.bootstrap)
 
 
 async def test_the_hub_as_its_principal_on_the_secure_listener(

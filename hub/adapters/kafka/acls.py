@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
@@ -26,6 +26,8 @@ _RESOURCE = {Resource.TOPIC: 2, Resource.GROUP: 3}
 _PATTERN = {Pattern.LITERAL: 3, Pattern.PREFIXED: 4}
 _OPERATION = {Operation.READ: 3, Operation.WRITE: 4, Operation.CREATE: 5, Operation.DESCRIBE: 8}
 _ANY, _ALLOW, _SCRAM_SHA_512 = 1, 3, 2
+#: RESOURCE_NOT_FOUND: a credential to delete that is not there.
+_RESOURCE_NOT_FOUND = 91
 #: SCRAM iterations (Kafka accepts 4096 to 16384 for SCRAM-SHA-512).
 ITERATIONS = 8192
 
@@ -113,12 +115,28 @@ async def upsert_scram_users(kafka: KafkaAccess | str, passwords: Mapping[str, s
     for user, password in passwords.items():
         salt = secrets.token_bytes(32)
         upsertions.append((user, _SCRAM_SHA_512, ITERATIONS, salt, salted_password(password, salt)))
+    await _alter_scram(kafka, AlterUserScramCredentials(upsertions))
+
+
+async def delete_scram_users(kafka: KafkaAccess | str, users: Iterable[str]) -> None:
+    """Delete each user's SCRAM-SHA-512 credential (a user that has none is not an error:
+    deleting is safe to repeat)."""
+    deletions = [(user, _SCRAM_SHA_512) for user in users]
+    if deletions:
+        await _alter_scram(
+            kafka, AlterUserScramCredentials([], deletions), ignore=_RESOURCE_NOT_FOUND
+        )
+
+
+async def _alter_scram(
+    kafka: KafkaAccess | str, request: AlterUserScramCredentials, *, ignore: int = 0
+) -> None:
     admin = AIOKafkaAdminClient(**client_options(kafka), request_timeout_ms=15000)
     await admin.start()
     try:
-        response = await _send(admin, AlterUserScramCredentials(upsertions))
+        response = await _send(admin, request)
         for user, error_code, message, _ in response.results:
-            if error_code:
+            if error_code and error_code != ignore:
                 raise for_code(error_code)(f"{user}: {message}")
     finally:
         await admin.close()

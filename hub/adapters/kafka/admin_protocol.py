@@ -111,15 +111,25 @@ _AlterRequest = AlterUserScramCredentialsRequest_v0
 
 
 class AlterUserScramCredentials(Request[_AlterRequest]):  # type: ignore[misc]
-    """Upsert SCRAM credentials: (user, mechanism, iterations, salt, salted password). The
-    password itself never leaves this process (the broker stores the salted form)."""
+    """Upsert SCRAM credentials: (user, mechanism, iterations, salt, salted password); and
+    delete others: (user, mechanism). The password itself never leaves this process (the
+    broker stores the salted form)."""
 
     API_KEY = 51
 
-    def __init__(self, upsertions: list[tuple[str, int, int, bytes, bytes]]) -> None:
+    def __init__(
+        self,
+        upsertions: list[tuple[str, int, int, bytes, bytes]],
+        deletions: list[tuple[str, int]] | None = None,
+    ) -> None:
         self._upsertions = upsertions
+        self._deletions = deletions or []
 
     def build(
         self, request_struct_class: type[AlterUserScramCredentialsRequest_v0]
     ) -> AlterUserScramCredentialsRequest_v0:
-        return request_struct_class([], [(*upsertion, {}) for upsertion in self._upsertions], {})
+        return request_struct_class(
+            [(*deletion, {}) for deletion in self._deletions],
+            [(*upsertion, {}) for upsertion in self._upsertions],
+            {},
+        )
