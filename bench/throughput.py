@@ -2,7 +2,7 @@
 passthroughs in the same run (`make bench`).
 
     python -m bench.throughput [--groups 3000] [--paced-seconds 10] [--only mix,tls]
-                               [--profile DIR]
+                               [--rounds N] [--profile DIR] [--hub-logs DIR]
 
 Uses the local dev services (`hub dev up`) unless HUB_KAFKA_BOOTSTRAP / HUB_DATABASE_URL are
 set. Every line gets its own topics, consumer group and a fresh database. Each run starts its
@@ -535,10 +535,10 @@ async def main(
     url: str,
     only: set[str] | None = None,
     secure: SecureListener | None = None,
+    rounds: int = 1,
 ) -> None:
     started = time.monotonic()
-    mix = realistic_mix(groups)
-    total_mix = len(mix) + groups
+    total_mix = 8 * groups
     print(
         f"realistic mix: {groups} people, {total_mix} events (7 recorded-only : 1 Bundle, "
         f"with feedback); {base.topic_partitions} partitions; batch up to "
@@ -555,6 +555,33 @@ async def main(
         only = {*only, "referrals"}  # what the TLS line is beside, in the same run
     if only and "two" in only:
         only = {*only, "mix"}  # what the two processes are beside, in the same run
+    ran: list[dict[str, Line]] = []
+    for number in range(rounds):
+        if rounds > 1:
+            print(f"-- round {number + 1} of {rounds}", flush=True)
+        ran.append(
+            await _hub_lines(groups, paced_seconds, base, bootstrap, url, only, secure, ceiling)
+        )
+    if rounds > 1:
+        _medians(ran, ceiling)
+    print(f"(whole run {time.monotonic() - started:.0f} s)")
+
+
+#: Lines printed beside another line of the same round: (that line, what to call it).
+BESIDE = {"tls": ("referrals", "PLAINTEXT"), "two": ("mix", "one process")}
+
+
+async def _hub_lines(
+    groups: int,
+    paced_seconds: int,
+    base: Settings,
+    bootstrap: str,
+    url: str,
+    only: set[str] | None,
+    secure: SecureListener | None,
+    ceiling: Line,
+) -> dict[str, Line]:
+    """One round of the hub lines (each on new events, topics and a fresh database)."""
     done: dict[str, Line] = {}
     # As many all-referral events as the mix has people (three Bundles for each of the mix's
     # eight events would take longer than the mix for no more certainty).
@@ -571,7 +598,7 @@ async def main(
                 200.0,
             ),
         ),
-        ("mix", ("hub, realistic mix", mix, 1, None)),
+        ("mix", ("hub, realistic mix", realistic_mix(groups), 1, None)),
         ("referrals", ("hub, all-referral custody events", all_referrals(referrals), 1, None)),
         ("two", ("two hub processes, realistic mix", realistic_mix(groups), 2, None)),
         ("tls", ("hub on SASL_SSL, all-referral events", all_referrals(referrals), 1, None)),
@@ -598,12 +625,33 @@ async def main(
             warm_up=warm,
             secure=secure if key == "tls" else None,
         )
-        beside = {"tls": ("referrals", "PLAINTEXT"), "two": ("mix", "one process")}.get(key)
+        beside = BESIDE.get(key)
         print(
             done[key].text(ceiling.rate, (done[beside[0]], beside[1]) if beside else None),
             flush=True,
         )
-    print(f"(whole run {time.monotonic() - started:.0f} s)")
+    return done
+
+
+def _medians(ran: list[dict[str, Line]], ceiling: Line) -> None:
+    """Each hub line's median rate over the rounds, and the median of each round's ratio to
+    the line it is beside."""
+    print(f"-- medians of {len(ran)} rounds", flush=True)
+    for key in ran[0]:
+        lines = [r[key] for r in ran]
+        rates = [line.rate for line in lines]
+        text = (
+            f"{lines[0].name:<40} {statistics.median(rates):8.1f} events/s median "
+            f"({', '.join(f'{r:.0f}' for r in rates)})   "
+            f"{statistics.median(rates) / ceiling.rate:5.2f} x ceiling"
+        )
+        if (beside := BESIDE.get(key)) is not None:
+            ratios = [r[key].rate / r[beside[0]].rate for r in ran]
+            text += (
+                f"   {statistics.median(ratios):5.2f} x {beside[1]} "
+                f"({', '.join(f'{q:.2f}' for q in ratios)})"
+            )
+        print(text, flush=True)
 
 
 if __name__ == "__main__":
@@ -617,6 +665,12 @@ if __name__ == "__main__":
     # the last referrals' feedback; two processes then measured 0.82-1.09 x one, at 3,000 1.9 x.
     parser.add_argument("--groups", type=int, default=3000, help="people in the realistic mix")
     parser.add_argument("--paced-seconds", type=int, default=10)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run the hub lines this many times, then print each line's median",
+    )
     parser.add_argument(
         "--only",
         default="",
@@ -663,5 +717,6 @@ if __name__ == "__main__":
             database,
             set(filter(None, options.only.split(","))),
             listener,
+            options.rounds,
         )
     )
