@@ -11,7 +11,14 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.adapters.postgres.db import create_engine
-from hub.adapters.postgres.schema import dead_letters, inbound_events, outbox, persons, referrals
+from hub.adapters.postgres.schema import (
+    dead_letters,
+    inbound_events,
+    outbox,
+    persons,
+    referrals,
+    triage_items,
+)
 from hub.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from hub.bootstrap import build_processor
 from hub.core.providers import load_providers
@@ -231,5 +238,92 @@ async def test_a_connection_lost_during_a_copy_is_transient(database_url: str) -
         assert [type(f).__name__ for f in failures] == ["OperationalError"]
         assert is_transient(failures[0])
         assert is_transient(escaped.value), type(escaped.value)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_review_and_its_held_referral_after_a_triaged_one_are_one_copy_each(
+    database_url: str,
+) -> None:
+    """Rows of one table written by different rules may give their columns in another order
+    (a referral held for residence, then an identity review and the referral it holds, which
+    refers to the review). They are copied in the batch's order, so the batch is stored in
+    its one transaction, not refused and redone one record at a time."""
+    processor, made, engine = _processor(database_url)
+    try:
+        unplaced = drug_test_event(postcode=None, with_nhs=False)
+        known = drug_test_event(postcode="B12 9ZZ", with_nhs=False, given_name="Jonathan")
+        subject = known["subject"]
+        alike = drug_test_event(
+            postcode="B12 9ZZ",
+            with_nhs=False,
+            given_name="Jonathon",
+            family_name=subject["family_name"],
+            date_of_birth=subject["date_of_birth"],
+        )
+        batch = [unplaced, known, alike]
+        outcomes = await processor.process_batch(
+            [record("custody.events.v1", encode(e)) for e in batch]
+        )
+        assert [o.outcome for o in outcomes] == ["triaged", "referred", "triaged"]
+        assert len(made) == 1  # one unit of work: the batch was not redone record by record
+        async with engine.connect() as conn:
+            held = (await conn.execute(select(triage_items.c.review_id))).scalars().all()
+        assert sum(r is not None for r in held) == 1  # the held referral names its review
+    finally:
+        await engine.dispose()
+
+
+async def test_a_json_none_is_stored_as_json_null(database_url: str) -> None:
+    """A JSONB value None is JSON `null`, as SQLAlchemy's JSONB type (and the updates) store
+    it: one form in the column, whichever way the row was written."""
+    processor, _, engine = _processor(database_url)
+    try:
+        outcomes = await processor.process_batch(
+            [record("custody.events.v1", v) for v in _recorded(3)]
+        )
+        assert {o.outcome for o in outcomes} == {"recorded"}
+        async with engine.connect() as conn:
+            forms = (
+                (
+                    await conn.execute(
+                        select(func.coalesce(func.jsonb_typeof(inbound_events.c.facts), "SQL NULL"))
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert "SQL NULL" not in forms, forms
+    finally:
+        await engine.dispose()
+
+
+async def test_a_refused_copy_does_not_quote_the_row(database_url: str) -> None:
+    """PostgreSQL's message for a refused COPY quotes the row (its CONTEXT); the error the
+    hub raises names the class and SQLSTATE only, so no person's value reaches a log."""
+    from sqlalchemy.exc import DBAPIError
+
+    engine = create_engine(database_url)
+    family = "Toolongsynthetic" * 10  # longer than the column allows
+    try:
+        async with PostgresUnitOfWork(engine, lambda: datetime.now(UTC)) as uow:
+            registry = await uow.load(Needs())
+            person = str(uuid.uuid4())
+            registry.insert("persons", id=person)
+            registry.insert(
+                "person_demographics",
+                person_id=person,
+                given_name="Synth",
+                family_name=family,
+                date_of_birth=datetime(1980, 1, 1).date(),
+                postcode=None,
+                nhs_number=None,
+                source_event_id=str(uuid.uuid4()),
+            )
+            with pytest.raises(DBAPIError) as raised:
+                await uow.commit(registry, [])
+        assert "StringDataRightTruncation" in str(raised.value)
+        assert "Toolong" not in str(raised.value)
+        assert raised.value.__cause__ is None and raised.value.__suppress_context__
     finally:
         await engine.dispose()

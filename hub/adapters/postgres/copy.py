@@ -1,4 +1,5 @@
-"""Bulk inserts by COPY: a batch's new rows of one table in one statement.
+"""Bulk inserts by COPY: a batch's new rows of one table in one statement per run of rows that
+give the same columns.
 
 `COPY … FROM STDIN` on the unit of work's own connection (its transaction): the rows are
 formatted by psycopg's C code, about a third of the client time of an `executemany` of the same
@@ -10,7 +11,6 @@ policy tells a lost connection (transient) from a value that cannot be stored (i
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import psycopg
@@ -22,18 +22,29 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
-def shapes(rows: list[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
-    """The rows grouped by the columns they give (a column left out gets its default)."""
-    grouped: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+def shapes(rows: list[dict[str, Any]]) -> list[tuple[tuple[str, ...], list[dict[str, Any]]]]:
+    """The rows in their order, cut into runs that give the same columns (a column left out
+    gets its default). Each run is one COPY; the runs keep the rows' order, so a row that
+    refers to an earlier row of its table (a review's held referral) comes after it, as it
+    did when each row was its own INSERT."""
+    runs: list[tuple[tuple[str, ...], list[dict[str, Any]]]] = []
     for row in rows:
-        grouped[tuple(row)].append(row)
-    return grouped
+        columns = tuple(sorted(row))
+        if runs and runs[-1][0] == columns:
+            runs[-1][1].append(row)
+        else:
+            runs.append((columns, [row]))
+    return runs
 
 
 async def copy_rows(
     conn: AsyncConnection, table: Table, columns: tuple[str, ...], rows: list[dict[str, Any]]
 ) -> None:
-    """COPY `rows` (each giving exactly `columns`) into `table`, in the open transaction."""
+    """COPY `rows` (each giving exactly `columns`) into `table`, in the open transaction.
+
+    A JSONB value `None` is stored as JSON `null`, as SQLAlchemy's JSONB type stores it (and
+    as the updates do). A failure names its class and SQLSTATE only: PostgreSQL's message for
+    a COPY quotes the row it refused (its CONTEXT), and values are people's data."""
     json = {c for c in columns if isinstance(table.c[c].type, JSONB)}
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
@@ -43,14 +54,10 @@ async def copy_rows(
     try:
         async with raw.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
-                await copy.write_row(
-                    [
-                        Jsonb(v) if c in json and v is not None else v
-                        for c, v in zip(columns, row.values(), strict=True)
-                    ]
-                )
+                await copy.write_row([Jsonb(row[c]) if c in json else row[c] for c in columns])
     except psycopg.Error as error:
-        # Without the values: `hide_parameters`, as the engine's own statements.
+        # The same class (so the failure policy classifies it as before), without the values.
+        bare = type(error)(f"{type(error).__name__} (SQLSTATE {error.sqlstate or '-'})")
         raise DBAPIError.instance(
-            f"COPY {table.name}", None, error, psycopg.Error, hide_parameters=True
-        ) from error
+            f"COPY {table.name}", None, bare, psycopg.Error, hide_parameters=True
+        ) from None

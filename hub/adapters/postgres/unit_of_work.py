@@ -427,7 +427,7 @@ class PostgresUnitOfWork:
             if name in IDEMPOTENT:
                 await self._run(insert(metadata.tables[name]).on_conflict_do_nothing(), new_rows)
                 continue
-            for columns, rows in shapes(new_rows).items():
+            for columns, rows in shapes(new_rows):
                 assert self._conn is not None, "the unit of work is not open"
                 self.statements += 1
                 await copy_rows(self._conn, metadata.tables[name], columns, rows)

@@ -23,8 +23,8 @@ def parse_event(value: bytes, catalogue: Mapping[str, type[Event]]) -> Event:
     """Decode, choose the contract by `event_type`, and validate the whole message.
 
     Most messages are valid: they are read once by orjson, which refuses everything the
-    standard library's reader refuses (and more: lone surrogates, numbers beyond 64 bits or
-    infinite), and validated by their contract. Anything else takes the careful way, which
+    standard library's reader refuses (and more: lone surrogate escapes, infinite
+    numbers), and validated by their contract. Anything else takes the careful way, which
     says precisely why it is refused (or accepts what only orjson refused)."""
     try:
         raw = orjson.loads(value)
