@@ -305,4 +305,11 @@ def operator_producer(kafka: KafkaAccess | str, **options: Any) -> AIOKafkaProdu
 
 
 def triage_env(settings: Settings, providers: ProviderDirectory, topics: Topics) -> TriageEnv:
-    return TriageEnv(providers, topics, hub_identity(settings), settings.endpoint_base, new_uuid)
+    return TriageEnv(
+        providers,
+        topics,
+        hub_identity(settings),
+        settings.endpoint_base,
+        new_uuid,
+        timedelta(days=settings.assessment_validity_days),
+    )

@@ -40,6 +40,16 @@ def provider_recipient(provider: Provider, endpoint_base: str) -> Recipient:
     )
 
 
+def team_recipient(endpoint_base: str) -> Recipient:
+    """The arrest referral team, who carry out assessments (sees what triage sees)."""
+    return Recipient(
+        RecipientKind.TRIAGE,
+        "arrest-referral-team",
+        "Arrest referral team",
+        f"{endpoint_base}assessment-requests",
+    )
+
+
 @dataclass(frozen=True)
 class HubIdentity:
     """How the hub names itself and its identifier systems in FHIR."""

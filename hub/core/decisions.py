@@ -17,7 +17,7 @@ from hub.core.contracts.custody import (
     RequiredAssessmentRequestedEvent,
     VoluntaryAssessmentCompletedEvent,
 )
-from hub.core.contracts.envelope import Envelope
+from hub.core.contracts.envelope import Envelope, Subject
 from hub.core.contracts.probation import PreSentenceReportRequestedEvent
 from hub.core.registry import AssessmentRow
 
@@ -79,6 +79,9 @@ class AssessmentShared:
     context: ReferralContext
     assessment: AssessmentRow
     request_event_id: str
+    #: Whom the requester is told it is about, in the requester's own references: the request's
+    #: subject (the answering event's, for a request kept from before it was stored).
+    subject: Subject
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,14 @@ A fake unit of work keeps one `Registry` for good: handler rules are tested with
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from hub.core.contracts.envelope import Envelope
+import orjson
+
+from hub.core.contracts.envelope import Envelope, Subject
 from hub.core.messages import OutboundMessage
 from hub.core.residence import real_postcode
 
@@ -70,6 +72,8 @@ class AssessmentRow:
     consent: dict[str, Any]
     questionnaire_response: dict[str, Any]
     suitability: dict[str, Any] | None
+    #: When the hub stored it (not when it was carried out: `assessed_at`).
+    recorded_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,30 @@ class RequestRow:
     requested_by: str
     source_event_id: str
     created_at: datetime
+    #: The request's subject as its event gave it (JSON), kept while the request waits: what
+    #: the requester is answered about, in their own references. None on rows from before 0012.
+    subject: dict[str, Any] | None = None
+
+    def asked_about(self) -> Subject | None:
+        """The subject the request was made about (read back as the contract reads JSON)."""
+        return (
+            None
+            if self.subject is None
+            else Subject.model_validate_json(orjson.dumps(self.subject))
+        )
+
+
+def newest_usable(
+    assessments: Iterable[AssessmentRow], since: datetime, consent_field: str
+) -> AssessmentRow | None:
+    """The newest assessment since `since` a requester may see: a voluntary one only with the
+    person's consent to share with that kind of requester (`consent_field`)."""
+    usable = [
+        a
+        for a in assessments
+        if a.assessed_at >= since and (not a.voluntary or a.consent.get(consent_field) is True)
+    ]
+    return max(usable, key=lambda a: a.assessed_at, default=None)
 
 
 @dataclass(frozen=True)
@@ -300,12 +328,7 @@ class Registry:
         self, person_id: str, since: datetime, consent_field: str
     ) -> AssessmentRow | None:
         """The newest assessment since `since` this requester may see (voluntary: consent)."""
-        usable = [
-            a
-            for a in self.assessments_of.get(person_id, ())
-            if a.assessed_at >= since and (not a.voluntary or a.consent.get(consent_field) is True)
-        ]
-        return max(usable, key=lambda a: a.assessed_at, default=None)
+        return newest_usable(self.assessments_of.get(person_id, ()), since, consent_field)
 
     def add_request(self, row: RequestRow | None, **columns: Any) -> None:
         """Record a request for an assessment (`row` when a court or probation waits for it)."""
@@ -318,7 +341,10 @@ class Registry:
 
     def fulfil_request(self, row: RequestRow, at: datetime) -> None:
         self._remove(self.open_requests_of[row.person_id], row)
-        self.update("assessment_requests", row.id, status="fulfilled", fulfilled_at=at)
+        # answered: the subject it was kept for is no longer needed
+        self.update(
+            "assessment_requests", row.id, status="fulfilled", fulfilled_at=at, subject=None
+        )
 
     # -- events ------------------------------------------------------------------------------
     def remember_event(self, event_id: str, content_sha256: str) -> None:

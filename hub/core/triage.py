@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from hub.core.registry import RequestRow
+
 DEMOGRAPHICS = ("given_name", "family_name", "date_of_birth", "postcode", "nhs_number")
 #: How a referral held for its residence may be closed without routing, and what that means.
 CLOSE_OUTCOMES = {
@@ -59,6 +61,14 @@ class OpenReferral:
 
     id: str
     task: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class WaitingRequest:
+    """A court's or probation's request still open, and when they asked (the event's time)."""
+
+    request: RequestRow
+    asked_at: datetime
 
 
 @dataclass(frozen=True)

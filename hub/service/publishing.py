@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from hub.core.contracts.custody import (
     RequiredAssessmentRequestedEvent,
     VoluntaryAssessmentCompletedEvent,
 )
+from hub.core.contracts.envelope import Subject
 from hub.core.contracts.probation import PreSentenceReportRequestedEvent
 from hub.core.decisions import (
     AssessmentRequested,
@@ -34,7 +36,8 @@ from hub.core.decisions import (
     RequestingEvent,
 )
 from hub.core.failures import Reason, Rejected, Stage
-from hub.core.messages import InboundRecord, OutboundMessage, output_headers
+from hub.core.messages import Headers, InboundRecord, OutboundMessage, output_headers
+from hub.core.registry import AssessmentRow
 from hub.core.topics import Topics
 from hub.mappers.codes import ANSWERED_BY_ASSESSMENT, REQUEST_CATEGORY
 from hub.mappers.court import map_sentence_referral, map_suitability_assessment_request
@@ -121,6 +124,41 @@ def revocation(context: ReferralContext, *, now: datetime, new_id: NewId) -> Fhi
     )
 
 
+def _shared(
+    subject: Subject,
+    stored: AssessmentRow,
+    context: ReferralContext,
+    request_event_id: str,
+    *,
+    now: datetime,
+    new_id: NewId,
+) -> FhirMessage:
+    return map_assessment_share(
+        subject,
+        stored.questionnaire_response,
+        context,
+        now=now,
+        new_id=new_id,
+        request_event_id=request_event_id,
+        assessed_at=stored.assessed_at,
+        suitability=stored.suitability,
+    )
+
+
+def _answered(context: ReferralContext, *, now: datetime, new_id: NewId) -> FhirMessage:
+    """The update closing a request for the arrest referral team: answered by an assessment."""
+    return status_update_bundle(
+        context,
+        now=now,
+        new_id=new_id,
+        message_type=MessageType.ASSESSMENT_REQUEST_UPDATE,
+        request_status="completed",
+        task_status="completed",
+        milestone=ANSWERED_BY_ASSESSMENT,
+        category=REQUEST_CATEGORY.concept("assessment"),
+    )
+
+
 def bundle_of(
     decision: Decision, *, now: datetime, new_id: NewId
 ) -> tuple[FhirMessage, MessageType]:
@@ -146,34 +184,19 @@ def bundle_of(
                 MessageType.ASSESSMENT_REQUEST,
             )
         case AssessmentShared():
-            stored = decision.assessment
             return (
-                map_assessment_share(
-                    decision.event.subject,
-                    stored.questionnaire_response,
+                _shared(
+                    decision.subject,
+                    decision.assessment,
                     context,
+                    decision.request_event_id,
                     now=now,
                     new_id=new_id,
-                    request_event_id=decision.request_event_id,
-                    assessed_at=stored.assessed_at,
-                    suitability=stored.suitability,
                 ),
                 MessageType.ASSESSMENT_SHARED,
             )
         case RequestAnswered():
-            return (
-                status_update_bundle(
-                    context,
-                    now=now,
-                    new_id=new_id,
-                    message_type=MessageType.ASSESSMENT_REQUEST_UPDATE,
-                    request_status="completed",
-                    task_status="completed",
-                    milestone=ANSWERED_BY_ASSESSMENT,
-                    category=REQUEST_CATEGORY.concept("assessment"),
-                ),
-                MessageType.ASSESSMENT_REQUEST_UPDATE,
-            )
+            return _answered(context, now=now, new_id=new_id), MessageType.ASSESSMENT_REQUEST_UPDATE
         case IdentityReviewRaised():
             candidates = [(p, s, list(r)) for p, s, r in decision.candidates]
             return (
@@ -207,20 +230,104 @@ def render(
     hub_version: str,
 ) -> OutboundMessage:
     """The message for a decision: keyed by the person, headers continuing the input's trace."""
+    reason = decision.context.triage_reason
     with mapping():
         bundle, message_type = bundle_of(decision, now=now, new_id=new_id)
-        value = to_json(bundle)
-    reason = decision.context.triage_reason
-    extra = (("triage-reason", reason.encode()),) if reason else ()
+        return _outbound(
+            topic,
+            decision.context,
+            bundle,
+            message_type,
+            record.headers,
+            event_id=str(decision.event.event_id),
+            hub_version=hub_version,
+            extra=(("triage-reason", reason.encode()),) if reason else (),
+        )
+
+
+def _outbound(
+    topic: str,
+    context: ReferralContext,
+    bundle: FhirMessage,
+    message_type: MessageType,
+    cause: Headers,
+    *,
+    event_id: str,
+    hub_version: str,
+    extra: Headers = (),
+) -> OutboundMessage:
+    """One output: keyed by the person, with the headers every output carries."""
     headers = output_headers(
-        record.headers,
-        event_id=str(decision.event.event_id),
+        cause,
+        event_id=event_id,
         message_id=str(bundle.model.id),
         hub_version=hub_version,
         message_type=message_type,
         extra=extra,
     )
-    return OutboundMessage(topic, decision.context.person_id.encode(), value, headers)
+    return OutboundMessage(topic, context.person_id.encode(), to_json(bundle), headers)
+
+
+@dataclass(frozen=True)
+class DecidedAnswer:
+    """A waiting request answered by an operator's decision (not by an event): the assessment
+    on record shared with its requester (`shared`), and the request closed for the arrest
+    referral team (`closed`)."""
+
+    subject: Subject
+    assessment: AssessmentRow
+    request_event_id: str
+    shared: ReferralContext
+    closed: ReferralContext
+    #: The headers of the request as it was sent to the team: the answers continue its trace.
+    cause: Headers
+
+
+def decided_answer_messages(
+    answer: DecidedAnswer,
+    topics: Topics,
+    *,
+    source_ref: str,
+    now: datetime,
+    new_id: NewId,
+    hub_version: str,
+) -> list[OutboundMessage]:
+    """The two messages of `answer`, as the pipeline would have sent them had the request's
+    person been certain: the same Bundles, keyed by the person, caused by `source_ref`."""
+    with mapping():
+        bundles = [
+            (
+                topics.assessments_shared,
+                answer.shared,
+                _shared(
+                    answer.subject,
+                    answer.assessment,
+                    answer.shared,
+                    answer.request_event_id,
+                    now=now,
+                    new_id=new_id,
+                ),
+                MessageType.ASSESSMENT_SHARED,
+            ),
+            (
+                topics.assessment_requests,
+                answer.closed,
+                _answered(answer.closed, now=now, new_id=new_id),
+                MessageType.ASSESSMENT_REQUEST_UPDATE,
+            ),
+        ]
+        return [
+            _outbound(
+                topic,
+                context,
+                bundle,
+                message_type,
+                answer.cause,
+                event_id=source_ref,
+                hub_version=hub_version,
+            )
+            for topic, context, bundle, message_type in bundles
+        ]
 
 
 def task_of(bundle: bytes) -> dict[str, Any]:

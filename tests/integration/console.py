@@ -13,13 +13,13 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
-from hub.bootstrap import Hub, broker_probe, new_uuid, operations
-from hub.core.context import HubIdentity
+from hub.bootstrap import Hub, broker_probe, operations, triage_env
 from hub.core.masking import KnownSources
 from hub.core.operators import Role
 from hub.entrypoints.console.web import Console, create_app
 from hub.service.operations.triage import TriageEnv
 from hub.service.operations.users import save_user
+from hub.settings import Settings
 from tests.conftest import Services
 
 PASSWORD = "correct horse battery"
@@ -43,26 +43,23 @@ class Ops:
     app: FastAPI
 
 
+def decisions_env(hub: Hub) -> TriageEnv:
+    """What operators decide with in these tests: the bootstrap's, on the default settings."""
+    return triage_env(Settings(topic_prefix=hub.topics.prefix), hub.providers, hub.topics)
+
+
 @pytest.fixture
 async def ops(hub: Hub, services: Services) -> AsyncIterator[Ops]:
     users = operations(hub.engine).users
     for name, role in (("vera", Role.VIEWER), ("otto", Role.OPERATOR)):
         await save_user(users, name, PASSWORD, role, datetime.now(UTC), actor="test-setup")
-    identity = HubIdentity(
-        "Referral Hub",
-        "https://referral-hub.example/endpoint/hub",
-        "test",
-        "https://referral-hub.example/id/",
-    )
     clock = Clock(datetime.now(UTC))
     console = Console(
         operations(hub.engine),
         services.bootstrap,
         hub.topics,
         broker_probe(services.bootstrap, hub.topics, f"{hub.topics.prefix}hub"),
-        TriageEnv(
-            hub.providers, hub.topics, identity, "https://referral-hub.example/endpoint/", new_uuid
-        ),
+        decisions_env(hub),
         session_minutes=30,
         clock=clock,
         sources=TEST_SOURCES,

@@ -15,13 +15,13 @@ from typer.testing import CliRunner
 
 from hub.adapters.postgres.report import Report, compute
 from hub.adapters.postgres.schema import referrals, triage_items
-from hub.bootstrap import Hub, new_uuid, operations
-from hub.core.context import HubIdentity
+from hub.bootstrap import Hub, operations
 from hub.core.topics import feedback_base
 from hub.entrypoints.cli.main import app
-from hub.service.operations.triage import TriageEnv, route
+from hub.service.operations.triage import route
 from tests.conftest import Services
 from tests.factories import encode, from_example
+from tests.integration.console import decisions_env
 from tests.kafka_helpers import produce, wait_until_committed
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -442,19 +442,11 @@ async def test_edges_late_feedback_moves_and_routing_from_triage(
                 select(triage_items.c.id).where(triage_items.c.referral_id.is_not(None))
             )
         ).scalar_one()
-    identity = HubIdentity(
-        "Referral Hub",
-        "https://referral-hub.example/endpoint/hub",
-        "test",
-        "https://referral-hub.example/id/",
-    )
     await route(
         operations(hub.engine).triage,
         item,
         WOLVERHAMPTON,
-        TriageEnv(
-            hub.providers, hub.topics, identity, "https://referral-hub.example/endpoint/", new_uuid
-        ),
+        decisions_env(hub),
         actor="otto",
         reason="lives in WV1 (told the worker)",
         now=datetime(2022, 9, 15, 10, tzinfo=UTC),

@@ -256,6 +256,15 @@ async def test_the_outcome_does_not_depend_on_arrival_order(hub: Hub, services: 
             for r in seen["assessments.shared.v1"]
         )
         assert shared == ["Example Magistrates' Court", "Example probation office"]
+        # whichever came first, each is told about the person in its own references
+        seen_as = sorted(
+            sorted(i["system"].rsplit("/", 1)[1] for i in resource(r, "Patient")["identifier"])
+            for r in seen["assessments.shared.v1"]
+        )
+        assert seen_as == [
+            ["court-case", "person", "pnc-id"],
+            ["person", "pnc-id", "probation-crn"],
+        ]
         requests = seen.get("assessment.requests.v1", [])
         reasons = [resource(r, "MessageHeader")["reason"]["coding"][0]["code"] for r in requests]
         assert reasons.count("new") == reasons.count("update")  # every request was closed

@@ -18,12 +18,12 @@ from hub.adapters.postgres.schema import (
     persons,
     triage_items,
 )
-from hub.bootstrap import Hub, new_uuid, operations
-from hub.core.context import HubIdentity
+from hub.bootstrap import Hub, operations
 from hub.entrypoints.cli.main import app
-from hub.service.operations.triage import TriageEnv, decide_match
+from hub.service.operations.triage import decide_match
 from tests.conftest import Services
 from tests.factories import drug_test_event
+from tests.integration.console import decisions_env
 from tests.integration.test_not_assessed_again import outputs, resource, send
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -110,18 +110,10 @@ async def test_operators_merge_and_unmerge_with_an_audit(
         review = (
             await conn.execute(select(triage_items.c.id).where(triage_items.c.person_id == morgan))
         ).scalar_one()
-    identity = HubIdentity(
-        "Referral Hub",
-        "https://referral-hub.example/endpoint/hub",
-        "test",
-        "https://referral-hub.example/id/",
-    )
     await decide_match(
         operations(hub.engine).triage,
         str(review),
-        TriageEnv(
-            hub.providers, hub.topics, identity, "https://referral-hub.example/endpoint/", new_uuid
-        ),
+        decisions_env(hub),
         same_person=None,
         actor="ops.tester",
         reason="kept apart for now",

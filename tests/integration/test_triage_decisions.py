@@ -13,12 +13,24 @@ import pytest
 from sqlalchemy import select
 
 from hub.adapters.postgres.report import compute
-from hub.adapters.postgres.schema import referrals, triage_decisions, triage_items
+from hub.adapters.postgres.schema import (
+    assessment_requests,
+    referrals,
+    triage_decisions,
+    triage_items,
+)
 from hub.bootstrap import Hub
 from tests.conftest import Services
 from tests.factories import drug_test_event
 from tests.integration.console import Ops, login
-from tests.integration.test_not_assessed_again import resource, send
+from tests.integration.test_not_assessed_again import (
+    assessment,
+    example,
+    outputs,
+    resource,
+    send,
+    stats,
+)
 from tests.integration.test_right_person_right_provider import jonathan
 from tests.kafka_helpers import read_all
 
@@ -272,3 +284,143 @@ async def test_released_to_another_provider_the_old_referral_is_revoked(
     async with hub.engine.connect() as conn:
         statuses = {r.provider_id: r.status for r in await conn.execute(select(referrals))}
     assert statuses == {"coventry": "revoked", "birmingham": "active"}
+
+
+def _court_asks(given_name: str, case: str) -> dict[str, Any]:
+    """The court adjourns for a suitability assessment of Jonathan's double (own case number)."""
+    return example(
+        "court/court.adjourned_for_suitability_assessment.json",
+        {**_DOUBLE, "given_name": given_name, "court_case_number": case},
+    )
+
+
+_DOUBLE = {
+    "given_name": "Jonathan",
+    "family_name": "Reprowick",
+    "date_of_birth": "1979-03-14",
+    "postcode": "CV1 9ZZ",
+}
+
+
+async def _requests(hub: Hub) -> list[Any]:
+    async with hub.engine.connect() as conn:
+        return list((await conn.execute(select(assessment_requests))).all())
+
+
+def _court_answer(shared: Any, asked: dict[str, Any], person_id: str) -> None:
+    """The court's answer: a response to its request, about the person in its own references."""
+    assert shared.key == person_id.encode()
+    header = resource(shared, "MessageHeader")
+    assert header["response"]["identifier"] == asked["event_id"]
+    assert header["destination"][0]["name"] == asked["source"]["site"]
+    patient = resource(shared, "Patient")
+    assert patient["id"] == person_id
+    seen = {i["system"].rsplit("/", 1)[1]: i["value"] for i in patient["identifier"]}
+    assert seen == {"court-case": asked["subject"]["court_case_number"], "person": person_id}
+    assert "address" not in patient
+    assert dict(shared.headers)["message-type"] == b"assessment-shared"
+
+
+async def test_confirming_a_review_answers_the_court_with_the_assessment_on_record(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    """Jonathan was assessed in custody; the court then asks about "Jonathon" (a possible
+    match, so a review and a request to the team). Confirming the match shares Jonathan's
+    assessment with the court and closes the team's request: not assessed again."""
+    await send(hub, services, assessment({**_DOUBLE, "custody_record_number": "CV-conf0001"}))
+    asked = _court_asks("Jonathon", "CC-CONF-1")
+    await send(hub, services, asked)
+    [review] = await open_items(hub)
+    assert review.reason == "possible_match"
+    [waiting] = await _requests(hub)
+    assert waiting.status == "open" and waiting.subject["court_case_number"] == "CC-CONF-1"
+    out = await outputs(hub, services)
+    assert set(out) == {"assessment.requests.v1", "referrals.triage.v1"}  # nothing shared yet
+    csrf = await login(ops.client, "otto")
+    kept = review.candidates[0]["person_id"]
+    same = await ops.client.post(
+        f"/triage/{review.id}/match",
+        data={"csrf": csrf, "same_person": kept, "reason": "same custody photo"},
+    )
+    assert same.status_code == 303
+    page = " ".join((await ops.client.get("/triage")).text.split())
+    assert "1 open court or probation request(s) answered" in page
+    out = await outputs(hub, services)
+    [shared] = out["assessments.shared.v1"]
+    _court_answer(shared, asked, kept)
+    assert str(review.person_id) not in shared.value.decode()  # no merged-away id
+    sent, closed = sorted(out["assessment.requests.v1"], key=lambda r: r.timestamp)
+    assert dict(closed.headers)["message-type"] == b"assessment-request-update"
+    assert closed.key == kept.encode()
+    assert resource(closed, "ServiceRequest")["id"] == resource(sent, "ServiceRequest")["id"]
+    assert resource(closed, "ServiceRequest")["status"] == "completed"
+    # the answers continue the court's trace
+    assert dict(shared.headers)["correlation-id"] == dict(sent.headers)["correlation-id"]
+    [answered] = await _requests(hub)
+    assert answered.status == "fulfilled" and answered.subject is None
+    assert (await stats(hub))["assessments_avoided"] == 1
+
+
+async def test_rejecting_a_review_answers_the_court_with_the_assessment_made_meanwhile(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    """The court asks about "Jonathon" (under review); the team assesses him while the review
+    is open, so nothing may be shared yet. Kept apart, he is himself: the court gets that
+    assessment."""
+    await send(hub, services, jonathan())
+    asked = _court_asks("Jonathon", "CC-REJ-1")
+    await send(hub, services, asked)
+    review = next(i for i in await open_items(hub) if i.referral_id is None)
+    await send(
+        hub,
+        services,
+        assessment({**_DOUBLE, "given_name": "Jonathon", "custody_record_number": "CV-rej00001"}),
+    )
+    assert "assessments.shared.v1" not in await outputs(hub, services)
+    assert [r.status for r in await _requests(hub)] == ["open"]
+    csrf = await login(ops.client, "otto")
+    apart = await ops.client.post(
+        f"/triage/{review.id}/match",
+        data={"csrf": csrf, "reason": "different people (checked the PNC)"},
+    )
+    assert apart.status_code == 303
+    [shared] = (await outputs(hub, services))["assessments.shared.v1"]
+    _court_answer(shared, asked, str(review.person_id))
+    assert [r.status for r in await _requests(hub)] == ["fulfilled"]
+    counted = await stats(hub)
+    assert (counted["assessments_avoided"], counted["requests_answered_by_later_assessment"]) == (
+        0,
+        1,
+    )
+
+
+async def test_a_decided_review_shares_no_assessment_the_person_kept_from_the_court(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    """A voluntary assessment the person did not consent to share with a court is not shared
+    by a decision either: the court's request stays open for the team."""
+    await send(
+        hub,
+        services,
+        assessment(
+            {**_DOUBLE, "custody_record_number": "CV-vol00001"},
+            voluntary=True,
+            consent={"treatment_provider": True, "court": False, "probation": True},
+        ),
+    )
+    await send(hub, services, _court_asks("Jonathon", "CC-VOL-1"))
+    [review] = await open_items(hub)
+    csrf = await login(ops.client, "otto")
+    same = await ops.client.post(
+        f"/triage/{review.id}/match",
+        data={
+            "csrf": csrf,
+            "same_person": review.candidates[0]["person_id"],
+            "reason": "same custody photo",
+        },
+    )
+    assert same.status_code == 303
+    assert "request(s) answered" not in (await ops.client.get("/triage")).text
+    assert "assessments.shared.v1" not in await outputs(hub, services)
+    [waiting] = await _requests(hub)
+    assert waiting.status == "open" and waiting.subject is not None

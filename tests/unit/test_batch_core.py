@@ -226,8 +226,9 @@ async def test_a_voluntary_assessment_is_shared_with_a_court_only_with_consent()
 async def test_an_assessment_after_the_request_answers_and_closes_it() -> None:
     processor, store = memory_processor()
     person = subject()
+    asked_about = {**person, "court_case_number": "CC-BATCH-1"}  # the court's own reference
     outcomes = await processor.process_batch(
-        [record(COURT, _adjourned("2026-11-02T09:00:00+00:00", person))]
+        [record(COURT, _adjourned("2026-11-02T09:00:00+00:00", asked_about))]
     )
     assert outcomes[0].outcome == "assessment_requested"
     await processor.process_batch(
@@ -247,7 +248,13 @@ async def test_an_assessment_after_the_request_answers_and_closes_it() -> None:
         "assessment-request-update",
         "referral-new",
     ]
-    assert store.rows["assessment_requests"][0]["status"] == "fulfilled"
+    [request] = store.rows["assessment_requests"]
+    assert request["status"] == "fulfilled"
+    assert request["subject"] is None  # kept only while the court waited
+    # the court is told about the person as it asked: its own case number, not the custody one
+    shared = next(m for m in store.published if headers(m)["message-type"] == "assessment-shared")
+    seen = {i["system"].rsplit("/", 1)[1] for i in resource(shared, "Patient")["identifier"]}
+    assert seen == {"pnc-id", "court-case", "person"}
 
 
 async def test_a_possible_match_goes_to_triage_with_an_identity_review() -> None:

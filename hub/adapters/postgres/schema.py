@@ -325,6 +325,9 @@ assessment_requests = Table(
     Column("requested_by", Text),
     Column("status", String(20), nullable=False, server_default="open"),
     Column("fulfilled_at", DateTime(timezone=True)),
+    # A court's or probation's request keeps its subject (as the event gave it) while it waits,
+    # to answer it in the requester's own references later; cleared when it is answered.
+    Column("subject", JSONB),
 )
 
 assessment_shares = Table(

@@ -11,7 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.adapters.postgres import journal
 from hub.adapters.postgres.merges import merge, open_review
+from hub.adapters.postgres.rows import (
+    REQUEST_COLUMNS,
+    assessment_query,
+    assessment_row,
+    request_row,
+)
 from hub.adapters.postgres.schema import (
+    assessment_requests,
+    assessment_shares,
+    assessments,
     inbound_events,
     outbox,
     person_demographics,
@@ -21,7 +30,7 @@ from hub.adapters.postgres.schema import (
     triage_items,
 )
 from hub.core.messages import OutboundMessage
-from hub.core.registry import PendingMessage
+from hub.core.registry import AssessmentRow, PendingMessage
 from hub.core.triage import (
     DEMOGRAPHICS,
     OpenItem,
@@ -29,6 +38,7 @@ from hub.core.triage import (
     TriageDecision,
     TriagedReferral,
     TriageItem,
+    WaitingRequest,
 )
 
 
@@ -227,6 +237,56 @@ class PostgresTriage:
         )
         await self._conn.execute(
             update(referrals).where(referrals.c.id == referral_id).values(updated_at=now)
+        )
+
+    async def waiting_requests(self, person_id: str) -> list[WaitingRequest]:
+        rows = await self._conn.execute(
+            select(*REQUEST_COLUMNS, inbound_events.c.occurred_at)
+            .join(
+                inbound_events, inbound_events.c.event_id == assessment_requests.c.source_event_id
+            )
+            .where(
+                assessment_requests.c.person_id == person_id,
+                assessment_requests.c.status == "open",
+                assessment_requests.c.requester_kind.is_not(None),
+            )
+            .order_by(assessment_requests.c.created_at, assessment_requests.c.id)
+            .with_for_update(of=assessment_requests)
+        )
+        return [WaitingRequest(request_row(r), r.occurred_at) for r in rows]
+
+    async def assessments(self, person_id: str) -> list[AssessmentRow]:
+        rows = await self._conn.execute(
+            assessment_query().where(assessments.c.person_id == person_id)
+        )
+        return [assessment_row(r) for r in rows]
+
+    async def share(
+        self,
+        *,
+        assessment_id: str,
+        person_id: str,
+        request_event_id: str,
+        recipient: str,
+        reason: str,
+        now: datetime,
+    ) -> None:
+        await self._conn.execute(
+            assessment_shares.insert().values(
+                assessment_id=assessment_id,
+                person_id=person_id,
+                request_event_id=request_event_id,
+                recipient=recipient,
+                reason=reason,
+                created_at=now,
+            )
+        )
+
+    async def fulfil_request(self, request_id: str, *, now: datetime) -> None:
+        await self._conn.execute(
+            update(assessment_requests)
+            .where(assessment_requests.c.id == request_id)
+            .values(status="fulfilled", fulfilled_at=now, subject=None)
         )
 
     async def recent_decisions(self, limit: int) -> list[TriageDecision]:

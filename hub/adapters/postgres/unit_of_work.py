@@ -40,6 +40,12 @@ from hub.adapters.postgres.arrays import any_of, unnest_rows
 from hub.adapters.postgres.copy import copy_rows, shapes
 from hub.adapters.postgres.journal import decode_row, outbox_row, seems, storable
 from hub.adapters.postgres.postcodes import compact
+from hub.adapters.postgres.rows import (
+    REQUEST_COLUMNS,
+    assessment_query,
+    assessment_row,
+    request_row,
+)
 from hub.adapters.postgres.schema import (
     assessment_requests,
     assessments,
@@ -57,14 +63,12 @@ from hub.adapters.postgres.schema import (
 from hub.core.identity import IDENTITY_CONFLICT
 from hub.core.registry import (
     SINGLE_VALUED,
-    AssessmentRow,
     DemographicRow,
     Needs,
     PendingMessage,
     Queued,
     ReferralRow,
     Registry,
-    RequestRow,
     ReviewRow,
     name_key,
 )
@@ -344,14 +348,7 @@ class PostgresUnitOfWork:
 
     async def _load_requests(self, registry: Registry, in_play: set[str]) -> None:
         rows = await self._run(
-            select(
-                assessment_requests.c.id,
-                assessment_requests.c.person_id,
-                assessment_requests.c.requester_kind,
-                assessment_requests.c.requested_by,
-                assessment_requests.c.source_event_id,
-                assessment_requests.c.created_at,
-            )
+            select(*REQUEST_COLUMNS)
             .where(
                 any_of(assessment_requests.c.person_id, in_play),
                 assessment_requests.c.status == "open",
@@ -361,44 +358,17 @@ class PostgresUnitOfWork:
             .with_for_update()
         )
         for r in rows:
-            registry.open_requests_of[str(r.person_id)].append(
-                RequestRow(
-                    str(r.id),
-                    str(r.person_id),
-                    r.requester_kind,
-                    r.requested_by or "",
-                    str(r.source_event_id),
-                    r.created_at,
-                )
-            )
+            registry.open_requests_of[str(r.person_id)].append(request_row(r))
 
     async def _load_assessments(self, registry: Registry, in_play: set[str], needs: Needs) -> None:
         rows = await self._run(
-            select(
-                assessments.c.id,
-                assessments.c.person_id,
-                assessments.c.assessed_at,
-                assessments.c.voluntary,
-                assessments.c.answers["consent"].label("consent"),
-                assessments.c.questionnaire_response,
-                assessments.c.suitability,
-            ).where(
+            assessment_query().where(
                 any_of(assessments.c.person_id, in_play),
                 assessments.c.assessed_at >= needs.assessments_since,
             )
         )
         for r in rows:
-            registry.assessments_of[str(r.person_id)].append(
-                AssessmentRow(
-                    str(r.id),
-                    str(r.person_id),
-                    r.assessed_at,
-                    r.voluntary,
-                    dict(r.consent or {}),
-                    r.questionnaire_response,
-                    r.suitability,
-                )
-            )
+            registry.assessments_of[str(r.person_id)].append(assessment_row(r))
 
     async def _load_postcodes(self, registry: Registry, postcodes: set[str]) -> None:
         keys = {p: key for p in postcodes if (key := compact(p)) is not None}

@@ -222,5 +222,10 @@ async def match_item(
     done = "Merged." if same_person else "Kept apart."
     if decided.released_to is not None:
         done += f" The held referral was sent to {decided.released_to.name}."
+    if decided.answered:
+        done += (
+            f" {decided.answered} open court or probation request(s) answered with the"
+            " assessment on record."
+        )
     await _send(request, decided.pending, done)
     return RedirectResponse("/triage", status_code=303)

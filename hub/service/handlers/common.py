@@ -21,6 +21,7 @@ from hub.core.context import (
     RecipientKind,
     ReferralContext,
     provider_recipient,
+    team_recipient,
 )
 from hub.core.contracts.assessment import AssessmentAnswers
 from hub.core.contracts.envelope import Envelope
@@ -87,12 +88,7 @@ class HandlingEnv:
 
     def team_recipient(self) -> Recipient:
         """The arrest referral team, who carry out assessments (sees what triage sees)."""
-        return Recipient(
-            RecipientKind.TRIAGE,
-            "arrest-referral-team",
-            "Arrest referral team",
-            f"{self.endpoint_base}assessment-requests",
-        )
+        return team_recipient(self.endpoint_base)
 
 
 #: A handler: (registry, event, env) -> Handled. The event is the contract its topic's catalogue
@@ -152,8 +148,9 @@ def request_assessment(
     Court and probation requests (`requester_kind`) stay open until an assessment answers them."""
     request_id = env.new_id()
     event_id, site = str(event.event_id), event.source.site
+    subject = event.subject.model_dump(mode="json", exclude_none=True) if requester_kind else None
     waiting = (
-        RequestRow(request_id, person_id, requester_kind, site, event_id, env.now)
+        RequestRow(request_id, person_id, requester_kind, site, event_id, env.now, subject)
         if requester_kind
         else None
     )
@@ -166,6 +163,7 @@ def request_assessment(
         created_at=env.now,
         requester_kind=requester_kind,
         requested_by=site if requester_kind else None,
+        subject=subject,
     )
     context = ReferralContext(person_id, request_id, env.team_recipient(), env.hub)
     return Handled("assessment_requested", person_id, [AssessmentRequested(event, context)])
@@ -209,6 +207,7 @@ def store_assessment(
         dict(dumped.get("consent") or {}),
         stored_response,
         suitability,
+        env.now,
     )
     registry.add_assessment(
         row,

@@ -7,7 +7,7 @@ import re
 
 from hub.core.context import Recipient, RecipientKind, ReferralContext
 from hub.core.contracts.assessment import AssessmentAnswers
-from hub.core.contracts.envelope import Envelope
+from hub.core.contracts.envelope import Envelope, Subject
 from hub.core.decisions import AssessmentShared, Decision, RequestAnswered, RequestingEvent
 from hub.core.identity import PersonResolution
 from hub.core.registry import AssessmentRow, Registry
@@ -23,9 +23,10 @@ from hub.service.handlers.common import (
 CONSENT_FIELD = {"court": "court", "probation": "probation"}
 
 
-def requester(env: HandlingEnv, kind: str, site: str) -> Recipient:
+def requester(endpoint_base: str, kind: str, site: str) -> Recipient:
+    """The court or probation office that asked (`kind`), by its site's name."""
     slug = re.sub(r"[^a-z0-9]+", "-", site.lower()).strip("-")[:60]
-    return Recipient(RecipientKind(kind), slug, site, f"{env.endpoint_base}{kind}/{slug}")
+    return Recipient(RecipientKind(kind), slug, site, f"{endpoint_base}{kind}/{slug}")
 
 
 def share(
@@ -38,8 +39,10 @@ def share(
     recipient: Recipient,
     request_event_id: str,
     reason: str,
+    subject: Subject,
 ) -> AssessmentShared:
-    """Record one sharing of a stored assessment with a court or probation office."""
+    """Record one sharing of a stored assessment with a court or probation office, about
+    `subject` (the request's, so the requester sees the person in their own references)."""
     registry.insert(
         "assessment_shares",
         assessment_id=assessment.id,
@@ -50,7 +53,7 @@ def share(
         created_at=env.now,
     )
     context = ReferralContext(person_id, assessment.id, recipient, env.hub)
-    return AssessmentShared(event, context, assessment, request_event_id)
+    return AssessmentShared(event, context, assessment, request_event_id, subject)
 
 
 def requesting_or_reusing(assessment_type: str, requester_kind: str) -> Handler:
@@ -60,7 +63,7 @@ def requesting_or_reusing(assessment_type: str, requester_kind: str) -> Handler:
     def handle(registry: Registry, event: RequestingEvent, env: HandlingEnv) -> Handled:
         who = identify(registry, event, env)
         person = who.person
-        asker = requester(env, requester_kind, event.source.site)
+        asker = requester(env.endpoint_base, requester_kind, event.source.site)
         found = (
             None
             if person.uncertain
@@ -80,6 +83,7 @@ def requesting_or_reusing(assessment_type: str, requester_kind: str) -> Handler:
                 recipient=asker,
                 request_event_id=str(event.event_id),
                 reason="reuse",
+                subject=event.subject,
             )
             return Handled("assessment_reused", person.person_id, [*who.review, shared])
         asked = request_assessment(
@@ -123,9 +127,10 @@ def answer_open_requests(
                 env,
                 person_id=person_id,
                 assessment=assessment,
-                recipient=requester(env, kind, request.requested_by),
+                recipient=requester(env.endpoint_base, kind, request.requested_by),
                 request_event_id=request.source_event_id,
                 reason="fulfils_request",
+                subject=request.asked_about() or event.subject,
             )
         )
         registry.fulfil_request(request, env.now)

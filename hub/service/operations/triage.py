@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from hub.core.context import HubIdentity, NewId, ReferralContext, provider_recipient
+from hub.core.context import (
+    HubIdentity,
+    NewId,
+    ReferralContext,
+    provider_recipient,
+    team_recipient,
+)
 from hub.core.identity import IDENTITY_REVIEWS
 from hub.core.journey import Milestone
 from hub.core.messages import OutboundMessage, output_headers
 from hub.core.providers import Provider, ProviderDirectory
-from hub.core.registry import PendingMessage
+from hub.core.registry import AssessmentRow, PendingMessage, RequestRow, newest_usable
 from hub.core.topics import Topics
 from hub.core.triage import (
     CLOSE_OUTCOMES,
@@ -23,14 +29,21 @@ from hub.core.triage import (
     TriageDecision,
     TriagedReferral,
     TriageItem,
+    WaitingRequest,
     compared,
     preselected,
 )
 from hub.mappers.message import FhirMessage, to_json
 from hub.mappers.task import task_after_feedback
 from hub.mappers.triage import readdress_to_provider
+from hub.service.handlers.reuse import CONSENT_FIELD, requester
 from hub.service.operations import Store
-from hub.service.publishing import revocation, task_of
+from hub.service.publishing import (
+    DecidedAnswer,
+    decided_answer_messages,
+    revocation,
+    task_of,
+)
 from hub.service.unit_of_work import Outbox
 
 
@@ -41,6 +54,8 @@ class TriageEnv:
     hub: HubIdentity
     endpoint_base: str
     new_id: NewId
+    #: How long a completed assessment may be reused (the pipeline's setting).
+    assessment_validity: timedelta
 
 
 class TriageRecords(Protocol):
@@ -140,6 +155,32 @@ class TriageRecords(Protocol):
 
     async def record_update(self, referral_id: str, event_id: str, *, now: datetime) -> None:
         """An open referral was updated by another event (a duplicate referral avoided)."""
+        ...
+
+    async def waiting_requests(self, person_id: str) -> list[WaitingRequest]:
+        """The person's court and probation requests still open, locked, oldest first."""
+        ...
+
+    async def assessments(self, person_id: str) -> list[AssessmentRow]:
+        """The person's stored assessments."""
+        ...
+
+    async def share(
+        self,
+        *,
+        assessment_id: str,
+        person_id: str,
+        request_event_id: str,
+        recipient: str,
+        reason: str,
+        now: datetime,
+    ) -> None:
+        """Record that an assessment was shared with a requester (`reason`: reuse |
+        fulfils_request, as in the pipeline)."""
+        ...
+
+    async def fulfil_request(self, request_id: str, *, now: datetime) -> None:
+        """The request was answered (its kept subject is cleared)."""
         ...
 
 
@@ -386,6 +427,8 @@ class MatchDecided:
     #: The held referral released to a provider (None: nothing held, or held for residence).
     released_to: Provider | None
     pending: list[PendingMessage]
+    #: Court and probation requests answered with the assessment on record.
+    answered: int = 0
 
 
 async def decide_match(
@@ -427,7 +470,71 @@ async def decide_match(
         person = same_person or str(item.person_id)
         released = await _release(records, item_id, person, env, actor=actor, now=now)
         pending = await records.pending_outbox(f"triage:{released[0]}") if released[1] else []
-        return MatchDecided(merge_id, released[1], pending)
+        answered = await _answer_waiting(records, item_id, person, env, now=now)
+        if answered:
+            pending += await records.pending_outbox(f"triage:{item_id}")
+        return MatchDecided(merge_id, released[1], pending, answered)
+
+
+def _on_record(assessment: AssessmentRow, request: RequestRow) -> bool:
+    return assessment.recorded_at is not None and assessment.recorded_at <= request.created_at
+
+
+async def _answer_waiting(
+    records: TriageRecords, review_id: str, person_id: str, env: TriageEnv, *, now: datetime
+) -> int:
+    """Not assessed again once the person is known: each court or probation request of the
+    decided person still open (held while they were under review, or asked before an
+    assessment that now belongs to them after a merge) is answered with the assessment on
+    record, as the pipeline would have answered it — shared with the requester, closed for
+    the arrest referral team. Returns how many were answered."""
+    waiting = [
+        (w, subject)
+        for w in await records.waiting_requests(person_id)
+        if (subject := w.request.asked_about()) is not None
+    ]
+    if not waiting:
+        return 0
+    on_record = await records.assessments(person_id)
+    messages: list[OutboundMessage] = []
+    for w, subject in waiting:
+        request = w.request
+        kind = request.requester_kind
+        found = newest_usable(on_record, w.asked_at - env.assessment_validity, CONSENT_FIELD[kind])
+        if found is None:
+            continue
+        recipient = requester(env.endpoint_base, kind, request.requested_by)
+        await records.share(
+            assessment_id=found.id,
+            person_id=person_id,
+            request_event_id=request.source_event_id,
+            recipient=recipient.name,
+            # on record when they asked: an assessment avoided; stored since: the one asked for
+            reason="reuse" if _on_record(found, request) else "fulfils_request",
+            now=now,
+        )
+        await records.fulfil_request(request.id, now=now)
+        sent = await records.sent_messages(request.source_event_id, env.topics.assessment_requests)
+        answer = DecidedAnswer(
+            subject,
+            found,
+            request.source_event_id,
+            shared=ReferralContext(person_id, found.id, recipient, env.hub),
+            closed=ReferralContext(
+                person_id, request.id, team_recipient(env.endpoint_base), env.hub
+            ),
+            cause=sent[0][1] if sent else (),
+        )
+        messages += decided_answer_messages(
+            answer,
+            env.topics,
+            source_ref=f"triage:{review_id}",
+            now=now,
+            new_id=env.new_id,
+            hub_version=env.hub.version,
+        )
+    await records.add_to_outbox(f"triage:{review_id}", messages, now)
+    return len(messages) // 2
 
 
 async def _release(
