@@ -8,6 +8,7 @@ A fake unit of work keeps one `Registry` for good: handler rules are tested with
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field, replace
@@ -15,10 +16,13 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 
 from hub.core.contracts.envelope import Envelope, Subject
 from hub.core.messages import OutboundMessage
 from hub.core.residence import real_postcode
+
+log = logging.getLogger("hub.registry")
 
 #: Identifiers a person has one of: two different values are two people (or a mistake).
 SINGLE_VALUED = frozenset({"nhs_number", "pnc_id", "probation_crn"})
@@ -91,12 +95,22 @@ class RequestRow:
     subject: dict[str, Any] | None = None
 
     def asked_about(self) -> Subject | None:
-        """The subject the request was made about (read back as the contract reads JSON)."""
-        return (
-            None
-            if self.subject is None
-            else Subject.model_validate_json(orjson.dumps(self.subject))
-        )
+        """The subject the request was made about, as far as its requester may see it (read
+        back as the contract reads JSON). None when none was kept, or when what was kept no
+        longer reads (a stricter contract, or no identifier the requester may see): the
+        caller falls back to what it has, and only the request's id and the error's class are
+        logged."""
+        if self.subject is None:
+            return None
+        try:
+            return Subject.model_validate_json(orjson.dumps(self.subject))
+        except ValidationError as error:
+            log.warning(
+                "the subject kept with assessment request %s does not read (%s)",
+                self.id,
+                type(error).__name__,
+            )
+            return None
 
 
 def newest_usable(

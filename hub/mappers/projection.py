@@ -78,6 +78,15 @@ IDENTIFIER_SYSTEMS: dict[RecipientKind, frozenset[str]] = {
 #: Who may receive the person's home address (to contact them).
 SEES_ADDRESS = frozenset({PROVIDER, TRIAGE})
 
+#: The subject's fields the Patient for each recipient is made of (`hub.mappers.fhir.patient`):
+#: all a waiting request keeps of its subject to answer its requester later.
+PATIENT_FIELDS: dict[RecipientKind, frozenset[str]] = {
+    kind: frozenset({"nhs_number", "given_name", "family_name", "date_of_birth"})
+    | {field for field, _ in references}
+    | ({"postcode"} if kind in SEES_ADDRESS else set())
+    for kind, references in VISIBLE_REFERENCES.items()
+}
+
 _HEADER = frozenset(
     {"id", "eventCoding", "reason", "destination", "source", "focus", "definition", "response"}
 )

@@ -56,6 +56,9 @@ def map_assessment_share(
     recipient may see them (`hub.mappers.projection`) and the recipient's Organization."""
     response = {
         **stored_response,
+        # the person it is shared about now: after a merge, the kept one (never the id of a
+        # person merged away, which the stored response may still name)
+        "subject": ref(context.person_id),
         "item": assessment_items(stored_response["item"], context.recipient.kind),
     }
     resources: list[Json] = [

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hub.adapters.postgres.report import compute
 from hub.adapters.postgres.schema import (
@@ -333,7 +333,13 @@ async def test_confirming_a_review_answers_the_court_with_the_assessment_on_reco
     [review] = await open_items(hub)
     assert review.reason == "possible_match"
     [waiting] = await _requests(hub)
-    assert waiting.status == "open" and waiting.subject["court_case_number"] == "CC-CONF-1"
+    # kept while it waits: what the court's Patient is made of, no address
+    assert waiting.status == "open" and waiting.subject == {
+        "given_name": "Jonathon",
+        "family_name": "Reprowick",
+        "date_of_birth": "1979-03-14",
+        "court_case_number": "CC-CONF-1",
+    }
     out = await outputs(hub, services)
     assert set(out) == {"assessment.requests.v1", "referrals.triage.v1"}  # nothing shared yet
     csrf = await login(ops.client, "otto")
@@ -424,3 +430,49 @@ async def test_a_decided_review_shares_no_assessment_the_person_kept_from_the_co
     assert "assessments.shared.v1" not in await outputs(hub, services)
     [waiting] = await _requests(hub)
     assert waiting.status == "open" and waiting.subject is not None
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["subject kept", "row from before 0012"])
+async def test_merging_in_the_assessed_double_answers_the_persons_waiting_request(
+    hub: Hub, services: Services, ops: Ops, kept: bool
+) -> None:
+    """The court asks about Jonathan (no assessment yet: the team is asked). "Jonathon", a
+    possible match, is then assessed in custody. Merged into Jonathan, that assessment answers
+    the court's request, about Jonathan throughout (no merged-away id anywhere). A request
+    stored before its subject was kept stays open for a later assessment."""
+    asked = _court_asks("Jonathan", "CC-MERGE-1")
+    await send(hub, services, asked)
+    [waiting] = await _requests(hub)
+    kept_person = str(waiting.person_id)
+    if not kept:
+        async with hub.engine.begin() as conn:
+            await conn.execute(update(assessment_requests).values(subject=None))
+    await send(
+        hub,
+        services,
+        assessment({**_DOUBLE, "given_name": "Jonathon", "custody_record_number": "CV-mrg00001"}),
+    )
+    review = next(i for i in await open_items(hub) if i.referral_id is None)
+    assert [c["person_id"] for c in review.candidates] == [kept_person]
+    csrf = await login(ops.client, "otto")
+    same = await ops.client.post(
+        f"/triage/{review.id}/match",
+        data={"csrf": csrf, "same_person": kept_person, "reason": "same custody photo"},
+    )
+    assert same.status_code == 303
+    out = await outputs(hub, services)
+    if not kept:
+        assert "assessments.shared.v1" not in out
+        assert [r.status for r in await _requests(hub)] == ["open"]
+        return
+    [shared] = out["assessments.shared.v1"]
+    _court_answer(shared, asked, kept_person)
+    assert resource(shared, "QuestionnaireResponse")["subject"] == {
+        "reference": f"urn:uuid:{kept_person}"
+    }
+    assert str(review.person_id) not in shared.value.decode()
+    counted = await stats(hub)
+    assert (counted["assessments_avoided"], counted["requests_answered_by_later_assessment"]) == (
+        0,
+        1,
+    )

@@ -5,15 +5,22 @@ identity review, the feedback journey, and a rejected record inside a batch."""
 from __future__ import annotations
 
 import json
+import logging
 import uuid
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
+
 from hub.core.messages import OutboundMessage
+from hub.core.registry import RequestRow
 from tests.factories import drug_test_event, encode, from_example
 from tests.fakes import MemoryStore, memory_processor, record
 
 CUSTODY, COURT = "custody.events.v1", "court.events.v1"
 FEEDBACK = "provider.birmingham.feedback.v1"  # Birmingham's own feedback topic
+NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
 
 
 def headers(message: OutboundMessage) -> dict[str, str]:
@@ -397,3 +404,20 @@ async def test_a_batch_the_database_refuses_is_retried_one_record_at_a_time() ->
         "custody.events.dlq.v1",
         "referrals.birmingham.v1",
     ]
+
+
+def test_a_kept_subject_that_no_longer_reads_is_not_used_and_not_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No identifier the requester may see (so no Subject): the caller falls back; the log
+    names the request and the error class only."""
+    kept = {"given_name": "Testy", "family_name": "Personsynbatch", "date_of_birth": "1980-02-03"}
+    row = RequestRow("r-1", "p-1", "court", "Test Magistrates' Court", "e-1", NOW, kept)
+    with caplog.at_level(logging.WARNING, logger="hub.registry"):
+        assert row.asked_about() is None
+    assert "r-1" in caplog.text and "ValidationError" in caplog.text
+    assert "Personsynbatch" not in caplog.text and "1980" not in caplog.text
+    readable = replace(row, subject={**kept, "court_case_number": "CC-1"})
+    asked = readable.asked_about()
+    assert asked is not None and asked.court_case_number == "CC-1"
+    assert asked.date_of_birth == date(1980, 2, 3)

@@ -24,6 +24,7 @@ from hub.adapters.postgres.schema import (
     inbound_events,
     outbox,
     person_demographics,
+    persons,
     referral_changes,
     referrals,
     triage_decisions,
@@ -89,9 +90,9 @@ class PostgresTriage:
         self, source_ref: str, topic: str
     ) -> list[tuple[bytes, tuple[tuple[str, bytes], ...]]]:
         rows = await self._conn.execute(
-            select(outbox.c.value, outbox.c.headers).where(
-                outbox.c.source_ref == source_ref, outbox.c.topic == topic
-            )
+            select(outbox.c.value, outbox.c.headers)
+            .where(outbox.c.source_ref == source_ref, outbox.c.topic == topic)
+            .order_by(outbox.c.id)
         )
         return [(row.value, journal.decode_headers(row.headers)) for row in rows]
 
@@ -239,6 +240,11 @@ class PostgresTriage:
             update(referrals).where(referrals.c.id == referral_id).values(updated_at=now)
         )
 
+    async def lock_person(self, person_id: str) -> None:
+        await self._conn.execute(
+            select(persons.c.id).where(persons.c.id == person_id).with_for_update()
+        )
+
     async def waiting_requests(self, person_id: str) -> list[WaitingRequest]:
         rows = await self._conn.execute(
             select(*REQUEST_COLUMNS, inbound_events.c.occurred_at)
@@ -250,10 +256,11 @@ class PostgresTriage:
                 assessment_requests.c.status == "open",
                 assessment_requests.c.requester_kind.is_not(None),
             )
-            .order_by(assessment_requests.c.created_at, assessment_requests.c.id)
+            .order_by(assessment_requests.c.id)  # locked in the unit of work's order
             .with_for_update(of=assessment_requests)
         )
-        return [WaitingRequest(request_row(r), r.occurred_at) for r in rows]
+        waiting = [WaitingRequest(request_row(r), r.occurred_at) for r in rows]
+        return sorted(waiting, key=lambda w: (w.request.created_at, w.request.id))
 
     async def assessments(self, person_id: str) -> list[AssessmentRow]:
         rows = await self._conn.execute(

@@ -47,6 +47,7 @@ from hub.core.providers import ProviderDirectory
 from hub.core.registry import AssessmentRow, ReferralRow, Registry, RequestRow, ReviewRow
 from hub.core.residence import Residence, TriageReason, resolve_residence
 from hub.mappers.assessment import questionnaire_response
+from hub.mappers.projection import PATIENT_FIELDS
 from hub.mappers.task import task_after_feedback
 from hub.service.publishing import mapping
 
@@ -148,7 +149,16 @@ def request_assessment(
     Court and probation requests (`requester_kind`) stay open until an assessment answers them."""
     request_id = env.new_id()
     event_id, site = str(event.event_id), event.source.site
-    subject = event.subject.model_dump(mode="json", exclude_none=True) if requester_kind else None
+    # what the requester's Patient is made of, and nothing more, kept while it waits
+    subject = (
+        event.subject.model_dump(
+            mode="json",
+            include=set(PATIENT_FIELDS[RecipientKind(requester_kind)]),
+            exclude_none=True,
+        )
+        if requester_kind
+        else None
+    )
     waiting = (
         RequestRow(request_id, person_id, requester_kind, site, event_id, env.now, subject)
         if requester_kind

@@ -157,8 +157,13 @@ class TriageRecords(Protocol):
         """An open referral was updated by another event (a duplicate referral avoided)."""
         ...
 
+    async def lock_person(self, person_id: str) -> None:
+        """Lock the person until the transaction ends, against batches about them."""
+        ...
+
     async def waiting_requests(self, person_id: str) -> list[WaitingRequest]:
-        """The person's court and probation requests still open, locked, oldest first."""
+        """The person's court and probation requests still open, locked (in the pipeline's
+        order), oldest first."""
         ...
 
     async def assessments(self, person_id: str) -> list[AssessmentRow]:
@@ -454,6 +459,9 @@ async def decide_match(
             raise ValueError("a reason is required")
         merge_id = None
         if same_person is None:
+            # as a merge does: a batch that read the person as under review finishes first
+            # (its assessment is then on record here), a later one sees the review decided
+            await records.lock_person(str(item.person_id))
             await _decided(records, item_id, "reject_match", None, actor, reason, now)
         else:
             if same_person not in {c["person_id"] for c in item.candidates}:
