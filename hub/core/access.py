@@ -140,6 +140,13 @@ def access_plan(
     for provider in providers.providers:
         grants += _topic(console, topics.provider(provider.topic), *write)
     grants += _group(console, f"{console}.")
+    # the console's overview and /readyz read the hub's groups (lag, members): DESCRIBE only,
+    # so it can neither join them nor move their offsets
+    grants.append(
+        Grant(
+            f"User:{console}", Resource.GROUP, Pattern.PREFIXED, f"{hub_group}.", Operation.DESCRIBE
+        )
+    )
     return tuple(sorted(set(grants)))
 
 

@@ -18,13 +18,16 @@ from aiokafka.errors import (
     KafkaConnectionError,
     TopicAuthorizationFailedError,
 )
+from pydantic import SecretStr
 
 from hub.adapters.kafka.acls import apply_plan
-from hub.bootstrap import build_hub
+from hub.adapters.kafka.lag import broker_state
+from hub.bootstrap import broker_access, build_hub
 from hub.core.access import access_plan, provider_group_prefix
 from hub.core.topics import SOURCES
 from tests.conftest import Services
 from tests.factories import drug_test_event, encode
+from tests.integration.conftest import hub_settings
 from tests.integration.secure import SecureBroker, secure_broker, secure_hub_settings
 from tests.kafka_helpers import produce, read_all, wait_until_committed
 
@@ -280,6 +283,18 @@ async def test_the_hub_as_its_principal_on_the_secure_listener(
         await wait_until_committed(
             services.bootstrap, f"{topic_prefix}hub.custody-events", hub.topics.custody_events
         )
+        # The console, as its own principal, sees the hub's groups: lag and members.
+        console = broker.as_hub(hub_settings(topic_prefix)).model_copy(
+            update={
+                "kafka_sasl_username": broker.principals.console,
+                "kafka_sasl_password": SecretStr(broker.passwords[broker.principals.console]),
+            }
+        )
+        state = await broker_state(broker_access(console), hub.topics, f"{topic_prefix}hub")
+        assert state.reachable, state.error
+        assert state.members[f"{topic_prefix}hub.custody-events"] == 1
+        custody = [p for p in state.lag if p.topic == hub.topics.custody_events]
+        assert sum(p.committed for p in custody) == 2 and sum(p.lag for p in custody) == 0
     finally:
         await hub.app.stop()
     walsall = hub.topics.provider("referrals.walsall.v1")
