@@ -4,6 +4,7 @@ message (topic, key, headers, FHIR value). Handlers never build bytes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from hub.core.context import ReferralContext
 from hub.core.contracts.court import (
@@ -93,6 +94,27 @@ class RequestAnswered:
 
 
 @dataclass(frozen=True)
+class RequestLapsed:
+    """A court's or probation's request passed the date it was needed by (the adjourned
+    hearing, the report's due date) unanswered: nothing is shared any more, and the request
+    is closed for the arrest referral team."""
+
+    event: Envelope
+    context: ReferralContext
+
+
+def needed_by(event: RequestingEvent) -> date | None:
+    """The date a request is needed by: the hearing a court adjourned to, the day a
+    pre-sentence report is due (None: custody's requests, answered by their own process)."""
+    match event:
+        case AdjournedForSuitabilityAssessmentEvent():
+            return event.payload.adjourned_to
+        case PreSentenceReportRequestedEvent():
+            return event.payload.due_on
+    return None
+
+
+@dataclass(frozen=True)
 class IdentityReviewRaised:
     """Possible matches for a human to confirm or reject; nothing is merged until they do."""
 
@@ -108,5 +130,6 @@ Decision = (
     | AssessmentRequested
     | AssessmentShared
     | RequestAnswered
+    | RequestLapsed
     | IdentityReviewRaised
 )

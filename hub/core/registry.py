@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from hub.core.contracts.envelope import Envelope, Subject
 from hub.core.messages import OutboundMessage
+from hub.core.moments import UK
 from hub.core.residence import real_postcode
 
 log = logging.getLogger("hub.registry")
@@ -93,6 +94,13 @@ class RequestRow:
     #: The request's subject as its event gave it (JSON), kept while the request waits: what
     #: the requester is answered about, in their own references. None on rows from before 0012.
     subject: dict[str, Any] | None = None
+    #: The date it is needed by (`hub.core.decisions.needed_by`); None on rows from before 0013.
+    needed_by: date | None = None
+
+    def lapsed_at(self, moment: datetime) -> bool:
+        """Whether the request is past the date it was needed by at `moment` (a UK date after
+        it): an answer then would reach a hearing or a report that has been and gone."""
+        return self.needed_by is not None and moment.astimezone(UK).date() > self.needed_by
 
     def asked_about(self) -> Subject | None:
         """The subject the request was made about, as far as its requester may see it (read
@@ -352,6 +360,10 @@ class Registry:
 
     def open_requests(self, person_id: str) -> list[RequestRow]:
         return sorted(self.open_requests_of.get(person_id, ()), key=lambda r: r.created_at)
+
+    def lapse_request(self, row: RequestRow, at: datetime) -> None:
+        self._remove(self.open_requests_of[row.person_id], row)
+        self.update("assessment_requests", row.id, status="lapsed", lapsed_at=at, subject=None)
 
     def fulfil_request(self, row: RequestRow, at: datetime) -> None:
         self._remove(self.open_requests_of[row.person_id], row)

@@ -90,6 +90,8 @@ class TaskInput(StrEnum):
 
 #: Why an identity review holds a person (besides the residence reasons of `TriageReason`).
 AWAITING_TRIAGE, ANSWERED_BY_ASSESSMENT = "awaiting-triage", "answered-by-assessment"
+#: A court's or probation's request closed unanswered: past the date it was needed by.
+LAPSED_PAST_DUE = "lapsed-past-due"
 #: Local message events (BaRS has none for requests to assess, or identity reviews).
 ASSESSMENT_REQUEST_EVENT, IDENTITY_REVIEW_EVENT = "assessment-request", "identity-review"
 DRUG_TREATMENT = "drug-treatment"
@@ -135,6 +137,7 @@ REFERRAL_MILESTONE = _system(
         AWAITING_TRIAGE,
         *(state.business_status for state in TASK_STATE.values()),
         ANSWERED_BY_ASSESSMENT,
+        LAPSED_PAST_DUE,
     ),
 )
 ASSESSMENT_MILESTONE = _system(

@@ -34,12 +34,13 @@ from hub.core.decisions import (
     ReferringEvent,
     RequestAnswered,
     RequestingEvent,
+    RequestLapsed,
 )
 from hub.core.failures import Reason, Rejected, Stage
 from hub.core.messages import Headers, InboundRecord, OutboundMessage, output_headers
 from hub.core.registry import AssessmentRow
 from hub.core.topics import Topics
-from hub.mappers.codes import ANSWERED_BY_ASSESSMENT, REQUEST_CATEGORY
+from hub.mappers.codes import ANSWERED_BY_ASSESSMENT, LAPSED_PAST_DUE, REQUEST_CATEGORY
 from hub.mappers.court import map_sentence_referral, map_suitability_assessment_request
 from hub.mappers.custody import (
     map_assessment_referral,
@@ -145,16 +146,19 @@ def _shared(
     )
 
 
-def _answered(context: ReferralContext, *, now: datetime, new_id: NewId) -> FhirMessage:
-    """The update closing a request for the arrest referral team: answered by an assessment."""
+def _closed(
+    context: ReferralContext, *, now: datetime, new_id: NewId, lapsed: bool = False
+) -> FhirMessage:
+    """The update closing a request for the arrest referral team: answered by an assessment,
+    or (`lapsed`) past its date unanswered — the request withdrawn, its Task cancelled."""
     return status_update_bundle(
         context,
         now=now,
         new_id=new_id,
         message_type=MessageType.ASSESSMENT_REQUEST_UPDATE,
-        request_status="completed",
-        task_status="completed",
-        milestone=ANSWERED_BY_ASSESSMENT,
+        request_status="revoked" if lapsed else "completed",
+        task_status="cancelled" if lapsed else "completed",
+        milestone=LAPSED_PAST_DUE if lapsed else ANSWERED_BY_ASSESSMENT,
         category=REQUEST_CATEGORY.concept("assessment"),
     )
 
@@ -196,7 +200,12 @@ def bundle_of(
                 MessageType.ASSESSMENT_SHARED,
             )
         case RequestAnswered():
-            return _answered(context, now=now, new_id=new_id), MessageType.ASSESSMENT_REQUEST_UPDATE
+            return _closed(context, now=now, new_id=new_id), MessageType.ASSESSMENT_REQUEST_UPDATE
+        case RequestLapsed():
+            return (
+                _closed(context, now=now, new_id=new_id, lapsed=True),
+                MessageType.ASSESSMENT_REQUEST_UPDATE,
+            )
         case IdentityReviewRaised():
             candidates = [(p, s, list(r)) for p, s, r in decision.candidates]
             return (
@@ -213,7 +222,7 @@ def topic_of(decision: Decision, topics: Topics, provider_topic: Callable[[str],
     match decision:
         case AssessmentShared():
             return topics.assessments_shared
-        case AssessmentRequested() | RequestAnswered():
+        case AssessmentRequested() | RequestAnswered() | RequestLapsed():
             return topics.assessment_requests
     if recipient.kind is RecipientKind.PROVIDER:
         return provider_topic(recipient.id)
@@ -269,18 +278,25 @@ def _outbound(
 
 
 @dataclass(frozen=True)
-class DecidedAnswer:
-    """A waiting request answered by an operator's decision (not by an event): the assessment
-    on record shared with its requester (`shared`), and the request closed for the arrest
-    referral team (`closed`)."""
+class Sharing:
+    """An assessment on record, shared with a requester about `subject`."""
 
     subject: Subject
     assessment: AssessmentRow
     request_event_id: str
-    shared: ReferralContext
+    context: ReferralContext
+
+
+@dataclass(frozen=True)
+class DecidedAnswer:
+    """A waiting request closed by an operator's decision (not by an event): answered with the
+    assessment on record (`sharing`), or lapsed past its date (`sharing` None); either way
+    closed for the arrest referral team (`closed`)."""
+
     closed: ReferralContext
-    #: The headers of the request as it was sent to the team: the answers continue its trace.
+    #: The headers of the request as it was sent to the team: what follows continues its trace.
     cause: Headers
+    sharing: Sharing | None = None
 
 
 def decided_answer_messages(
@@ -292,30 +308,30 @@ def decided_answer_messages(
     new_id: NewId,
     hub_version: str,
 ) -> list[OutboundMessage]:
-    """The two messages of `answer`, as the pipeline would have sent them had the request's
-    person been certain: the same Bundles, keyed by the person, caused by `source_ref`."""
+    """The messages of `answer`, as the pipeline would have sent them had the request's person
+    been certain: the same Bundles, keyed by the person, caused by `source_ref`."""
     with mapping():
-        bundles = [
-            (
-                topics.assessments_shared,
-                answer.shared,
-                _shared(
-                    answer.subject,
-                    answer.assessment,
-                    answer.shared,
-                    answer.request_event_id,
-                    now=now,
-                    new_id=new_id,
-                ),
-                MessageType.ASSESSMENT_SHARED,
-            ),
+        bundles = []
+        if (sharing := answer.sharing) is not None:
+            shared = _shared(
+                sharing.subject,
+                sharing.assessment,
+                sharing.context,
+                sharing.request_event_id,
+                now=now,
+                new_id=new_id,
+            )
+            bundles.append(
+                (topics.assessments_shared, sharing.context, shared, MessageType.ASSESSMENT_SHARED)
+            )
+        bundles.append(
             (
                 topics.assessment_requests,
                 answer.closed,
-                _answered(answer.closed, now=now, new_id=new_id),
+                _closed(answer.closed, now=now, new_id=new_id, lapsed=answer.sharing is None),
                 MessageType.ASSESSMENT_REQUEST_UPDATE,
-            ),
-        ]
+            )
+        )
         return [
             _outbound(
                 topic,

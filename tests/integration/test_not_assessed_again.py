@@ -232,6 +232,32 @@ async def test_moving_revokes_the_old_referral_and_refers_to_the_new_provider(
     assert changes == ["revoke"]
 
 
+async def test_an_assessment_after_the_hearing_no_longer_answers_the_court(
+    hub: Hub, services: Services
+) -> None:
+    """The court adjourned to 23 November; the custody assessment comes on the 25th. The
+    court's request has lapsed: nothing is shared with the court, the team's request is
+    withdrawn (and whatever the assessment leads to goes ahead as usual)."""
+    who = person()
+    adjourned = example(
+        "court/court.adjourned_for_suitability_assessment.json", who, adjourned_to="2026-11-23"
+    )
+    late = assessment(who, assessed_at="2026-11-25T10:00:00+00:00")
+    late["occurred_at"] = "2026-11-25T10:05:00+00:00"
+    await send(hub, services, adjourned, late)
+    out = await outputs(hub, services)
+    assert "assessments.shared.v1" not in out
+    sent, closed = sorted(out["assessment.requests.v1"], key=lambda r: r.timestamp)
+    assert dict(closed.headers)["message-type"] == b"assessment-request-update"
+    assert dict(closed.headers)["causation-id"] == late["event_id"].encode()
+    assert resource(closed, "ServiceRequest")["status"] == "revoked"
+    assert resource(closed, "ServiceRequest")["id"] == resource(sent, "ServiceRequest")["id"]
+    async with hub.engine.connect() as conn:
+        request = (await conn.execute(select(assessment_requests))).one()
+    assert (request.status, request.subject) == ("lapsed", None)
+    assert (await stats(hub))["requests_answered_by_later_assessment"] == 0
+
+
 async def test_the_outcome_does_not_depend_on_arrival_order(hub: Hub, services: Services) -> None:
     """Custody assessment, court adjournment and PSR request, in all six orders (one person per
     order): court and probation each end with the assessment once, and no request stays open.

@@ -6,7 +6,7 @@ routed by hand and is released when the review is decided."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -286,11 +286,13 @@ async def test_released_to_another_provider_the_old_referral_is_revoked(
     assert statuses == {"coventry": "revoked", "birmingham": "active"}
 
 
-def _court_asks(given_name: str, case: str) -> dict[str, Any]:
-    """The court adjourns for a suitability assessment of Jonathan's double (own case number)."""
+def _court_asks(given_name: str, case: str, *, in_days: int = 21) -> dict[str, Any]:
+    """The court adjourns for a suitability assessment of Jonathan's double (own case number),
+    to a hearing `in_days` from today (the date the request is needed by)."""
     return example(
         "court/court.adjourned_for_suitability_assessment.json",
         {**_DOUBLE, "given_name": given_name, "court_case_number": case},
+        adjourned_to=(date.today() + timedelta(days=in_days)).isoformat(),
     )
 
 
@@ -476,3 +478,48 @@ async def test_merging_in_the_assessed_double_answers_the_persons_waiting_reques
         0,
         1,
     )
+
+
+async def test_a_request_past_its_date_when_the_review_is_decided_lapses(
+    hub: Hub, services: Services, ops: Ops
+) -> None:
+    """The hearing the court adjourned to was yesterday: deciding the review now shares
+    nothing with the court (it would reach a hearing that has been); the team's request is
+    withdrawn and the subject kept for it is cleared."""
+    await send(hub, services, jonathan())
+    asked = _court_asks("Jonathon", "CC-LAPSE-1", in_days=-1)
+    await send(hub, services, asked)
+    review = next(i for i in await open_items(hub) if i.referral_id is None)
+    await send(
+        hub,
+        services,
+        assessment({**_DOUBLE, "given_name": "Jonathon", "custody_record_number": "CV-lps00001"}),
+    )
+    csrf = await login(ops.client, "otto")
+    apart = await ops.client.post(
+        f"/triage/{review.id}/match",
+        data={"csrf": csrf, "reason": "different people (checked the PNC)"},
+    )
+    assert apart.status_code == 303
+    page = " ".join((await ops.client.get("/triage")).text.split())
+    assert "1 court or probation request(s) past their date closed unanswered" in page
+    out = await outputs(hub, services)
+    assert "assessments.shared.v1" not in out
+    sent, closed = sorted(out["assessment.requests.v1"], key=lambda r: r.timestamp)
+    assert resource(closed, "ServiceRequest") == {
+        **resource(closed, "ServiceRequest"),
+        "id": resource(sent, "ServiceRequest")["id"],
+        "status": "revoked",
+    }
+    task = resource(closed, "Task")
+    assert (task["status"], task["businessStatus"]["coding"][0]["code"]) == (
+        "cancelled",
+        "lapsed-past-due",
+    )
+    [request] = await _requests(hub)
+    assert (request.status, request.subject, request.needed_by) == (
+        "lapsed",
+        None,
+        date.today() - timedelta(days=1),
+    )
+    assert request.lapsed_at is not None

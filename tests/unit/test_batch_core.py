@@ -171,13 +171,14 @@ def _assessment(kind: str, at: str, person: dict[str, Any], **consent: bool) -> 
     return encode(event)
 
 
-def _adjourned(at: str, person: dict[str, Any]) -> bytes:
+def _adjourned(at: str, person: dict[str, Any], **payload: Any) -> bytes:
     return encode(
         from_example(
             "court.adjourned_for_suitability_assessment",
             at=at,
             site="Test Magistrates' Court",
             subject=person,
+            **payload,
         )
     )
 
@@ -404,6 +405,48 @@ async def test_a_batch_the_database_refuses_is_retried_one_record_at_a_time() ->
         "custody.events.dlq.v1",
         "referrals.birmingham.v1",
     ]
+
+
+async def test_a_request_past_its_date_lapses_instead_of_being_answered() -> None:
+    """The court adjourned to 23 November; an assessment made on the 24th (UK date) no longer
+    reaches that hearing: nothing goes to the court, the team's request is withdrawn. One made
+    late on the 23rd still answers (the day itself counts)."""
+    cases = (
+        ("2026-11-24T00:30:00+00:00", False),  # the 24th in the UK (GMT in November)
+        ("2026-11-23T23:30:00+00:00", True),
+    )
+    for assessed, answered in cases:
+        processor, store = memory_processor()
+        person = subject()
+        await processor.process_batch(
+            [
+                record(
+                    COURT,
+                    _adjourned("2026-11-02T09:00:00+00:00", person, adjourned_to="2026-11-23"),
+                )
+            ]
+        )
+        [request] = store.rows["assessment_requests"]
+        assert request["needed_by"] == date(2026, 11, 23)
+        await processor.process_batch(
+            [
+                record(
+                    CUSTODY, _assessment("custody.required_assessment_completed", assessed, person)
+                )
+            ]
+        )
+        kinds = [headers(m)["message-type"] for m in store.published]
+        [closing] = [
+            m for m in store.published if headers(m)["message-type"] == "assessment-request-update"
+        ]
+        assert ("assessment-shared" in kinds) is answered, assessed
+        assert request["status"] == ("fulfilled" if answered else "lapsed")
+        assert request["subject"] is None
+        service_request = resource(closing, "ServiceRequest")
+        assert service_request["id"] == request["id"]
+        assert service_request["status"] == ("completed" if answered else "revoked")
+        milestone = resource(closing, "Task")["businessStatus"]["coding"][0]["code"]
+        assert milestone == ("answered-by-assessment" if answered else "lapsed-past-due")
 
 
 def test_a_kept_subject_that_no_longer_reads_is_not_used_and_not_logged(

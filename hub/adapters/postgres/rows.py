@@ -46,6 +46,7 @@ REQUEST_COLUMNS = (
     assessment_requests.c.source_event_id,
     assessment_requests.c.created_at,
     assessment_requests.c.subject,
+    assessment_requests.c.needed_by,
 )
 
 
@@ -58,4 +59,5 @@ def request_row(r: Any) -> RequestRow:
         str(r.source_event_id),
         r.created_at,
         r.subject or None,  # JSON null: none kept
+        r.needed_by,
     )

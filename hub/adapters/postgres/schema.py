@@ -328,6 +328,10 @@ assessment_requests = Table(
     # A court's or probation's request keeps its subject (as the event gave it) while it waits,
     # to answer it in the requester's own references later; cleared when it is answered.
     Column("subject", JSONB),
+    # The date a court's or probation's request is needed by (the hearing it adjourned to, the
+    # report's due date); past it, the request lapses unanswered.
+    Column("needed_by", Date),
+    Column("lapsed_at", DateTime(timezone=True)),
 )
 
 assessment_shares = Table(

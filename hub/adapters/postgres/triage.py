@@ -289,6 +289,13 @@ class PostgresTriage:
             )
         )
 
+    async def lapse_request(self, request_id: str, *, now: datetime) -> None:
+        await self._conn.execute(
+            update(assessment_requests)
+            .where(assessment_requests.c.id == request_id)
+            .values(status="lapsed", lapsed_at=now, subject=None)
+        )
+
     async def fulfil_request(self, request_id: str, *, now: datetime) -> None:
         await self._conn.execute(
             update(assessment_requests)

@@ -227,5 +227,9 @@ async def match_item(
             f" {decided.answered} open court or probation request(s) answered with the"
             " assessment on record."
         )
+    if decided.lapsed:
+        done += (
+            f" {decided.lapsed} court or probation request(s) past their date closed unanswered."
+        )
     await _send(request, decided.pending, done)
     return RedirectResponse("/triage", status_code=303)

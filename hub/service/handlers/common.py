@@ -34,6 +34,7 @@ from hub.core.decisions import (
     ReferralUpdated,
     ReferringEvent,
     RequestingEvent,
+    needed_by,
 )
 from hub.core.identity import (
     IDENTITY_CONFLICT,
@@ -159,8 +160,9 @@ def request_assessment(
         if requester_kind
         else None
     )
+    needed = needed_by(event) if requester_kind else None
     waiting = (
-        RequestRow(request_id, person_id, requester_kind, site, event_id, env.now, subject)
+        RequestRow(request_id, person_id, requester_kind, site, event_id, env.now, subject, needed)
         if requester_kind
         else None
     )
@@ -174,6 +176,7 @@ def request_assessment(
         requester_kind=requester_kind,
         requested_by=site if requester_kind else None,
         subject=subject,
+        needed_by=needed,
     )
     context = ReferralContext(person_id, request_id, env.team_recipient(), env.hub)
     return Handled("assessment_requested", person_id, [AssessmentRequested(event, context)])

@@ -8,7 +8,13 @@ import re
 from hub.core.context import Recipient, RecipientKind, ReferralContext
 from hub.core.contracts.assessment import AssessmentAnswers
 from hub.core.contracts.envelope import Envelope, Subject
-from hub.core.decisions import AssessmentShared, Decision, RequestAnswered, RequestingEvent
+from hub.core.decisions import (
+    AssessmentShared,
+    Decision,
+    RequestAnswered,
+    RequestingEvent,
+    RequestLapsed,
+)
 from hub.core.identity import PersonResolution
 from hub.core.registry import AssessmentRow, Registry
 from hub.service.handlers.common import (
@@ -111,12 +117,19 @@ def answer_open_requests(
 ) -> list[Decision]:
     """A new assessment answers the court/probation requests still open for the person: share it
     with each requester it may go to, and close the request for the arrest referral team. A
-    person under identity review is nobody's to share yet: their requests stay open."""
+    request past the date it was needed by (as of the assessment's event) lapses instead:
+    nothing goes to the requester, and the team's request is closed. A person under identity
+    review is nobody's to share yet: their requests stay open."""
     decisions: list[Decision] = []
     if person.uncertain:
         return decisions
     person_id = person.person_id
     for request in registry.open_requests(person_id):
+        if request.lapsed_at(event.occurred_at):
+            registry.lapse_request(request, env.now)
+            context = ReferralContext(person_id, request.id, env.team_recipient(), env.hub)
+            decisions.append(RequestLapsed(event, context))
+            continue
         kind = request.requester_kind
         if voluntary and not getattr(answers.consent, CONSENT_FIELD[kind]):
             continue

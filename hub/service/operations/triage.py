@@ -40,6 +40,7 @@ from hub.service.handlers.reuse import CONSENT_FIELD, requester
 from hub.service.operations import Store
 from hub.service.publishing import (
     DecidedAnswer,
+    Sharing,
     decided_answer_messages,
     revocation,
     task_of,
@@ -186,6 +187,10 @@ class TriageRecords(Protocol):
 
     async def fulfil_request(self, request_id: str, *, now: datetime) -> None:
         """The request was answered (its kept subject is cleared)."""
+        ...
+
+    async def lapse_request(self, request_id: str, *, now: datetime) -> None:
+        """The request passed its date unanswered (its kept subject is cleared)."""
         ...
 
 
@@ -434,6 +439,8 @@ class MatchDecided:
     pending: list[PendingMessage]
     #: Court and probation requests answered with the assessment on record.
     answered: int = 0
+    #: Court and probation requests closed unanswered: past the date they were needed by.
+    lapsed: int = 0
 
 
 async def decide_match(
@@ -478,10 +485,10 @@ async def decide_match(
         person = same_person or str(item.person_id)
         released = await _release(records, item_id, person, env, actor=actor, now=now)
         pending = await records.pending_outbox(f"triage:{released[0]}") if released[1] else []
-        answered = await _answer_waiting(records, item_id, person, env, now=now)
-        if answered:
+        answered, lapsed = await _answer_waiting(records, item_id, person, env, now=now)
+        if answered or lapsed:
             pending += await records.pending_outbox(f"triage:{item_id}")
-        return MatchDecided(merge_id, released[1], pending, answered)
+        return MatchDecided(merge_id, released[1], pending, answered, lapsed)
 
 
 def _on_record(assessment: AssessmentRow, request: RequestRow) -> bool:
@@ -490,51 +497,55 @@ def _on_record(assessment: AssessmentRow, request: RequestRow) -> bool:
 
 async def _answer_waiting(
     records: TriageRecords, review_id: str, person_id: str, env: TriageEnv, *, now: datetime
-) -> int:
+) -> tuple[int, int]:
     """Not assessed again once the person is known: each court or probation request of the
     decided person still open (held while they were under review, or asked before an
     assessment that now belongs to them after a merge) is answered with the assessment on
     record, as the pipeline would have answered it — shared with the requester, closed for
-    the arrest referral team. Returns how many were answered."""
-    waiting = [
-        (w, subject)
-        for w in await records.waiting_requests(person_id)
-        if (subject := w.request.asked_about()) is not None
-    ]
+    the arrest referral team — or, past the date it was needed by, lapses (closed for the
+    team, nothing shared). Returns how many were (answered, lapsed)."""
+    waiting = await records.waiting_requests(person_id)
     if not waiting:
-        return 0
+        return 0, 0
     on_record = await records.assessments(person_id)
     messages: list[OutboundMessage] = []
-    for w, subject in waiting:
+    answered = lapsed = 0
+    for w in waiting:
         request = w.request
-        kind = request.requester_kind
-        found = newest_usable(on_record, w.asked_at - env.assessment_validity, CONSENT_FIELD[kind])
-        if found is None:
-            continue
-        recipient = requester(env.endpoint_base, kind, request.requested_by)
-        await records.share(
-            assessment_id=found.id,
-            person_id=person_id,
-            request_event_id=request.source_event_id,
-            recipient=recipient.name,
-            # on record when they asked: an assessment avoided; stored since: the one asked for
-            reason="reuse" if _on_record(found, request) else "fulfils_request",
-            now=now,
-        )
-        await records.fulfil_request(request.id, now=now)
+        closed = ReferralContext(person_id, request.id, team_recipient(env.endpoint_base), env.hub)
+        sharing = None
+        if request.lapsed_at(now):
+            await records.lapse_request(request.id, now=now)
+            lapsed += 1
+        else:
+            subject = request.asked_about()
+            kind = request.requester_kind
+            found = (
+                None
+                if subject is None
+                else newest_usable(
+                    on_record, w.asked_at - env.assessment_validity, CONSENT_FIELD[kind]
+                )
+            )
+            if subject is None or found is None:
+                continue
+            recipient = requester(env.endpoint_base, kind, request.requested_by)
+            await records.share(
+                assessment_id=found.id,
+                person_id=person_id,
+                request_event_id=request.source_event_id,
+                recipient=recipient.name,
+                # on record when they asked: an assessment avoided; stored since: the one asked for
+                reason="reuse" if _on_record(found, request) else "fulfils_request",
+                now=now,
+            )
+            await records.fulfil_request(request.id, now=now)
+            context = ReferralContext(person_id, found.id, recipient, env.hub)
+            sharing = Sharing(subject, found, request.source_event_id, context)
+            answered += 1
         sent = await records.sent_messages(request.source_event_id, env.topics.assessment_requests)
-        answer = DecidedAnswer(
-            subject,
-            found,
-            request.source_event_id,
-            shared=ReferralContext(person_id, found.id, recipient, env.hub),
-            closed=ReferralContext(
-                person_id, request.id, team_recipient(env.endpoint_base), env.hub
-            ),
-            cause=sent[0][1] if sent else (),
-        )
         messages += decided_answer_messages(
-            answer,
+            DecidedAnswer(closed, sent[0][1] if sent else (), sharing),
             env.topics,
             source_ref=f"triage:{review_id}",
             now=now,
@@ -542,7 +553,7 @@ async def _answer_waiting(
             hub_version=env.hub.version,
         )
     await records.add_to_outbox(f"triage:{review_id}", messages, now)
-    return len(messages) // 2
+    return answered, lapsed
 
 
 async def _release(
