@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from hub.adapters.postgres.schema import (
     assessment_requests,
@@ -24,6 +25,7 @@ from hub.adapters.postgres.schema import (
 )
 from hub.adapters.postgres.stats import reuse_stats
 from hub.bootstrap import Hub
+from hub.entrypoints.cli.main import app
 from tests.conftest import ROOT, Services
 from tests.factories import drug_test_event, encode, letters
 from tests.kafka_helpers import produce, read_all, wait_for_members, wait_until_committed
@@ -256,6 +258,48 @@ async def test_an_assessment_after_the_hearing_no_longer_answers_the_court(
         request = (await conn.execute(select(assessment_requests))).one()
     assert (request.status, request.subject) == ("lapsed", None)
     assert (await stats(hub))["requests_answered_by_later_assessment"] == 0
+
+
+async def test_the_daily_run_closes_requests_past_their_date(
+    hub: Hub, services: Services, database_url: str, topic_prefix: str
+) -> None:
+    """`hub requests lapse`: the request whose hearing was yesterday is closed and withdrawn
+    for the team; the one whose hearing is to come stays open; a second run finds nothing."""
+    yesterday, coming = date.today() - timedelta(days=1), date.today() + timedelta(days=21)
+    past = example(
+        "court/court.adjourned_for_suitability_assessment.json",
+        person(),
+        adjourned_to=yesterday.isoformat(),
+    )
+    ahead = example("probation/probation.psr_requested.json", person(), due_on=coming.isoformat())
+    await send(hub, services, past, ahead)
+    env = {
+        "HUB_DATABASE_URL": database_url,
+        "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
+        "HUB_TOPIC_PREFIX": topic_prefix,
+    }
+
+    def lapse() -> str:
+        result = CliRunner().invoke(app, ["requests", "lapse"], env=env)
+        assert result.exit_code == 0, result.output
+        return " ".join(result.output.split())
+
+    assert "1 request(s) past their date closed" in await asyncio.to_thread(lapse)
+    assert "0 request(s) past their date closed" in await asyncio.to_thread(lapse)
+    async with hub.engine.connect() as conn:
+        rows = {
+            r.needed_by: (r.status, r.subject is None)
+            for r in await conn.execute(select(assessment_requests))
+        }
+    assert rows == {yesterday: ("lapsed", True), coming: ("open", False)}
+    requests = (await outputs(hub, services))["assessment.requests.v1"]
+    updates = [
+        r for r in requests if dict(r.headers)["message-type"] == b"assessment-request-update"
+    ]
+    [withdrawn] = updates
+    assert resource(withdrawn, "ServiceRequest")["status"] == "revoked"
+    assert dict(withdrawn.headers)["causation-id"].startswith(b"requests-lapsed:")
+    assert "assessments.shared.v1" not in await outputs(hub, services)
 
 
 async def test_the_outcome_does_not_depend_on_arrival_order(hub: Hub, services: Services) -> None:

@@ -3,7 +3,7 @@ while decided), their decisions, the referral routed and its outbox message."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -31,7 +31,7 @@ from hub.adapters.postgres.schema import (
     triage_items,
 )
 from hub.core.messages import OutboundMessage
-from hub.core.registry import AssessmentRow, PendingMessage
+from hub.core.registry import AssessmentRow, PendingMessage, RequestRow
 from hub.core.triage import (
     DEMOGRAPHICS,
     OpenItem,
@@ -295,6 +295,19 @@ class PostgresTriage:
             .where(assessment_requests.c.id == request_id)
             .values(status="lapsed", lapsed_at=now, subject=None)
         )
+
+    async def past_due_requests(self, today: date) -> list[RequestRow]:
+        rows = await self._conn.execute(
+            select(*REQUEST_COLUMNS)
+            .where(
+                assessment_requests.c.status == "open",
+                assessment_requests.c.requester_kind.is_not(None),
+                assessment_requests.c.needed_by < today,
+            )
+            .order_by(assessment_requests.c.id)
+            .with_for_update(skip_locked=True)
+        )
+        return [request_row(r) for r in rows]
 
     async def fulfil_request(self, request_id: str, *, now: datetime) -> None:
         await self._conn.execute(

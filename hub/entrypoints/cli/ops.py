@@ -1,4 +1,5 @@
-"""`hub ops` (the console, and its users) and `hub dlq` (dead letters from the terminal)."""
+"""`hub ops` (the console, and its users), `hub dlq` (dead letters from the terminal) and
+`hub requests` (court and probation requests past their date)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from hub.settings import Settings
 ops_cli = typer.Typer(help="The operations console (web) and its users.")
 dlq_cli = typer.Typer(
     help="Dead letters: list, show, replay, discard (audited).", no_args_is_help=True
+)
+requests_cli = typer.Typer(
+    help="Court and probation requests for an assessment.", no_args_is_help=True
 )
 console = Console()
 Actor = Annotated[str, typer.Option("--operator", help="Who does this (recorded).")]
@@ -341,3 +345,32 @@ async def _producer() -> Any:
     producer = operator_producer(bootstrap)
     await producer.start()
     return producer
+
+
+@requests_cli.command("lapse")
+def requests_lapse() -> None:
+    """Close the court and probation requests whose date (the hearing, the report's due date)
+    has passed unanswered, and withdraw them for the arrest referral team (run daily)."""
+    from hub.bootstrap import Operations, run_operations, triage_env
+    from hub.core.providers import load_providers
+    from hub.core.topics import Topics
+    from hub.service.operations import triage as tr
+
+    settings = Settings()
+    providers = load_providers(settings.providers_file)
+    env = triage_env(settings, providers, Topics.of(providers, settings.topic_prefix))
+
+    async def go(ops: Operations) -> tr.LapseRun:
+        run = await tr.lapse_past_due(ops.triage, env, now=datetime.now(UTC))
+        if run.pending:
+            producer = await _producer()
+            try:
+                await tr.publish(ops.outbox(producer, lambda: datetime.now(UTC)), run.pending)
+            except tr.NotAcknowledged as left:
+                console.print(f"[yellow]{left}: the hub's outbox relay sends them[/yellow]")
+            finally:
+                await producer.stop()
+        return run
+
+    run = run_operations(go)
+    console.print(f"{run.lapsed} request(s) past their date closed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from hub.core.context import (
@@ -18,6 +18,7 @@ from hub.core.context import (
 from hub.core.identity import IDENTITY_REVIEWS
 from hub.core.journey import Milestone
 from hub.core.messages import OutboundMessage, output_headers
+from hub.core.moments import UK
 from hub.core.providers import Provider, ProviderDirectory
 from hub.core.registry import AssessmentRow, PendingMessage, RequestRow, newest_usable
 from hub.core.topics import Topics
@@ -191,6 +192,11 @@ class TriageRecords(Protocol):
 
     async def lapse_request(self, request_id: str, *, now: datetime) -> None:
         """The request passed its date unanswered (its kept subject is cleared)."""
+        ...
+
+    async def past_due_requests(self, today: date) -> list[RequestRow]:
+        """The court and probation requests still open whose date is before `today`, locked;
+        those a batch holds now are left for the next run."""
         ...
 
 
@@ -554,6 +560,41 @@ async def _answer_waiting(
         )
     await records.add_to_outbox(f"triage:{review_id}", messages, now)
     return answered, lapsed
+
+
+async def lapse_past_due(store: TriageStore, env: TriageEnv, *, now: datetime) -> LapseRun:
+    """Close every court and probation request whose date (the hearing, the report's due
+    date) has passed unanswered, as an assessment or a decision coming later would: status
+    `lapsed`, the subject kept for it cleared, the team's request withdrawn through the
+    outbox (a daily job: `hub requests lapse`). Returns the count and the messages to send."""
+    source_ref = f"requests-lapsed:{env.new_id()}"
+    async with store.transaction() as records:
+        past = await records.past_due_requests(now.astimezone(UK).date())
+        messages: list[OutboundMessage] = []
+        for request in past:
+            await records.lapse_request(request.id, now=now)
+            closed = ReferralContext(
+                request.person_id, request.id, team_recipient(env.endpoint_base), env.hub
+            )
+            sent = await records.sent_messages(
+                request.source_event_id, env.topics.assessment_requests
+            )
+            messages += decided_answer_messages(
+                DecidedAnswer(closed, sent[0][1] if sent else ()),
+                env.topics,
+                source_ref=source_ref,
+                now=now,
+                new_id=env.new_id,
+                hub_version=env.hub.version,
+            )
+        await records.add_to_outbox(source_ref, messages, now)
+        return LapseRun(len(past), await records.pending_outbox(source_ref))
+
+
+@dataclass(frozen=True)
+class LapseRun:
+    lapsed: int
+    pending: list[PendingMessage]
 
 
 async def _release(
