@@ -98,9 +98,8 @@ class RequestRow:
     needed_by: date | None = None
 
     def lapsed_at(self, moment: datetime) -> bool:
-        """Whether the request is past the date it was needed by at `moment` (a UK date after
-        it): an answer then would reach a hearing or a report that has been and gone."""
-        return self.needed_by is not None and moment.astimezone(UK).date() > self.needed_by
+        """Whether the request is past the date it was needed by at `moment`."""
+        return past_due(self.needed_by, moment)
 
     def asked_about(self) -> Subject | None:
         """The subject the request was made about, as far as its requester may see it (read
@@ -121,15 +120,27 @@ class RequestRow:
             return None
 
 
+def past_due(needed_by: date | None, moment: datetime) -> bool:
+    """Whether `moment` falls on a UK date after `needed_by` (never without a date): an answer
+    then would reach a hearing or a report that has been and gone."""
+    return needed_by is not None and moment.astimezone(UK).date() > needed_by
+
+
 def newest_usable(
-    assessments: Iterable[AssessmentRow], since: datetime, consent_field: str
+    assessments: Iterable[AssessmentRow],
+    since: datetime,
+    consent_field: str,
+    needed_by: date | None = None,
 ) -> AssessmentRow | None:
     """The newest assessment since `since` a requester may see: a voluntary one only with the
-    person's consent to share with that kind of requester (`consent_field`)."""
+    person's consent to share with that kind of requester (`consent_field`), and not made
+    after the date the request is needed by."""
     usable = [
         a
         for a in assessments
-        if a.assessed_at >= since and (not a.voluntary or a.consent.get(consent_field) is True)
+        if a.assessed_at >= since
+        and (not a.voluntary or a.consent.get(consent_field) is True)
+        and not past_due(needed_by, a.assessed_at)
     ]
     return max(usable, key=lambda a: a.assessed_at, default=None)
 
@@ -347,10 +358,17 @@ class Registry:
         )
 
     def reusable_assessment(
-        self, person_id: str, since: datetime, consent_field: str
+        self,
+        person_id: str,
+        since: datetime,
+        consent_field: str,
+        needed_by: date | None = None,
     ) -> AssessmentRow | None:
-        """The newest assessment since `since` this requester may see (voluntary: consent)."""
-        return newest_usable(self.assessments_of.get(person_id, ()), since, consent_field)
+        """The newest assessment since `since` this requester may see (voluntary: consent),
+        made by the date the request is needed by."""
+        return newest_usable(
+            self.assessments_of.get(person_id, ()), since, consent_field, needed_by
+        )
 
     def add_request(self, row: RequestRow | None, **columns: Any) -> None:
         """Record a request for an assessment (`row` when a court or probation waits for it)."""

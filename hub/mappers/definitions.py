@@ -94,9 +94,10 @@ DEFINITIONS: dict[MessageType, Definition] = {
         "ServiceRequest",
     ),
     MessageType.ASSESSMENT_REQUEST_UPDATE: Definition(
-        "Assessment request answered",
-        "An open assessment request closed because an "
-        "assessment on record answered it (ServiceRequest and Task completed).",
+        "Assessment request closed",
+        "An open assessment request closed: an assessment on record answered it "
+        "(ServiceRequest and Task completed), or it passed the date it was needed by "
+        "unanswered (ServiceRequest revoked, Task cancelled, lapsed-past-due).",
         MESSAGE_EVENTS.url,
         ASSESSMENT_REQUEST_EVENT,
         "ServiceRequest",

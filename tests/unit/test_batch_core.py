@@ -412,22 +412,29 @@ async def test_a_request_past_its_date_lapses_instead_of_being_answered() -> Non
     reaches that hearing: nothing goes to the court, the team's request is withdrawn. One made
     late on the 23rd still answers (the day itself counts)."""
     cases = (
-        ("2026-11-24T00:30:00+00:00", False),  # the 24th in the UK (GMT in November)
-        ("2026-11-23T23:30:00+00:00", True),
+        ("2026-11-23", "2026-11-24T00:30:00+00:00", False),  # the 24th in the UK (GMT)
+        ("2026-11-23", "2026-11-23T23:30:00+00:00", True),
+        ("2026-06-23", "2026-06-23T23:30:00+00:00", False),  # 00:30 BST on the 24th
+        ("2026-06-23", "2026-06-22T23:30:00+00:00", True),  # 00:30 BST on the 23rd
     )
-    for assessed, answered in cases:
+    for needed, assessed, answered in cases:
         processor, store = memory_processor()
         person = subject()
         await processor.process_batch(
             [
                 record(
                     COURT,
-                    _adjourned("2026-11-02T09:00:00+00:00", person, adjourned_to="2026-11-23"),
+                    _adjourned(
+                        f"{needed[:8]}02T09:00:00+00:00",
+                        person,
+                        hearing_date=f"{needed[:8]}02",
+                        adjourned_to=needed,
+                    ),
                 )
             ]
         )
         [request] = store.rows["assessment_requests"]
-        assert request["needed_by"] == date(2026, 11, 23)
+        assert request["needed_by"] == date.fromisoformat(needed)
         await processor.process_batch(
             [
                 record(
@@ -447,6 +454,62 @@ async def test_a_request_past_its_date_lapses_instead_of_being_answered() -> Non
         assert service_request["status"] == ("completed" if answered else "revoked")
         milestone = resource(closing, "Task")["businessStatus"]["coding"][0]["code"]
         assert milestone == ("answered-by-assessment" if answered else "lapsed-past-due")
+
+
+async def test_a_late_assessment_lapses_the_request_in_either_arrival_order() -> None:
+    """Adjourned on 2 November to the 23rd, assessed on the 25th: whichever the hub sees first,
+    the court is sent nothing and the request ends lapsed (seen first, the assessment means
+    nobody is asked to assess for a hearing it came too late for)."""
+    for request_first in (True, False):
+        processor, store = memory_processor()
+        person = subject()
+        adjourned = record(
+            COURT, _adjourned("2026-11-02T09:00:00+00:00", person, adjourned_to="2026-11-23")
+        )
+        late = record(
+            CUSTODY,
+            _assessment(
+                "custody.required_assessment_completed", "2026-11-25T10:00:00+00:00", person
+            ),
+        )
+        for one in (adjourned, late) if request_first else (late, adjourned):
+            await processor.process_batch([one])
+        [request] = store.rows["assessment_requests"]
+        assert request["status"] == "lapsed" and not request.get("subject"), request_first
+        kinds = [headers(m)["message-type"] for m in store.published]
+        assert "assessment-shared" not in kinds
+        assert kinds.count("assessment-request") == kinds.count("assessment-request-update")
+        assert not store.rows.get("assessment_shares")
+
+
+async def test_a_request_that_comes_after_its_own_date_lapses_at_once() -> None:
+    """A court's adjournment that reaches the hub after the hearing it adjourned to: nobody
+    is asked to assess, nothing is shared, even with an assessment on record."""
+    processor, store = memory_processor()
+    person = subject()
+    await processor.process_batch(
+        [
+            record(
+                CUSTODY,
+                _assessment(
+                    "custody.required_assessment_completed", "2026-11-01T10:00:00+00:00", person
+                ),
+            )
+        ]
+    )
+    [outcome] = await processor.process_batch(
+        [
+            record(
+                COURT,
+                _adjourned("2026-11-24T09:00:00+00:00", person, adjourned_to="2026-11-23"),
+            )
+        ]
+    )
+    assert outcome.outcome == "request_lapsed"
+    kinds = [headers(m)["message-type"] for m in store.published]
+    assert "assessment-shared" not in kinds and "assessment-request" not in kinds
+    [request] = store.rows["assessment_requests"]
+    assert request["status"] == "lapsed"
 
 
 def test_a_kept_subject_that_no_longer_reads_is_not_used_and_not_logged(

@@ -31,6 +31,9 @@ async def reuse_stats(conn: AsyncConnection) -> dict[str, int]:
         count(assessment_shares, assessment_shares.c.reason == "fulfils_request").label(
             "requests_answered_by_later_assessment"
         ),
+        count(assessment_requests, assessment_requests.c.status == "lapsed").label(
+            "requests_lapsed_past_their_date"
+        ),
         count(referrals).label("referrals"),
         count(referral_changes, referral_changes.c.change == "update").label(
             "duplicate_referrals_avoided"

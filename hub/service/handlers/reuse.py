@@ -4,6 +4,7 @@ answer requests still open when an assessment arrives later (so arrival order do
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from hub.core.context import Recipient, RecipientKind, ReferralContext
 from hub.core.contracts.assessment import AssessmentAnswers
@@ -14,9 +15,10 @@ from hub.core.decisions import (
     RequestAnswered,
     RequestingEvent,
     RequestLapsed,
+    needed_by,
 )
 from hub.core.identity import PersonResolution
-from hub.core.registry import AssessmentRow, Registry
+from hub.core.registry import AssessmentRow, Registry, past_due
 from hub.service.handlers.common import (
     Handled,
     Handler,
@@ -70,15 +72,35 @@ def requesting_or_reusing(assessment_type: str, requester_kind: str) -> Handler:
         who = identify(registry, event, env)
         person = who.person
         asker = requester(env.endpoint_base, requester_kind, event.source.site)
-        found = (
-            None
-            if person.uncertain
-            else registry.reusable_assessment(
-                person.person_id,
-                event.occurred_at - env.assessment_validity,
-                CONSENT_FIELD[requester_kind],
+        needed = needed_by(event)
+        since = event.occurred_at - env.assessment_validity
+        consent = CONSENT_FIELD[requester_kind]
+
+        def usable(until: date | None) -> AssessmentRow | None:
+            return (
+                None
+                if person.uncertain
+                else registry.reusable_assessment(person.person_id, since, consent, until)
             )
-        )
+
+        found = None if past_due(needed, event.occurred_at) else usable(needed)
+        if found is None and (past_due(needed, event.occurred_at) or usable(None) is not None):
+            # Past its date already, or only assessed after it: the request lapses now, as it
+            # would have had it come before that assessment (nobody is asked to assess).
+            registry.insert(
+                "assessment_requests",
+                id=env.new_id(),
+                person_id=person.person_id,
+                assessment_type=assessment_type,
+                source_event_id=str(event.event_id),
+                created_at=env.now,
+                requester_kind=requester_kind,
+                requested_by=event.source.site,
+                needed_by=needed,
+                status="lapsed",
+                lapsed_at=env.now,
+            )
+            return Handled("request_lapsed", person.person_id, who.review)
         if found is not None:
             shared = share(
                 registry,
@@ -117,7 +139,7 @@ def answer_open_requests(
 ) -> list[Decision]:
     """A new assessment answers the court/probation requests still open for the person: share it
     with each requester it may go to, and close the request for the arrest referral team. A
-    request past the date it was needed by (as of the assessment's event) lapses instead:
+    request whose date is before the assessment's (`assessed_at`, UK date) lapses instead:
     nothing goes to the requester, and the team's request is closed. A person under identity
     review is nobody's to share yet: their requests stay open."""
     decisions: list[Decision] = []
@@ -125,7 +147,7 @@ def answer_open_requests(
         return decisions
     person_id = person.person_id
     for request in registry.open_requests(person_id):
-        if request.lapsed_at(event.occurred_at):
+        if request.lapsed_at(answers.assessed_at):
             registry.lapse_request(request, env.now)
             context = ReferralContext(person_id, request.id, env.team_recipient(), env.hub)
             decisions.append(RequestLapsed(event, context))

@@ -530,7 +530,10 @@ async def _answer_waiting(
                 None
                 if subject is None
                 else newest_usable(
-                    on_record, w.asked_at - env.assessment_validity, CONSENT_FIELD[kind]
+                    on_record,
+                    w.asked_at - env.assessment_validity,
+                    CONSENT_FIELD[kind],
+                    request.needed_by,
                 )
             )
             if subject is None or found is None:
