@@ -26,7 +26,7 @@ from hub.core.contracts.custody import (
     DrugTestResultEvent,
     RequiredAssessmentCompletedEvent,
 )
-from hub.core.decisions import ReferralRevoked, RequestAnswered
+from hub.core.decisions import ReferralRevoked, RequestAnswered, RequestLapsed
 from hub.mappers import court, custody, probation
 from hub.mappers.assessment import questionnaire_response
 from hub.mappers.definitions import MessageType
@@ -114,6 +114,19 @@ def request_answered(
 ) -> FhirMessage:
     """The team's open request closed: an assessment on record answered it."""
     bundle, kind = bundle_of(RequestAnswered(event, ctx), now=now, new_id=new_id)
+    assert kind is MessageType.ASSESSMENT_REQUEST_UPDATE
+    return bundle
+
+
+def request_lapsed(
+    event: SuitabilityAssessmentCompletedEvent,
+    ctx: ReferralContext,
+    *,
+    now: datetime,
+    new_id: NewId,
+) -> FhirMessage:
+    """The team's open request withdrawn: it passed the date it was needed by unanswered."""
+    bundle, kind = bundle_of(RequestLapsed(event, ctx), now=now, new_id=new_id)
     assert kind is MessageType.ASSESSMENT_REQUEST_UPDATE
     return bundle
 
@@ -215,6 +228,7 @@ CASES: dict[str, tuple[Callable[..., FhirMessage], ReferralContext]] = {
     ),
     "court/assessment-shared": (shared, context(8, COURT)),
     "court/assessment-request-update": (request_answered, context(8, TEAM)),
+    "court/assessment-request-lapsed": (request_lapsed, context(8, TEAM)),
     "probation/assessment-shared": (shared, context(0, PROBATION)),
 }
 
