@@ -81,6 +81,16 @@ class Settings(BaseSettings):
         default=60, ge=0, le=100, description="Score from which a person reviews the match."
     )
 
+    request_lapse_grace_days: int = Field(
+        default=7,
+        ge=0,
+        le=365,
+        description=(
+            "Days after a court's or probation's date before `hub requests lapse` closes an"
+            " unanswered request (an assessment made in time may still be on its way)."
+        ),
+    )
+
     batch_max_records: int = Field(
         default=500,
         ge=1,

@@ -263,16 +263,23 @@ async def test_an_assessment_after_the_hearing_no_longer_answers_the_court(
 async def test_the_daily_run_closes_requests_past_their_date(
     hub: Hub, services: Services, database_url: str, topic_prefix: str
 ) -> None:
-    """`hub requests lapse`: the request whose hearing was yesterday is closed and withdrawn
-    for the team; the one whose hearing is to come stays open; a second run finds nothing."""
-    yesterday, coming = date.today() - timedelta(days=1), date.today() + timedelta(days=21)
+    """`hub requests lapse`: the request whose hearing was eight days ago is closed and
+    withdrawn for the team; one three days ago is still within the grace (an assessment made
+    in time may be on its way), and one to come stays open; a second run finds nothing."""
+    today = date.today()
+    gone, recent, coming = (today + timedelta(days=d) for d in (-8, -3, 21))
     past = example(
         "court/court.adjourned_for_suitability_assessment.json",
         person(),
-        adjourned_to=yesterday.isoformat(),
+        adjourned_to=gone.isoformat(),
+    )
+    within = example(
+        "court/court.adjourned_for_suitability_assessment.json",
+        person(),
+        adjourned_to=recent.isoformat(),
     )
     ahead = example("probation/probation.psr_requested.json", person(), due_on=coming.isoformat())
-    await send(hub, services, past, ahead)
+    await send(hub, services, past, within, ahead)
     env = {
         "HUB_DATABASE_URL": database_url,
         "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
@@ -291,7 +298,7 @@ async def test_the_daily_run_closes_requests_past_their_date(
             r.needed_by: (r.status, r.subject is None)
             for r in await conn.execute(select(assessment_requests))
         }
-    assert rows == {yesterday: ("lapsed", True), coming: ("open", False)}
+    assert rows == {gone: ("lapsed", True), recent: ("open", False), coming: ("open", False)}
     requests = (await outputs(hub, services))["assessment.requests.v1"]
     updates = [
         r for r in requests if dict(r.headers)["message-type"] == b"assessment-request-update"

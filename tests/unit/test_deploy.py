@@ -67,8 +67,10 @@ def command_exists(words: list[str]) -> bool:
 
 def hub_commands() -> list[list[str]]:
     found: list[list[str]] = []
-    for doc in of_kind("Deployment") + of_kind("Job"):
-        for container in doc["spec"]["template"]["spec"]["containers"]:
+    pods = [d["spec"]["template"] for d in of_kind("Deployment") + of_kind("Job")]
+    pods += [d["spec"]["jobTemplate"]["spec"]["template"] for d in of_kind("CronJob")]
+    for pod in pods:
+        for container in pod["spec"]["containers"]:
             if "args" in container:
                 found.append(container["args"])
             for line in container.get("command", []):
@@ -84,7 +86,7 @@ def hub_commands() -> list[list[str]]:
 def test_every_command_the_deployment_runs_exists() -> None:
     commands = hub_commands()
     assert ["run"] in commands and ["ops"] in commands and ["db", "upgrade"] in commands
-    assert ["topics", "create"] in commands
+    assert ["topics", "create"] in commands and ["requests", "lapse"] in commands
     for words in commands:
         assert command_exists(words), words
 

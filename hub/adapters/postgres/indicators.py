@@ -190,7 +190,8 @@ INDICATORS: tuple[Indicator, ...] = (
         "Suitability assessments requested",
         "Requests for an assessment of suitability for a DRR/ATR: court adjournments "
         "for a suitability assessment and probation pre-sentence report requests, "
-        "whether answered by a new assessment or by one on record.",
+        "whether answered by a new assessment or by one on record, or lapsed unanswered "
+        "past the hearing or due date.",
         events(ADJOURNED, PSR),
     ),
     Indicator(

@@ -350,8 +350,14 @@ async def _producer() -> Any:
 @requests_cli.command("lapse")
 def requests_lapse() -> None:
     """Close the court and probation requests whose date (the hearing, the report's due date)
-    has passed unanswered, and withdraw them for the arrest referral team (run daily)."""
-    from hub.bootstrap import Operations, run_operations, triage_env
+    passed more than HUB_REQUEST_LAPSE_GRACE_DAYS ago unanswered, and withdraw them for the
+    arrest referral team (run daily). Without the broker the updates wait in the outbox for
+    the relay of `hub run`; the command still succeeds."""
+    from datetime import timedelta
+
+    from hub.adapters.kafka.on_demand import ProducerOnDemand
+    from hub.bootstrap import Operations, operator_producer, run_operations, triage_env
+    from hub.bootstrap import services as _services
     from hub.core.providers import load_providers
     from hub.core.topics import Topics
     from hub.service.operations import triage as tr
@@ -359,18 +365,23 @@ def requests_lapse() -> None:
     settings = Settings()
     providers = load_providers(settings.providers_file)
     env = triage_env(settings, providers, Topics.of(providers, settings.topic_prefix))
+    grace = timedelta(days=settings.request_lapse_grace_days)
 
-    async def go(ops: Operations) -> tr.LapseRun:
-        run = await tr.lapse_past_due(ops.triage, env, now=datetime.now(UTC))
-        if run.pending:
-            producer = await _producer()
-            try:
-                await tr.publish(ops.outbox(producer, lambda: datetime.now(UTC)), run.pending)
-            except tr.NotAcknowledged as left:
-                console.print(f"[yellow]{left}: the hub's outbox relay sends them[/yellow]")
-            finally:
-                await producer.stop()
-        return run
+    async def go(ops: Operations) -> tuple[tr.LapseRun, str]:
+        run = await tr.lapse_past_due(ops.triage, env, now=datetime.now(UTC), grace=grace)
+        if not run.pending:
+            return run, ""
+        bootstrap, _ = _services(settings)
+        producer = ProducerOnDemand(lambda: operator_producer(bootstrap, request_timeout_ms=10_000))
+        try:
+            await tr.publish(ops.outbox(producer, lambda: datetime.now(UTC)), run.pending)
+        except tr.NotAcknowledged as left:
+            return run, f"{left}: they wait in the outbox for the relay of `hub run`"
+        finally:
+            await producer.stop()
+        return run, ""
 
-    run = run_operations(go)
+    run, waiting = run_operations(go)
     console.print(f"{run.lapsed} request(s) past their date closed")
+    if waiting:
+        console.print(f"[yellow]{waiting}[/yellow]")

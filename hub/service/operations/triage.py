@@ -565,14 +565,18 @@ async def _answer_waiting(
     return answered, lapsed
 
 
-async def lapse_past_due(store: TriageStore, env: TriageEnv, *, now: datetime) -> LapseRun:
+async def lapse_past_due(
+    store: TriageStore, env: TriageEnv, *, now: datetime, grace: timedelta
+) -> LapseRun:
     """Close every court and probation request whose date (the hearing, the report's due
-    date) has passed unanswered, as an assessment or a decision coming later would: status
-    `lapsed`, the subject kept for it cleared, the team's request withdrawn through the
-    outbox (a daily job: `hub requests lapse`). Returns the count and the messages to send."""
+    date) passed more than `grace` ago unanswered, as an assessment made after it would:
+    status `lapsed`, the subject kept for it cleared, the team's request withdrawn through
+    the outbox (a daily job: `hub requests lapse`). The grace leaves time for an assessment
+    made in time that is still on its way (consumer lag, an outage, a dead letter replayed).
+    Returns the count and the messages to send."""
     source_ref = f"requests-lapsed:{env.new_id()}"
     async with store.transaction() as records:
-        past = await records.past_due_requests(now.astimezone(UK).date())
+        past = await records.past_due_requests((now.astimezone(UK) - grace).date())
         messages: list[OutboundMessage] = []
         for request in past:
             await records.lapse_request(request.id, now=now)
