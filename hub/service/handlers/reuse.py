@@ -83,8 +83,9 @@ def requesting_or_reusing(assessment_type: str, requester_kind: str) -> Handler:
                 else registry.reusable_assessment(person.person_id, since, consent, until)
             )
 
-        found = None if past_due(needed, event.occurred_at) else usable(needed)
-        if found is None and (past_due(needed, event.occurred_at) or usable(None) is not None):
+        late = past_due(needed, event.occurred_at)
+        found = None if late else usable(needed)
+        if found is None and (late or usable(None) is not None):
             # Past its date already, or only assessed after it: the request lapses now, as it
             # would have had it come before that assessment (nobody is asked to assess).
             registry.insert(

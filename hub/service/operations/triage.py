@@ -518,7 +518,6 @@ async def _answer_waiting(
     answered = lapsed = 0
     for w in waiting:
         request = w.request
-        closed = ReferralContext(person_id, request.id, team_recipient(env.endpoint_base), env.hub)
         sharing = None
         if request.lapsed_at(now):
             await records.lapse_request(request.id, now=now)
@@ -552,17 +551,36 @@ async def _answer_waiting(
             context = ReferralContext(person_id, found.id, recipient, env.hub)
             sharing = Sharing(subject, found, request.source_event_id, context)
             answered += 1
-        sent = await records.sent_messages(request.source_event_id, env.topics.assessment_requests)
-        messages += decided_answer_messages(
-            DecidedAnswer(closed, sent[0][1] if sent else (), sharing),
-            env.topics,
-            source_ref=f"triage:{review_id}",
-            now=now,
-            new_id=env.new_id,
-            hub_version=env.hub.version,
+        messages += await _closing(
+            records, request, env, source_ref=f"triage:{review_id}", now=now, sharing=sharing
         )
     await records.add_to_outbox(f"triage:{review_id}", messages, now)
     return answered, lapsed
+
+
+async def _closing(
+    records: TriageRecords,
+    request: RequestRow,
+    env: TriageEnv,
+    *,
+    source_ref: str,
+    now: datetime,
+    sharing: Sharing | None = None,
+) -> list[OutboundMessage]:
+    """The messages closing `request` for the team (with the answer, when `sharing`),
+    continuing the trace of the request as it was sent to the team."""
+    closed = ReferralContext(
+        request.person_id, request.id, team_recipient(env.endpoint_base), env.hub
+    )
+    sent = await records.sent_messages(request.source_event_id, env.topics.assessment_requests)
+    return decided_answer_messages(
+        DecidedAnswer(closed, sent[0][1] if sent else (), sharing),
+        env.topics,
+        source_ref=source_ref,
+        now=now,
+        new_id=env.new_id,
+        hub_version=env.hub.version,
+    )
 
 
 async def lapse_past_due(
@@ -580,20 +598,7 @@ async def lapse_past_due(
         messages: list[OutboundMessage] = []
         for request in past:
             await records.lapse_request(request.id, now=now)
-            closed = ReferralContext(
-                request.person_id, request.id, team_recipient(env.endpoint_base), env.hub
-            )
-            sent = await records.sent_messages(
-                request.source_event_id, env.topics.assessment_requests
-            )
-            messages += decided_answer_messages(
-                DecidedAnswer(closed, sent[0][1] if sent else ()),
-                env.topics,
-                source_ref=source_ref,
-                now=now,
-                new_id=env.new_id,
-                hub_version=env.hub.version,
-            )
+            messages += await _closing(records, request, env, source_ref=source_ref, now=now)
         await records.add_to_outbox(source_ref, messages, now)
         return LapseRun(len(past), await records.pending_outbox(source_ref))
 
