@@ -39,8 +39,8 @@ NORTH, SOUTH, COURT, PROBATION = (
 def person(n: int, **where: str) -> dict[str, Any]:
     return {
         "pnc_id": f"22/{n:07d}K",
-        "given_name": f"Given{'abcdefghijklmn'[n]}",
-        "family_name": f"Kpiperson{'abcdefghijklmn'[n]}",
+        "given_name": f"Given{'abcdefghijklmnop'[n]}",
+        "family_name": f"Kpiperson{'abcdefghijklmnop'[n]}",
         "date_of_birth": f"19{70 + n}-02-{n:02d}",
         **where,
     }
@@ -51,6 +51,7 @@ B = person(2, residence_authority=COVENTRY)
 C = person(3, postcode="LE1 9ZZ")
 D = person(4, postcode="DY1 9ZZ")
 E = person(0, postcode="B12 9ZZ")
+Q = person(14, postcode="WV1 9ZZ")  # a report requested after it was due
 POSITIVE = {"results": {"opiates": "positive", "cocaine": "negative"}}
 NEGATIVE = {"results": {"opiates": "negative", "cocaine": "negative"}}
 
@@ -188,6 +189,20 @@ async def build_history(hub: Hub, services: Services) -> None:
     await _publish(
         hub,
         services,
+        "probation.events.v1",
+        [
+            from_example(
+                "probation.psr_requested",
+                at="2022-08-20T10:00:00+00:00",
+                site=PROBATION,
+                subject=Q,
+                due_on="2022-08-15",
+            )
+        ],
+    )  # reaches the hub after its report was due: lapsed at once (counted on 16 August)
+    await _publish(
+        hub,
+        services,
         "court.events.v1",
         [
             from_example(
@@ -262,7 +277,7 @@ async def test_each_indicator_counts_what_its_definition_says(history: Hub) -> N
         "required_assessments_requested": 1,
         "required_assessments_completed": 1,
         "required_assessments_missed": 0,
-        "suitability_assessments_requested": 2,
+        "suitability_assessments_requested": 3,
         "suitability_assessments_completed": 1,
         "adjournments": 1,
         "suitable_drr": 1,
@@ -276,6 +291,7 @@ async def test_each_indicator_counts_what_its_definition_says(history: Hub) -> N
         "cases_closed": 1,
         "assessments_avoided": 1,
         "requests_answered_later": 1,
+        "requests_lapsed": 1,
         "duplicate_referrals_avoided": 1,
         "referrals_to_triage": 1,
         "closed_in_triage": 0,
@@ -298,6 +314,11 @@ async def test_each_indicator_counts_what_its_definition_says(history: Hub) -> N
     assert f["cases_closed"].by_reason == {"treatment_completed": 1}
     assert f["assessments_avoided"].by_site == {PROBATION: 1}
     assert f["requests_answered_later"].by_site == {COURT: 1}
+    assert (f["requests_lapsed"].by_month, f["requests_lapsed"].by_reason) == (
+        {"2022-08": 1},
+        {"probation": 1},
+    )
+    assert f["requests_lapsed"].by_authority == {WOLVERHAMPTON: 1}
     assert f["referrals_to_triage"].by_authority == {"outside": 1}
     assert report.rates() == {
         "assessment_rate": 0.75,

@@ -101,6 +101,15 @@ CLOSED = (
     "SELECT person_id, authority, site, at, reason "  # noqa: S608
     f"FROM ({FEEDBACK}) fb WHERE milestone = 'closed' AND effect = 'applied'"
 )
+#: Court and probation requests that lapsed unanswered past the date they were needed by,
+#: dated by the day after that date (UK), whenever the hub found it out, so that a replayed
+#: history counts them where they happened; the requester's kind is the breakdown.
+LAPSED = (
+    "SELECT q.person_id, e.authority, e.site, "
+    "COALESCE(((q.needed_by + 1)::timestamp AT TIME ZONE 'Europe/London'), q.lapsed_at) AS at, "
+    "q.requester_kind AS reason FROM assessment_requests q "
+    "JOIN inbound_events e ON e.event_id = q.source_event_id WHERE q.status = 'lapsed'"
+)
 DUPLICATES_AVOIDED = (
     "SELECT r.person_id, r.authority, e.site, e.occurred_at AS at, NULL AS reason "
     "FROM referral_changes c JOIN referrals r ON r.id = c.referral_id "
@@ -306,6 +315,17 @@ INDICATORS: tuple[Indicator, ...] = (
         shares("fulfils_request"),
     ),
     Indicator(
+        "requests_lapsed",
+        "+",
+        "Requests lapsed unanswered",
+        "Court and probation requests for an assessment that nobody answered by the hearing "
+        "or report due date they were for, by the day after that date, by requester (court "
+        "or probation). Nothing was shared with the requester and the team's request was "
+        "withdrawn.",
+        LAPSED,
+        reasons=True,
+    ),
+    Indicator(
         "duplicate_referrals_avoided",
         "+",
         "Duplicate referrals avoided",
@@ -367,6 +387,7 @@ FAMILIES: tuple[tuple[str, ...], ...] = (
         "required_assessments_missed",
     ),
     ("suitability_assessments_requested", "adjournments"),
+    ("suitability_assessments_requested", "requests_lapsed"),
     ("suitable_drr_or_atr", "suitable_drr", "suitable_atr"),
 )
 
