@@ -31,6 +31,7 @@ from hub.adapters.postgres.deadletters import PostgresDeadLetters
 from hub.adapters.postgres.health import PostgresHealth
 from hub.adapters.postgres.migrate import upgrade
 from hub.adapters.postgres.outcomes import PostgresOutcomes
+from hub.adapters.postgres.retention import PostgresRetention
 from hub.adapters.postgres.triage import PostgresTriage
 from hub.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from hub.adapters.postgres.users import PostgresUsers
@@ -55,6 +56,7 @@ from hub.service.operations.audit import AuditStore
 from hub.service.operations.deadletters import DeadLetterStore
 from hub.service.operations.health import BrokerProbe, HealthStore
 from hub.service.operations.outcomes import OutcomeStore
+from hub.service.operations.retention import RetentionStore
 from hub.service.operations.triage import TriageEnv, TriageStore
 from hub.service.operations.users import UserStore
 from hub.service.retry import RetryPolicy
@@ -266,6 +268,7 @@ class Operations:
     users: UserStore
     health: HealthStore
     outcomes: OutcomeStore
+    retention: RetentionStore
     audit: AuditStore
     engine: AsyncEngine
 
@@ -284,6 +287,7 @@ def operations(engine: AsyncEngine) -> Operations:
         users=Transactions(engine, PostgresUsers),
         health=Transactions(engine, PostgresHealth),
         outcomes=Transactions(engine, PostgresOutcomes),
+        retention=Transactions(engine, PostgresRetention),
         audit=Transactions(engine, PostgresAudit),
         engine=engine,
     )

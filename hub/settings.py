@@ -91,6 +91,26 @@ class Settings(BaseSettings):
         ),
     )
 
+    retain_messages_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=36500,
+        description=(
+            "Days the hub keeps its copy of a message after the broker acknowledged it (the"
+            " Bundles it sent, the updates); `hub retention purge` then empties the copy and"
+            " keeps the row (what went where, when). Unset: kept (the service sets the policy)."
+        ),
+    )
+    retain_dead_letters_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=36500,
+        description=(
+            "Days the hub keeps a dead letter's message (and an edited replay's values) after"
+            " it was replayed or discarded; open ones are always kept. Unset: kept."
+        ),
+    )
+
     batch_max_records: int = Field(
         default=500,
         ge=1,

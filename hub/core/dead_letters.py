@@ -95,6 +95,8 @@ class KeptMessage:
     key: bytes | None
     value: bytes
     headers: list[tuple[str, bytes]]
+    #: When the retention policy emptied `value` (the dead letter was closed long enough).
+    purged_at: datetime | None = None
 
 
 @dataclass
@@ -106,6 +108,7 @@ class DeadLetter:
     value: bytes
     headers: list[tuple[str, bytes]]
     actions: list[dict[str, Any]] = field(default_factory=list)
+    purged_at: datetime | None = None
 
     def _hub_written(self) -> int:
         """Where the headers the hub wrote begin: the last run of distinct names the hub

@@ -98,3 +98,21 @@ def audit_rows(page: str) -> list[dict[str, str]]:
         cells = dict(re.findall(r'<td class="(\w+)">(.*?)</td>', row, re.S))
         rows.append({k: re.sub(r"<[^>]+>|\s+", " ", v).strip() for k, v in cells.items()})
     return rows
+
+
+WALSALL = "E08000030"
+
+
+async def route_item(
+    client: httpx.AsyncClient,
+    item: str,
+    csrf: str,
+    *,
+    authority: str = WALSALL,
+    reason: str = "lives in Walsall (phoned)",
+) -> httpx.Response:
+    """An operator routes triage item `item` to `authority` (confirming it), saying why."""
+    return await client.post(
+        f"/triage/{item}/route",
+        data={"csrf": csrf, "authority": authority, "reason": reason, "confirm": authority},
+    )

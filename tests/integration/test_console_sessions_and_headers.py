@@ -29,7 +29,7 @@ from hub.service.operations.users import change_user, save_user
 from hub.settings import Settings
 from tests.conftest import Services
 from tests.factories import drug_test_event, encode
-from tests.integration.console import PASSWORD, Ops, csrf_of, login
+from tests.integration.console import PASSWORD, Ops, csrf_of, login, route_item
 from tests.integration.test_operations_console import (
     cli_reaches,
     dead_letter_of,
@@ -438,15 +438,7 @@ async def test_the_console_starts_and_serves_pages_while_the_broker_is_away(
             f"/dead-letters/{letter}/replay", data={"csrf": csrf, "version": 0}
         )
         assert replay.status_code == 503 and "Not sent" in replay.text
-        routed = await client.post(
-            f"/triage/{item}/route",
-            data={
-                "csrf": csrf,
-                "authority": "E08000030",
-                "reason": "lives in Walsall (phoned)",
-                "confirm": "E08000030",
-            },
-        )
+        routed = await route_item(client, item, csrf)
         assert routed.status_code == 303
         assert "queued and will be sent" in (await client.get("/triage")).text
     async with hub.engine.connect() as conn:

@@ -42,7 +42,7 @@ from hub.service.operations import deadletters as dl
 from hub.service.operations.users import authenticate, change_user, save_user
 from tests.conftest import ROOT, Services
 from tests.factories import drug_test_event, encode
-from tests.integration.console import PASSWORD, Ops, audit_rows, csrf_of, login
+from tests.integration.console import PASSWORD, Ops, audit_rows, csrf_of, login, route_item
 from tests.kafka_helpers import (
     poll_until,
     poll_until_sync,
@@ -206,15 +206,7 @@ async def test_a_triaged_referral_is_routed_by_an_operator(
     queue = (await ops.client.get("/triage")).text
     item = re.search(r'action="/triage/([0-9a-f-]+)/route"', queue)
     assert item and "residence_unknown" in queue
-    routed = await ops.client.post(
-        f"/triage/{item.group(1)}/route",
-        data={
-            "csrf": csrf,
-            "authority": "E08000030",
-            "reason": "lives in Walsall (phoned)",
-            "confirm": "E08000030",
-        },
-    )
+    routed = await route_item(ops.client, item.group(1), csrf)
     assert routed.status_code == 303
     topic = hub.topics.provider("referrals.walsall.v1")
     (sent,) = (await read_all(services.bootstrap, [topic]))[topic]
@@ -243,17 +235,7 @@ async def test_a_triaged_referral_is_routed_by_an_operator(
     ]
     other = await ops.client.get("/audit", params={"person": str(uuid.uuid4())})
     assert audit_rows(other.text) == []
-    assert (
-        await ops.client.post(
-            f"/triage/{item.group(1)}/route",
-            data={
-                "csrf": csrf,
-                "authority": "E08000030",
-                "reason": "again",
-                "confirm": "E08000030",
-            },
-        )
-    ).status_code == 409
+    assert (await route_item(ops.client, item.group(1), csrf, reason="again")).status_code == 409
 
 
 async def test_health_readiness_and_the_consoles_own_metrics(

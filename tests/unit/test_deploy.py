@@ -87,6 +87,7 @@ def test_every_command_the_deployment_runs_exists() -> None:
     commands = hub_commands()
     assert ["run"] in commands and ["ops"] in commands and ["db", "upgrade"] in commands
     assert ["topics", "create"] in commands and ["requests", "lapse"] in commands
+    assert ["retention", "purge"] in commands
     for words in commands:
         assert command_exists(words), words
 

@@ -53,7 +53,10 @@ class PostgresDeadLetters:
         if kept is None:
             return None
         return KeptMessage(
-            kept.key, kept.value, [(n, base64.b64decode(v)) for n, v in kept.headers]
+            kept.key,
+            kept.value,
+            [(n, base64.b64decode(v)) for n, v in kept.headers],
+            kept.purged_at,
         )
 
     async def actions(self, letter_id: int) -> list[dict[str, Any]]:

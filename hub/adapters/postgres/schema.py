@@ -228,6 +228,8 @@ dead_letter_actions = Table(
     Column("replay_topic", String(249)),
     Column("replay_partition", Integer),
     Column("replay_offset", BigInteger),
+    # When the retention policy removed the message copies (values, edited values) it kept.
+    Column("purged_at", DateTime(timezone=True)),
 )
 
 ops_users = Table(
@@ -283,8 +285,23 @@ outbox = Table(
     Column("headers", JSONB, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("published_at", DateTime(timezone=True)),
+    # When the retention policy emptied `value` (`hub retention purge`); the row stays: what
+    # went where, when, with which headers (none of them personal).
+    Column("purged_at", DateTime(timezone=True)),
     # The relay's sweep: only the few rows still waiting are indexed.
     Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+)
+
+#: Each run of `hub retention purge`: the periods it applied and what it removed.
+retention_runs = Table(
+    "retention_runs",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("messages_days", Integer),
+    Column("dead_letters_days", Integer),
+    Column("messages_purged", BigInteger, nullable=False),
+    Column("dead_letters_purged", BigInteger, nullable=False),
 )
 
 assessments = Table(

@@ -1,5 +1,6 @@
-"""`hub ops` (the console, and its users), `hub dlq` (dead letters from the terminal) and
-`hub requests` (court and probation requests past their date)."""
+"""`hub ops` (the console, and its users), `hub dlq` (dead letters from the terminal),
+`hub requests` (court and probation requests past their date) and `hub retention` (the
+retention policy for the hub's copies of messages)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ dlq_cli = typer.Typer(
 )
 requests_cli = typer.Typer(
     help="Court and probation requests for an assessment.", no_args_is_help=True
+)
+retention_cli = typer.Typer(
+    help="The retention policy for the hub's copies of messages.", no_args_is_help=True
 )
 console = Console()
 Actor = Annotated[str, typer.Option("--operator", help="Who does this (recorded).")]
@@ -176,6 +180,7 @@ def dlq_show(
     """One dead letter: why it failed, its error headers, the message (masked) and history."""
     from hub.bootstrap import run_operations
     from hub.core.masking import masked
+    from hub.core.moments import uk_time
     from hub.service.operations import deadletters as dl
 
     letter = run_operations(lambda ops: dl.show(ops.dead_letters, letter_id, datetime.now(UTC)))
@@ -212,7 +217,9 @@ def dlq_show(
         )
         for name in letter.producer_hub_headers:
             console.print(f"  {name}: •••", highlight=False, markup=False)
-    if reveal:
+    if letter.purged_at is not None:
+        console.print(f"message removed on {uk_time(letter.purged_at)} (retention policy)")
+    elif reveal:
         if not (operator and reason):
             console.print("[red]--reveal needs --operator and --reason[/red]")
             raise typer.Exit(2)
@@ -385,3 +392,35 @@ def requests_lapse() -> None:
     console.print(f"{run.lapsed} request(s) past their date closed")
     if waiting:
         console.print(f"[yellow]{waiting}[/yellow]")
+
+
+@retention_cli.command("purge")
+def retention_purge(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would be emptied."),
+) -> None:
+    """Empty the hub's copies of messages older than the retention policy allows: sent ones
+    HUB_RETAIN_MESSAGES_DAYS after the broker acknowledged them, dead letters' messages
+    HUB_RETAIN_DEAD_LETTERS_DAYS after they were replayed or discarded (run daily). The rows
+    stay (what went where, when); an unset period keeps its copies. Each run is recorded."""
+    from hub.bootstrap import Operations, run_operations
+    from hub.service.operations import retention
+
+    settings = Settings()
+    policy = retention.Policy.of_days(
+        settings.retain_messages_days, settings.retain_dead_letters_days
+    )
+    if policy.keeps_everything:
+        console.print(
+            "no retention period is set (HUB_RETAIN_MESSAGES_DAYS, "
+            "HUB_RETAIN_DEAD_LETTERS_DAYS): every copy is kept"
+        )
+        return
+
+    async def go(ops: Operations) -> retention.Purged:
+        return await retention.purge(ops.retention, policy, now=datetime.now(UTC), dry_run=dry_run)
+
+    purged = run_operations(go)
+    verb = "would be emptied" if dry_run else "emptied"
+    console.print(
+        f"{purged.messages} sent message(s) and {purged.dead_letters} dead letter(s) {verb}"
+    )

@@ -20,6 +20,7 @@ from hub.core.dead_letters import (
     edit_pairs,
 )
 from hub.core.masking import masked
+from hub.core.moments import uk_time
 from hub.core.operators import Role
 from hub.core.paging import DEFAULT_SIZE, SIZES, Page
 from hub.core.topics import Topics
@@ -188,7 +189,12 @@ async def detail(
         and bool(letter.actions)
         and (letter.actions[-1]["outcome"] or "").startswith("stuck")
     )
-    payload = pretty(letter.value) if revealed else masked(letter.value, console.sources)
+    if letter.purged_at is not None:  # nothing left to mask or reveal
+        payload = f"Removed on {uk_time(letter.purged_at)} under the retention policy."
+    elif revealed:
+        payload = pretty(letter.value)
+    else:
+        payload = masked(letter.value, console.sources)
     return page(
         "detail",
         request,
@@ -198,6 +204,7 @@ async def detail(
         payload=payload,
         edit_pairs=EDIT_PAIRS,
         revealed=revealed,
+        purged=letter.purged_at is not None,
         error_headers=letter.error_headers,
         producer_headers=letter.producer_hub_headers,
         system=console.sources.system(letter.row.source_system),

@@ -66,9 +66,10 @@ DETAIL = """{% extends "base" %}{% block main %}<h1>Dead letter {{ row.id }}</h1
 producer wrote them, not the hub (values masked).</p><table id="producer-headers">
 {% for k in producer_headers %}<tr><td>{{ k }}</td><td>•••</td></tr>{% endfor %}</table>
 {% endif %}
-<h2>Message {{ '(revealed: this view was recorded)' if revealed else
-'(personal fields masked)' }}</h2><pre id="payload">{{ payload }}</pre>
-{% if can_act %}{% if not revealed %}<form method="post" action="/dead-letters/{{ row.id }}/reveal">
+<h2>Message {{ '(removed)' if purged else '(revealed: this view was recorded)' if revealed
+else '(personal fields masked)' }}</h2><pre id="payload">{{ payload }}</pre>
+{% if can_act %}{% if not revealed and not purged %}
+<form method="post" action="/dead-letters/{{ row.id }}/reveal">
 <input type="hidden" name="csrf" value="{{ csrf }}"><label>Why you need to see personal data
 <input name="reason" autocomplete="off" required></label><button id="reveal">Reveal (recorded)
 </button></form>

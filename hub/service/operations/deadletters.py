@@ -140,7 +140,11 @@ async def load(
         return None
     kept = await records.kept_message(row)
     letter = DeadLetter(
-        row, kept.key if kept else None, kept.value if kept else b"", kept.headers if kept else []
+        row,
+        kept.key if kept else None,
+        kept.value if kept else b"",
+        kept.headers if kept else [],
+        purged_at=kept.purged_at if kept else None,
     )
     for action in await records.actions(letter_id):
         letter.actions.append(
@@ -347,6 +351,8 @@ async def reveal(
         letter = await load(records, letter_id)
         if letter is None:
             raise KeyError(letter_id)
+        if letter.purged_at is not None:
+            raise ValueError("its message was removed under the retention policy")
         await records.add_action(
             {
                 "dead_letter_id": letter_id,

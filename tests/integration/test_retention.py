@@ -1,0 +1,149 @@
+"""`hub retention purge` on the real broker and PostgreSQL, with the hub running: the copies the
+policy allows are emptied (a sent referral, the messages of a replayed and a discarded dead
+letter, an edited replay's values), what is still needed is kept (an open dead letter, the
+referral an open triage item would route), the rows stay, and routing from triage still works
+afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+import pytest
+from sqlalchemy import select, text
+from typer.testing import CliRunner
+
+from hub.adapters.postgres.schema import dead_letter_actions, dead_letters, outbox, retention_runs
+from hub.bootstrap import Hub
+from hub.entrypoints.cli.main import app
+from tests.conftest import Services
+from tests.factories import drug_test_event, encode
+from tests.integration.console import Ops, csrf_of, login, route_item
+from tests.integration.test_operations_console import dead_letter_of
+from tests.kafka_helpers import poll_until, produce, read_all, wait_until_committed
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+def _purge(env: dict[str, str], *options: str) -> str:
+    result = CliRunner().invoke(app, ["retention", "purge", *options], env=env)
+    assert result.exit_code == 0, result.output
+    return " ".join(result.output.split())
+
+
+async def _rows(hub: Hub) -> dict[str, list[tuple[bytes, bool]]]:
+    """Each outbox row as (value, emptied), by topic."""
+    async with hub.engine.connect() as conn:
+        rows = await conn.execute(select(outbox).order_by(outbox.c.id))
+        found: dict[str, list[tuple[bytes, bool]]] = {}
+        for row in rows:
+            found.setdefault(row.topic, []).append((row.value, row.purged_at is not None))
+    return found
+
+
+async def test_the_policy_empties_old_copies_and_keeps_what_is_still_needed(
+    hub: Hub, services: Services, ops: Ops, database_url: str, topic_prefix: str
+) -> None:
+    client = ops.client
+    # A dead letter corrected and replayed (its referral goes to Birmingham), one discarded,
+    # one left open.
+    bad = drug_test_event(postcode="B12 9ZZ")
+    bad["payload"]["results"]["opiates"] = "maybe"
+    replayed = await dead_letter_of(hub, services, encode(bad))
+    discarded = await dead_letter_of(hub, services, b'{"event_id": "broken')
+    still_open = await dead_letter_of(hub, services, b'{"event_id": "also broken')
+    csrf = await login(client, "otto")
+    form = {"csrf": csrf, "version": 0, "reason": "confirmed positive by phone"}
+    edited = {**form, "path": "payload.results.opiates", "value": "positive"}
+    assert (await client.post(f"/dead-letters/{replayed}/replay", data=edited)).status_code == 303
+    assert (await client.post(f"/dead-letters/{discarded}/discard", data=form)).status_code == 303
+
+    async def routed() -> str | None:
+        page = (await client.get(f"/dead-letters/{replayed}")).text
+        return None if "processed: referred" in page else "no outcome yet"
+
+    await poll_until(routed, 60)
+    # A referral held in triage (no address): its message is what routing it would send.
+    await produce(
+        services.bootstrap,
+        hub.topics.custody_events,
+        [encode(drug_test_event(postcode=None))],
+        key=b"k",
+    )
+    await wait_until_committed(
+        services.bootstrap, f"{hub.topics.prefix}hub.custody-events", hub.topics.custody_events
+    )
+    birmingham = hub.topics.provider("referrals.birmingham.v1")
+    dlq = hub.topics.dead_letter(hub.topics.custody_events)
+    before = await _rows(hub)
+    assert (len(before[birmingham]), len(before[dlq]), len(before[hub.topics.triage])) == (1, 3, 1)
+
+    env = {
+        "HUB_DATABASE_URL": database_url,
+        "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
+        "HUB_TOPIC_PREFIX": topic_prefix,
+    }
+    assert "no retention period is set" in await asyncio.to_thread(_purge, env)
+    env |= {"HUB_RETAIN_MESSAGES_DAYS": "30", "HUB_RETAIN_DEAD_LETTERS_DAYS": "30"}
+    nothing_yet = "0 sent message(s) and 0 dead letter(s) emptied"
+    assert nothing_yet in await asyncio.to_thread(_purge, env)  # all of it is recent
+
+    async with hub.engine.begin() as conn:  # forty days on
+        await conn.execute(text("UPDATE outbox SET published_at = published_at - interval '40d'"))
+        await conn.execute(text("UPDATE dead_letters SET acted_at = acted_at - interval '40d'"))
+    would = "1 sent message(s) and 2 dead letter(s) would be emptied"
+    assert would in await asyncio.to_thread(_purge, env, "--dry-run")
+    assert (await _rows(hub)) == before  # a dry run changes nothing
+    done = "1 sent message(s) and 2 dead letter(s) emptied"
+    assert done in await asyncio.to_thread(_purge, env)
+    assert nothing_yet in await asyncio.to_thread(_purge, env)  # once is enough
+
+    after = await _rows(hub)
+    assert after[birmingham] == [(b"", True)]
+    assert after[hub.topics.triage] == before[hub.topics.triage]  # an open triage item's
+    async with hub.engine.connect() as conn:
+        letters = {
+            r.id: f"{r.topic}:{r.partition}:{r.offset}"
+            for r in await conn.execute(select(dead_letters))
+        }
+        copies = {
+            r.source_ref: (r.value, r.purged_at is not None)
+            for r in await conn.execute(select(outbox).where(outbox.c.topic == dlq))
+        }
+        action = (
+            await conn.execute(
+                select(dead_letter_actions).where(dead_letter_actions.c.action == "replay_edited")
+            )
+        ).one()
+        runs = (await conn.execute(select(retention_runs).order_by(retention_runs.c.id))).all()
+    assert copies[letters[replayed]] == (b"", True)
+    assert copies[letters[discarded]] == (b"", True)
+    assert copies[letters[still_open]] == (b'{"event_id": "also broken', False)
+    assert (action.original_value, action.sent_value) == (None, None)
+    assert action.edits == [{"path": "payload.results.opiates", "value": ""}]
+    assert [(r.messages_days, r.messages_purged, r.dead_letters_purged) for r in runs] == [
+        (30, 0, 0),
+        (30, 1, 2),
+        (30, 0, 0),
+    ]  # the dry run is not recorded
+
+    # The console says what happened to the message, and there is nothing to reveal.
+    page = (await client.get(f"/dead-letters/{discarded}")).text
+    assert "under the retention policy" in page and 'id="reveal"' not in page
+    refused = await client.post(
+        f"/dead-letters/{discarded}/reveal", data={"csrf": csrf, "reason": "curious"}
+    )
+    assert refused.status_code == 400 and "removed under the retention policy" in refused.text
+    assert "payload.results.opiates" in (await client.get(f"/dead-letters/{replayed}")).text
+
+    # The held referral is still routed as it was held.
+    queue = (await client.get("/triage")).text
+    item = re.search(r'action="/triage/([0-9a-f-]+)/route"', queue)
+    assert item
+    csrf = csrf_of(queue)
+    decided = await route_item(client, item.group(1), csrf)
+    assert decided.status_code == 303
+    walsall = hub.topics.provider("referrals.walsall.v1")
+    (sent,) = (await read_all(services.bootstrap, [walsall]))[walsall]
+    assert json.loads(sent.value)["resourceType"] == "Bundle"
