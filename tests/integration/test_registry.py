@@ -141,6 +141,8 @@ async def test_operators_merge_and_unmerge_with_an_audit(
         ).scalar()
     assert (audit.operator, audit.reason, merged_into) == ("ops.tester", "confirmed: same", jamie)
     assert json.dumps(audit.moved)  # which rows moved is recorded
+    # While merged, Morgan is arrested again: taken as Jamie, the open referral is updated.
+    await send(hub, services, twin("Morgan"))
 
     undone = await asyncio.to_thread(
         hub_cli,
@@ -154,7 +156,13 @@ async def test_operators_merge_and_unmerge_with_an_audit(
         "twins after all",
     )
     assert undone.exit_code == 0, undone.output
-    assert await owners() == before
+    after = await owners()
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert {after[k] for k in set(after) - set(before)} == {jamie}  # added since: they stay
+    # The update that went out while the merge stood is listed, to check with the provider.
+    said = " ".join(undone.output.split())
+    assert "While the merge stood" in said and "referral changed" in said and "update" in said
+    assert "Twinfield" not in undone.output and "Morgan" not in undone.output
     again = await asyncio.to_thread(
         hub_cli,
         database_url,

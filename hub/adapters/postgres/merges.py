@@ -6,6 +6,7 @@ rows moved, so an un-merge can move exactly those back (rows added after the mer
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from hub.adapters.postgres.schema import (
     person_identifiers,
     person_merges,
     persons,
+    referral_changes,
     referrals,
     triage_items,
 )
@@ -38,6 +40,23 @@ OWNED: tuple[tuple[Table, tuple[str, ...]], ...] = (
     (referrals, ("id",)),
     (triage_items, ("id",)),
 )
+
+
+@dataclass(frozen=True)
+class SentWhileMerged:
+    """What went out about either person while a merge stood (since it was made): each may
+    have been decided on the two persons' records taken as one, so staff check it with its
+    recipient. Ids, recipients and times only (no personal data)."""
+
+    #: (share id, recipient, reuse | fulfils_request, when)
+    shares: list[tuple[int, str, str, datetime]]
+    #: (referral id, provider or None for triage, status, when made)
+    referrals: list[tuple[str, str | None, str, datetime]]
+    #: (referral id, update | revoke, when)
+    changes: list[tuple[str, str, datetime]]
+
+    def __bool__(self) -> bool:
+        return bool(self.shares or self.referrals or self.changes)
 
 
 class MergeRefused(ValueError):  # noqa: N818 - a domain outcome, like Rejected
@@ -124,8 +143,9 @@ async def merge(
 
 async def unmerge(
     conn: AsyncConnection, merge_id: int, *, operator: str, reason: str, now: datetime
-) -> None:
-    """Undo a merge: the rows it moved go back to the merged person."""
+) -> SentWhileMerged:
+    """Undo a merge: the rows it moved go back to the merged person. Returns what was shared
+    and referred about either of them while the merge stood (for staff to check)."""
     record = (
         await conn.execute(
             select(person_merges).where(person_merges.c.id == merge_id).with_for_update()
@@ -150,6 +170,45 @@ async def unmerge(
         update(person_merges)
         .where(person_merges.c.id == merge_id)
         .values(unmerged_by=operator, unmerge_reason=reason, unmerged_at=now)
+    )
+    return await sent_while_merged(
+        conn, (record.kept_person_id, record.merged_person_id), record.merged_at
+    )
+
+
+async def sent_while_merged(
+    conn: AsyncConnection, person_ids: tuple[str, str], since: datetime
+) -> SentWhileMerged:
+    shares = await conn.execute(
+        select(
+            assessment_shares.c.id,
+            assessment_shares.c.recipient,
+            assessment_shares.c.reason,
+            assessment_shares.c.created_at,
+        )
+        .where(
+            assessment_shares.c.person_id.in_(person_ids),
+            assessment_shares.c.created_at >= since,
+        )
+        .order_by(assessment_shares.c.id)
+    )
+    made = await conn.execute(
+        select(referrals.c.id, referrals.c.provider_id, referrals.c.status, referrals.c.created_at)
+        .where(referrals.c.person_id.in_(person_ids), referrals.c.created_at >= since)
+        .order_by(referrals.c.created_at, referrals.c.id)
+    )
+    changes = await conn.execute(
+        select(
+            referral_changes.c.referral_id, referral_changes.c.change, referral_changes.c.created_at
+        )
+        .join(referrals, referrals.c.id == referral_changes.c.referral_id)
+        .where(referrals.c.person_id.in_(person_ids), referral_changes.c.created_at >= since)
+        .order_by(referral_changes.c.id)
+    )
+    return SentWhileMerged(
+        [(r.id, r.recipient, r.reason, r.created_at) for r in shares],
+        [(str(r.id), r.provider_id, r.status, r.created_at) for r in made],
+        [(str(r.referral_id), r.change, r.created_at) for r in changes],
     )
 
 

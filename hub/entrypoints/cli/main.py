@@ -156,13 +156,17 @@ def person_merge(keep: str, other: str, operator: Operator, reason: Reason) -> N
 
 @person_cli.command("unmerge")
 def person_unmerge(merge_id: int, operator: Operator, reason: Reason) -> None:
-    """Undo merge MERGE_ID: everything it moved goes back."""
+    """Undo merge MERGE_ID: everything it moved goes back. Lists what was shared or referred
+    about either person while the merge stood, for staff to check with the recipients."""
     from datetime import UTC, datetime
 
+    from rich.table import Table
+
     from hub.adapters.postgres.merges import MergeRefused, unmerge
+    from hub.core.moments import uk_time
 
     try:
-        in_transaction(
+        sent = in_transaction(
             lambda conn: unmerge(
                 conn, merge_id, operator=operator, reason=reason, now=datetime.now(UTC)
             )
@@ -171,6 +175,21 @@ def person_unmerge(merge_id: int, operator: Operator, reason: Reason) -> None:
         console.print(f"[red]refused[/red]: {refused}")
         raise typer.Exit(1) from None
     console.print(f"merge {merge_id} undone")
+    if not sent:
+        console.print("nothing was shared or referred about either person while it stood")
+        return
+    console.print(
+        "[yellow]While the merge stood, these went out about one of the two persons, "
+        "decided on both records taken as one: check each with its recipient.[/yellow]"
+    )
+    table = Table("what", "id", "to", "how", "when (UK)")
+    for share_id, recipient, why, at in sent.shares:
+        table.add_row("assessment shared", str(share_id), recipient, why, uk_time(at))
+    for referral_id, provider, status, at in sent.referrals:
+        table.add_row("referral made", referral_id, provider or "triage", status, uk_time(at))
+    for referral_id, change, at in sent.changes:
+        table.add_row("referral changed", referral_id, "", change, uk_time(at))
+    console.print(table)
 
 
 @person_cli.command("merges")
