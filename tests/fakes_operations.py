@@ -217,42 +217,46 @@ class MemoryUsers(InMemory):
 
 
 class MemoryRetention(InMemory):
-    """Copies as (id, acknowledged or closed at); `transactions` counts the chunks."""
+    """Copies by id, with when they were acknowledged (or their dead letter closed);
+    `windows` counts the transactions that emptied."""
 
     def __init__(self, sent: list[datetime], closed: list[datetime]) -> None:
         self.sent = dict(enumerate(sent, start=1))
         self.closed = dict(enumerate(closed, start=1))
         self.emptied: set[tuple[str, int]] = set()
-        self.chunks = 0
+        self.windows = 0
         self.runs: list[tuple[datetime, Any, Any]] = []
 
-    def _next(
-        self, kind: str, rows: dict[int, datetime], before: datetime, after: int, limit: int
-    ) -> tuple[int, int]:
-        self.chunks += 1
-        chosen = [
-            i
-            for i in sorted(rows)
-            if i > after and rows[i] < before and (kind, i) not in self.emptied
-        ][:limit]
-        self.emptied |= {(kind, i) for i in chosen}
-        return len(chosen), max(chosen, default=after)
+    async def last_ids(self) -> tuple[int, int]:
+        return max(self.sent, default=0), max(self.closed, default=0)
+
+    def _window(
+        self, kind: str, rows: dict[int, datetime], before: datetime, after: int, upto: int
+    ) -> int:
+        self.windows += 1
+        chosen = {
+            (kind, i)
+            for i, at in rows.items()
+            if after < i <= upto and at < before and (kind, i) not in self.emptied
+        }
+        self.emptied |= chosen
+        return len(chosen)
 
     async def purge_sent(
-        self, published_before: datetime, now: datetime, after: int, limit: int
-    ) -> tuple[int, int]:
-        return self._next("sent", self.sent, published_before, after, limit)
+        self, published_before: datetime, now: datetime, after: int, upto: int
+    ) -> int:
+        return self._window("sent", self.sent, published_before, after, upto)
 
     async def purge_dead_letters(
-        self, closed_before: datetime, now: datetime, after: int, limit: int
-    ) -> tuple[int, int]:
-        return self._next("letter", self.closed, closed_before, after, limit)
+        self, closed_before: datetime, now: datetime, after: int, upto: int
+    ) -> int:
+        return self._window("letter", self.closed, closed_before, after, upto)
 
     async def count_sent(self, published_before: datetime) -> int:
-        return sum(1 for i, at in self.sent.items() if at < published_before)
+        return sum(1 for at in self.sent.values() if at < published_before)
 
     async def count_dead_letters(self, closed_before: datetime) -> int:
-        return sum(1 for i, at in self.closed.items() if at < closed_before)
+        return sum(1 for at in self.closed.values() if at < closed_before)
 
     async def record_run(self, now: datetime, policy: Any, purged: Any) -> None:
         self.runs.append((now, policy, purged))

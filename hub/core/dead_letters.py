@@ -223,7 +223,11 @@ def checked_edit(letter: DeadLetter, edits: list[tuple[str, str]]) -> bytes:
 
 
 def edits_shown(event_type: str | None, edits: list[dict[str, str]] | None) -> str:
-    """An action's edits as staff see them: paths, and values only where safe."""
+    """An action's edits as staff see them: paths, and values only where safe (a value the
+    retention policy removed is None)."""
     return ", ".join(
-        f"{e['path']} = {masked_edit(event_type, e['path'], e['value'])}" for e in edits or []
+        f"{e['path']} (value removed)"
+        if e["value"] is None
+        else f"{e['path']} = {masked_edit(event_type, e['path'], e['value'])}"
+        for e in edits or []
     )

@@ -199,7 +199,7 @@ async def build_history(hub: Hub, services: Services) -> None:
                 due_on="2022-08-15",
             )
         ],
-    )  # reaches the hub after its report was due: lapsed at once (counted on 16 August)
+    )  # reaches the hub after its report was due: lapsed at once
     await _publish(
         hub,
         services,

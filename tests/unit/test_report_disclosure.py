@@ -89,6 +89,32 @@ def test_a_count_hidden_in_one_part_is_hidden_in_the_whole_and_the_other_parts()
     assert suppressed_together({"a": {"x": 3, "y": 0}}, ())["a"] == {"x": "<5", "y": "<5"}
 
 
+def test_how_requests_ended_is_suppressed_with_the_requests() -> None:
+    """Every request ends avoided, answered later or lapsed, all dated by the request: once
+    none is open, requested - avoided - answered later would give away 2 lapsed."""
+    found = report()
+    for key, counts in (
+        ("suitability_assessments_requested", {"Court A": 20, "Court B": 30}),
+        ("assessments_avoided", {"Court A": 10, "Court B": 10}),
+        ("requests_answered_later", {"Court A": 8, "Court B": 12}),
+        ("requests_lapsed", {"Court A": 2, "Court B": 8}),
+    ):
+        found.figures[key].by_site = counts
+    rows = list(csv.DictReader(io.StringIO(as_csv(found))))
+    for key in (
+        "suitability_assessments_requested",
+        "assessments_avoided",
+        "requests_answered_later",
+        "requests_lapsed",
+    ):
+        sites = {
+            r["group"]: r["value"]
+            for r in rows
+            if r["indicator"] == key and r["breakdown"] == "site"
+        }
+        assert set(sites.values()) == {"<5"}, (key, sites)
+
+
 def test_the_trend_axis_shows_no_hidden_month() -> None:
     found = report()
     for key in ("assessments_completed", "referrals", "entries"):

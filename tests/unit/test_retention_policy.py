@@ -1,5 +1,5 @@
-"""The retention policy's rules over an in-memory store: chunks until nothing is left, each
-period on its own, a dry run that only counts, and every run recorded."""
+"""The retention policy's rules over an in-memory store: every id visited a window at a time,
+each period on its own, a dry run that only counts, and every applying run recorded."""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ def _days_ago(*days: int) -> list[datetime]:
     return [NOW - timedelta(days=d) for d in days]
 
 
-async def test_old_copies_are_emptied_in_chunks_until_none_is_left() -> None:
-    old = retention.CHUNK * 2 + 5
+async def test_old_copies_are_emptied_one_window_of_ids_at_a_time() -> None:
+    old = retention.WINDOW * 2 + 5
     store = MemoryRetention(_days_ago(*[40] * old, 10), _days_ago(40, 31, 29))
     purged = await retention.purge(store, Policy.of_days(30, 30), now=NOW)
     assert purged == Purged(old, 2)
-    assert store.chunks == 3 + 1  # three of sent copies, one of dead letters
+    assert store.windows == 3 + 1  # three windows of sent copies, one of dead letters
     assert ("sent", old + 1) not in store.emptied  # ten days old: kept
+    assert ("letter", 3) not in store.emptied
     assert [r[2] for r in store.runs] == [purged]
     again = await retention.purge(store, Policy.of_days(30, 30), now=NOW)
     assert again == Purged(0, 0) and len(store.runs) == 2

@@ -102,11 +102,11 @@ CLOSED = (
     f"FROM ({FEEDBACK}) fb WHERE milestone = 'closed' AND effect = 'applied'"
 )
 #: Court and probation requests that lapsed unanswered past the date they were needed by,
-#: dated by the day after that date (UK), whenever the hub found it out, so that a replayed
-#: history counts them where they happened; the requester's kind is the breakdown.
+#: dated by the request (as the shares are), so that every request of a period ends in one of
+#: `assessments_avoided`, `requests_answered_later`, `requests_lapsed`, or is still open; the
+#: requester's kind is the breakdown.
 LAPSED = (
-    "SELECT q.person_id, e.authority, e.site, "
-    "COALESCE(((q.needed_by + 1)::timestamp AT TIME ZONE 'Europe/London'), q.lapsed_at) AS at, "
+    "SELECT q.person_id, e.authority, e.site, e.occurred_at AS at, "
     "q.requester_kind AS reason FROM assessment_requests q "
     "JOIN inbound_events e ON e.event_id = q.source_event_id WHERE q.status = 'lapsed'"
 )
@@ -319,9 +319,10 @@ INDICATORS: tuple[Indicator, ...] = (
         "+",
         "Requests lapsed unanswered",
         "Court and probation requests for an assessment that nobody answered by the hearing "
-        "or report due date they were for, by the day after that date, by requester (court "
+        "or report due date they were for, by the time of the request, by requester (court "
         "or probation). Nothing was shared with the requester and the team's request was "
-        "withdrawn.",
+        "withdrawn. A request is counted once its date has passed and `hub requests lapse` "
+        "has run (daily, after a grace of a few days).",
         LAPSED,
         reasons=True,
     ),
@@ -387,7 +388,13 @@ FAMILIES: tuple[tuple[str, ...], ...] = (
         "required_assessments_missed",
     ),
     ("suitability_assessments_requested", "adjournments"),
-    ("suitability_assessments_requested", "requests_lapsed"),
+    # Each request ends avoided, answered later or lapsed (or is still open), all by the request.
+    (
+        "suitability_assessments_requested",
+        "assessments_avoided",
+        "requests_answered_later",
+        "requests_lapsed",
+    ),
     ("suitable_drr_or_atr", "suitable_drr", "suitable_atr"),
 )
 

@@ -285,8 +285,8 @@ outbox = Table(
     Column("headers", JSONB, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("published_at", DateTime(timezone=True)),
-    # When the retention policy emptied `value` (`hub retention purge`); the row stays: what
-    # went where, when, with which headers (none of them personal).
+    # When the retention policy emptied `value` (`hub retention purge`; a dead letter's copy
+    # loses the producer's key and headers too); the row stays: what went where, when.
     Column("purged_at", DateTime(timezone=True)),
     # The relay's sweep: only the few rows still waiting are indexed.
     Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),

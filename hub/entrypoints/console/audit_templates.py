@@ -23,7 +23,8 @@ found.paging.size == n }}>{{ n }}</option>{% endfor %}</select></label>
 {% if e.kind == 'dead_letter' %}<a href="/dead-letters/{{ e.item }}">dead letter {{ e.item }}</a>
 {% elif e.kind == 'triage' %}triage item {{ e.item }}{% else %}user {{ e.item }}{% endif %}</td>
 <td class="person">{{ e.person_id or '' }}</td><td>{{ e.reason or '' }}</td>
-<td class="edits">{{ e.edits_shown or e.detail or '' }}{% if e.edits and role == 'admin' %}
+<td class="edits">{{ e.edits_shown or e.detail or '' }}{% if e.edits
+and e.edits[0].value is not none and role == 'admin' %}
 <a class="edit-values" href="/audit/edits/{{ e.id }}">values typed (admin, recorded)</a>
 {% endif %}</td><td class="outcome">{{ e.outcome or '' }}</td></tr>{% endfor %}</table>
 {% endblock %}"""
@@ -32,8 +33,10 @@ EDITS = """{% extends "base" %}{% block main %}<h1>Values typed in edit {{ actio
 <p>{{ action.action }} of <a href="/dead-letters/{{ action.dead_letter_id }}">dead letter {{
 action.dead_letter_id }}</a> by {{ action.actor }}, {{ action.at|uk(seconds=True) }}.</p>
 <table id="edit-values"><tr><th>field</th><th>value typed</th></tr>{% for e in action.edits %}
-<tr><td>{{ e.path }}</td><td>{{ e.value if shown else '•••' }}</td></tr>{% endfor %}</table>
-{% if not shown %}<form method="post" action="/audit/edits/{{ action.id }}/view">
+<tr><td>{{ e.path }}</td><td>{{ '(removed)' if action.purged_at else e.value if shown else '•••'
+}}</td></tr>{% endfor %}</table>{% if action.purged_at %}<p>The values were removed on {{
+action.purged_at|uk }} under the retention policy.</p>{% elif not shown %}
+<form method="post" action="/audit/edits/{{ action.id }}/view">
 <input type="hidden" name="csrf" value="{{ csrf }}"><label>Why you need to see them
 <input name="reason" autocomplete="off" required></label><button id="view-values">Show the
 values (recorded)</button></form>{% else %}<p>This view was recorded in the audit; a reload

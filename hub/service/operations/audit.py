@@ -71,6 +71,8 @@ async def view_edited_values(
         action = await records.action(action_id)
         if action is None or action["action"] not in EDITED or not action["edits"]:
             raise LookupError(action_id)
+        if action.get("purged_at") is not None:
+            raise ValueError("the values were removed under the retention policy")
         await records.add_action(
             {
                 "dead_letter_id": action["dead_letter_id"],
