@@ -185,7 +185,8 @@ def expected_figures(plan: YearPlan, end: datetime) -> dict[str, int]:
         "cases_closed": steps["case_closed"],
         "assessments_avoided": reused,
         "requests_answered_later": kinds["court.suitability_assessment_completed"],
-        "requests_lapsed": 0,  # every court assessment comes before its hearing
+        # Assessments come before their dates, and the year does not run `hub requests lapse`.
+        "requests_lapsed": 0,
         "duplicate_referrals_avoided": resident_prompts - len(plan.fates),
         "referrals_to_triage": len(prompting) - resident_prompts,
         "feedback_repeats": repeats,
