@@ -159,9 +159,19 @@ async def test_operators_merge_and_unmerge_with_an_audit(
     after = await owners()
     assert {k: v for k, v in after.items() if k in before} == before
     assert {after[k] for k in set(after) - set(before)} == {jamie}  # added since: they stay
-    # The update that went out while the merge stood is listed, to check with the provider.
-    said = " ".join(undone.output.split())
-    assert "While the merge stood" in said and "referral changed" in said and "update" in said
+    # What went out while the merge stood is listed by message id, to check with its
+    # recipient: the update of Jamie's referral that Morgan's arrest made.
+    sent_since = [
+        r
+        for r in (await outputs(hub, services))["referrals.birmingham.v1"]
+        if r.timestamp >= audit.merged_at.timestamp() * 1000
+    ]
+    assert [dict(r.headers)["message-type"] for r in sent_since] == [b"referral-update"]
+    listed = [line.split() for line in undone.output.splitlines() if "referrals." in line]
+    assert [(line[0], line[2]) for line in listed] == [
+        (dict(sent_since[0].headers)["message-id"].decode(), "referral-update")
+    ]
+    assert "While the merge stood the hub sent 1 message(s)" in " ".join(undone.output.split())
     assert "Twinfield" not in undone.output and "Morgan" not in undone.output
     again = await asyncio.to_thread(
         hub_cli,

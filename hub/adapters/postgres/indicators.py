@@ -320,9 +320,11 @@ INDICATORS: tuple[Indicator, ...] = (
         "Requests lapsed unanswered",
         "Court and probation requests for an assessment that nobody answered by the hearing "
         "or report due date they were for, by the time of the request, by requester (court "
-        "or probation). Nothing was shared with the requester and the team's request was "
-        "withdrawn. A request is counted once its date has passed and `hub requests lapse` "
-        "has run (daily, after a grace of a few days).",
+        "or probation). Nothing was shared with the requester; a request already sent to the "
+        "arrest referral team was withdrawn. It counts once it lapsed: at once when it came "
+        "after its date or found only assessments made after it, when a later assessment "
+        "arrives, at an identity-review decision, or when the daily `hub requests lapse` "
+        "closes it (a few days after its date).",
         LAPSED,
         reasons=True,
     ),

@@ -13,17 +13,19 @@ from typing import Any
 from sqlalchemy import Table, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.adapters.postgres.journal import decode_headers
 from hub.adapters.postgres.schema import (
     assessment_requests,
     assessment_shares,
     assessments,
+    dead_letters,
     drug_tests,
     inbound_events,
+    outbox,
     person_demographics,
     person_identifiers,
     person_merges,
     persons,
-    referral_changes,
     referrals,
     triage_items,
 )
@@ -43,20 +45,14 @@ OWNED: tuple[tuple[Table, tuple[str, ...]], ...] = (
 
 
 @dataclass(frozen=True)
-class SentWhileMerged:
-    """What went out about either person while a merge stood (since it was made): each may
-    have been decided on the two persons' records taken as one, so staff check it with its
-    recipient. Ids, recipients and times only (no personal data)."""
+class SentMessage:
+    """A message the hub sent about a person: what its recipient can find it by (the message
+    id, which is the Bundle's id), where it went and when. No personal data."""
 
-    #: (share id, recipient, reuse | fulfils_request, when)
-    shares: list[tuple[int, str, str, datetime]]
-    #: (referral id, provider or None for triage, status, when made)
-    referrals: list[tuple[str, str | None, str, datetime]]
-    #: (referral id, update | revoke, when)
-    changes: list[tuple[str, str, datetime]]
-
-    def __bool__(self) -> bool:
-        return bool(self.shares or self.referrals or self.changes)
+    message_id: str
+    topic: str
+    message_type: str
+    at: datetime
 
 
 class MergeRefused(ValueError):  # noqa: N818 - a domain outcome, like Rejected
@@ -143,9 +139,10 @@ async def merge(
 
 async def unmerge(
     conn: AsyncConnection, merge_id: int, *, operator: str, reason: str, now: datetime
-) -> SentWhileMerged:
-    """Undo a merge: the rows it moved go back to the merged person. Returns what was shared
-    and referred about either of them while the merge stood (for staff to check)."""
+) -> list[SentMessage]:
+    """Undo a merge: the rows it moved go back to the merged person. Returns what the hub sent
+    about either of them while the merge stood: each was decided on both records taken as
+    one, so staff check it with its recipient."""
     record = (
         await conn.execute(
             select(person_merges).where(person_merges.c.id == merge_id).with_for_update()
@@ -171,45 +168,38 @@ async def unmerge(
         .where(person_merges.c.id == merge_id)
         .values(unmerged_by=operator, unmerge_reason=reason, unmerged_at=now)
     )
-    return await sent_while_merged(
+    return await sent_about(
         conn, (record.kept_person_id, record.merged_person_id), record.merged_at
     )
 
 
-async def sent_while_merged(
+async def sent_about(
     conn: AsyncConnection, person_ids: tuple[str, str], since: datetime
-) -> SentWhileMerged:
-    shares = await conn.execute(
-        select(
-            assessment_shares.c.id,
-            assessment_shares.c.recipient,
-            assessment_shares.c.reason,
-            assessment_shares.c.created_at,
-        )
+) -> list[SentMessage]:
+    """Every message the hub sent about either person since `since` (its outbox rows are
+    keyed by the person's id, whatever the path: pipeline, triage, review decisions, the
+    daily lapse run), oldest first; a dead letter is the producer's message, not the hub's."""
+    rows = await conn.execute(
+        select(outbox.c.topic, outbox.c.headers, outbox.c.created_at)
         .where(
-            assessment_shares.c.person_id.in_(person_ids),
-            assessment_shares.c.created_at >= since,
+            outbox.c.key.in_([p.encode() for p in person_ids]),
+            outbox.c.created_at >= since,
+            outbox.c.topic.not_in(select(dead_letters.c.dlq_topic).distinct()),
         )
-        .order_by(assessment_shares.c.id)
+        .order_by(outbox.c.id)
     )
-    made = await conn.execute(
-        select(referrals.c.id, referrals.c.provider_id, referrals.c.status, referrals.c.created_at)
-        .where(referrals.c.person_id.in_(person_ids), referrals.c.created_at >= since)
-        .order_by(referrals.c.created_at, referrals.c.id)
-    )
-    changes = await conn.execute(
-        select(
-            referral_changes.c.referral_id, referral_changes.c.change, referral_changes.c.created_at
+    found = []
+    for row in rows:
+        headers = dict(decode_headers(row.headers))
+        found.append(
+            SentMessage(
+                headers.get("message-id", b"").decode(errors="replace"),
+                row.topic,
+                headers.get("message-type", b"").decode(errors="replace"),
+                row.created_at,
+            )
         )
-        .join(referrals, referrals.c.id == referral_changes.c.referral_id)
-        .where(referrals.c.person_id.in_(person_ids), referral_changes.c.created_at >= since)
-        .order_by(referral_changes.c.id)
-    )
-    return SentWhileMerged(
-        [(r.id, r.recipient, r.reason, r.created_at) for r in shares],
-        [(str(r.id), r.provider_id, r.status, r.created_at) for r in made],
-        [(str(r.referral_id), r.change, r.created_at) for r in changes],
-    )
+    return found
 
 
 async def merges(conn: AsyncConnection) -> list[Any]:

@@ -156,11 +156,9 @@ def person_merge(keep: str, other: str, operator: Operator, reason: Reason) -> N
 
 @person_cli.command("unmerge")
 def person_unmerge(merge_id: int, operator: Operator, reason: Reason) -> None:
-    """Undo merge MERGE_ID: everything it moved goes back. Lists what was shared or referred
+    """Undo merge MERGE_ID: everything it moved goes back. Lists every message the hub sent
     about either person while the merge stood, for staff to check with the recipients."""
     from datetime import UTC, datetime
-
-    from rich.table import Table
 
     from hub.adapters.postgres.merges import MergeRefused, unmerge
     from hub.core.moments import uk_time
@@ -176,20 +174,20 @@ def person_unmerge(merge_id: int, operator: Operator, reason: Reason) -> None:
         raise typer.Exit(1) from None
     console.print(f"merge {merge_id} undone")
     if not sent:
-        console.print("nothing was shared or referred about either person while it stood")
+        console.print("the hub sent nothing about either person while it stood")
         return
     console.print(
-        "[yellow]While the merge stood, these went out about one of the two persons, "
-        "decided on both records taken as one: check each with its recipient.[/yellow]"
+        f"[yellow]While the merge stood the hub sent {len(sent)} message(s) about one of the "
+        "two persons, decided on both records taken as one: check each with its recipient "
+        "(who knows it by its message id).[/yellow]"
     )
-    table = Table("what", "id", "to", "how", "when (UK)")
-    for share_id, recipient, why, at in sent.shares:
-        table.add_row("assessment shared", str(share_id), recipient, why, uk_time(at))
-    for referral_id, provider, status, at in sent.referrals:
-        table.add_row("referral made", referral_id, provider or "triage", status, uk_time(at))
-    for referral_id, change, at in sent.changes:
-        table.add_row("referral changed", referral_id, "", change, uk_time(at))
-    console.print(table)
+    for message in sent:  # one line each (ids whole, for a search), no markup read
+        console.print(
+            f"{message.message_id}  {message.topic}  {message.message_type}  {uk_time(message.at)}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @person_cli.command("merges")

@@ -401,7 +401,8 @@ def retention_purge(
     """Empty the hub's copies of messages older than the retention policy allows: sent ones
     HUB_RETAIN_MESSAGES_DAYS after the broker acknowledged them, dead letters' messages
     HUB_RETAIN_DEAD_LETTERS_DAYS after they were replayed or discarded (run daily). The rows
-    stay (what went where, when); an unset period keeps its copies. Each run is recorded."""
+    stay (what went where, when); an unset period keeps its copies. A run that applies a period
+    is recorded."""
     from hub.bootstrap import Operations, run_operations
     from hub.service.operations import retention
 

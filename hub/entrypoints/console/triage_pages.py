@@ -219,7 +219,11 @@ async def match_item(
             reason=reason,
             now=console.clock(),
         )
-    done = "Merged." if same_person else "Kept apart."
+    done = (
+        f"Merged (merge {decided.merge_id}; undo: hub person unmerge {decided.merge_id})."
+        if same_person
+        else "Kept apart."
+    )
     if decided.released_to is not None:
         done += f" The held referral was sent to {decided.released_to.name}."
     if decided.answered:
