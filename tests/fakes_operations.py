@@ -260,3 +260,28 @@ class MemoryRetention(InMemory):
 
     async def record_run(self, now: datetime, policy: Any, purged: Any) -> None:
         self.runs.append((now, policy, purged))
+
+
+class MemoryResends(InMemory):
+    """Kept copies by topic, as (sent at, message, emptied); resends as they were recorded."""
+
+    def __init__(self, copies: dict[str, list[tuple[datetime, Any, bool]]]) -> None:
+        self.copies = copies
+        self.resends: list[dict[str, Any]] = []
+        self.queued: dict[str, list[Any]] = {}
+
+    async def kept_copies(
+        self, topic: str, since: datetime, until: datetime
+    ) -> tuple[list[Any], int]:
+        window = [(m, gone) for at, m, gone in self.copies.get(topic, []) if since <= at < until]
+        return [m for m, gone in window if not gone], sum(1 for _, gone in window if gone)
+
+    async def record_resend(self, **values: Any) -> int:
+        self.resends.append(values)
+        return len(self.resends)
+
+    async def queue(self, source_ref: str, messages: list[Any], now: datetime) -> None:
+        self.queued[source_ref] = list(messages)
+
+    async def pending_outbox(self, source_ref: str) -> list[Any]:
+        return list(self.queued.get(source_ref, []))

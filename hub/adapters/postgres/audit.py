@@ -29,6 +29,7 @@ from hub.adapters.postgres.schema import (
     dead_letters,
     inbound_events,
     ops_user_changes,
+    outbox_resends,
     referrals,
     triage_decisions,
     triage_items,
@@ -117,7 +118,25 @@ def _entries() -> Subquery:
         cast(u.change, Text),
         *blank,
     ).select_from(ops_user_changes)
-    return union_all(letters, decisions, users).subquery("audit")
+    r = outbox_resends.c
+    resends = select(
+        literal("resend"),
+        r.id,
+        r.at,
+        r.actor,
+        literal("resend"),
+        r.topic,
+        cast(null(), String),
+        r.reason,
+        func.concat(
+            cast(r.resent, Text),
+            " message(s) sent again, ",
+            cast(r.removed, Text),
+            " no longer kept",
+        ),
+        *blank,
+    ).select_from(outbox_resends)
+    return union_all(letters, decisions, users, resends).subquery("audit")
 
 
 def _matching(entries: Subquery, filters: AuditFilters) -> list[ColumnElement[bool]]:

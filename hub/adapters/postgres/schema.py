@@ -304,6 +304,21 @@ retention_runs = Table(
     Column("dead_letters_purged", BigInteger, nullable=False),
 )
 
+#: Each time an operator sent a recipient again what went to its topic in a window.
+outbox_resends = Table(
+    "outbox_resends",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("topic", String(249), nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("until", DateTime(timezone=True), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("resent", Integer, nullable=False),
+    Column("removed", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
 assessments = Table(
     "assessments",
     metadata,
