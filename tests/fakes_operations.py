@@ -263,25 +263,28 @@ class MemoryRetention(InMemory):
 
 
 class MemoryResends(InMemory):
-    """Kept copies by topic, as (sent at, message, emptied); resends as they were recorded."""
+    """Copies by topic, as (sent at, person, message, emptied), in the order sent; resends as
+    they were recorded; `held` the persons each resend held."""
 
-    def __init__(self, copies: dict[str, list[tuple[datetime, Any, bool]]]) -> None:
-        self.copies = copies
+    def __init__(self, copies: dict[str, list[tuple[datetime, str, Any, bool]]]) -> None:
+        self.rows = copies
         self.resends: list[dict[str, Any]] = []
-        self.queued: dict[str, list[Any]] = {}
+        self.held: list[list[str]] = []
 
-    async def kept_copies(
-        self, topic: str, since: datetime, until: datetime
+    async def hold(self, topic: str, since: datetime, until: datetime) -> list[str]:
+        found = sorted({p for at, p, _, _ in self.rows.get(topic, []) if since <= at < until})
+        self.held.append(found)
+        return found
+
+    async def copies_of(self, topic: str, persons: list[str], since: datetime) -> list[Any]:
+        return [c for c in self.rows.get(topic, []) if c[1] in persons and c[0] >= since]
+
+    async def copies(
+        self, topic: str, persons: list[str], since: datetime
     ) -> tuple[list[Any], int]:
-        window = [(m, gone) for at, m, gone in self.copies.get(topic, []) if since <= at < until]
-        return [m for m, gone in window if not gone], sum(1 for _, gone in window if gone)
+        theirs = await self.copies_of(topic, persons, since)
+        return [m for _, _, m, gone in theirs if not gone], sum(1 for c in theirs if c[3])
 
     async def record_resend(self, **values: Any) -> int:
         self.resends.append(values)
         return len(self.resends)
-
-    async def queue(self, source_ref: str, messages: list[Any], now: datetime) -> None:
-        self.queued[source_ref] = list(messages)
-
-    async def pending_outbox(self, source_ref: str) -> list[Any]:
-        return list(self.queued.get(source_ref, []))

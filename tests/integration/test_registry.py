@@ -143,6 +143,33 @@ async def test_operators_merge_and_unmerge_with_an_audit(
     assert json.dumps(audit.moved)  # which rows moved is recorded
     # While merged, Morgan is arrested again: taken as Jamie, the open referral is updated.
     await send(hub, services, twin("Morgan"))
+    # Someone else is merged into Jamie later: that merge is undone first (what went out
+    # since is keyed by Jamie as the three of them).
+    await send(hub, services, drug_test_event(postcode="DY1 9ZZ"))
+    casey = resource((await outputs(hub, services))["referrals.dudley.v1"][0], "Patient")["id"]
+    later = await asyncio.to_thread(
+        hub_cli, database_url, "person", "merge", jamie, casey, "--operator", "o", "--reason", "r"
+    )
+    assert later.exit_code == 0, later.output
+    later_id = later.output.split("(merge ", 1)[1].split(";", 1)[0]
+    refused = await asyncio.to_thread(
+        hub_cli,
+        database_url,
+        "person",
+        "unmerge",
+        str(audit.id),
+        "--operator",
+        "o",
+        "--reason",
+        "r",
+    )
+    assert refused.exit_code == 1 and f"merge {later_id} of one of them came later" in " ".join(
+        refused.output.split()
+    )
+    first_undone = await asyncio.to_thread(
+        hub_cli, database_url, "person", "unmerge", later_id, "--operator", "o", "--reason", "r"
+    )
+    assert first_undone.exit_code == 0, first_undone.output
 
     undone = await asyncio.to_thread(
         hub_cli,
@@ -158,7 +185,8 @@ async def test_operators_merge_and_unmerge_with_an_audit(
     assert undone.exit_code == 0, undone.output
     after = await owners()
     assert {k: v for k, v in after.items() if k in before} == before
-    assert {after[k] for k in set(after) - set(before)} == {jamie}  # added since: they stay
+    added = {after[k] for k in set(after) - set(before)}
+    assert added == {jamie, casey}  # added since: they stay (Casey's went back to Casey)
     # What went out while the merge stood is listed by message id, to check with its
     # recipient: the update of Jamie's referral that Morgan's arrest made.
     sent_since = [
@@ -190,7 +218,7 @@ async def test_operators_merge_and_unmerge_with_an_audit(
     )
     assert self_merge.exit_code == 1
     listed = await asyncio.to_thread(hub_cli, database_url, "person", "merges", "--json")
-    (entry,) = json.loads(listed.output)
+    entry, _casey_merge = json.loads(listed.output)
     assert (entry["operator"], entry["unmerged_by"], entry["unmerge_reason"]) == (
         "ops.tester",
         "ops.tester",

@@ -1,10 +1,12 @@
-"""Resending to a recipient over an in-memory store: the kept copies of the window, in order,
-queued under one recorded resend; emptied copies counted, not sent; a dry run and an empty
-window record nothing; a reason and a window are required."""
+"""Resending to a recipient over an in-memory store: every person with a message in the
+window gets all their messages since its start again, in order (so their last is their
+newest), recorded only once sent; emptied copies counted, not sent; a failed send, a dry run
+or an empty window records nothing; a reason and a window are required."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -15,57 +17,66 @@ NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 TOPIC = "referrals.dudley.v1"
 
 
+def _hours_ago(h: int) -> datetime:
+    return NOW - timedelta(hours=h)
+
+
 def _store() -> MemoryResends:
-    hours = [NOW - timedelta(hours=h) for h in (30, 20, 10, 5)]
     return MemoryResends(
         {
             TOPIC: [
-                (hours[0], "before", False),
-                (hours[1], "first", False),
-                (hours[2], "emptied", True),
-                (hours[3], "second", False),
+                (_hours_ago(30), "p1", "p1 before the window", False),
+                (_hours_ago(20), "p1", "p1 new", False),
+                (_hours_ago(10), "p2", "p2 emptied", True),
+                (_hours_ago(5), "p2", "p2 new", False),
+                (_hours_ago(2), "p1", "p1 revoked, after the window", False),
+                (_hours_ago(1), "p3", "p3 only after the window", False),
             ],
-            "referrals.walsall.v1": [(hours[3], "elsewhere", False)],
+            "referrals.walsall.v1": [(_hours_ago(5), "p1", "elsewhere", False)],
         }
     )
 
 
-async def test_the_kept_copies_of_the_window_go_again_in_order_under_one_record() -> None:
-    store = _store()
-    since = NOW - timedelta(hours=24)
-    done = await resend(store, TOPIC, since, NOW, actor="ops", reason="restored", now=NOW)
-    assert (done.resent, done.removed, done.resend_id) == (2, 1, 1)
-    assert list(done.pending) == ["first", "second"] == store.queued["resend:1"]
-    assert store.resends == [
-        {
-            "topic": TOPIC,
-            "since": since,
-            "until": NOW,
-            "actor": "ops",
-            "reason": "restored",
-            "resent": 2,
-            "removed": 1,
-            "at": NOW,
-        }
-    ]
+class Sent:
+    def __init__(self, fail: bool = False) -> None:
+        self.messages: list[Any] = []
+        self.fail = fail
+
+    async def __call__(self, messages: list[Any]) -> None:
+        if self.fail:
+            raise RuntimeError("the broker did not acknowledge")
+        self.messages += messages
 
 
-async def test_a_dry_run_or_an_empty_window_records_nothing() -> None:
+async def test_each_person_of_the_window_gets_all_since_its_start_ending_with_the_newest() -> None:
+    store, sent = _store(), Sent()
+    since, until = _hours_ago(24), _hours_ago(4)
+    done = await resend(store, sent, TOPIC, since, until, actor="ops", reason="restored", now=NOW)
+    assert sent.messages == ["p1 new", "p2 new", "p1 revoked, after the window"]
+    assert (done.resent, done.removed, done.persons, done.resend_id) == (3, 1, 2, 1)
+    assert store.held == [["p1", "p2"]]
+    (record,) = store.resends
+    assert (record["persons"], record["resent"], record["removed"]) == (["p1", "p2"], 3, 1)
+    assert (record["since"], record["until"], record["actor"]) == (since, until, "ops")
+
+
+async def test_a_failed_send_a_dry_run_or_an_empty_window_records_nothing() -> None:
     store = _store()
-    since = NOW - timedelta(hours=24)
-    counted = await resend(
-        store, TOPIC, since, NOW, actor="ops", reason="check", now=NOW, dry_run=True
-    )
-    assert (counted.resent, counted.removed, counted.resend_id) == (2, 1, None)
+    with pytest.raises(RuntimeError):
+        await resend(
+            store, Sent(fail=True), TOPIC, _hours_ago(24), NOW, actor="o", reason="r", now=NOW
+        )
+    counted = await resend(store, None, TOPIC, _hours_ago(24), NOW, actor="o", reason="r", now=NOW)
+    assert (counted.resent, counted.persons, counted.resend_id) == (4, 3, None)
     quiet = await resend(
-        store, TOPIC, NOW - timedelta(hours=2), NOW, actor="o", reason="r", now=NOW
+        store, Sent(), TOPIC, _hours_ago(50), _hours_ago(40), actor="o", reason="r", now=NOW
     )
     assert (quiet.resent, quiet.resend_id) == (0, None)
-    assert store.resends == [] and store.queued == {}
+    assert store.resends == []
 
 
 async def test_a_reason_and_a_window_are_required() -> None:
     with pytest.raises(ValueError, match="reason"):
-        await resend(_store(), TOPIC, NOW - timedelta(hours=1), NOW, actor="o", reason=" ", now=NOW)
+        await resend(_store(), Sent(), TOPIC, _hours_ago(1), NOW, actor="o", reason=" ", now=NOW)
     with pytest.raises(ValueError, match="window"):
-        await resend(_store(), TOPIC, NOW, NOW, actor="o", reason="r", now=NOW)
+        await resend(_store(), Sent(), TOPIC, NOW, NOW, actor="o", reason="r", now=NOW)

@@ -1,5 +1,6 @@
 """The audit in PostgreSQL (`hub.service.operations.audit`'s records): dead-letter actions,
-triage decisions and console-user changes as one list, searched and paged in the database."""
+triage decisions, console-user changes and resends to a recipient as one list, searched and
+paged in the database."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Subquery,
     Text,
     and_,
+    any_,
     cast,
     func,
     literal,
@@ -21,7 +23,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.adapters.postgres.schema import (
@@ -132,7 +134,9 @@ def _entries() -> Subquery:
             cast(r.resent, Text),
             " message(s) sent again, ",
             cast(r.removed, Text),
-            " no longer kept",
+            " no longer kept, of ",
+            func.cardinality(r.persons),
+            " person(s)",
         ),
         *blank,
     ).select_from(outbox_resends)
@@ -143,8 +147,15 @@ def _matching(entries: Subquery, filters: AuditFilters) -> list[ColumnElement[bo
     c = entries.c
     found: list[ColumnElement[bool]] = []
     if filters.person:  # the person acted on, or the one a review was merged into
+        resent = select(outbox_resends.c.id).where(
+            literal(filters.person) == any_(cast(outbox_resends.c.persons, ARRAY(Text)))
+        )
         found.append(
-            or_(c.person_id == filters.person, and_(c.kind == "triage", c.detail == filters.person))
+            or_(
+                c.person_id == filters.person,
+                and_(c.kind == "triage", c.detail == filters.person),
+                and_(c.kind == "resend", c.id.in_(resent)),  # one of the persons resent
+            )
         )
     if filters.user:
         found.append(c.actor == filters.user)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select, tuple_, update
+from sqlalchemy import Table, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.adapters.postgres.journal import decode_headers
@@ -152,6 +152,28 @@ async def unmerge(
         raise MergeRefused(f"no merge {merge_id}")
     if record.unmerged_at is not None:
         raise MergeRefused(f"merge {merge_id} was already undone")
+    pair = sorted((record.kept_person_id, record.merged_person_id))
+    # Held as a merge holds them: no batch decides on the merged record meanwhile.
+    await conn.execute(
+        select(persons.c.id).where(persons.c.id.in_(pair)).order_by(persons.c.id).with_for_update()
+    )
+    later = (
+        await conn.execute(
+            select(person_merges.c.id)
+            .where(
+                person_merges.c.id > merge_id,
+                person_merges.c.unmerged_at.is_(None),
+                or_(
+                    person_merges.c.kept_person_id.in_(pair),
+                    person_merges.c.merged_person_id.in_(pair),
+                ),
+            )
+            .order_by(person_merges.c.id.desc())
+            .limit(1)
+        )
+    ).scalar()
+    if later is not None:  # its messages are keyed by a third person: undo it first
+        raise MergeRefused(f"merge {later} of one of them came later: undo it first")
     for table, columns in OWNED:
         keys = [tuple(row) for row in record.moved.get(table.name, [])]
         if keys:

@@ -20,7 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 metadata = MetaData()
 
@@ -316,6 +316,8 @@ outbox_resends = Table(
     Column("reason", Text, nullable=False),
     Column("resent", Integer, nullable=False),
     Column("removed", Integer, nullable=False),
+    # The persons whose messages went again (the audit finds a resend by each of them).
+    Column("persons", ARRAY(UUID(as_uuid=False)), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
 )
 

@@ -442,17 +442,19 @@ def outbox_resend(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would go.")] = False,
 ) -> None:
-    """Send a recipient again what the hub sent to its topic from --since to --until, in the
-    order it was first sent, the same messages (same key, value, headers and message id), for
-    a recipient that lost them; copies the retention policy emptied cannot go again (they
-    are counted). Recorded; without the broker they wait in the outbox for `hub run`."""
-    from hub.adapters.kafka.on_demand import ProducerOnDemand
+    """Send a recipient again what the hub sent on its topic: for every person with a message
+    there from --since to --until, all their messages on it from --since to now, in the order
+    first sent (same key, value, headers and message id), so each person's last message is
+    their newest. Copies the retention policy emptied cannot go again (they are counted).
+    Recorded once the broker acknowledged every one; otherwise nothing is recorded."""
+    from aiokafka.errors import KafkaError
+
+    from hub.adapters.kafka.emitter import in_order
     from hub.bootstrap import Operations, operator_producer, run_operations
     from hub.bootstrap import services as _services
     from hub.core.providers import load_providers
     from hub.core.topics import Topics
     from hub.service.operations import resend as rs
-    from hub.service.operations import triage as tr
 
     settings = Settings()
     topics = Topics.of(load_providers(settings.providers_file), settings.topic_prefix)
@@ -468,41 +470,48 @@ def outbox_resend(
     assert start is not None
     end = _moment(until, "--until") or datetime.now(UTC)
 
-    async def go(ops: Operations) -> tuple[rs.Resend, str]:
-        done = await rs.resend(
-            ops.resends,
-            name,
-            start,
-            end,
-            actor=operator,
-            reason=reason,
-            now=datetime.now(UTC),
-            dry_run=dry_run,
-        )
-        if not done.pending:
-            return done, ""
+    async def go(ops: Operations) -> rs.Resend:
+        now = datetime.now(UTC)
+        if dry_run:
+            return await rs.resend(
+                ops.resends, None, name, start, end, actor=operator, reason=reason, now=now
+            )
         bootstrap, _ = _services(settings)
-        producer = ProducerOnDemand(lambda: operator_producer(bootstrap, request_timeout_ms=10_000))
+        producer = operator_producer(bootstrap, request_timeout_ms=10_000)
+        await producer.start()
         try:
-            await tr.publish(ops.outbox(producer, lambda: datetime.now(UTC)), list(done.pending))
-        except tr.NotAcknowledged as left:
-            return done, f"{left}: they wait in the outbox for the relay of `hub run`"
+            return await rs.resend(
+                ops.resends,
+                in_order(producer),
+                name,
+                start,
+                end,
+                actor=operator,
+                reason=reason,
+                now=now,
+            )
         finally:
             await producer.stop()
-        return done, ""
 
     try:
-        done, waiting = run_operations(go)
+        done = run_operations(go)
     except ValueError as refused:
         console.print(f"[red]refused[/red]: {refused}")
         raise typer.Exit(2) from None
+    except KafkaError as failed:  # nothing recorded; the same message ids when run again
+        console.print(
+            f"[red]not sent[/red]: the broker did not acknowledge them ({type(failed).__name__});"
+            " nothing was recorded: run it again"
+        )
+        raise typer.Exit(1) from None
     verb = "would go again" if dry_run else "sent again"
     record = f" (resend {done.resend_id})" if done.resend_id is not None else ""
-    console.print(f"{done.resent} message(s) to {topic} {verb}{record}", highlight=False)
+    console.print(
+        f"{done.resent} message(s) of {done.persons} person(s) to {topic} {verb}{record}",
+        highlight=False,
+    )
     if done.removed:
         console.print(
-            f"[yellow]{done.removed} message(s) of the window can no longer be sent: the "
-            "retention policy removed their copies[/yellow]"
+            f"[yellow]{done.removed} of their message(s) can no longer be sent: the retention "
+            "policy removed their copies[/yellow]"
         )
-    if waiting:
-        console.print(f"[yellow]{waiting}[/yellow]")

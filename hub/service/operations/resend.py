@@ -1,29 +1,41 @@
 """Sending a recipient again what the hub sent it: a provider restored from a backup, or a
-consumer that lost its place. The copies the outbox still keeps on that recipient's topic,
-sent in a time window, go again in the order they were first sent, with the same key, value
-and headers (the same message id: a recipient that still has one knows it). Copies the
-retention policy emptied cannot go again; they are counted. The resend is recorded (who,
-why, which topic and window, how many) and queued in the outbox in one transaction, then
-sent; what the broker does not acknowledge is sent by the relay of `hub run`."""
+consumer that lost its place.
+
+Every person (message key) with a message on the topic in the window gets again, in the order
+first sent, every message of theirs on that topic from the start of the window to now, with
+the same key, value and headers (the same message id: a recipient that still has one knows
+it). So each person's last message is their newest, whatever the window's end: an old "new
+referral" never lands after a newer revocation. While it sends, the resend holds those
+persons (as a batch does), so the hub sends nothing new about them until it is done; it is
+sent and acknowledged before it is recorded, and a failure records nothing (run it again:
+the same message ids). It creates no new copies. Copies the retention policy emptied cannot
+go again; they are counted."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from hub.core.messages import OutboundMessage
-from hub.core.registry import PendingMessage
 from hub.service.operations import Store
+
+#: Sends messages in order and returns once the broker acknowledged every one (else raises).
+Send = Callable[[list[OutboundMessage]], Awaitable[None]]
 
 
 class ResendRecords(Protocol):
-    async def kept_copies(
-        self, topic: str, since: datetime, until: datetime
+    async def hold(self, topic: str, since: datetime, until: datetime) -> list[str]:
+        """One resend of `topic` at a time; the persons with a message on it in the window,
+        held (locked as a batch locks them) until the transaction ends."""
+        ...
+
+    async def copies(
+        self, topic: str, persons: list[str], since: datetime
     ) -> tuple[list[OutboundMessage], int]:
-        """The acknowledged messages sent on `topic` in [`since`, `until`) whose copies are
-        kept, in the order they were sent, and how many others the retention policy
-        emptied."""
+        """Every message of these persons on `topic` since `since` whose copy is kept, in the
+        order first sent, and how many the retention policy emptied."""
         ...
 
     async def record_resend(
@@ -36,14 +48,9 @@ class ResendRecords(Protocol):
         reason: str,
         resent: int,
         removed: int,
+        persons: list[str],
         at: datetime,
     ) -> int: ...
-
-    async def queue(self, source_ref: str, messages: list[OutboundMessage], now: datetime) -> None:
-        """Into the outbox, unpublished, caused by `source_ref`."""
-        ...
-
-    async def pending_outbox(self, source_ref: str) -> list[PendingMessage]: ...
 
 
 ResendStore = Store[ResendRecords]
@@ -51,17 +58,19 @@ ResendStore = Store[ResendRecords]
 
 @dataclass(frozen=True)
 class Resend:
-    #: Copies found (and, unless a dry run, queued to go again).
+    #: Messages sent again (for a dry run: that would be).
     resent: int
-    #: Messages of the window whose copies the retention policy emptied.
+    #: Messages of those persons whose copies the retention policy emptied.
     removed: int
+    #: The persons whose messages went again.
+    persons: int
     #: The record of it (None for a dry run or when nothing was found).
     resend_id: int | None = None
-    pending: tuple[PendingMessage, ...] = ()
 
 
 async def resend(
     store: ResendStore,
+    send: Send | None,
     topic: str,
     since: datetime,
     until: datetime,
@@ -69,17 +78,19 @@ async def resend(
     actor: str,
     reason: str,
     now: datetime,
-    dry_run: bool = False,
 ) -> Resend:
-    """Queue again what went to `topic` in [`since`, `until`); with `dry_run`, only count."""
+    """Send again what went to `topic` about the persons it had messages for in [`since`,
+    `until`), through to now; `send` None: a dry run, which only counts."""
     if not reason.strip():
         raise ValueError("a reason is required to send messages again")
     if since >= until:
         raise ValueError("the window is empty: --since must come before --until")
     async with store.transaction() as records:
-        copies, removed = await records.kept_copies(topic, since, until)
-        if dry_run or not copies:
-            return Resend(len(copies), removed)
+        persons = await records.hold(topic, since, until)
+        copies, removed = await records.copies(topic, persons, since)
+        if send is None or not copies:
+            return Resend(len(copies), removed, len(persons))
+        await send(copies)
         resend_id = await records.record_resend(
             topic=topic,
             since=since,
@@ -88,9 +99,7 @@ async def resend(
             reason=reason.strip(),
             resent=len(copies),
             removed=removed,
+            persons=persons,
             at=now,
         )
-        source_ref = f"resend:{resend_id}"
-        await records.queue(source_ref, copies, now)
-        pending = await records.pending_outbox(source_ref)
-    return Resend(len(copies), removed, resend_id, tuple(pending))
+    return Resend(len(copies), removed, len(persons), resend_id)

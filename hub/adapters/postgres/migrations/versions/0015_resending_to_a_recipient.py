@@ -7,6 +7,7 @@ Revises: 0014
 
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 revision = '0015'
 down_revision = '0014'
@@ -25,6 +26,7 @@ def upgrade() -> None:
         sa.Column('reason', sa.Text(), nullable=False),
         sa.Column('resent', sa.Integer(), nullable=False),
         sa.Column('removed', sa.Integer(), nullable=False),
+        sa.Column('persons', postgresql.ARRAY(postgresql.UUID(as_uuid=False)), nullable=False),
         sa.Column('at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('id'),
     )
