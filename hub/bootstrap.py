@@ -31,7 +31,6 @@ from hub.adapters.postgres.deadletters import PostgresDeadLetters
 from hub.adapters.postgres.health import PostgresHealth
 from hub.adapters.postgres.migrate import upgrade
 from hub.adapters.postgres.outcomes import PostgresOutcomes
-from hub.adapters.postgres.resends import PostgresResends
 from hub.adapters.postgres.retention import PostgresRetention
 from hub.adapters.postgres.triage import PostgresTriage
 from hub.adapters.postgres.unit_of_work import PostgresUnitOfWork
@@ -57,7 +56,6 @@ from hub.service.operations.audit import AuditStore
 from hub.service.operations.deadletters import DeadLetterStore
 from hub.service.operations.health import BrokerProbe, HealthStore
 from hub.service.operations.outcomes import OutcomeStore
-from hub.service.operations.resend import ResendStore
 from hub.service.operations.retention import RetentionStore
 from hub.service.operations.triage import TriageEnv, TriageStore
 from hub.service.operations.users import UserStore
@@ -271,7 +269,6 @@ class Operations:
     health: HealthStore
     outcomes: OutcomeStore
     retention: RetentionStore
-    resends: ResendStore
     audit: AuditStore
     engine: AsyncEngine
 
@@ -291,7 +288,6 @@ def operations(engine: AsyncEngine) -> Operations:
         health=Transactions(engine, PostgresHealth),
         outcomes=Transactions(engine, PostgresOutcomes),
         retention=Transactions(engine, PostgresRetention),
-        resends=Transactions(engine, PostgresResends),
         audit=Transactions(engine, PostgresAudit),
         engine=engine,
     )

@@ -260,31 +260,3 @@ class MemoryRetention(InMemory):
 
     async def record_run(self, now: datetime, policy: Any, purged: Any) -> None:
         self.runs.append((now, policy, purged))
-
-
-class MemoryResends(InMemory):
-    """Copies by topic, as (sent at, person, message, emptied), in the order sent; resends as
-    they were recorded; `held` the persons each resend held."""
-
-    def __init__(self, copies: dict[str, list[tuple[datetime, str, Any, bool]]]) -> None:
-        self.rows = copies
-        self.resends: list[dict[str, Any]] = []
-        self.held: list[list[str]] = []
-
-    async def hold(self, topic: str, since: datetime, until: datetime) -> list[str]:
-        found = sorted({p for at, p, _, _ in self.rows.get(topic, []) if since <= at < until})
-        self.held.append(found)
-        return found
-
-    async def copies_of(self, topic: str, persons: list[str], since: datetime) -> list[Any]:
-        return [c for c in self.rows.get(topic, []) if c[1] in persons and c[0] >= since]
-
-    async def copies(
-        self, topic: str, persons: list[str], since: datetime
-    ) -> tuple[list[Any], int]:
-        theirs = await self.copies_of(topic, persons, since)
-        return [m for _, _, m, gone in theirs if not gone], sum(1 for c in theirs if c[3])
-
-    async def record_resend(self, **values: Any) -> int:
-        self.resends.append(values)
-        return len(self.resends)

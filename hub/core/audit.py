@@ -25,7 +25,6 @@ ACTIONS = (
     "role",
     "disabled",
     "enabled",
-    "resend",
 )
 #: Actions whose row holds values an operator typed (an edit before a replay).
 EDITED = ("replay_edited", "replay_retry")

@@ -101,21 +101,3 @@ def send_one_by_one(
         return acked
 
     return send
-
-
-def in_order(
-    producer: AIOKafkaProducer,
-) -> Callable[[list[OutboundMessage]], Awaitable[None]]:
-    """Sending messages in order and returning once every one is acknowledged (idempotent
-    producer: per partition in order, many in flight); raises KafkaError otherwise."""
-
-    async def send(messages: list[OutboundMessage]) -> None:
-        sent = [
-            await producer.send(m.topic, m.value, key=m.key, headers=list(m.headers))
-            for m in messages
-        ]
-        await producer.flush()
-        for future in sent:
-            await future  # raises what the broker said, if it refused one
-
-    return send

@@ -1,6 +1,5 @@
 """The audit in PostgreSQL (`hub.service.operations.audit`'s records): dead-letter actions,
-triage decisions, console-user changes and resends to a recipient as one list, searched and
-paged in the database."""
+triage decisions and console-user changes as one list, searched and paged in the database."""
 
 from __future__ import annotations
 
@@ -14,7 +13,6 @@ from sqlalchemy import (
     Subquery,
     Text,
     and_,
-    any_,
     cast,
     func,
     literal,
@@ -23,7 +21,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.adapters.postgres.schema import (
@@ -31,7 +29,6 @@ from hub.adapters.postgres.schema import (
     dead_letters,
     inbound_events,
     ops_user_changes,
-    outbox_resends,
     referrals,
     triage_decisions,
     triage_items,
@@ -120,42 +117,15 @@ def _entries() -> Subquery:
         cast(u.change, Text),
         *blank,
     ).select_from(ops_user_changes)
-    r = outbox_resends.c
-    resends = select(
-        literal("resend"),
-        r.id,
-        r.at,
-        r.actor,
-        literal("resend"),
-        r.topic,
-        cast(null(), String),
-        r.reason,
-        func.concat(
-            cast(r.resent, Text),
-            " message(s) sent again, ",
-            cast(r.removed, Text),
-            " no longer kept, of ",
-            func.cardinality(r.persons),
-            " person(s)",
-        ),
-        *blank,
-    ).select_from(outbox_resends)
-    return union_all(letters, decisions, users, resends).subquery("audit")
+    return union_all(letters, decisions, users).subquery("audit")
 
 
 def _matching(entries: Subquery, filters: AuditFilters) -> list[ColumnElement[bool]]:
     c = entries.c
     found: list[ColumnElement[bool]] = []
     if filters.person:  # the person acted on, or the one a review was merged into
-        resent = select(outbox_resends.c.id).where(
-            literal(filters.person) == any_(cast(outbox_resends.c.persons, ARRAY(Text)))
-        )
         found.append(
-            or_(
-                c.person_id == filters.person,
-                and_(c.kind == "triage", c.detail == filters.person),
-                and_(c.kind == "resend", c.id.in_(resent)),  # one of the persons resent
-            )
+            or_(c.person_id == filters.person, and_(c.kind == "triage", c.detail == filters.person))
         )
     if filters.user:
         found.append(c.actor == filters.user)

@@ -20,7 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 metadata = MetaData()
 
@@ -302,23 +302,6 @@ retention_runs = Table(
     Column("dead_letters_days", Integer),
     Column("messages_purged", BigInteger, nullable=False),
     Column("dead_letters_purged", BigInteger, nullable=False),
-)
-
-#: Each time an operator sent a recipient again what went to its topic in a window.
-outbox_resends = Table(
-    "outbox_resends",
-    metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("topic", String(249), nullable=False),
-    Column("since", DateTime(timezone=True), nullable=False),
-    Column("until", DateTime(timezone=True), nullable=False),
-    Column("actor", String(100), nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("resent", Integer, nullable=False),
-    Column("removed", Integer, nullable=False),
-    # The persons whose messages went again (the audit finds a resend by each of them).
-    Column("persons", ARRAY(UUID(as_uuid=False)), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
 )
 
 assessments = Table(

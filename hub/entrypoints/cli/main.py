@@ -478,19 +478,12 @@ def run(
 
 def _add_operations() -> None:
     from hub.entrypoints.cli.access import access_cli
-    from hub.entrypoints.cli.ops import (
-        dlq_cli,
-        ops_cli,
-        outbox_cli,
-        requests_cli,
-        retention_cli,
-    )
+    from hub.entrypoints.cli.ops import dlq_cli, ops_cli, requests_cli, retention_cli
     from hub.entrypoints.cli.postcodes import postcodes_cli
 
     app.add_typer(ops_cli, name="ops")
     app.add_typer(dlq_cli, name="dlq")
     app.add_typer(requests_cli, name="requests")
-    app.add_typer(outbox_cli, name="outbox")
     app.add_typer(retention_cli, name="retention")
     app.add_typer(postcodes_cli, name="postcodes")
     app.add_typer(access_cli, name="access")

@@ -1,7 +1,6 @@
 """`hub ops` (the console, and its users), `hub dlq` (dead letters from the terminal),
-`hub requests` (court and probation requests past their date), `hub outbox` (sending a
-recipient again what it was sent) and `hub retention` (the retention policy for the hub's
-copies of messages)."""
+`hub requests` (court and probation requests past their date) and `hub retention` (the
+retention policy for the hub's copies of messages)."""
 
 from __future__ import annotations
 
@@ -23,9 +22,6 @@ dlq_cli = typer.Typer(
 )
 requests_cli = typer.Typer(
     help="Court and probation requests for an assessment.", no_args_is_help=True
-)
-outbox_cli = typer.Typer(
-    help="What the hub sent: send a recipient again what went to it.", no_args_is_help=True
 )
 retention_cli = typer.Typer(
     help="The retention policy for the hub's copies of messages.", no_args_is_help=True
@@ -429,89 +425,3 @@ def retention_purge(
     console.print(
         f"{purged.messages} sent message(s) and {purged.dead_letters} dead letter(s) {verb}"
     )
-
-
-@outbox_cli.command("resend")
-def outbox_resend(
-    topic: Annotated[str, typer.Argument(help="The recipient's topic, e.g. referrals.dudley.v1.")],
-    since: Annotated[str, typer.Option("--since", help="From (UK time unless a zone is given).")],
-    operator: Annotated[str, typer.Option(help="Who does this (recorded).")],
-    reason: Annotated[str, typer.Option(help="Why (recorded).")],
-    until: Annotated[
-        str | None, typer.Option("--until", help="To, not included (default: now).")
-    ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would go.")] = False,
-) -> None:
-    """Send a recipient again what the hub sent on its topic: for every person with a message
-    there from --since to --until, all their messages on it from --since to now, in the order
-    first sent (same key, value, headers and message id), so each person's last message is
-    their newest. Copies the retention policy emptied cannot go again (they are counted).
-    Recorded once the broker acknowledged every one; otherwise nothing is recorded."""
-    from aiokafka.errors import KafkaError
-
-    from hub.adapters.kafka.emitter import in_order
-    from hub.bootstrap import Operations, operator_producer, run_operations
-    from hub.bootstrap import services as _services
-    from hub.core.providers import load_providers
-    from hub.core.topics import Topics
-    from hub.service.operations import resend as rs
-
-    settings = Settings()
-    topics = Topics.of(load_providers(settings.providers_file), settings.topic_prefix)
-    name = topics.name(topic)
-    recipients = dict(topics.described_outputs(load_providers(settings.providers_file)))
-    if name not in recipients:
-        console.print(
-            f"[red]{topic} is not a topic the hub sends Bundles on[/red] "
-            f"(one of: {', '.join(sorted(t.removeprefix(topics.prefix) for t in recipients))})"
-        )
-        raise typer.Exit(2)
-    start = _moment(since, "--since")
-    assert start is not None
-    end = _moment(until, "--until") or datetime.now(UTC)
-
-    async def go(ops: Operations) -> rs.Resend:
-        now = datetime.now(UTC)
-        if dry_run:
-            return await rs.resend(
-                ops.resends, None, name, start, end, actor=operator, reason=reason, now=now
-            )
-        bootstrap, _ = _services(settings)
-        producer = operator_producer(bootstrap, request_timeout_ms=10_000)
-        await producer.start()
-        try:
-            return await rs.resend(
-                ops.resends,
-                in_order(producer),
-                name,
-                start,
-                end,
-                actor=operator,
-                reason=reason,
-                now=now,
-            )
-        finally:
-            await producer.stop()
-
-    try:
-        done = run_operations(go)
-    except ValueError as refused:
-        console.print(f"[red]refused[/red]: {refused}")
-        raise typer.Exit(2) from None
-    except KafkaError as failed:  # nothing recorded; the same message ids when run again
-        console.print(
-            f"[red]not sent[/red]: the broker did not acknowledge them ({type(failed).__name__});"
-            " nothing was recorded: run it again"
-        )
-        raise typer.Exit(1) from None
-    verb = "would go again" if dry_run else "sent again"
-    record = f" (resend {done.resend_id})" if done.resend_id is not None else ""
-    console.print(
-        f"{done.resent} message(s) of {done.persons} person(s) to {topic} {verb}{record}",
-        highlight=False,
-    )
-    if done.removed:
-        console.print(
-            f"[yellow]{done.removed} of their message(s) can no longer be sent: the retention "
-            "policy removed their copies[/yellow]"
-        )

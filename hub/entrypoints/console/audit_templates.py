@@ -21,8 +21,7 @@ found.paging.size == n }}>{{ n }}</option>{% endfor %}</select></label>
 <tr class="entry" data-kind="{{ e.kind }}"><td>{{ e.at|uk(seconds=True) }}</td>
 <td class="who">{{ e.actor }}</td><td class="action">{{ e.action }}</td><td class="item">
 {% if e.kind == 'dead_letter' %}<a href="/dead-letters/{{ e.item }}">dead letter {{ e.item }}</a>
-{% elif e.kind == 'triage' %}triage item {{ e.item }}{% elif e.kind == 'resend' %}topic {{
-e.item }}{% else %}user {{ e.item }}{% endif %}</td>
+{% elif e.kind == 'triage' %}triage item {{ e.item }}{% else %}user {{ e.item }}{% endif %}</td>
 <td class="person">{{ e.person_id or '' }}</td><td>{{ e.reason or '' }}</td>
 <td class="edits">{{ e.edits_shown or e.detail or '' }}{% if e.edits
 and e.edits[0].value is not none and role == 'admin' %}

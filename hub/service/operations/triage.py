@@ -313,7 +313,6 @@ async def _route_held(
     assert item.referral_id is not None
     referral = await records.referral(item.referral_id)
     person_id = str(referral.person_id)
-    await records.lock_person(person_id)  # as a batch or a resend holds them, while this sends
     sent = await records.sent_messages(str(referral.source_event_id), env.topics.triage)
     found = next(
         (
