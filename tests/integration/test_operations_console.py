@@ -324,7 +324,7 @@ async def test_a_possible_match_is_confirmed_by_an_operator_not_a_viewer(
         "otto",
     )
     flash = (await ops.client.get("/triage")).text  # says how to undo it
-    assert f"Merged (merge {merge.id}; undo: hub person unmerge {merge.id})" in flash
+    assert f"Merged (merge {merge.id}; undo: hub person unmerge {merge.id} --operator" in flash
 
 
 def cli_reaches(

@@ -12,13 +12,16 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from hub.adapters.postgres.merges import merge, unmerge
 from hub.adapters.postgres.schema import (
     person_identifiers,
     person_merges,
     persons,
     triage_items,
 )
+from hub.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from hub.bootstrap import Hub, operations
+from hub.core.registry import Needs
 from hub.entrypoints.cli.main import app
 from hub.service.operations.triage import decide_match
 from tests.conftest import Services
@@ -244,3 +247,34 @@ async def test_two_equally_good_candidates_are_reviewed_not_guessed(
     assert len(resource(review, "Task")["input"]) == 2  # both candidates, for a human
     async with hub.engine.connect() as conn:
         assert (await conn.execute(select(func.count()).select_from(persons))).scalar() == 3
+
+
+async def test_a_batch_reads_an_identity_after_an_unmerge_not_before(
+    hub: Hub, services: Services
+) -> None:
+    """A batch that looks up the merged person's identifier while an un-merge is under way
+    waits for it, then finds the identifier back with its own person (not the kept one)."""
+    await send(hub, services, drug_test_event(postcode="B12 9ZZ"))
+    await send(hub, services, drug_test_event(postcode="DY1 9ZZ"))
+    out = await outputs(hub, services)
+    keep = resource(out["referrals.birmingham.v1"][0], "Patient")["id"]
+    other = resource(out["referrals.dudley.v1"][0], "Patient")["id"]
+    now = datetime.now(UTC)
+    async with hub.engine.begin() as conn:
+        merge_id = await merge(conn, keep, other, operator="o", reason="r", now=now)
+        moved = (
+            await conn.execute(select(person_merges.c.moved).where(person_merges.c.id == merge_id))
+        ).scalar_one()
+    identifier = tuple(moved["person_identifiers"][0])
+
+    async def look_up() -> str:
+        async with PostgresUnitOfWork(hub.engine, lambda: now) as uow:
+            registry = await uow.load(Needs(identifiers={identifier}))
+            return registry.identifiers[identifier]
+
+    async with hub.engine.begin() as undoing:
+        await unmerge(undoing, merge_id, operator="o", reason="r", now=now)
+        batch = asyncio.create_task(look_up())
+        await asyncio.sleep(1)
+        assert not batch.done()  # waits for the un-merge
+    assert await asyncio.wait_for(batch, 30) == other

@@ -14,6 +14,7 @@ from sqlalchemy import Table, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.adapters.postgres.journal import decode_headers
+from hub.adapters.postgres.locks import ADVISORY_LOCKS
 from hub.adapters.postgres.schema import (
     assessment_requests,
     assessment_shares,
@@ -99,7 +100,10 @@ async def merge(
         row.id: row
         for row in (
             await conn.execute(
-                select(persons).where(persons.c.id.in_([keep, other])).with_for_update()
+                select(persons)
+                .where(persons.c.id.in_([keep, other]))
+                .order_by(persons.c.id)
+                .with_for_update()
             )
         )
     }
@@ -153,9 +157,24 @@ async def unmerge(
     if record.unmerged_at is not None:
         raise MergeRefused(f"merge {merge_id} was already undone")
     pair = sorted((record.kept_person_id, record.merged_person_id))
-    # Held as a merge holds them: no batch decides on the merged record meanwhile.
+    # The locks a batch takes before it reads the identifiers and birth dates that move back
+    # (so a batch reads them after this commits, not before), then the persons, as it does.
+    moved_back = [f"{s}:{v}" for s, v in record.moved.get(person_identifiers.name, [])]
+    demographics = [int(i) for (i,) in record.moved.get(person_demographics.name, [])]
+    if demographics:
+        births = await conn.execute(
+            select(person_demographics.c.date_of_birth)
+            .where(person_demographics.c.id.in_(demographics))
+            .distinct()
+        )
+        moved_back += [f"dob:{born.isoformat()}" for (born,) in births]
+    if moved_back:
+        await conn.execute(ADVISORY_LOCKS, {"keys": moved_back})
     await conn.execute(
-        select(persons.c.id).where(persons.c.id.in_(pair)).order_by(persons.c.id).with_for_update()
+        select(persons.c.id)
+        .where(persons.c.id.in_(pair))
+        .order_by(persons.c.id)
+        .with_for_update(key_share=True)
     )
     later = (
         await conn.execute(

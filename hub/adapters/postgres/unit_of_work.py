@@ -39,6 +39,7 @@ from hub.adapters.faults import StaleRead
 from hub.adapters.postgres.arrays import any_of, unnest_rows
 from hub.adapters.postgres.copy import copy_rows, shapes
 from hub.adapters.postgres.journal import decode_row, outbox_row, seems, storable
+from hub.adapters.postgres.locks import ADVISORY_LOCKS
 from hub.adapters.postgres.postcodes import compact
 from hub.adapters.postgres.rows import (
     REQUEST_COLUMNS,
@@ -97,10 +98,7 @@ _NAMES_A_CANDIDATE = text(
     "WHERE c->>'person_id' = ANY(CAST(:ids AS text[])))"
 )
 
-_LOCK = text(
-    "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT "
-    "hashtextextended(k, 0) AS h FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) s"
-)
+_LOCK = ADVISORY_LOCKS
 
 
 class PostgresUnitOfWork:

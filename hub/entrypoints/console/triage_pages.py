@@ -220,7 +220,8 @@ async def match_item(
             now=console.clock(),
         )
     done = (
-        f"Merged (merge {decided.merge_id}; undo: hub person unmerge {decided.merge_id})."
+        f"Merged (merge {decided.merge_id}; undo: hub person unmerge {decided.merge_id}"
+        " --operator … --reason …)."
         if same_person
         else "Kept apart."
     )
