@@ -103,7 +103,7 @@ async def merge(
                 select(persons)
                 .where(persons.c.id.in_([keep, other]))
                 .order_by(persons.c.id)
-                .with_for_update()
+                .with_for_update(key_share=True)  # as batches: foreign-key checks go on
             )
         )
     }
