@@ -40,3 +40,13 @@ async def hub(services: Services, database_url: str, topic_prefix: str) -> Async
         yield running
     finally:
         await running.app.stop()
+
+
+@pytest.fixture
+def cli_env(services: Services, database_url: str, topic_prefix: str) -> dict[str, str]:
+    """What a `hub` command of the test needs to reach its broker, database and topics."""
+    return {
+        "HUB_DATABASE_URL": database_url,
+        "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
+        "HUB_TOPIC_PREFIX": topic_prefix,
+    }

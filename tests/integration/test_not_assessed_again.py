@@ -261,7 +261,7 @@ async def test_an_assessment_after_the_hearing_no_longer_answers_the_court(
 
 
 async def test_the_daily_run_closes_requests_past_their_date(
-    hub: Hub, services: Services, database_url: str, topic_prefix: str
+    hub: Hub, services: Services, cli_env: dict[str, str]
 ) -> None:
     """`hub requests lapse`: the request whose hearing was eight days ago is closed and
     withdrawn for the team; one three days ago is still within the grace (an assessment made
@@ -280,14 +280,9 @@ async def test_the_daily_run_closes_requests_past_their_date(
     )
     ahead = example("probation/probation.psr_requested.json", person(), due_on=coming.isoformat())
     await send(hub, services, past, within, ahead)
-    env = {
-        "HUB_DATABASE_URL": database_url,
-        "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
-        "HUB_TOPIC_PREFIX": topic_prefix,
-    }
 
     def lapse() -> str:
-        result = CliRunner().invoke(app, ["requests", "lapse"], env=env)
+        result = CliRunner().invoke(app, ["requests", "lapse"], env=cli_env)
         assert result.exit_code == 0, result.output
         return " ".join(result.output.split())
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from hub.adapters.postgres.merges import merge, unmerge
@@ -28,6 +28,7 @@ from tests.conftest import Services
 from tests.factories import drug_test_event
 from tests.integration.console import decisions_env
 from tests.integration.test_not_assessed_again import outputs, resource, send
+from tests.kafka_helpers import poll_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -150,27 +151,18 @@ async def test_operators_merge_and_unmerge_with_an_audit(
     # since is keyed by Jamie as the three of them).
     await send(hub, services, drug_test_event(postcode="DY1 9ZZ"))
     casey = resource((await outputs(hub, services))["referrals.dudley.v1"][0], "Patient")["id"]
-    later = await asyncio.to_thread(
-        hub_cli, database_url, "person", "merge", jamie, casey, "--operator", "o", "--reason", "r"
-    )
+    said = ["--operator", "o", "--reason", "r"]
+    later = await asyncio.to_thread(hub_cli, database_url, "person", "merge", jamie, casey, *said)
     assert later.exit_code == 0, later.output
     later_id = later.output.split("(merge ", 1)[1].split(";", 1)[0]
     refused = await asyncio.to_thread(
-        hub_cli,
-        database_url,
-        "person",
-        "unmerge",
-        str(audit.id),
-        "--operator",
-        "o",
-        "--reason",
-        "r",
+        hub_cli, database_url, "person", "unmerge", str(audit.id), *said
     )
     assert refused.exit_code == 1 and f"merge {later_id} of one of them came later" in " ".join(
         refused.output.split()
     )
     first_undone = await asyncio.to_thread(
-        hub_cli, database_url, "person", "unmerge", later_id, "--operator", "o", "--reason", "r"
+        hub_cli, database_url, "person", "unmerge", later_id, *said
     )
     assert first_undone.exit_code == 0, first_undone.output
 
@@ -272,9 +264,16 @@ async def test_a_batch_reads_an_identity_after_an_unmerge_not_before(
             registry = await uow.load(Needs(identifiers={identifier}))
             return registry.identifiers[identifier]
 
+    async def waiting_on_a_lock() -> str | None:
+        async with hub.engine.connect() as conn:
+            found = await conn.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'")
+            )
+            return None if found.scalar_one() else "nobody waits on an advisory lock yet"
+
     async with hub.engine.begin() as undoing:
         await unmerge(undoing, merge_id, operator="o", reason="r", now=now)
         batch = asyncio.create_task(look_up())
-        await asyncio.sleep(1)
-        assert not batch.done()  # waits for the un-merge
+        await poll_until(waiting_on_a_lock, 30)  # the look-up waits for the un-merge
+        assert not batch.done()
     assert await asyncio.wait_for(batch, 30) == other

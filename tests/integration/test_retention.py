@@ -46,7 +46,7 @@ async def _rows(hub: Hub) -> dict[str, list[tuple[bytes, bool]]]:
 
 
 async def test_the_policy_empties_old_copies_and_keeps_what_is_still_needed(
-    hub: Hub, services: Services, ops: Ops, database_url: str, topic_prefix: str
+    hub: Hub, services: Services, ops: Ops, cli_env: dict[str, str]
 ) -> None:
     client = ops.client
     # A dead letter corrected and replayed (its referral goes to Birmingham), one replayed as
@@ -95,11 +95,7 @@ async def test_the_policy_empties_old_copies_and_keeps_what_is_still_needed(
     before = await _rows(hub)
     assert (len(before[birmingham]), len(before[dlq]), len(before[hub.topics.triage])) == (1, 6, 1)
 
-    env = {
-        "HUB_DATABASE_URL": database_url,
-        "HUB_KAFKA_BOOTSTRAP": services.bootstrap,
-        "HUB_TOPIC_PREFIX": topic_prefix,
-    }
+    env = dict(cli_env)
     assert "no retention period is set" in await asyncio.to_thread(_purge, env)
     env |= {"HUB_RETAIN_MESSAGES_DAYS": "30", "HUB_RETAIN_DEAD_LETTERS_DAYS": "30"}
     nothing_yet = "0 sent message(s) and 0 dead letter(s) emptied"

@@ -98,8 +98,6 @@ _NAMES_A_CANDIDATE = text(
     "WHERE c->>'person_id' = ANY(CAST(:ids AS text[])))"
 )
 
-_LOCK = ADVISORY_LOCKS
-
 
 class PostgresUnitOfWork:
     """The batch's transaction on PostgreSQL (`hub.service.unit_of_work.UnitOfWork`)."""
@@ -154,7 +152,7 @@ class PostgresUnitOfWork:
             + [f"event:{e}" for e in needs.event_ids]
         )
         if keys:
-            await self._run(_LOCK, {"keys": keys})
+            await self._run(ADVISORY_LOCKS, {"keys": keys})
         if needs.event_ids:
             rows = await self._run(
                 select(inbound_events.c.event_id, inbound_events.c.content_sha256).where(
